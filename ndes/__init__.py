@@ -1,0 +1,1 @@
+"""NDES + SCEP for Intune as declared, previewable, refreshable resources."""
