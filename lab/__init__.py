@@ -1,0 +1,1 @@
+"""The offline lab: PKI, Samba AD DC launcher, simulators. No Pulumi here."""
