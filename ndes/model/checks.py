@@ -1,0 +1,163 @@
+"""Cross-checks the seed guide makes in prose, run before anything touches a server.
+
+Each returns Problems naming the config key to change and how.
+"""
+from __future__ import annotations
+
+from .config import DeploymentConfig
+from .errors import Problem, set_hint
+from .graph_enums import APPLE
+from .keyusage import mscep_value_for, template_purpose, PURPOSES
+from .urls import ssl_names
+
+
+def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
+    """SCEP key usage <-> MSCEP registry value <-> client template purpose."""
+    out: list[Problem] = []
+    wanted = mscep_value_for(c.intune.scep.key_usage)
+    purpose = template_purpose(c.templates.client.key_usage)
+    if purpose != PURPOSES[wanted]:
+        out.append(Problem(
+            "templates.client.keyUsage",
+            f"the SCEP profiles' key usage ({', '.join(c.intune.scep.key_usage)}) makes the Intune connector read "
+            f"MSCEP {wanted}, which needs a template whose purpose is '{PURPOSES[wanted]}', but the client "
+            f"template's key usage ({', '.join(c.templates.client.key_usage) or 'none'}) gives "
+            f"'{purpose or 'no signature or encryption purpose'}'",
+            "give templates.client.keyUsage the same digitalSignature/keyEncipherment as intune.scep.keyUsage",
+        ))
+    return out
+
+
+def check_key_sizes(c: DeploymentConfig) -> list[Problem]:
+    out: list[Problem] = []
+    if c.intune.scep.key_size < 2048:
+        out.append(Problem("intune.scep.keySize", f"{c.intune.scep.key_size}-bit keys are too weak: NDES and "
+                           "Intune need at least 2048", set_hint("intune.scep.keySize", "2048")))
+    if c.templates.client.minimum_key_size < 2048:
+        out.append(Problem("templates.client.minimumKeySize", f"{c.templates.client.minimum_key_size} is below "
+                           "2048, the minimum the guide asks for", set_hint("templates.client.minimumKeySize", "2048")))
+    elif c.intune.scep.key_size < c.templates.client.minimum_key_size:
+        out.append(Problem("intune.scep.keySize", f"devices would make {c.intune.scep.key_size}-bit keys but the "
+                           f"client template requires at least {c.templates.client.minimum_key_size}: the CA "
+                           "would refuse every request",
+                           set_hint("intune.scep.keySize", str(c.templates.client.minimum_key_size))))
+    if c.templates.ssl.minimum_key_size < 2048:
+        out.append(Problem("templates.ssl.minimumKeySize", "the SSL template needs at least 2048-bit keys",
+                           set_hint("templates.ssl.minimumKeySize", "2048")))
+    if c.ssl_certificate.key_size < c.templates.ssl.minimum_key_size:
+        out.append(Problem("sslCertificate.keySize", f"{c.ssl_certificate.key_size} is below the SSL template's "
+                           f"minimum of {c.templates.ssl.minimum_key_size}",
+                           set_hint("sslCertificate.keySize", str(c.templates.ssl.minimum_key_size))))
+    return out
+
+
+def check_hosts(c: DeploymentConfig) -> list[Problem]:
+    out: list[Problem] = []
+    for i, h in enumerate(c.ndes_hosts):
+        if h.fqdn == c.ca.host:
+            out.append(Problem(f"ndesHosts[{i}].fqdn", f"{h.fqdn} is also the CA (ca.host): the guide requires the "
+                               "CA and the NDES server to be separate servers",
+                               "put NDES on another server than the Enterprise CA"))
+    seen: dict[str, int] = {}
+    for i, h in enumerate(c.ndes_hosts):
+        for what, value in (("fqdn", h.fqdn), ("externalUrl", h.scep_url)):
+            key = f"{what}={value}"
+            if key in seen:
+                out.append(Problem(f"ndesHosts[{i}].{what}", f"{value} is already used by ndesHosts[{seen[key]}]",
+                                   "each NDES server needs its own host name and its own published URL"))
+            seen.setdefault(key, i)
+    return out
+
+
+def check_ssl_names(c: DeploymentConfig) -> list[Problem]:
+    out: list[Problem] = []
+    for i, h in enumerate(c.ndes_hosts):
+        cn, sans = ssl_names(h.external_url, h.fqdn, c.ssl_certificate.common_name)
+        extra = c.ssl_certificate.subject_alternative_names or []
+        internal_host = h.internal.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        if internal_host not in sans + extra:
+            out.append(Problem(f"ndesHosts[{i}].internalUrl", f"App Proxy would reach NDES as {internal_host}, a name "
+                               f"the SSL certificate does not hold ({', '.join(sans + extra)})",
+                               "point internalUrl at the NDES host's FQDN or add the name to "
+                               "sslCertificate.subjectAlternativeNames"))
+    return out
+
+
+def check_apple_nonrepudiation(c: DeploymentConfig) -> list[Problem]:
+    apple = [p for p in c.intune.platforms if p in APPLE]
+    if apple and "nonRepudiation" in c.templates.client.key_usage:
+        return [Problem("templates.client.keyUsage", f"nonRepudiation is set but the profiles target {', '.join(apple)}: "
+                        "iOS/macOS devices refuse a SCEP certificate whose template has 'Signature is proof of origin'",
+                        "remove nonRepudiation from templates.client.keyUsage")]
+    return []
+
+
+def check_client_template(c: DeploymentConfig) -> list[Problem]:
+    out: list[Problem] = []
+    t = c.templates.client
+    if "clientAuth" not in t.extended_key_usage and "anyPurpose" not in t.extended_key_usage:
+        out.append(Problem("templates.client.extendedKeyUsage", "the client template lacks Client Authentication, "
+                           "which the guide requires under Application Policies", "add clientAuth"))
+    missing = [e for e in c.intune.scep.extended_key_usage
+               if e not in t.extended_key_usage and "anyPurpose" not in t.extended_key_usage]
+    if missing:
+        out.append(Problem("intune.scep.extendedKeyUsage", f"the profiles ask for {', '.join(missing)} which the client "
+                           "template does not allow", "add them to templates.client.extendedKeyUsage or remove them"))
+    if not t.enrollee_supplies_subject:
+        out.append(Problem("templates.client.enrolleeSuppliesSubject", "NDES passes the device's subject in the "
+                           "request: the template must take the subject from the request",
+                           set_hint("templates.client.enrolleeSuppliesSubject", "true")))
+    if not c.templates.ssl.enrollee_supplies_subject:
+        out.append(Problem("templates.ssl.enrolleeSuppliesSubject", "the SSL certificate's names are supplied in the "
+                           "request (CN and both FQDNs)", set_hint("templates.ssl.enrolleeSuppliesSubject", "true")))
+    if "serverAuth" not in c.templates.ssl.extended_key_usage:
+        out.append(Problem("templates.ssl.extendedKeyUsage", "the SSL template needs Server Authentication",
+                           "add serverAuth"))
+    if t.name == c.templates.ssl.name:
+        out.append(Problem("templates.client.name", "the client and SSL templates need different names",
+                           "rename one of them"))
+    if c.intune.scep.validity_period.unit in ("day", "week", "month", "year"):
+        v = c.intune.scep.validity_period
+        approx = {"day": 1, "week": 7, "month": 30, "year": 365}[v.unit] * v.value
+        if approx > t.validity_period.days:
+            out.append(Problem("intune.scep.validity", f"the profiles ask for {v} but the client template issues "
+                               f"at most {t.validity}: devices would get the shorter one",
+                               f"set intune.scep.validity to {t.validity} or less"))
+    return out
+
+
+def check_groups(c: DeploymentConfig) -> list[Problem]:
+    roots = {g.key for g in c.intune.trusted_root_groups}
+    missing = [g for g in c.intune.scep.groups if g.key not in roots]
+    if missing:
+        names = ", ".join(g.id or g.name or "" for g in missing)
+        return [Problem("intune.trustedRoot.groups", f"the SCEP profiles go to {names} but the trusted root does not: "
+                        "devices there would refuse the certificate's chain",
+                        "add those groups to intune.trustedRoot.groups (or leave it unset to follow intune.scep.groups)")]
+    return []
+
+
+def check_tls(c: DeploymentConfig) -> list[Problem]:
+    if c.lab:
+        return []
+    out = []
+    for key, opt in (("domain", c.domain), ("graph", c.graph), ("winrm", c.winrm), ("ca.winrm", c.ca.winrm)):
+        if opt is not None and opt.insecure_skip_tls_verify:
+            out.append(Problem(f"{key}.insecureSkipTlsVerify", "TLS verification is off outside the lab: anyone on "
+                               "the path could read the credentials", "give caBundle instead and remove it"))
+    for i, h in enumerate(c.ndes_hosts):
+        if h.winrm is not None and h.winrm.insecure_skip_tls_verify:
+            out.append(Problem(f"ndesHosts[{i}].winrm.insecureSkipTlsVerify", "TLS verification is off outside the lab",
+                               "give caBundle instead and remove it"))
+    return out
+
+
+ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_ssl_names, check_apple_nonrepudiation,
+              check_client_template, check_groups, check_tls)
+
+
+def cross_check(c: DeploymentConfig) -> list[Problem]:
+    out: list[Problem] = []
+    for check in ALL_CHECKS:
+        out.extend(check(c))
+    return out

@@ -1,0 +1,511 @@
+"""The typed configuration of the whole NDES/SCEP chain (stack config namespace `ndes`).
+
+Each top-level class is one stack config key (`ndes:domain`, `ndes:ca`, `ndes:ndesHosts`, ...). Keys are
+camelCase in YAML; unknown keys are refused, so a typo is an error rather than a silent default. Secrets
+(`password`, `bindPassword`, `clientSecret`) are SecretStr: they never appear in a repr or an error.
+Cross-checks that span sections live in `checks.py`; `load.py` turns raw stack config into this model.
+"""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from .durations import Period, parse_period
+from .eku import normalize_ekus
+from .graph_enums import (CERTIFICATE_STORES, HASH_ALGORITHMS, KEY_SIZES, KEY_STORAGE_PROVIDERS, PLATFORMS,
+                          SAN_TYPES, SUBJECT_NAME_FORMATS)
+from .keyusage import SCEP_KEY_USAGES, normalize_key_usage
+from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+def _fqdn(v: str) -> str:
+    return normalize_fqdn(v)
+
+
+def _plain_name(v: str, what: str, max_len: int) -> str:
+    if v != v.strip():
+        raise ValueError(f"{what} must not start or end with spaces")
+    if not v:
+        raise ValueError(f"{what} must not be empty")
+    if _CONTROL.search(v):
+        raise ValueError(f"{what} must not contain control characters")
+    if len(v) > max_len:
+        raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
+    return v
+
+
+class TlsOptions(_Model):
+    ca_bundle: str | None = None
+    """PEM file of the CAs to trust; the system store when unset."""
+    insecure_skip_tls_verify: bool = False
+    """Turns certificate verification off. Only for a throw-away lab: a policy refuses it elsewhere."""
+
+
+class DomainConfig(TlsOptions):
+    dns_name: str
+    netbios_name: str
+    ldap_url: str
+    """ldaps://dc01.contoso.com (636) or ldap://dc01.contoso.com with startTls: true."""
+    start_tls: bool = False
+    bind_user: str
+    """UPN of the account that writes to AD (e.g. pulumi-ndes@contoso.com)."""
+    bind_password: SecretStr = Field(repr=False)
+
+    _dns = field_validator("dns_name")(_fqdn)
+
+    @field_validator("netbios_name")
+    @classmethod
+    def _netbios(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,14}", v):
+            raise ValueError(f"'{v}' is not a NetBIOS domain name (1-15 letters, digits or hyphens)")
+        return v.upper()
+
+    @model_validator(mode="after")
+    def _url(self) -> "DomainConfig":
+        scheme = self.ldap_url.split("://", 1)[0].lower() if "://" in self.ldap_url else ""
+        if scheme not in ("ldap", "ldaps"):
+            raise ValueError(f"ldapUrl '{self.ldap_url}' must start with ldaps:// (or ldap:// with startTls: true)")
+        if scheme == "ldap" and not self.start_tls:
+            raise ValueError("ldapUrl uses ldap:// without startTls: the bind password would cross the network "
+                             "in clear; use ldaps:// or set startTls: true")
+        return self
+
+    @property
+    def base_dn(self) -> str:
+        return ",".join(f"DC={p}" for p in self.dns_name.split("."))
+
+    @property
+    def configuration_dn(self) -> str:
+        return f"CN=Configuration,{self.base_dn}"
+
+
+class WinRMConfig(TlsOptions):
+    url: str | None = None
+    """https://<host>:5986/wsman by default."""
+    username: str | None = None
+    password: SecretStr | None = Field(default=None, repr=False)
+    auth: Literal["ntlm", "kerberos", "credssp"] = "ntlm"
+    operation_timeout_seconds: int = Field(default=120, ge=5, le=3600)
+
+
+class CaConfig(_Model):
+    host: str
+    common_name: str
+    config_string: str | None = None
+    """<CA host FQDN>\\<CA common name>; derived when unset."""
+    winrm: WinRMConfig | None = None
+    adopt: bool = False
+
+    _host = field_validator("host")(_fqdn)
+
+    @field_validator("common_name")
+    @classmethod
+    def _cn(cls, v: str) -> str:
+        return _plain_name(v, "the CA common name", 64)
+
+    @property
+    def config(self) -> str:
+        return self.config_string or f"{self.host}\\{self.common_name}"
+
+
+class NdesHostConfig(_Model):
+    fqdn: str
+    external_url: str
+    """The App Proxy external URL devices use, e.g. https://ndes-contoso.msappproxy.net/."""
+    internal_url: str | None = None
+    """What App Proxy forwards to; https://<fqdn>/ by default."""
+    winrm: WinRMConfig | None = None
+
+    _fqdn_v = field_validator("fqdn")(_fqdn)
+
+    @field_validator("external_url")
+    @classmethod
+    def _ext(cls, v: str) -> str:
+        return normalize_https_url(v, what="external URL")
+
+    @field_validator("internal_url")
+    @classmethod
+    def _int(cls, v: str | None) -> str | None:
+        return None if v is None else normalize_https_url(v, what="internal URL")
+
+    @property
+    def internal(self) -> str:
+        return self.internal_url or f"https://{self.fqdn}/"
+
+    @property
+    def external_fqdn(self) -> str:
+        return url_host(self.external_url)
+
+    @property
+    def short_name(self) -> str:
+        return self.fqdn.split(".")[0]
+
+    @property
+    def computer_account(self) -> str:
+        return self.short_name.upper() + "$"
+
+    @property
+    def scep_url(self) -> str:
+        return scep_url(self.external_url)
+
+
+class ServiceAccountConfig(_Model):
+    name: str
+    """sAMAccountName, e.g. svc-ndes."""
+    ou: str | None = None
+    """DN of the OU (e.g. OU=Service Accounts,DC=contoso,DC=com); CN=Users when unset."""
+    password: SecretStr = Field(repr=False)
+    password_never_expires: bool = False
+    description: str = "NDES service account (managed by Pulumi)"
+    spn_short_name: bool = False
+    """Also register http/<short host name>."""
+    adopt: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _sam(cls, v: str) -> str:
+        _plain_name(v, "the account name", 20)
+        bad = set('"/\\[]:;|=,+*?<>@') & set(v)
+        if bad or v.endswith("."):
+            raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
+        return v
+
+
+class _TemplateBase(_Model):
+    name: str
+    """Template name (cn): what MSCEP, certutil and the CA's list use."""
+    display_name: str | None = None
+    validity: str
+    renewal_period: str = "6 weeks"
+    minimum_key_size: int = 2048
+    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
+    extended_key_usage: list[str]
+    exportable: bool = False
+    enrollee_supplies_subject: bool = True
+    publish_to_ad: bool = False
+    adopt: bool = False
+
+    @field_validator("name", "display_name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return None if v is None else _plain_name(v, "a template name", 64)
+
+    @field_validator("validity", "renewal_period")
+    @classmethod
+    def _period(cls, v: str) -> str:
+        return str(parse_period(v, allowed=("hour", "day", "week", "year")))
+
+    @field_validator("key_usage")
+    @classmethod
+    def _ku(cls, v: list[str]) -> list[str]:
+        return normalize_key_usage(v)
+
+    @field_validator("extended_key_usage")
+    @classmethod
+    def _eku(cls, v: list[str]) -> list[str]:
+        return normalize_ekus(v)
+
+    @field_validator("minimum_key_size")
+    @classmethod
+    def _size(cls, v: int) -> int:
+        if v not in (1024, 2048, 3072, 4096, 8192, 16384):
+            raise ValueError(f"{v} is not an RSA key size the CA offers (2048, 3072, 4096, ...)")
+        return v
+
+    @property
+    def display(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def validity_period(self) -> Period:
+        return parse_period(self.validity)
+
+    @property
+    def renewal(self) -> Period:
+        return parse_period(self.renewal_period)
+
+
+class SslTemplateConfig(_TemplateBase):
+    """Duplicate of "Web Server": supply in request, server + client authentication."""
+    name: str = "NDES-SSL"
+    display_name: str | None = "NDES SSL certificate"
+    validity: str = "2 years"
+    extended_key_usage: list[str] = ["serverAuth", "clientAuth"]
+
+
+class ClientTemplateConfig(_TemplateBase):
+    """Duplicate of "User": supply in request, client authentication, no nonrepudiation, key not exportable."""
+    name: str = "NDES-Intune"
+    display_name: str | None = "NDES Intune devices"
+    validity: str = "1 year"
+    extended_key_usage: list[str] = ["clientAuth"]
+
+
+class TemplatesConfig(_Model):
+    ssl: SslTemplateConfig = SslTemplateConfig()
+    client: ClientTemplateConfig = ClientTemplateConfig()
+
+
+class SslCertificateConfig(_Model):
+    common_name: Literal["external", "internal"] = "external"
+    """CN = the external FQDN (Microsoft's SCEP troubleshooting step 3) or the NDES host's FQDN."""
+    subject_alternative_names: list[str] | None = None
+    """Extra DNS names; the external and internal FQDNs are always included."""
+    key_size: int = 2048
+    renew_before_days: int = Field(default=30, ge=1, le=365)
+    adopt: bool = False
+
+    @field_validator("subject_alternative_names")
+    @classmethod
+    def _sans(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [normalize_fqdn(n) for n in v]
+
+
+class NdesRoleConfig(_Model):
+    ra_name: str | None = None
+    """RA certificate subject CN; '<HOST>-MSCEP-RA' as the wizard proposes when unset."""
+    ra_email: str | None = None
+    ra_company: str | None = None
+    ra_department: str | None = None
+    ra_city: str | None = None
+    ra_state: str | None = None
+    ra_country: str | None = None
+    signing_provider: str = "Microsoft Strong Cryptographic Provider"
+    signing_key_length: int = 2048
+    encryption_provider: str = "Microsoft Strong Cryptographic Provider"
+    encryption_key_length: int = 2048
+    adopt: bool = False
+
+    @field_validator("ra_country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z]{2}", v):
+            raise ValueError("raCountry is a two-letter country code (e.g. US)")
+        return None if v is None else v.upper()
+
+
+class IisConfig(_Model):
+    max_url: int = Field(default=65534, ge=4096, le=65534)
+    max_query_string: int = Field(default=65534, ge=2048, le=65534)
+
+
+class HttpSysConfig(_Model):
+    max_field_length: int = Field(default=65534, ge=16384, le=65534)
+    max_request_bytes: int = Field(default=65534, ge=16384, le=16777216)
+    allow_reboot: bool = True
+    """Restart the NDES host once when a change asks for it, as the guide does."""
+
+
+class ConnectorConfig(_Model):
+    installer_path: str | None = None
+    """Path on the NDES host of IntuneCertificateConnector.exe for a silent install; report only when unset."""
+    require_registered: bool = False
+    """Fail `pulumi up` while the connector is not registered (registration needs an interactive sign-in)."""
+
+
+class GroupRef(_Model):
+    id: str | None = None
+    name: str | None = None
+    create: bool = False
+    """Create the group with pulumi-azuread when it does not exist (by name only)."""
+
+    @model_validator(mode="after")
+    def _one(self) -> "GroupRef":
+        if bool(self.id) == bool(self.name):
+            raise ValueError("give a group by id (object id) or by name, exactly one of them")
+        if self.id and not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", self.id):
+            raise ValueError(f"'{self.id}' is not a group object id (a GUID)")
+        if self.create and not self.name:
+            raise ValueError("create: true needs the group's name")
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.id.lower() if self.id else f"name:{self.name}"
+
+
+class SubjectAlternativeName(_Model):
+    type: Literal[SAN_TYPES]  # type: ignore[valid-type]
+    value: str
+
+
+class ScepConfig(_Model):
+    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
+    key_size: int = 2048
+    hash_algorithm: str = "sha2"
+    subject_name_format: str = "custom"
+    subject_name: str | None = "CN={{UserPrincipalName}}"
+    """Custom subject (with subjectNameFormat: custom), in Intune's variables."""
+    subject_alternative_names: list[SubjectAlternativeName] = [
+        SubjectAlternativeName(type="userPrincipalName", value="{{UserPrincipalName}}")]
+    extended_key_usage: list[str] = ["clientAuth"]
+    validity: str = "1 year"
+    renewal_threshold_percent: int = Field(default=20, ge=1, le=99)
+    certificate_store: str = "user"
+    key_storage_provider: str = "useTpmKspOtherwiseUseSoftwareKsp"
+    groups: list[GroupRef] = []
+
+    @field_validator("key_usage")
+    @classmethod
+    def _ku(cls, v: list[str]) -> list[str]:
+        ku = normalize_key_usage(v)
+        extra = [k for k in ku if k not in SCEP_KEY_USAGES]
+        if extra or not ku:
+            raise ValueError(f"Intune SCEP profiles offer only {' and '.join(SCEP_KEY_USAGES)}"
+                             + (f"; remove {', '.join(extra)}" if extra else ""))
+        return ku
+
+    @field_validator("key_size")
+    @classmethod
+    def _size(cls, v: int) -> int:
+        if v not in KEY_SIZES:
+            raise ValueError(f"Intune offers key sizes {', '.join(map(str, KEY_SIZES))}")
+        return v
+
+    @field_validator("hash_algorithm")
+    @classmethod
+    def _hash(cls, v: str) -> str:
+        if v.lower() not in HASH_ALGORITHMS:
+            raise ValueError("hashAlgorithm is sha1 or sha2")
+        return HASH_ALGORITHMS[v.lower()]
+
+    @field_validator("subject_name_format")
+    @classmethod
+    def _snf(cls, v: str) -> str:
+        if v not in SUBJECT_NAME_FORMATS:
+            raise ValueError(f"subjectNameFormat is one of {', '.join(SUBJECT_NAME_FORMATS)}")
+        return v
+
+    @field_validator("extended_key_usage")
+    @classmethod
+    def _eku(cls, v: list[str]) -> list[str]:
+        return normalize_ekus(v)
+
+    @field_validator("validity")
+    @classmethod
+    def _validity(cls, v: str) -> str:
+        return str(parse_period(v, allowed=("day", "week", "month", "year")))
+
+    @field_validator("certificate_store")
+    @classmethod
+    def _store(cls, v: str) -> str:
+        if v not in CERTIFICATE_STORES:
+            raise ValueError("certificateStore is user or machine")
+        return v
+
+    @field_validator("key_storage_provider")
+    @classmethod
+    def _ksp(cls, v: str) -> str:
+        if v not in KEY_STORAGE_PROVIDERS:
+            raise ValueError(f"keyStorageProvider is one of {', '.join(KEY_STORAGE_PROVIDERS)}")
+        return v
+
+    @property
+    def validity_period(self) -> Period:
+        return parse_period(self.validity)
+
+
+class TrustedRootConfig(_Model):
+    groups: list[GroupRef] | None = None
+    """Where the trusted-certificate profiles go; the SCEP profiles' groups when unset."""
+    cert_file_name: str = "ndes-root-ca.cer"
+
+
+class IntuneConfig(_Model):
+    platforms: list[str] = ["ios", "androidWorkProfile", "windows"]
+    profile_name_prefix: str = "NDES"
+    scep: ScepConfig = ScepConfig()
+    trusted_root: TrustedRootConfig = TrustedRootConfig()
+    adopt: bool = False
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if p not in PLATFORMS]
+        if bad:
+            raise ValueError(f"unknown platform(s) {', '.join(bad)}; use {', '.join(PLATFORMS)}")
+        if not v:
+            raise ValueError("name at least one platform")
+        return [p for p in PLATFORMS if p in v]
+
+    @property
+    def trusted_root_groups(self) -> list[GroupRef]:
+        return self.scep.groups if self.trusted_root.groups is None else self.trusted_root.groups
+
+
+class AppProxyConfig(_Model):
+    connector_group: str = "Default"
+    pre_authentication: Literal["passthrough", "aadPreAuthentication"] = "passthrough"
+    translate_host_header: bool = True
+    translate_links_in_body: bool = False
+    display_name: str = "NDES"
+    """Application name; with several NDES hosts each gets '<displayName> <host short name>'."""
+    adopt: bool = False
+
+
+class GraphConfig(TlsOptions):
+    tenant_id: str
+    client_id: str | None = None
+    credential: Literal["clientSecret", "certificate", "workloadIdentity", "azureCli"] = "clientSecret"
+    client_secret: SecretStr | None = Field(default=None, repr=False)
+    certificate_path: str | None = None
+    cloud: Literal["global", "usGov", "usGovDoD", "china", "custom"] = "global"
+    graph_endpoint: str | None = None
+    """With cloud: custom (the lab): the Graph base URL."""
+    authority: str | None = None
+    """With cloud: custom: the login authority URL."""
+
+    @model_validator(mode="after")
+    def _cred(self) -> "GraphConfig":
+        if self.credential in ("clientSecret", "certificate", "workloadIdentity") and not self.client_id:
+            raise ValueError(f"credential {self.credential} needs clientId")
+        if self.credential == "clientSecret" and self.client_secret is None:
+            raise ValueError("credential clientSecret needs clientSecret (pulumi config set --secret --path "
+                             "graph.clientSecret ...)")
+        if self.credential == "certificate" and not self.certificate_path:
+            raise ValueError("credential certificate needs certificatePath")
+        if self.cloud == "custom" and not (self.graph_endpoint and self.authority):
+            raise ValueError("cloud custom needs graphEndpoint and authority")
+        return self
+
+
+class DeploymentConfig(_Model):
+    domain: DomainConfig
+    ca: CaConfig
+    ndes_hosts: list[NdesHostConfig] = Field(min_length=1)
+    service_account: ServiceAccountConfig
+    templates: TemplatesConfig = TemplatesConfig()
+    ssl_certificate: SslCertificateConfig = SslCertificateConfig()
+    ndes_role: NdesRoleConfig = NdesRoleConfig()
+    iis: IisConfig = IisConfig()
+    http_sys: HttpSysConfig = HttpSysConfig()
+    connector: ConnectorConfig = ConnectorConfig()
+    winrm: WinRMConfig = WinRMConfig()
+    """Defaults for every Windows host (username, password, auth, CA bundle); a host's own winrm overrides."""
+    app_proxy: AppProxyConfig = AppProxyConfig()
+    intune: IntuneConfig
+    graph: GraphConfig
+    lab: bool = False
+    """This stack is the offline lab: relaxes the TLS-verification policy only."""
+
+    def winrm_for(self, host: str, own: WinRMConfig | None) -> WinRMConfig:
+        """The WinRM settings for a host: its own block over the stack-wide defaults."""
+        merged = self.winrm.model_dump()
+        if own is not None:
+            merged.update(own.model_dump(exclude_unset=True))
+        if not merged.get("url"):
+            merged["url"] = f"https://{host}:5986/wsman"
+        return WinRMConfig.model_validate(merged)
+
+    @property
+    def scep_urls(self) -> list[str]:
+        return [h.scep_url for h in self.ndes_hosts]

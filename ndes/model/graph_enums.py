@@ -1,0 +1,75 @@
+"""Intune (Graph beta) enum values and types per platform, from the admin's words.
+
+Source: Graph beta reference for deviceConfigurations' *TrustedRootCertificate and *ScepCertificateProfile
+types (shared/reference/graph.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .durations import Period
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str  # the admin's word, also the config value
+    title: str  # as the Intune portal names it
+    trusted_root_type: str
+    scep_type: str
+    has_hash_algorithm: bool
+    has_certificate_store: bool
+    has_key_storage_provider: bool
+    needs_issuing_ca: bool  # the seed: Android needs root and issuing CA trusted-certificate profiles
+
+
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        Platform("ios", "iOS/iPadOS", "#microsoft.graph.iosTrustedRootCertificate",
+                 "#microsoft.graph.iosScepCertificateProfile", False, False, False, False),
+        Platform("macos", "macOS", "#microsoft.graph.macOSTrustedRootCertificate",
+                 "#microsoft.graph.macOSScepCertificateProfile", True, True, False, False),
+        Platform("androidWorkProfile", "Android Enterprise work profile",
+                 "#microsoft.graph.androidWorkProfileTrustedRootCertificate",
+                 "#microsoft.graph.androidWorkProfileScepCertificateProfile", True, False, False, True),
+        Platform("androidDeviceOwner", "Android Enterprise fully managed",
+                 "#microsoft.graph.androidDeviceOwnerTrustedRootCertificate",
+                 "#microsoft.graph.androidDeviceOwnerScepCertificateProfile", True, False, False, True),
+        Platform("windows", "Windows 10 and later", "#microsoft.graph.windows81TrustedRootCertificate",
+                 "#microsoft.graph.windows81SCEPCertificateProfile", True, True, True, False),
+    )
+}
+APPLE = ("ios", "macos")
+
+KEY_SIZES = {1024: "size1024", 2048: "size2048", 4096: "size4096"}
+HASH_ALGORITHMS = {"sha1": "sha1", "sha2": "sha2", "sha256": "sha2"}
+VALIDITY_SCALES = {"day": "days", "month": "months", "year": "years"}
+SUBJECT_NAME_FORMATS = (
+    "commonName", "commonNameIncludingEmail", "commonNameAsEmail", "custom", "commonNameAsIMEI",
+    "commonNameAsSerialNumber", "commonNameAsAadDeviceId", "commonNameAsIntuneDeviceId", "commonNameAsDurableDeviceId",
+)
+SAN_TYPES = ("emailAddress", "userPrincipalName", "customAzureADAttribute", "domainNameService",
+             "universalResourceIdentifier")
+CERTIFICATE_STORES = ("user", "machine")
+KEY_STORAGE_PROVIDERS = ("useTpmKspOtherwiseUseSoftwareKsp", "useTpmKspOtherwiseFail", "usePassportForWorkKspOtherwiseFail",
+                         "useSoftwareKsp")
+WINDOWS_DESTINATION_STORES = {"root": "computerCertStoreRoot", "issuing": "computerCertStoreIntermediate"}
+
+
+def key_size_value(bits: int) -> str:
+    return KEY_SIZES[bits]
+
+
+def key_usage_value(names: list[str]) -> str:
+    """Graph keyUsages flags string: "keyEncipherment,digitalSignature" order as Graph returns it."""
+    order = ("keyEncipherment", "digitalSignature")
+    return ",".join(n for n in order if n in names)
+
+
+def validity_value(period: Period) -> tuple[int, str]:
+    """(certificateValidityPeriodValue, certificateValidityPeriodScale)."""
+    if period.unit == "week":
+        return period.value * 7, "days"
+    if period.unit not in VALIDITY_SCALES:
+        raise ValueError(f"Intune expresses validity in days, months or years, not {period.unit}s")
+    return period.value, VALIDITY_SCALES[period.unit]
