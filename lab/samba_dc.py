@@ -438,6 +438,11 @@ def _running_pid() -> int | None:
     pid = _read_pid()
     if pid is not None and _alive(pid) and _is_our_samba(pid):
         return pid
+    # The pid file is gone or stale but our samba may still run (someone removed the file): find it.
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _alive(int(entry)) and _is_our_samba(int(entry)):
+            _write_pid(pid_path(), int(entry))
+            return int(entry)
     return None
 
 
