@@ -527,8 +527,12 @@ def _start_samba() -> tuple[int, int]:
         env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["NDES_LAB_DIR"] = str(pki.lab_dir())
         code = "import sys; from lab.samba_dc import _supervise; sys.exit(_supervise(sys.argv[2:]))"
+        cmd = [samba, "-s", str(smb_conf_path()), "-i", "-M", "single"]
+        level = os.environ.get("NDES_LAB_SAMBA_DEBUGLEVEL", "").strip()
+        if level.isdigit():  # e.g. 3 to see why an LDAP operation is refused
+            cmd.append(f"--debuglevel={level}")
         sup = subprocess.Popen(
-            [sys.executable, "-c", code, _SUPERVISOR_MARK, samba, "-s", str(smb_conf_path()), "-i", "-M", "single"],
+            [sys.executable, "-c", code, _SUPERVISOR_MARK, *cmd],
             stdin=subprocess.DEVNULL,
             stdout=fh,
             stderr=subprocess.STDOUT,
