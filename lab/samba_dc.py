@@ -213,12 +213,18 @@ def admin_password(create: bool = False) -> str:
             return pw
     if not create:
         raise DcError(f"no lab DC password at {path}: run `python -m lab.samba_dc up` first")
-    pw = _generate_password()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Race-safe: write a private temp file, then link it into place; a concurrent creator's file wins.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(pw + "\n")
-    os.chmod(path, 0o600)
-    return pw
+        fh.write(_generate_password() + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
 
 
 # ----------------------------------------------------------------------------------------------- install
