@@ -1,0 +1,60 @@
+"""The program layer: fromEnv references, and the deployment component under Pulumi mocks."""
+import pulumi
+import pytest
+
+from ndes.model import ConfigError, load_config
+from ndes.model.errors import Problem
+from ndes.program import resolve_env_refs
+
+from .sample_config import sample
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.resources = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.resources.append(args)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+def test_from_env_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("NDES_TEST_PW", "from-the-env")
+    problems: list[Problem] = []
+    out = resolve_env_refs({"a": {"password": {"fromEnv": "NDES_TEST_PW"}}, "b": [{"fromEnv": "NDES_TEST_PW"}]},
+                           "", problems)
+    assert out == {"a": {"password": "from-the-env"}, "b": ["from-the-env"]} and problems == []
+
+
+def test_from_env_missing_names_the_key(monkeypatch):
+    monkeypatch.delenv("NDES_TEST_MISSING", raising=False)
+    problems: list[Problem] = []
+    resolve_env_refs({"password": {"fromEnv": "NDES_TEST_MISSING"}}, "serviceAccount", problems)
+    assert [p.config_key for p in problems] == ["ndes:serviceAccount.password"]
+    assert "NDES_TEST_MISSING" in problems[0].message
+
+
+@pulumi.runtime.test
+def test_deployment_component_and_summary():
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
+    from ndes.components.deployment import NdesScepDeployment
+    cfg = load_config(sample())
+    d = NdesScepDeployment("ndes", cfg)
+    assert d.summary["scepUrls"] == ["https://ndes01-contoso.msappproxy.net/certsrv/mscep/mscep.dll"]
+    assert d.summary["mscepMapping"] == {"GeneralPurposeTemplate": "NDES-Intune"}
+    assert d.summary["ndesHosts"][0]["sslSubjectAlternativeNames"] == ["ndes01-contoso.msappproxy.net",
+                                                                         "ndes01.contoso.com"]
+
+    def check(_):
+        types = [r.typ for r in mocks.resources]
+        assert "ndes:index:NdesScepDeployment" in types
+    return d.urn.apply(check)
+
+
+def test_bad_config_raises_before_any_resource():
+    with pytest.raises(ConfigError):
+        load_config(sample(**{"intune.scep.keySize": 1024}))
