@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from .azure import AzureHostConfig
 from .durations import Period, parse_period
 from .eku import normalize_ekus
 from .graph_enums import (CERTIFICATE_STORES, HASH_ALGORITHMS, KEY_SIZES, KEY_STORAGE_PROVIDERS, PLATFORMS,
@@ -124,6 +125,7 @@ class NdesHostConfig(_Model):
     internal_url: str | None = None
     """What App Proxy forwards to; https://<fqdn>/ by default."""
     winrm: WinRMConfig | None = None
+    azure: AzureHostConfig | None = None
 
     _fqdn_v = field_validator("fqdn")(_fqdn)
 
