@@ -1,0 +1,261 @@
+"""HTTPS plumbing of the Graph simulator: the OAuth endpoints, bearer checks, the test knobs (admin API),
+and the dispatch to graph.handle. One process also runs the App Proxy front (proxy.py).
+
+Admin API (lab only, no token; on the Graph address):
+  POST /_admin/reset                              back to the seed (connector group "Default", lab groups)
+  GET  /_admin/state                              the whole tenant as JSON
+  GET  /_admin/stats                              request counts by "METHOD /path-shape"
+  POST /_admin/throttle {count, retryAfter, status=429, methods?, pathContains?}
+                                                  the next `count` matching Graph requests answer `status`
+  POST /_admin/replication {requests?, seconds?}  new ids answer 404 for that many requests / seconds (null: off)
+  POST /_admin/fail-after-create {count, status=500}  the next instantiates create, then answer an error
+  POST /_admin/edit {collection, id, set?, assignments?, root?, connectorGroup?}
+                                                  change an object behind the module's back
+  POST /_admin/groups {id, displayName}           add a group to the tenant
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from lab import topology
+from lab.pki import ca_bundle_path, issue_server_cert, lab_dir
+from lab.secrets import lab_secret
+
+from . import graph
+from .state import State
+
+CLIENT_ID = "0b5e1f0e-0000-4000-8000-00000000a11b"
+TOKEN_LIFETIME = 3600
+
+
+def client_secret() -> str:
+    return lab_secret("graph-client-secret")
+
+
+def graph_cert() -> tuple[str, str]:
+    cert, key = issue_server_cert("graph", [topology.GRAPH["name"]], [topology.GRAPH["address"]])
+    return str(cert), str(key)
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "{id}", path)
+
+
+class Sim:
+    """The simulator's shared state across the handler threads."""
+
+    def __init__(self, state: State, base: str):
+        self.state = state
+        self.base = base
+        self.tokens: dict[str, float] = {}
+        self.tenant = topology.GRAPH["tenant_id"]
+
+    # ---- OAuth -------------------------------------------------------------------------------------------
+    def openid(self, tenant: str) -> tuple[int, Any]:
+        if tenant != self.tenant:
+            return 400, {"error": "invalid_tenant", "error_description": f"AADSTS90002: Tenant '{tenant}' not found. "
+                         "Check to make sure you have the correct tenant ID and are signing into the correct cloud."}
+        root = f"{self.base}/{tenant}"
+        return 200, {"token_endpoint": f"{root}/oauth2/v2.0/token",
+                     "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                     "issuer": f"{root}/v2.0", "jwks_uri": f"{root}/discovery/v2.0/keys",
+                     "response_types_supported": ["code", "id_token", "token"],
+                     "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+                     "tenant_region_scope": "EU"}
+
+    def token(self, tenant: str, form: dict[str, str]) -> tuple[int, Any]:
+        def fail(status: int, err: str, code: int, text: str) -> tuple[int, Any]:
+            return status, {"error": err, "error_description": f"AADSTS{code}: {text}\r\nTrace ID: "
+                            f"{secrets.token_hex(8)}\r\nTimestamp: {time.strftime('%Y-%m-%d %H:%M:%SZ')}",
+                            "error_codes": [code]}
+        if tenant != self.tenant:
+            return fail(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
+        if form.get("grant_type") != "client_credentials":
+            return fail(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+        cid = form.get("client_id", "")
+        if cid != CLIENT_ID:
+            return fail(400, "unauthorized_client", 700016, f"Application with identifier '{cid}' was not found in "
+                        f"the directory '{tenant}'.")
+        if not secrets.compare_digest(form.get("client_secret", ""), client_secret()):
+            return fail(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being "
+                        "sent in the request is the client secret value, not the client secret ID, for a secret "
+                        f"added to app '{cid}'.")
+        scope = form.get("scope", "")
+        if not scope.endswith("/.default"):
+            return fail(400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid.")
+        tok = secrets.token_urlsafe(32)
+        self.tokens[tok] = time.time() + TOKEN_LIFETIME
+        return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
+                     "access_token": tok}
+
+    def authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        exp = self.tokens.get(header[7:])
+        return exp is not None and exp > time.time()
+
+    # ---- knobs -------------------------------------------------------------------------------------------
+    def throttled(self, method: str, path: str) -> graph.Reply | None:
+        with self.state.lock:
+            t = self.state.data["knobs"].get("throttle")
+            if not t or t.get("count", 0) <= 0:
+                return None
+            if t.get("methods") and method not in t["methods"]:
+                return None
+            if t.get("pathContains") and t["pathContains"] not in path:
+                return None
+            t["count"] -= 1
+            if t["count"] <= 0:
+                self.state.data["knobs"]["throttle"] = None
+            status = int(t.get("status", 429))
+            headers = {"Retry-After": str(t.get("retryAfter", 1))}
+        code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
+        return graph.error_reply(status, code, "Too many requests, retry later." if status == 429 else
+                                 "The service is temporarily unavailable.", headers)
+
+    def admin(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        st = self.state
+        with st.lock:
+            if path == "/_admin/reset" and method == "POST":
+                st.reset()
+                return 200, {"ok": True}
+            if path == "/_admin/state" and method == "GET":
+                return 200, st.snapshot()
+            if path == "/_admin/stats" and method == "GET":
+                return 200, dict(st.stats)
+            knobs = {"/_admin/throttle": "throttle", "/_admin/replication": "replication",
+                     "/_admin/fail-after-create": "failAfterCreate"}
+            if path in knobs and method == "POST":
+                st.data["knobs"][knobs[path]] = body or None
+                st.save()
+                return 200, {"ok": True}
+            if path == "/_admin/groups" and method == "POST":
+                st.data["groups"][str(body["id"]).lower()] = body.get("displayName", "")
+                st.save()
+                return 200, {"ok": True}
+            if path == "/_admin/edit" and method == "POST":
+                coll = st.data.get(body.get("collection", ""))
+                obj = coll.get(body.get("id")) if isinstance(coll, dict) else None
+                if obj is None:
+                    return 404, {"error": "no such object"}
+                for k, v in (body.get("set") or {}).items():
+                    if isinstance(v, dict) and isinstance(obj.get(k), dict):
+                        obj[k].update(v)
+                    else:
+                        obj[k] = v
+                if "assignments" in body:
+                    st.data["assignments"][obj["id"]] = sorted({g.lower() for g in body["assignments"]})
+                if "root" in body:
+                    st.data["rootLinks"][obj["id"]] = body["root"]
+                if "connectorGroup" in body:
+                    st.data["appConnectorGroup"][obj["id"]] = body["connectorGroup"]
+                st.save()
+                return 200, obj
+        return 404, {"error": f"unknown admin path {method} {path}"}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "graph-sim/1.0"
+    protocol_version = "HTTP/1.1"
+    sim: Sim
+
+    def log_message(self, fmt: str, *args: Any) -> None:  # quiet; the access log goes to the log file
+        if getattr(self.server, "verbose", False):
+            super().log_message(fmt, *args)
+
+    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if data:
+            self.send_header("Content-Type", "application/json; odata.metadata=minimal")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _dispatch(self) -> None:
+        sim: Sim = self.server.sim  # type: ignore[attr-defined]
+        parts = urlsplit(self.path)
+        path, raw = parts.path, self._body()
+        m = re.fullmatch(r"/([^/]+)/v2\.0/\.well-known/openid-configuration", path)
+        if m and self.command == "GET":
+            return self._send(*sim.openid(m.group(1)))
+        m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/token", path)
+        if m and self.command == "POST":
+            form = {k: v[-1] for k, v in parse_qs(raw.decode(errors="replace")).items()}
+            return self._send(*sim.token(m.group(1), form))
+        if path.startswith("/_admin/"):
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                return self._send(400, {"error": "body is not JSON"})
+            return self._send(*sim.admin(self.command, path, body))
+        sim.state.count(f"{self.command} {_shape(path)}")
+        if not sim.authorized(self.headers.get("Authorization")):
+            r = graph.error_reply(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+            return self._send(r.status, r.body, {**r.headers, "WWW-Authenticate": 'Bearer realm=""'})
+        r = sim.throttled(self.command, path)
+        if r is not None:
+            return self._send(r.status, r.body, r.headers)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            r = graph.error_reply(400, "BadRequest", "Unable to read JSON request payload.")
+            return self._send(r.status, r.body, r.headers)
+        req = graph.Request(self.command, path, graph.parse_query(parts.query), body, sim.base)
+        with sim.state.lock:
+            try:
+                r = graph.handle(sim.state, req)
+            except graph.GraphFault as f:
+                r = graph.error_reply(f.status, f.code, f.message)
+            if self.command != "GET" or sim.state.data["hidden"]:
+                sim.state.save()
+        self._send(r.status, r.body, {"request-id": r.headers.get("request-id", ""), **r.headers})
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
+
+
+class TlsServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], handler: type, cert: str, key: str):
+        super().__init__(addr, handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.socket = ctx.wrap_socket(self.socket, server_side=True)
+
+
+def make_graph_server(state: State, address: str | None = None, port: int | None = None) -> TlsServer:
+    address = address or topology.GRAPH["address"]
+    port = port or topology.GRAPH["https_port"]
+    cert, key = graph_cert()
+    srv = TlsServer((address, port), Handler, cert, key)
+    base = f"https://{address}" + ("" if port == 443 else f":{port}")
+    srv.sim = Sim(state, base)  # type: ignore[attr-defined]
+    return srv
+
+
+def serve_forever(servers: list[TlsServer]) -> None:
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+__all__ = ["CLIENT_ID", "Sim", "make_graph_server", "client_secret", "serve_forever", "ca_bundle_path", "lab_dir"]

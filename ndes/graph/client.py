@@ -1,0 +1,228 @@
+"""GraphClient: authenticated JSON requests to Microsoft Graph with bounded retries.
+
+- 429 / 503 / 504: wait `Retry-After` (seconds or an HTTP date; exponential backoff when absent) and retry,
+  within RetryPolicy.throttle_attempts and .throttle_seconds; past either, `Throttled` names what was throttled.
+- 404 on an id that was just created (`wait_for=True`): retried within .not_found_attempts / .not_found_seconds
+  (Graph replicates new objects slowly), then `NotFound`.
+- Graph errors become the exception tree in errors.py with code, message and request-id.
+- `list()` follows `@odata.nextLink`.
+- The httpx transport is a constructor argument: a test wraps it to count or inspect requests.
+"""
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import quote
+
+import httpx
+
+from .clouds import endpoints
+from .credentials import TokenSource
+from .errors import AccessDenied, BadRequest, Conflict, GraphError, NotFound, Throttled, Unavailable
+from .settings import GraphSettings
+from .tls import httpx_verify
+
+THROTTLE_STATUSES = (429, 503, 504)
+IDEMPOTENT = ("GET", "PUT", "PATCH", "DELETE")
+
+
+def quote_id(value: str) -> str:
+    """A Graph id (or any value) as one URL path segment."""
+    return quote(str(value), safe="")
+
+
+def odata_literal(value: str) -> str:
+    """An OData string literal: quotes doubled, then enclosed ('O''Brien')."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Op:
+    """What a request does, for error messages: verb ('create'), kind ('SCEP profile'), id (name or id)."""
+
+    verb: str
+    kind: str
+    ident: str = ""
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    raw = resp.headers.get("Retry-After")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def make_transport(settings: GraphSettings) -> httpx.BaseTransport:
+    """The default transport (TLS verified unless the named insecure option is set)."""
+    return httpx.HTTPTransport(verify=httpx_verify(settings.ca_bundle_pem, settings.insecure_skip_tls_verify))
+
+
+class GraphClient:
+    def __init__(self, settings: GraphSettings, *, transport: httpx.BaseTransport | None = None,
+                 credential: Any | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        self.settings = settings
+        self.endpoints = endpoints(settings.cloud, settings.graph_endpoint, settings.authority)
+        self.tokens = TokenSource(settings, self.endpoints, credential)
+        self._http = httpx.Client(transport=transport or make_transport(settings),
+                                  timeout=settings.retry.request_timeout_seconds)
+        self._sleep = sleep
+        self._clock = clock
+
+    @property
+    def target(self) -> str:
+        return f"Graph ({self.endpoints.host})"
+
+    def url(self, path: str) -> str:
+        if path.startswith("https://") or path.startswith("http://"):
+            return path
+        return self.endpoints.graph + "/" + path.lstrip("/")
+
+    # ---- verbs -------------------------------------------------------------------------------------------
+    def get(self, path: str, op: Op, *, params: dict[str, str] | None = None, wait_for: bool = False) -> dict:
+        return self.request("GET", path, op, params=params, wait_for=wait_for) or {}
+
+    def list(self, path: str, op: Op, *, params: dict[str, str] | None = None) -> list[dict]:
+        out: list[dict] = []
+        page = self.request("GET", path, op, params=params) or {}
+        while True:
+            out.extend(page.get("value", []))
+            nxt = page.get("@odata.nextLink")
+            if not nxt:
+                return out
+            page = self.request("GET", nxt, op) or {}
+
+    def post(self, path: str, op: Op, body: dict, *, idempotent: bool = False) -> dict:
+        return self.request("POST", path, op, json=body, idempotent=idempotent) or {}
+
+    def patch(self, path: str, op: Op, body: dict, *, wait_for: bool = False) -> dict:
+        return self.request("PATCH", path, op, json=body, wait_for=wait_for) or {}
+
+    def put(self, path: str, op: Op, body: dict, *, wait_for: bool = False) -> dict:
+        return self.request("PUT", path, op, json=body, wait_for=wait_for) or {}
+
+    def delete(self, path: str, op: Op, *, missing_ok: bool = True) -> bool:
+        """True when something was deleted; False when it was already gone (and missing_ok)."""
+        try:
+            self.request("DELETE", path, op)
+        except NotFound:
+            if missing_ok:
+                return False
+            raise
+        return True
+
+    # ---- the one request loop ----------------------------------------------------------------------------
+    def request(self, method: str, path: str, op: Op, *, json: Any = None, params: dict[str, str] | None = None,
+                wait_for: bool = False, idempotent: bool | None = None) -> dict | None:
+        pol = self.settings.retry
+        idem = method in IDEMPOTENT if idempotent is None else idempotent
+        start = self._clock()
+        throttles = not_founds = 0
+        refreshed = False
+        backoff = pol.backoff_seconds
+        while True:
+            try:
+                headers = {"Authorization": f"Bearer {self.tokens.token()}", "Accept": "application/json"}
+                resp = self._http.request(method, self.url(path), json=json, params=params, headers=headers)
+            except httpx.TransportError as exc:
+                throttles += 1
+                cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if not idem or throttles >= pol.throttle_attempts or self._clock() - start + backoff > pol.throttle_seconds:
+                    raise Unavailable(self._msg(op, f"no answer to {method} {self._short(path)} ({cause})")) from exc
+                self._sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            status = resp.status_code
+            if status < 400:
+                if status == 204 or not resp.content:
+                    return None
+                try:
+                    return resp.json()
+                except ValueError as exc:
+                    raise Unavailable(self._msg(op, f"{method} {self._short(path)} answered {status} with a "
+                                                    "body that is not JSON")) from exc
+            if status == 401 and not refreshed:
+                refreshed = True
+                self.tokens.invalidate()
+                continue
+            if status == 429 or (status in THROTTLE_STATUSES and idem):
+                # 429 means "not processed"; a 503/504 to a POST may have done the work: the caller decides.
+                throttles += 1
+                wait = _retry_after(resp)
+                wait = backoff if wait is None else wait
+                backoff = min(backoff * 2, 30.0)
+                elapsed = self._clock() - start
+                if throttles >= pol.throttle_attempts or elapsed + wait > pol.throttle_seconds:
+                    raise self._error(resp, op, method, path, Throttled, prefix=(
+                        f"throttled: Graph answered {status} to {method} {self._short(path)} {throttles} time(s) "
+                        f"over {elapsed:.0f}s (last Retry-After {wait:.0f}s), past the retry budget of "
+                        f"{pol.throttle_attempts} attempts / {pol.throttle_seconds:.0f}s; wait and run again "
+                        "(Intune allows about 100 writes per 20 s per app and tenant)"))
+                self._sleep(wait)
+                continue
+            if status == 404 and wait_for:
+                not_founds += 1
+                wait = min(0.25 * (2 ** (not_founds - 1)), 5.0)
+                if not_founds < pol.not_found_attempts and self._clock() - start + wait <= pol.not_found_seconds:
+                    self._sleep(wait)
+                    continue
+            raise self._error(resp, op, method, path)
+
+    # ---- errors ------------------------------------------------------------------------------------------
+    def _short(self, path: str) -> str:
+        return path.replace(self.endpoints.graph, "").split("?", 1)[0]
+
+    def _msg(self, op: Op, cause: str) -> str:
+        ident = f" '{op.ident}'" if op.ident else ""
+        return f"failed to {op.verb} {op.kind}{ident} on {self.target}: {cause}"
+
+    def _error(self, resp: httpx.Response, op: Op, method: str, path: str, cls: type[GraphError] | None = None,
+               prefix: str = "") -> GraphError:
+        code = gmsg = ""
+        rid = resp.headers.get("request-id") or resp.headers.get("client-request-id") or ""
+        try:
+            err = resp.json().get("error", {})
+            code, gmsg = err.get("code", ""), err.get("message", "")
+            inner = err.get("innerError") or err.get("innererror") or {}
+            rid = inner.get("request-id") or rid
+        except (ValueError, AttributeError):
+            gmsg = resp.text[:200]
+        status = resp.status_code
+        if cls is None:
+            cls = {400: BadRequest, 401: AccessDenied, 403: AccessDenied, 404: NotFound, 409: Conflict,
+                   412: Conflict}.get(status, Unavailable)
+        detail = f"{status} {code or resp.reason_phrase}: {gmsg or '(no message)'}"
+        if rid:
+            detail += f" (request-id {rid})"
+        if cls is AccessDenied:
+            detail += "; grant the app registration the Graph permission this needs and admin consent"
+        cause = f"{prefix}; last answer {detail}" if prefix else f"{method} {self._short(path)} answered {detail}"
+        return cls(self._msg(op, cause), status=status, code=code, graph_message=gmsg, request_id=rid)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+_CACHE: dict[str, GraphClient] = {}
+_LOCK = threading.Lock()
+
+
+def client_for(settings: GraphSettings) -> GraphClient:
+    """A client per distinct settings, shared within the process (token cache and connection pool)."""
+    key = settings.fingerprint()
+    with _LOCK:
+        c = _CACHE.get(key)
+        if c is None:
+            c = _CACHE[key] = GraphClient(settings)
+        return c

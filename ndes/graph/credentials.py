@@ -1,0 +1,87 @@
+"""azure-identity credentials from GraphSettings, and token acquisition mapped to the client's errors.
+
+clientSecret -> ClientSecretCredential; certificate -> CertificateCredential; workloadIdentity ->
+WorkloadIdentityCredential (pipelines federated with Entra: AZURE_FEDERATED_TOKEN_FILE, no secret);
+azureCli -> AzureCliCredential (a workstation, `az login`). A custom cloud (the lab) disables instance
+discovery, as its authority is not one Entra knows.
+"""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
+from azure.identity import (AzureCliCredential, CertificateCredential, ClientSecretCredential,
+                            CredentialUnavailableError, WorkloadIdentityCredential)
+
+from .clouds import Endpoints
+from .errors import AuthenticationFailed, Unavailable
+from .settings import GraphSettings
+from .tls import requests_verify
+
+_AADSTS = re.compile(r"(AADSTS\d+)[:\s]*([^\r\n]*)")
+
+
+def build_credential(s: GraphSettings, ep: Endpoints) -> Any:
+    common: dict[str, Any] = {"connection_verify": requests_verify(s.ca_bundle_pem, s.insecure_skip_tls_verify)}
+    if s.credential == "azureCli":
+        return AzureCliCredential(tenant_id=s.tenant_id)
+    common["authority"] = ep.authority
+    if ep.custom:
+        common["disable_instance_discovery"] = True
+    if s.credential == "clientSecret":
+        return ClientSecretCredential(s.tenant_id, s.client_id, s.client_secret, **common)
+    if s.credential == "certificate":
+        return CertificateCredential(s.tenant_id, s.client_id, certificate_data=(s.certificate_pem or "").encode(),
+                                     **common)
+    return WorkloadIdentityCredential(tenant_id=s.tenant_id, client_id=s.client_id, **common)
+
+
+def _scrub(text: str, s: GraphSettings) -> str:
+    for secret in (s.client_secret, s.certificate_pem):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class TokenSource:
+    """Bearer tokens for one credential, cached until five minutes before they expire."""
+
+    def __init__(self, settings: GraphSettings, ep: Endpoints, credential: Any | None = None):
+        self._s = settings
+        self._ep = ep
+        self._cred = credential if credential is not None else build_credential(settings, ep)
+        self._token: str | None = None
+        self._expires = 0.0
+
+    def invalidate(self) -> None:
+        self._token = None
+
+    def token(self) -> str:
+        if self._token and time.time() < self._expires - 300:
+            return self._token
+        s = self._s
+        who = f"client {s.client_id}" if s.client_id else "the Azure CLI's signed-in account"
+        try:
+            tok = self._cred.get_token(self._ep.scope, tenant_id=s.tenant_id)
+        except ClientAuthenticationError as exc:
+            text = _scrub(str(getattr(exc, "message", "") or exc), s)
+            m = _AADSTS.search(text)
+            if m:
+                detail = f"{m.group(1)}: {m.group(2).split('. ')[0].strip()}"
+            else:
+                detail = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            if isinstance(exc, CredentialUnavailableError):
+                raise AuthenticationFailed(f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: "
+                                           f"the {s.credential} credential is unavailable ({detail})") from None
+            raise AuthenticationFailed(
+                f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: the tenant refused the "
+                f"client credentials for {who} ({detail}; credential {s.credential}). Check graph.clientId, graph.tenantId and the "
+                "secret or certificate (a client secret expires: make a new one in the app registration)",
+                code=m.group(1) if m else "") from None
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise Unavailable(f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: "
+                              f"{_scrub(str(exc), s).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        self._token, self._expires = tok.token, float(tok.expires_on)
+        return self._token
