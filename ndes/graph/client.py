@@ -93,9 +93,9 @@ class GraphClient:
     def get(self, path: str, op: Op, *, params: dict[str, str] | None = None, wait_for: bool = False) -> dict:
         return self.request("GET", path, op, params=params, wait_for=wait_for) or {}
 
-    def list(self, path: str, op: Op, *, params: dict[str, str] | None = None) -> list[dict]:
+    def list(self, path: str, op: Op, *, params: dict[str, str] | None = None, wait_for: bool = False) -> list[dict]:
         out: list[dict] = []
-        page = self.request("GET", path, op, params=params) or {}
+        page = self.request("GET", path, op, params=params, wait_for=wait_for) or {}
         while True:
             out.extend(page.get("value", []))
             nxt = page.get("@odata.nextLink")

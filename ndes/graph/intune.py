@@ -67,8 +67,9 @@ def set_root(c: GraphClient, profile_id: str, odata_type: str, root_id: str, kin
           {"@odata.id": profile_ref(c, root_id)}, wait_for=True)
 
 
-def get_assigned_groups(c: GraphClient, profile_id: str, kind: str) -> list[str]:
-    items = c.list(f"{profile_path(profile_id)}/assignments", Op("read the assignments of", kind, profile_id))
+def get_assigned_groups(c: GraphClient, profile_id: str, kind: str, *, wait_for: bool = False) -> list[str]:
+    items = c.list(f"{profile_path(profile_id)}/assignments", Op("read the assignments of", kind, profile_id),
+                   wait_for=wait_for)
     out = []
     for a in items:
         t = a.get("target") or {}

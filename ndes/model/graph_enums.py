@@ -73,3 +73,34 @@ def validity_value(period: Period) -> tuple[int, str]:
     if period.unit not in VALIDITY_SCALES:
         raise ValueError(f"Intune expresses validity in days, months or years, not {period.unit}s")
     return period.value, VALIDITY_SCALES[period.unit]
+
+
+# ---- Graph values back to the admin's words (read / refresh) ------------------------------------------------
+KEY_SIZE_BITS = {v: k for k, v in KEY_SIZES.items()}
+SCALE_UNITS = {v: k for k, v in VALIDITY_SCALES.items()}
+PLATFORM_BY_TRUSTED_ROOT_TYPE = {p.trusted_root_type: p.name for p in PLATFORMS.values()}
+PLATFORM_BY_SCEP_TYPE = {p.scep_type: p.name for p in PLATFORMS.values()}
+DESTINATION_STORE_ROLES = {v: k for k, v in WINDOWS_DESTINATION_STORES.items()}
+
+
+def key_size_bits(value: str) -> int:
+    """size2048 -> 2048."""
+    return KEY_SIZE_BITS[value]
+
+
+def key_usage_names(value: str | None) -> list[str]:
+    """Graph keyUsage flags ("keyEncipherment,digitalSignature") -> names in X.509 bit order."""
+    from .keyusage import normalize_key_usage
+    return normalize_key_usage([v for v in (value or "").split(",") if v.strip()])
+
+
+def validity_words(value: int, scale: str) -> str:
+    """(1, "years") -> "1 year"; the inverse of validity_value for days, months and years."""
+    return str(Period(int(value), SCALE_UNITS[scale]))
+
+
+def normalize_validity(text: str) -> str:
+    """A validity as Intune stores it, in words: weeks become days ("2 weeks" -> "14 days")."""
+    from .durations import parse_period
+    v, scale = validity_value(parse_period(text, allowed=("day", "week", "month", "year")))
+    return validity_words(v, scale)

@@ -1,0 +1,62 @@
+"""The Graph connection inputs every Graph resource carries (plain data in state; secrets are Pulumi secrets).
+
+Components fill these from `ndes:graph` (the CA bundle's CONTENT, not its path, so refresh and destroy work
+from another machine); providers turn them into a GraphSettings and a client inside each call.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..graph import GraphClient, GraphSettings, RetryPolicy, client_for
+from .base import ResourceInputs
+
+SECRET_INPUTS = ("clientSecret", "certificatePem")
+
+
+class GraphInputs(ResourceInputs):
+    tenant_id: str
+    client_id: str | None = None
+    credential: Literal["clientSecret", "certificate", "workloadIdentity", "azureCli"] = "clientSecret"
+    client_secret: str | None = Field(default=None, repr=False)
+    certificate_pem: str | None = Field(default=None, repr=False)
+    cloud: Literal["global", "usGov", "usGovDoD", "china", "custom"] = "global"
+    graph_endpoint: str | None = None
+    authority: str | None = None
+    ca_bundle: str | None = None
+    """PEM content of the CAs to trust."""
+    insecure_skip_tls_verify: bool = False
+    retry_budget_seconds: float = Field(default=120.0, gt=0, le=3600)
+    retry_attempts: int = Field(default=8, ge=1, le=50)
+
+    def settings(self) -> GraphSettings:
+        return GraphSettings(
+            tenant_id=self.tenant_id, client_id=self.client_id, credential=self.credential,
+            client_secret=self.client_secret, certificate_pem=self.certificate_pem, cloud=self.cloud,
+            graph_endpoint=self.graph_endpoint, authority=self.authority, ca_bundle_pem=self.ca_bundle,
+            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
+            retry=RetryPolicy(throttle_attempts=self.retry_attempts, throttle_seconds=self.retry_budget_seconds))
+
+    def client(self) -> GraphClient:
+        return client_for(self.settings())
+
+
+CONNECTION_FIELDS = ("tenantId", "clientId", "credential", "clientSecret", "certificatePem", "cloud", "graphEndpoint",
+                     "authority", "caBundle", "insecureSkipTlsVerify", "retryBudgetSeconds", "retryAttempts")
+OWNER_MARK = "[managed by Pulumi: {owner}]"
+
+
+def with_mark(text: str, owner: str) -> str:
+    """A description carrying this resource's owner mark (crash recovery: a create the engine never recorded)."""
+    mark = OWNER_MARK.format(owner=owner) if owner else ""
+    return f"{text}\n\n{mark}".strip() if mark else text
+
+
+def split_mark(text: str | None) -> tuple[str, str | None]:
+    """(description without the mark, the owner named by the mark or None)."""
+    text = text or ""
+    head, sep, tail = text.rpartition("[managed by Pulumi: ")
+    if sep and tail.endswith("]"):
+        return head.rstrip(), tail[:-1]
+    return text, None

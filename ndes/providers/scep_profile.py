@@ -1,0 +1,272 @@
+"""ScepProfile: an Intune SCEP certificate profile for one platform.
+
+Inputs are in the admin's words (keySize 2048, validity "1 year", EKU names, key usage names); the body is
+derived per platform (hashAlgorithm, certificateStore, keyStorageProvider only where the platform has them);
+read maps Graph's values back to the same words, so refresh shows drift as the admin would write it.
+The root is bound on create (rootCertificate@odata.bind), changed through PUT .../rootCertificate/$ref,
+read from GET .../rootCertificate. Assignments: POST /assign replaces the set; GET /assignments reads it.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi.dynamic
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from ..graph import BadRequest
+from ..graph import intune
+from ..model.eku import EKU_DISPLAY, EKU_NAMES, eku_oid, normalize_ekus
+from ..model.graph_enums import (CERTIFICATE_STORES, HASH_ALGORITHMS, KEY_SIZES, KEY_STORAGE_PROVIDERS,
+                                 PLATFORM_BY_SCEP_TYPE, PLATFORMS, SAN_TYPES, SUBJECT_NAME_FORMATS, key_size_bits,
+                                 key_size_value, key_usage_names, key_usage_value, normalize_validity, validity_value,
+                                 validity_words)
+from ..model.durations import parse_period
+from ..model.keyusage import SCEP_KEY_USAGES, normalize_key_usage
+from .base import Existing, NdesProvider
+from .graph_connection import SECRET_INPUTS, GraphInputs, split_mark, with_mark
+from .trusted_certificate_profile import normalize_groups
+
+KIND = "SCEP profile"
+DEFAULT_DESCRIPTION = "SCEP certificates from NDES (managed by Pulumi)"
+
+
+class San(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    value: str
+
+    @field_validator("type")
+    @classmethod
+    def _t(cls, v: str) -> str:
+        if v not in SAN_TYPES:
+            raise ValueError(f"SAN type is one of {', '.join(SAN_TYPES)}")
+        return v
+
+
+class ScepInputs(GraphInputs):
+    platform: str
+    display_name: str
+    description: str = DEFAULT_DESCRIPTION
+    root_profile_id: str
+    scep_server_urls: list[str]
+    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
+    key_size: int = 2048
+    hash_algorithm: str | None = "sha2"
+    subject_name_format: str = "custom"
+    subject_name: str | None = "CN={{UserPrincipalName}}"
+    subject_alternative_names: list[San] = []
+    extended_key_usage: list[str] = ["clientAuth"]
+    validity: str = "1 year"
+    renewal_threshold_percent: int = 20
+    certificate_store: str | None = "user"
+    key_storage_provider: str | None = "useTpmKspOtherwiseUseSoftwareKsp"
+    groups: list[str] = []
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, v: str) -> str:
+        if v not in PLATFORMS:
+            raise ValueError(f"unknown platform {v}; use {', '.join(PLATFORMS)}")
+        return v
+
+    @field_validator("key_usage")
+    @classmethod
+    def _ku(cls, v: list[str]) -> list[str]:
+        ku = normalize_key_usage(v)
+        if not ku or any(k not in SCEP_KEY_USAGES for k in ku):
+            raise ValueError(f"Intune SCEP profiles offer only {' and '.join(SCEP_KEY_USAGES)}")
+        return ku
+
+    @field_validator("key_size")
+    @classmethod
+    def _size(cls, v: int) -> int:
+        if v not in KEY_SIZES:
+            raise ValueError(f"Intune offers key sizes {', '.join(map(str, KEY_SIZES))}")
+        return v
+
+    @field_validator("hash_algorithm")
+    @classmethod
+    def _hash(cls, v: str | None) -> str | None:
+        if v is not None and v.lower() not in HASH_ALGORITHMS:
+            raise ValueError("hashAlgorithm is sha1 or sha2")
+        return None if v is None else HASH_ALGORITHMS[v.lower()]
+
+    @field_validator("subject_name_format")
+    @classmethod
+    def _snf(cls, v: str) -> str:
+        if v not in SUBJECT_NAME_FORMATS:
+            raise ValueError(f"subjectNameFormat is one of {', '.join(SUBJECT_NAME_FORMATS)}")
+        return v
+
+    @field_validator("extended_key_usage")
+    @classmethod
+    def _eku(cls, v: list[str]) -> list[str]:
+        return normalize_ekus(v)
+
+    @field_validator("validity")
+    @classmethod
+    def _validity(cls, v: str) -> str:
+        return normalize_validity(v)
+
+    @field_validator("certificate_store")
+    @classmethod
+    def _store(cls, v: str | None) -> str | None:
+        if v is not None and v not in CERTIFICATE_STORES:
+            raise ValueError("certificateStore is user or machine")
+        return v
+
+    @field_validator("key_storage_provider")
+    @classmethod
+    def _ksp(cls, v: str | None) -> str | None:
+        if v is not None and v not in KEY_STORAGE_PROVIDERS:
+            raise ValueError(f"keyStorageProvider is one of {', '.join(KEY_STORAGE_PROVIDERS)}")
+        return v
+
+    @field_validator("renewal_threshold_percent")
+    @classmethod
+    def _renew(cls, v: int) -> int:
+        if not 1 <= v <= 99:
+            raise ValueError("renewalThresholdPercent is between 1 and 99")
+        return v
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        return normalize_groups(v)
+
+    @property
+    def odata_type(self) -> str:
+        return PLATFORMS[self.platform].scep_type
+
+    def effective(self) -> "ScepInputs":
+        """These inputs as the platform can hold them (settings it lacks dropped), so diffs stay quiet."""
+        p = PLATFORMS[self.platform]
+        return self.model_copy(update={
+            "hash_algorithm": self.hash_algorithm if p.has_hash_algorithm else None,
+            "certificate_store": self.certificate_store if p.has_certificate_store else None,
+            "key_storage_provider": self.key_storage_provider if p.has_key_storage_provider else None,
+            "subject_name": self.subject_name if self.subject_name_format == "custom" else None,
+        })
+
+
+def scep_body(inp: ScepInputs) -> dict[str, Any]:
+    """The Graph body of a SCEP profile (without the root link)."""
+    e = inp.effective()
+    value, scale = validity_value(parse_period(e.validity))
+    b: dict[str, Any] = {
+        "@odata.type": e.odata_type, "displayName": e.display_name,
+        "description": with_mark(e.description, e.owner),
+        "scepServerUrls": list(e.scep_server_urls), "keyUsage": key_usage_value(e.key_usage),
+        "keySize": key_size_value(e.key_size), "subjectNameFormat": e.subject_name_format,
+        "customSubjectAlternativeNames": [{"sanType": s.type, "name": s.value} for s in e.subject_alternative_names],
+        "extendedKeyUsages": [{"name": EKU_DISPLAY.get(n, n), "objectIdentifier": eku_oid(n)}
+                              for n in e.extended_key_usage],
+        "certificateValidityPeriodValue": value, "certificateValidityPeriodScale": scale,
+        "renewalThresholdPercentage": e.renewal_threshold_percent,
+    }
+    if e.subject_name is not None:
+        b["subjectNameFormatString"] = e.subject_name
+    if e.hash_algorithm is not None:
+        b["hashAlgorithm"] = e.hash_algorithm
+    if e.certificate_store is not None:
+        b["certificateStore"] = e.certificate_store
+    if e.key_storage_provider is not None:
+        b["keyStorageProvider"] = e.key_storage_provider
+    return b
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        strip = lambda xs: [{k: v for k, v in x.items() if k != "@odata.type"} if isinstance(x, dict) else x
+                            for x in xs]
+        return strip(a) == strip(b)
+    return a == b
+
+
+class ScepProfileProvider(NdesProvider):
+    kind = "ScepProfile"
+    Inputs: ClassVar[type[ScepInputs]] = ScepInputs
+    replace_on = frozenset({"platform"})
+    secret_fields = frozenset(SECRET_INPUTS)
+
+    def what(self, inp: Any) -> str:
+        return f"{KIND} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
+
+    def find(self, inp: ScepInputs) -> Existing | None:
+        found = intune.find_profiles(inp.client(), inp.display_name, inp.odata_type, KIND)
+        if len(found) > 1:
+            raise BadRequest(f"failed to look up {KIND} '{inp.display_name}': {len(found)} profiles of type "
+                             f"{inp.odata_type} carry this name ({', '.join(p['id'] for p in found)}); delete the "
+                             "extra ones")
+        return Existing(found[0]["id"], split_mark(found[0].get("description"))[1]) if found else None
+
+    def apply(self, inp: ScepInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        c = inp.client()
+        body = scep_body(inp)
+        if existing is None:
+            body["rootCertificate@odata.bind"] = intune.profile_ref(c, inp.root_profile_id)
+            pid = intune.create_profile(c, body, KIND)["id"]
+        else:
+            pid = existing.id
+            have = intune.get_profile(c, pid, KIND, wait_for=True) or {}
+            changed = {k: v for k, v in body.items() if k != "@odata.type" and not _same(have.get(k), v)}
+            if changed:
+                intune.update_profile(c, pid, {"@odata.type": inp.odata_type, **changed}, KIND)
+            if intune.get_root(c, pid, inp.odata_type, KIND) != inp.root_profile_id:
+                intune.set_root(c, pid, inp.odata_type, inp.root_profile_id, KIND)
+        if intune.get_assigned_groups(c, pid, KIND, wait_for=True) != inp.groups:
+            intune.assign_groups(c, pid, inp.groups, KIND)
+        return pid, {"profileId": pid}
+
+    def get(self, id_: str, inp: ScepInputs) -> dict[str, Any] | None:
+        c = inp.client()
+        p = intune.get_profile(c, id_, KIND)
+        if p is None:
+            return None
+        odata_type = p.get("@odata.type", "")
+        platform = PLATFORM_BY_SCEP_TYPE.get(odata_type, odata_type)
+        ekus = [EKU_NAMES.get(e.get("objectIdentifier", ""), e.get("objectIdentifier", ""))
+                for e in p.get("extendedKeyUsages") or []]
+        scale = p.get("certificateValidityPeriodScale")
+        value = p.get("certificateValidityPeriodValue")
+        size = p.get("keySize")
+        e = inp.effective()
+        return {
+            "platform": platform,
+            "displayName": p.get("displayName"),
+            "description": split_mark(p.get("description"))[0],
+            "rootProfileId": intune.get_root(c, id_, odata_type, KIND),
+            "scepServerUrls": p.get("scepServerUrls") or [],
+            "keyUsage": key_usage_names(p.get("keyUsage")),
+            "keySize": key_size_bits(size) if size in KEY_SIZES.values() else size,
+            "hashAlgorithm": p.get("hashAlgorithm") if e.hash_algorithm is not None else inp.hash_algorithm,
+            "subjectNameFormat": p.get("subjectNameFormat"),
+            "subjectName": p.get("subjectNameFormatString") if p.get("subjectNameFormat") == "custom"
+            else inp.subject_name,
+            "subjectAlternativeNames": [{"type": s.get("sanType"), "value": s.get("name")}
+                                        for s in p.get("customSubjectAlternativeNames") or []],
+            "extendedKeyUsage": normalize_ekus(ekus) if ekus else [],
+            "validity": validity_words(value, scale) if value and scale else None,
+            "renewalThresholdPercent": p.get("renewalThresholdPercentage"),
+            "certificateStore": p.get("certificateStore") if e.certificate_store is not None
+            else inp.certificate_store,
+            "keyStorageProvider": p.get("keyStorageProvider") if e.key_storage_provider is not None
+            else inp.key_storage_provider,
+            "groups": intune.get_assigned_groups(c, id_, KIND),
+            "profileId": id_,
+        }
+
+    def remove(self, id_: str, inp: ScepInputs) -> None:
+        intune.delete_profile(inp.client(), id_, KIND)
+
+
+class ScepProfile(pulumi.dynamic.Resource, module="ndes", name="ScepProfile"):
+    """Outputs: profileId."""
+
+    profileId: pulumi.Output[str]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        props = {**props, "profileId": None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
+        super().__init__(ScepProfileProvider(), name, props, opts)

@@ -1,0 +1,140 @@
+"""TrustedCertificateProfile: an Intune trusted certificate profile for one platform and one CA certificate.
+
+The seed: iOS/macOS trust the root; Android (work profile, device owner) needs the root and the issuing CA
+as two profiles; Windows puts the root in computerCertStoreRoot and the issuing CA in
+computerCertStoreIntermediate. Assigned to groups (the whole set replaced).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any, ClassVar, Literal
+
+import pulumi
+import pulumi.dynamic
+from pydantic import field_validator
+
+from ..graph import BadRequest
+from ..graph import intune
+from ..model.graph_enums import DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS, WINDOWS_DESTINATION_STORES
+from .base import Existing, NdesProvider
+from .graph_connection import SECRET_INPUTS, GraphInputs, split_mark, with_mark
+
+KIND = "trusted certificate profile"
+DEFAULT_DESCRIPTION = "CA certificate for NDES/SCEP (managed by Pulumi)"
+
+
+def normalize_groups(v: list[str]) -> list[str]:
+    return sorted({g.strip().lower() for g in v})
+
+
+class TrustedCertificateInputs(GraphInputs):
+    platform: str
+    role: Literal["root", "issuing"] = "root"
+    display_name: str
+    description: str = DEFAULT_DESCRIPTION
+    certificate: str
+    """Base64 of the CA certificate's DER."""
+    cert_file_name: str
+    groups: list[str] = []
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, v: str) -> str:
+        if v not in PLATFORMS:
+            raise ValueError(f"unknown platform {v}; use {', '.join(PLATFORMS)}")
+        return v
+
+    @field_validator("certificate")
+    @classmethod
+    def _der(cls, v: str) -> str:
+        from cryptography import x509
+        try:
+            der = base64.b64decode(v, validate=True)
+            x509.load_der_x509_certificate(der)
+        except Exception:  # noqa: BLE001 - any decoding failure says the same
+            raise ValueError("certificate must be the base64 of a DER X.509 certificate") from None
+        return base64.b64encode(der).decode()
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        return normalize_groups(v)
+
+    @property
+    def odata_type(self) -> str:
+        return PLATFORMS[self.platform].trusted_root_type
+
+
+def thumbprint(b64: str) -> str:
+    return hashlib.sha1(base64.b64decode(b64)).hexdigest().upper()  # noqa: S324 - the Windows thumbprint is SHA-1
+
+
+class TrustedCertificateProfileProvider(NdesProvider):
+    kind = "TrustedCertificateProfile"
+    Inputs: ClassVar[type[TrustedCertificateInputs]] = TrustedCertificateInputs
+    replace_on = frozenset({"platform"})
+    secret_fields = frozenset(SECRET_INPUTS)
+
+    def what(self, inp: Any) -> str:
+        return f"{KIND} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
+
+    def find(self, inp: TrustedCertificateInputs) -> Existing | None:
+        found = intune.find_profiles(inp.client(), inp.display_name, inp.odata_type, KIND)
+        if len(found) > 1:
+            raise BadRequest(f"failed to look up {KIND} '{inp.display_name}': {len(found)} profiles of type "
+                             f"{inp.odata_type} carry this name ({', '.join(p['id'] for p in found)}); delete the "
+                             "extra ones")
+        return Existing(found[0]["id"], split_mark(found[0].get("description"))[1]) if found else None
+
+    def body(self, inp: TrustedCertificateInputs) -> dict[str, Any]:
+        b = {"@odata.type": inp.odata_type, "displayName": inp.display_name,
+             "description": with_mark(inp.description, inp.owner), "trustedRootCertificate": inp.certificate,
+             "certFileName": inp.cert_file_name}
+        if inp.platform == "windows":
+            b["destinationStore"] = WINDOWS_DESTINATION_STORES[inp.role]
+        return b
+
+    def apply(self, inp: TrustedCertificateInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        c = inp.client()
+        body = self.body(inp)
+        if existing is None:
+            pid = intune.create_profile(c, body, KIND)["id"]
+        else:
+            pid = existing.id
+            have = intune.get_profile(c, pid, KIND, wait_for=True) or {}
+            changed = {k: v for k, v in body.items() if k != "@odata.type" and have.get(k) != v}
+            if changed:
+                intune.update_profile(c, pid, {"@odata.type": inp.odata_type, **changed}, KIND)
+        if intune.get_assigned_groups(c, pid, KIND, wait_for=True) != inp.groups:
+            intune.assign_groups(c, pid, inp.groups, KIND)
+        return pid, {"profileId": pid, "thumbprint": thumbprint(inp.certificate)}
+
+    def get(self, id_: str, inp: TrustedCertificateInputs) -> dict[str, Any] | None:
+        c = inp.client()
+        p = intune.get_profile(c, id_, KIND)
+        if p is None:
+            return None
+        platform = PLATFORM_BY_TRUSTED_ROOT_TYPE.get(p.get("@odata.type"), p.get("@odata.type"))
+        role = DESTINATION_STORE_ROLES.get(p.get("destinationStore"), p.get("destinationStore")) \
+            if platform == "windows" else inp.role
+        cert = p.get("trustedRootCertificate") or ""
+        return {"platform": platform, "role": role, "displayName": p.get("displayName"),
+                "description": split_mark(p.get("description"))[0], "certificate": cert,
+                "certFileName": p.get("certFileName"), "groups": intune.get_assigned_groups(c, id_, KIND),
+                "profileId": id_, "thumbprint": thumbprint(cert) if cert else None}
+
+    def remove(self, id_: str, inp: TrustedCertificateInputs) -> None:
+        intune.delete_profile(inp.client(), id_, KIND)
+
+
+class TrustedCertificateProfile(pulumi.dynamic.Resource, module="ndes", name="TrustedCertificateProfile"):
+    """Outputs: profileId, thumbprint (SHA-1 of the certificate, as Windows shows it)."""
+
+    profileId: pulumi.Output[str]
+    thumbprint: pulumi.Output[str]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        props = {**props, "profileId": None, "thumbprint": None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
+        super().__init__(TrustedCertificateProfileProvider(), name, props, opts)
