@@ -1,0 +1,235 @@
+"""SIDs, GUIDs and self-relative security descriptors (MS-DTYP 2.4.2, 2.4.4, 2.4.5, 2.4.6), parsed and written here.
+
+Only what the templates need is modelled: ACCESS_ALLOWED_ACE (0x00) and ACCESS_ALLOWED_OBJECT_ACE (0x05);
+every other ACE type is kept as its raw bytes and written back unchanged, so a read-modify-write of a DACL
+never loses what it does not understand. The SACL, owner and group are kept raw too (with the SD-flags
+control asking for the DACL only, the DC returns neither).
+"""
+from __future__ import annotations
+
+import re
+import struct
+import uuid
+from dataclasses import dataclass, field
+
+__all__ = ["sid_to_str", "sid_from_str", "guid_to_str", "Ace", "Acl", "SecurityDescriptor",
+           "ACCESS_ALLOWED", "ACCESS_ALLOWED_OBJECT", "INHERITED_ACE", "ADS_RIGHT_DS_CONTROL_ACCESS",
+           "GENERIC_READ_DS", "ENROLL_GUID", "AUTOENROLL_GUID", "SE_DACL_PRESENT", "SE_SELF_RELATIVE"]
+
+ACCESS_ALLOWED = 0x00
+ACCESS_DENIED = 0x01
+ACCESS_ALLOWED_OBJECT = 0x05
+ACCESS_DENIED_OBJECT = 0x06
+INHERITED_ACE = 0x10
+ACE_OBJECT_TYPE_PRESENT = 0x1
+ACE_INHERITED_OBJECT_TYPE_PRESENT = 0x2
+
+# DS access rights (MS-ADTS 5.1.3.2)
+ADS_RIGHT_DS_CONTROL_ACCESS = 0x100   # CR
+ADS_RIGHT_DS_LIST_OBJECT = 0x80       # LO
+ADS_RIGHT_DS_READ_PROPERTY = 0x10     # RP
+ADS_RIGHT_ACTRL_DS_LIST = 0x4         # LC
+READ_CONTROL = 0x20000                # RC
+GENERIC_READ_DS = READ_CONTROL | ADS_RIGHT_DS_LIST_OBJECT | ADS_RIGHT_DS_READ_PROPERTY | ADS_RIGHT_ACTRL_DS_LIST  # 0x20094
+
+ENROLL_GUID = "0e10c968-78fb-11d2-90d4-00c04f79dc55"
+AUTOENROLL_GUID = "a05b8cc2-17bc-4802-a710-e7c15ab866a2"
+
+SE_DACL_PRESENT = 0x0004
+SE_SACL_PRESENT = 0x0010
+SE_SELF_RELATIVE = 0x8000
+
+_SID = re.compile(r"^S-1-(\d+)((?:-\d+)*)$", re.IGNORECASE)
+
+
+def sid_to_str(raw: bytes) -> str:
+    """Binary SID -> 'S-1-5-21-...'."""
+    raw = bytes(raw)
+    if len(raw) < 8:
+        raise ValueError("a SID has at least 8 bytes")
+    rev, count = raw[0], raw[1]
+    if len(raw) < 8 + 4 * count:
+        raise ValueError("truncated SID")
+    auth = int.from_bytes(raw[2:8], "big")
+    subs = struct.unpack(f"<{count}I", raw[8:8 + 4 * count])
+    return f"S-{rev}-{auth}" + "".join(f"-{s}" for s in subs)
+
+
+def sid_from_str(text: str) -> bytes:
+    """'S-1-5-21-...' -> binary SID. Raises ValueError on anything else."""
+    m = _SID.match(text.strip())
+    if not m:
+        raise ValueError(f"'{text}' is not a SID (S-1-5-...)")
+    auth = int(m.group(1))
+    subs = [int(s) for s in m.group(2).split("-")[1:]]
+    if len(subs) > 15 or auth >= 1 << 48 or any(s >= 1 << 32 for s in subs):
+        raise ValueError(f"'{text}' is not a valid SID")
+    return bytes([1, len(subs)]) + auth.to_bytes(6, "big") + struct.pack(f"<{len(subs)}I", *subs)
+
+
+def _sid_len(raw: bytes, off: int) -> int:
+    return 8 + 4 * raw[off + 1]
+
+
+def guid_to_str(raw: bytes) -> str:
+    """objectGUID bytes (little-endian fields, as AD stores them) -> '0e10c968-78fb-11d2-...'."""
+    return str(uuid.UUID(bytes_le=bytes(raw)))
+
+
+@dataclass(frozen=True)
+class Ace:
+    """One ACE. For types other than ACCESS_ALLOWED(_OBJECT), `raw` holds the whole ACE and is written back."""
+
+    type: int
+    flags: int
+    mask: int = 0
+    sid: str = ""
+    object_type: str | None = None
+    inherited_object_type: str | None = None
+    raw: bytes | None = None
+
+    @property
+    def inherited(self) -> bool:
+        return bool(self.flags & INHERITED_ACE)
+
+    @classmethod
+    def parse(cls, data: bytes, off: int) -> tuple["Ace", int]:
+        atype, aflags, size = struct.unpack_from("<BBH", data, off)
+        if size < 4 or off + size > len(data):
+            raise ValueError("malformed ACE size")
+        body = data[off + 4:off + size]
+        if atype == ACCESS_ALLOWED:
+            (mask,) = struct.unpack_from("<I", body, 0)
+            return cls(atype, aflags, mask, sid_to_str(body[4:4 + _sid_len(body, 4)])), size
+        if atype == ACCESS_ALLOWED_OBJECT:
+            mask, oflags = struct.unpack_from("<II", body, 0)
+            p = 8
+            ot = iot = None
+            if oflags & ACE_OBJECT_TYPE_PRESENT:
+                ot, p = guid_to_str(body[p:p + 16]), p + 16
+            if oflags & ACE_INHERITED_OBJECT_TYPE_PRESENT:
+                iot, p = guid_to_str(body[p:p + 16]), p + 16
+            return cls(atype, aflags, mask, sid_to_str(body[p:p + _sid_len(body, p)]), ot, iot), size
+        return cls(atype, aflags, raw=bytes(data[off:off + size])), size
+
+    def to_bytes(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        sid = sid_from_str(self.sid)
+        if self.type == ACCESS_ALLOWED:
+            body = struct.pack("<I", self.mask) + sid
+        elif self.type == ACCESS_ALLOWED_OBJECT:
+            oflags = (ACE_OBJECT_TYPE_PRESENT if self.object_type else 0) | \
+                     (ACE_INHERITED_OBJECT_TYPE_PRESENT if self.inherited_object_type else 0)
+            body = struct.pack("<II", self.mask, oflags)
+            if self.object_type:
+                body += uuid.UUID(self.object_type).bytes_le
+            if self.inherited_object_type:
+                body += uuid.UUID(self.inherited_object_type).bytes_le
+            body += sid
+        else:
+            raise ValueError(f"cannot build an ACE of type {self.type} without its raw bytes")
+        return struct.pack("<BBH", self.type, self.flags, 4 + len(body)) + body
+
+    def same_grant(self, other: "Ace") -> bool:
+        """Same type, SID, mask and object types (flags aside): the same permission."""
+        return (self.raw is None and other.raw is None and self.type == other.type and self.mask == other.mask
+                and self.sid.upper() == other.sid.upper()
+                and (self.object_type or "").lower() == (other.object_type or "").lower()
+                and (self.inherited_object_type or "").lower() == (other.inherited_object_type or "").lower())
+
+
+@dataclass
+class Acl:
+    revision: int = 4
+    aces: list[Ace] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, data: bytes, off: int) -> "Acl":
+        rev, _sbz1, size, count, _sbz2 = struct.unpack_from("<BBHHH", data, off)
+        if off + size > len(data):
+            raise ValueError("malformed ACL size")
+        aces, p = [], off + 8
+        for _ in range(count):
+            ace, n = Ace.parse(data, p)
+            aces.append(ace)
+            p += n
+        return cls(rev, aces)
+
+    def to_bytes(self) -> bytes:
+        body = b"".join(a.to_bytes() for a in self.aces)
+        # revision 4 (ACL_REVISION_DS) is required as soon as an object ACE is present
+        rev = 4 if any(a.type in (ACCESS_ALLOWED_OBJECT, ACCESS_DENIED_OBJECT) for a in self.aces) else self.revision
+        return struct.pack("<BBHHH", rev, 0, 8 + len(body), len(self.aces), 0) + body
+
+    def has(self, ace: Ace) -> bool:
+        return any(a.same_grant(ace) for a in self.aces)
+
+    def add(self, ace: Ace) -> bool:
+        """Add an explicit ACE once, in canonical order (after the explicit ACEs, before the inherited ones).
+        Returns False when an equal explicit grant is there already."""
+        if any(a.same_grant(ace) and not a.inherited for a in self.aces):
+            return False
+        pos = next((i for i, a in enumerate(self.aces) if a.inherited), len(self.aces))
+        self.aces.insert(pos, ace)
+        return True
+
+    def remove(self, ace: Ace) -> int:
+        """Remove every explicit ACE granting exactly this; returns how many went."""
+        keep = [a for a in self.aces if a.inherited or not a.same_grant(ace)]
+        n = len(self.aces) - len(keep)
+        self.aces = keep
+        return n
+
+
+@dataclass
+class SecurityDescriptor:
+    control: int = SE_SELF_RELATIVE | SE_DACL_PRESENT
+    owner: bytes | None = None
+    group: bytes | None = None
+    sacl: bytes | None = None
+    dacl: Acl | None = None
+
+    @classmethod
+    def parse(cls, data: bytes) -> "SecurityDescriptor":
+        data = bytes(data)
+        if len(data) < 20:
+            raise ValueError("a security descriptor has at least 20 bytes")
+        rev, _sbz, control, o_own, o_grp, o_sacl, o_dacl = struct.unpack_from("<BBHIIII", data, 0)
+        if rev != 1 or not control & SE_SELF_RELATIVE:
+            raise ValueError("not a self-relative security descriptor")
+        owner = data[o_own:o_own + _sid_len(data, o_own)] if o_own else None
+        group = data[o_grp:o_grp + _sid_len(data, o_grp)] if o_grp else None
+        sacl = None
+        if o_sacl and control & SE_SACL_PRESENT:
+            size = struct.unpack_from("<H", data, o_sacl + 2)[0]
+            sacl = data[o_sacl:o_sacl + size]
+        dacl = Acl.parse(data, o_dacl) if o_dacl and control & SE_DACL_PRESENT else None
+        return cls(control, owner, group, sacl, dacl)
+
+    def to_bytes(self) -> bytes:
+        control = self.control | SE_SELF_RELATIVE
+        parts: list[bytes] = []
+        off = 20
+        offsets = []
+        for blob in (self.owner, self.group, self.sacl, self.dacl.to_bytes() if self.dacl else None):
+            if blob:
+                offsets.append(off)
+                parts.append(blob)
+                off += len(blob)
+            else:
+                offsets.append(0)
+        if self.dacl is not None:
+            control |= SE_DACL_PRESENT
+        header = struct.pack("<BBHIIII", 1, 0, control, offsets[0], offsets[1], offsets[2], offsets[3])
+        return header + b"".join(parts)
+
+
+def read_ace(sid: str) -> Ace:
+    """Read: (A;;LCRPLORC;;;SID)."""
+    return Ace(ACCESS_ALLOWED, 0, GENERIC_READ_DS, sid)
+
+
+def enroll_ace(sid: str) -> Ace:
+    """Enroll: (OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;SID)."""
+    return Ace(ACCESS_ALLOWED_OBJECT, 0, ADS_RIGHT_DS_CONTROL_ACCESS, sid, ENROLL_GUID)

@@ -1,0 +1,222 @@
+"""CertificateTemplate: one certificate template (the NDES SSL or the NDES client/SCEP template) in the
+Configuration partition, with its msPKI-Enterprise-Oid companion and Read + Enroll for the given principals.
+
+Inputs are in the admin's words (kind ssl|client, validity "2 years", exportable false, ...); the raw attribute
+values come from `ndes.model.templates.template_attributes` and `read` maps the live values back with
+`template_settings`, so an out-of-band ldapmodify of msPKI-Private-Key-Flag shows as `exportable: true`.
+
+- The template's OID hangs under the forest base OID (created when missing, as the console does) and stays for
+  the template's life: an existing template's OID is always kept (adopt reads it from the live object).
+- A change of `name` replaces the template (a template's cn is its identity for the CA and MSCEP); any other
+  change updates it in place and bumps msPKI-Template-Minor-Revision, as the console does.
+- Read + Enroll ACEs are added to the DACL once for each principal (sAMAccountName such as NDES1$, or a SID)
+  and removed for principals dropped from the list; the output `enrollSids` records what this resource granted.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import pulumi
+from pulumi.dynamic import UpdateResult
+from pydantic import field_validator
+
+from ..directory import DirectoryClient, DirectoryError, NotFound
+from ..directory import accounts as acc
+from ..directory import templates as tpl
+from ..directory.escape import check_name
+from ..model.durations import from_filetime_interval, parse_period, to_filetime_interval
+from ..model.eku import normalize_ekus
+from ..model.keyusage import normalize_key_usage
+from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
+from .base import Existing, NdesProvider, ResourceInputs
+from .service_account import DIRECTORY_SECRETS, DirectoryInputs
+
+MINOR = "msPKI-Template-Minor-Revision"
+OID_ATTR = "msPKI-Cert-Template-OID"
+
+
+def _period(v: str) -> str:
+    # normalised through the FILETIME encoding, so what read reports equals what was declared ("14 days" -> "2 weeks")
+    return str(from_filetime_interval(to_filetime_interval(parse_period(v, allowed=("hour", "day", "week", "year")))))
+
+
+class CertificateTemplateInputs(DirectoryInputs):
+    kind: Literal["ssl", "client"]
+    name: str
+    display_name: str
+    validity: str
+    renewal_period: str = "6 weeks"
+    minimum_key_size: int = 2048
+    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
+    extended_key_usage: list[str]
+    exportable: bool = False
+    enrollee_supplies_subject: bool = True
+    publish_to_ad: bool = False
+    enroll_principals: list[str] = []
+    """Who gets Read + Enroll: sAMAccountNames (NDES1$, svc-ndes, LAB\\svc-ndes) or SIDs."""
+
+    @field_validator("name", "display_name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_name(v, "a template name", 64)
+
+    @field_validator("validity", "renewal_period")
+    @classmethod
+    def _periods(cls, v: str) -> str:
+        return _period(v)
+
+    @field_validator("key_usage")
+    @classmethod
+    def _ku(cls, v: list[str]) -> list[str]:
+        return normalize_key_usage(v)
+
+    @field_validator("extended_key_usage")
+    @classmethod
+    def _eku(cls, v: list[str]) -> list[str]:
+        return normalize_ekus(v)
+
+    @field_validator("minimum_key_size")
+    @classmethod
+    def _size(cls, v: int) -> int:
+        if v not in (1024, 2048, 3072, 4096, 8192, 16384):
+            raise ValueError(f"{v} is not an RSA key size the CA offers (2048, 3072, 4096, ...)")
+        return v
+
+    @field_validator("enroll_principals")
+    @classmethod
+    def _principals(cls, v: list[str]) -> list[str]:
+        out = []
+        for p in v:
+            check_name(p, "an enroll principal", 256)
+            if p not in out:
+                out.append(p)
+        return out
+
+    def template(self) -> TemplateSettings:
+        return TemplateSettings(kind=self.kind, name=self.name, display_name=self.display_name,
+                                validity=parse_period(self.validity), renewal_period=parse_period(self.renewal_period),
+                                minimum_key_size=self.minimum_key_size, key_usage=list(self.key_usage),
+                                extended_key_usage=list(self.extended_key_usage), exportable=self.exportable,
+                                enrollee_supplies_subject=self.enrollee_supplies_subject,
+                                publish_to_ad=self.publish_to_ad)
+
+
+def _resolve(c: DirectoryClient, names: list[str], strict: bool) -> dict[str, str]:
+    out = {}
+    for n in names:
+        try:
+            out[n] = acc.resolve_sid(c, n)
+        except NotFound:
+            if strict:
+                raise
+    return out
+
+
+class CertificateTemplateProvider(NdesProvider):
+    kind: ClassVar[str] = "CertificateTemplate"
+    Inputs: ClassVar[type[ResourceInputs]] = CertificateTemplateInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+    secret_fields: ClassVar[frozenset[str]] = DIRECTORY_SECRETS
+
+    def find(self, inp: CertificateTemplateInputs) -> Existing | None:
+        with inp.client() as c:
+            live = tpl.read_template(c, tpl.template_dn(c, inp.name))
+        return Existing(live["dn"], acc.owner_of(live)) if live else None
+
+    def apply(self, inp: CertificateTemplateInputs, existing: Existing | None,
+              olds: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        olds = olds or {}
+        with inp.client() as c:
+            dn = tpl.template_dn(c, inp.name)
+            live = tpl.read_template(c, dn)
+            sids = _resolve(c, inp.enroll_principals, strict=True)  # before writing anything
+            desired: dict[str, Any] = dict(template_attributes(inp.template()))
+            created = live is None
+            oid = live.get(OID_ATTR) if live else None
+            if not oid:
+                oid = tpl.new_template_oid(tpl.forest_base_oid(c))
+            desired[OID_ATTR] = oid
+            if live is not None:
+                others = {k: v for k, v in desired.items() if k != MINOR}
+                probe = {k: v for k, v in others.items()
+                         if (sorted(live.get(k) or []) != sorted(v) if k in tpl.MULTI_ATTRS else live.get(k) != v)}
+                desired[MINOR] = int(live.get(MINOR, 0)) + 1 if probe else int(live.get(MINOR, 0))
+            owner_attr = acc.OWNER_PREFIX + inp.owner if inp.owner else None
+            tpl.write_template(c, dn, desired, live, owner_attr)
+            try:
+                tpl.ensure_oid_object(c, oid, inp.display_name)
+                dropped = [s for s in (olds.get("enrollSids") or []) if s not in sids.values()]
+                if dropped:
+                    tpl.revoke(c, dn, dropped)
+                tpl.grant(c, dn, list(sids.values()))
+            except DirectoryError:
+                if created:  # leave nothing half-created
+                    c.delete(dn, kind="certificate template")
+                    tpl.delete_oid_objects(c, oid)
+                raise
+            out = self._live(c, dn, inp)
+        if out is None:
+            raise DirectoryError(f"failed to read certificate template '{inp.name}' on {inp.ldap_url} after writing it")
+        out["enrollSids"] = list(sids.values())
+        return out["dn"], out
+
+    def _live(self, c: DirectoryClient, dn: str, inp: CertificateTemplateInputs) -> dict[str, Any] | None:
+        live = tpl.read_template(c, dn)
+        if live is None:
+            return None
+        words = template_settings(inp.kind, live.get("cn") or inp.name, live)
+        sids = _resolve(c, inp.enroll_principals, strict=False)
+        have = set(tpl.granted(c, dn, list(sids.values())))
+        return {
+            "kind": "ssl" if int(live.get("flags", 0)) & CT_FLAG_MACHINE_TYPE else "client",
+            "name": words.name,
+            "displayName": words.display_name,
+            "validity": str(words.validity),
+            "renewalPeriod": str(words.renewal_period),
+            "minimumKeySize": words.minimum_key_size,
+            "keyUsage": words.key_usage,
+            "extendedKeyUsage": words.extended_key_usage,
+            "exportable": words.exportable,
+            "enrolleeSuppliesSubject": words.enrollee_supplies_subject,
+            "publishToAd": words.publish_to_ad,
+            "enrollPrincipals": [n for n, s in sids.items() if s in have],
+            "dn": live["dn"],
+            "oid": live.get(OID_ATTR) or "",
+            "schemaVersion": int(live.get("msPKI-Template-Schema-Version", 0)),
+            "minorRevision": int(live.get(MINOR, 0)),
+        }
+
+    def get(self, id_: str, inp: CertificateTemplateInputs) -> dict[str, Any] | None:
+        with inp.client() as c:
+            return self._live(c, tpl.template_dn(c, inp.name), inp)
+
+    def remove(self, id_: str, inp: CertificateTemplateInputs) -> None:
+        with inp.client() as c:
+            dn = tpl.template_dn(c, inp.name)
+            live = tpl.read_template(c, dn)
+            if live is None:
+                return
+            c.delete(dn, kind="certificate template")
+            if live.get(OID_ATTR):
+                tpl.delete_oid_objects(c, live[OID_ATTR])
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inp = self.parse(news)
+        new_id, live = self.apply(inp, self.find(inp) or Existing(id_), olds=olds)
+        return UpdateResult(self._outs(inp, new_id, live))
+
+
+class CertificateTemplate(pulumi.dynamic.Resource, module="ndes", name="CertificateTemplate"):
+    """A certificate template with its OID object and Read + Enroll ACEs. Outputs: dn, oid, enrollSids,
+    schemaVersion, minorRevision."""
+
+    dn: pulumi.Output[str]
+    oid: pulumi.Output[str]
+    enrollSids: pulumi.Output[list[str]]
+    schemaVersion: pulumi.Output[int]
+    minorRevision: pulumi.Output[int]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        outs = {"dn": None, "oid": None, "enrollSids": None, "schemaVersion": None, "minorRevision": None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["bindPassword"]))
+        super().__init__(CertificateTemplateProvider(), name, {**outs, **props}, opts)

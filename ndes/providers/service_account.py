@@ -1,0 +1,263 @@
+"""ServiceAccount: the NDES service account in AD (user, password, enabled, password never expires,
+description) and its SPNs `http/<NDES host FQDN>` (and `http/<short name>` when asked), duplicate-checked
+across the forest like `setspn -s`.
+
+Also home of `DirectoryInputs`, the connection inputs every Directory-plane resource carries (the bind password
+is a secret input and a secret output).
+
+Password decision: the password is a secret input, kept (encrypted) in state; AD cannot give it back, so the
+last value set is the truth, and a change of the input is an update that resets it. Out-of-band resets are
+still seen: the output `pwdLastSet` records AD's timestamp of our last set; when `read` finds another value,
+it reports the password input as "changed outside Pulumi" so `pulumi refresh` shows a (secret) change and the
+next `pulumi up` sets the configured password again.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ClassVar, Iterator
+
+import ldap3
+import pulumi
+from pulumi.dynamic import ReadResult, UpdateResult
+from pydantic import Field, field_validator
+
+from ..directory import DirectoryClient, DirectoryError, DirectorySettings, InvalidValue
+from ..directory import accounts as acc
+from ..directory.escape import check_name, parent_dn, same_dn
+from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs
+
+PASSWORD_CHANGED = "(changed outside Pulumi)"
+_SAM_BAD = set('"/\\[]:;|=,+*?<>@')
+
+
+class DirectoryInputs(ResourceInputs):
+    """How to reach and bind to the DC (from ndes:domain)."""
+
+    ldap_url: str
+    start_tls: bool = False
+    bind_user: str
+    bind_password: str = Field(repr=False)
+    ca_bundle: str | None = None
+    """PEM text of the CAs that issued the DC's certificate (the component reads the file)."""
+    insecure_skip_tls_verify: bool = False
+
+    def directory_settings(self) -> DirectorySettings:
+        return DirectorySettings(self.ldap_url, self.bind_user, self.bind_password, ca_bundle=self.ca_bundle,
+                                 start_tls=self.start_tls, insecure_skip_tls_verify=self.insecure_skip_tls_verify)
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[DirectoryClient]:
+        with DirectoryClient.connect(self.directory_settings()) as c:
+            yield c
+
+
+DIRECTORY_SECRETS = frozenset({"bindPassword"})
+
+
+class ServiceAccountInputs(DirectoryInputs):
+    name: str
+    """sAMAccountName (also the CN of a new account)."""
+    ou: str | None = None
+    """DN of the container; CN=Users,<domain> for a new account when unset (an adopted account stays put)."""
+    upn: str
+    password: str = Field(repr=False)
+    enabled: bool = True
+    password_never_expires: bool = False
+    description: str = ""
+    spn_hosts: list[str] = []
+    """NDES host FQDNs: each gets http/<fqdn>."""
+    spn_short_name: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _sam(cls, v: str) -> str:
+        check_name(v, "the account name", 20)
+        bad = _SAM_BAD & set(v)
+        if bad or v.endswith("."):
+            raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
+        return v
+
+    @field_validator("spn_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        out = []
+        for h in v:
+            h = h.strip().lower().rstrip(".")
+            check_name(h, "an SPN host name", 255)
+            if not all(part and all(c.isalnum() or c == "-" for c in part) for part in h.split(".")):
+                raise ValueError(f"'{h}' is not a host name")
+            if h not in out:
+                out.append(h)
+        return out
+
+    def spns(self) -> list[str]:
+        out = [f"http/{h}" for h in self.spn_hosts]
+        if self.spn_short_name:
+            out += [f"http/{h.split('.')[0]}" for h in self.spn_hosts if f"http/{h.split('.')[0]}" not in out]
+        return out
+
+    def uac(self) -> int:
+        return (acc.UF_NORMAL_ACCOUNT | (0 if self.enabled else acc.UF_ACCOUNTDISABLE)
+                | (acc.UF_DONT_EXPIRE_PASSWD if self.password_never_expires else 0))
+
+
+class ServiceAccountProvider(NdesProvider):
+    kind: ClassVar[str] = "ServiceAccount"
+    Inputs: ClassVar[type[ResourceInputs]] = ServiceAccountInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+    delete_before_replace: ClassVar[bool] = True  # the SPNs cannot live on two accounts at once
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password"}) | DIRECTORY_SECRETS
+
+    def find(self, inp: ServiceAccountInputs) -> Existing | None:
+        with inp.client() as c:
+            p = acc.find_principal(c, inp.name)
+        return Existing(p.dn, acc.owner_of(p.attributes)) if p else None
+
+    def _pw_error(self, inp: ServiceAccountInputs, exc: DirectoryError) -> DirectoryError:
+        key = f"{inp.config_key or 'ndes:serviceAccount'}.password"
+        return type(exc)(f"{key}: the domain refused the password of account '{inp.name}': {exc.reason} "
+                         f"(choose one that meets the domain's password policy)", reason=exc.reason, code=exc.code)
+
+    def apply(self, inp: ServiceAccountInputs, existing: Existing | None,
+              olds: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        with inp.client() as c:
+            p = acc.find_principal(c, inp.name) if existing else None
+            wanted = inp.spns()
+            notes = acc.check_spns_free(c, wanted, p.dn if p else None, f"account '{inp.name}'")
+            if p is None:
+                parent = inp.ou or f"CN=Users,{c.domain_dn}"
+                try:
+                    dn = acc.create_user(c, parent, inp.name, inp.upn, inp.description, inp.password, inp.uac(),
+                                         inp.owner or None)
+                except InvalidValue as exc:
+                    if "password" in exc.reason.lower() or "052d" in exc.reason.lower():
+                        raise self._pw_error(inp, exc) from None
+                    raise
+                try:
+                    if wanted:
+                        c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, wanted)]}, kind="account SPNs")
+                except DirectoryError:
+                    c.delete(dn, kind="account")
+                    raise
+            else:
+                dn = self._converge(c, inp, p, olds or {})
+            live = self._live(c, dn, inp)
+        if live is None:
+            raise DirectoryError(f"failed to read account '{inp.name}' on {inp.ldap_url} after writing it")
+        live.pop("password", None)
+        live["notes"] = notes
+        return dn, live
+
+    def _converge(self, c: DirectoryClient, inp: ServiceAccountInputs, p: acc.Principal,
+                  olds: dict[str, Any]) -> str:
+        dn = p.dn
+        if inp.ou and not same_dn(parent_dn(dn), inp.ou):
+            c.move(dn, inp.ou, kind="account")
+            dn = acc.find_principal(c, inp.name).dn
+        a = p.attributes
+        changes: dict[str, list[tuple]] = {}
+        if _first(a.get("userPrincipalName")) != inp.upn:
+            changes["userPrincipalName"] = [(ldap3.MODIFY_REPLACE, [inp.upn])]
+        if (_first(a.get("description")) or "") != inp.description:
+            changes["description"] = [(ldap3.MODIFY_REPLACE, [inp.description] if inp.description else [])]
+        if inp.owner and acc.owner_of(a) != inp.owner:
+            changes["adminDescription"] = [(ldap3.MODIFY_REPLACE, [acc.OWNER_PREFIX + inp.owner])]
+        # password: when it is new to us (create/adopt), changed in config, or reset outside Pulumi
+        if (not olds or olds.get("password") != inp.password
+                or str(olds.get("pwdLastSet", "")) != str(acc.as_int(a.get("pwdLastSet")))):
+            try:
+                acc.set_password(c, dn, inp.password)
+            except InvalidValue as exc:
+                raise self._pw_error(inp, exc) from None
+        cur_uac = acc.as_int(a.get("userAccountControl"), acc.UF_NORMAL_ACCOUNT)
+        new_uac = (cur_uac & ~(acc.UF_ACCOUNTDISABLE | acc.UF_DONT_EXPIRE_PASSWD)) | inp.uac()
+        if new_uac != cur_uac:
+            changes["userAccountControl"] = [(ldap3.MODIFY_REPLACE, [str(new_uac)])]
+        have = {s.lower(): s for s in acc.as_list(a.get("servicePrincipalName"))}
+        add = [s for s in inp.spns() if s.lower() not in have]
+        ours_before = {s.lower() for s in (olds.get("spns") or [])}
+        drop = [have[s] for s in ours_before if s in have and s not in {w.lower() for w in inp.spns()}]
+        c.modify(dn, changes, kind="account", secrets=(inp.password,))
+        if add:
+            c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, add)]}, kind="account SPNs")
+        if drop:
+            c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_DELETE, drop)]}, kind="account SPNs")
+        return dn
+
+    def _live(self, c: DirectoryClient, dn: str, inp: ServiceAccountInputs,
+              pwd_last_set: Any = None) -> dict[str, Any] | None:
+        p = acc.find_principal(c, inp.name)
+        if p is None:
+            return None
+        a = p.attributes
+        uac = acc.as_int(a.get("userAccountControl"))
+        spns = {s.lower() for s in acc.as_list(a.get("servicePrincipalName"))}
+        hosts = [h for h in inp.spn_hosts if f"http/{h}" in spns]
+        short = inp.spn_short_name and all(f"http/{h.split('.')[0]}" in spns for h in inp.spn_hosts)
+        parent = parent_dn(p.dn)
+        live: dict[str, Any] = {
+            "name": p.sam,
+            "ou": None if inp.ou is None else (inp.ou if same_dn(parent, inp.ou) else parent),
+            "upn": _first(a.get("userPrincipalName")) or "",
+            "enabled": not uac & acc.UF_ACCOUNTDISABLE,
+            "passwordNeverExpires": bool(uac & acc.UF_DONT_EXPIRE_PASSWD),
+            "description": _first(a.get("description")) or "",
+            "spnHosts": hosts,
+            "spnShortName": short,
+            "dn": p.dn, "sid": p.sid, "objectGuid": p.guid,
+            "spns": [s for s in inp.spns() if s.lower() in spns],
+            "pwdLastSet": str(acc.as_int(a.get("pwdLastSet"))),
+        }
+        if pwd_last_set is not None and str(pwd_last_set) != live["pwdLastSet"]:
+            live["password"] = PASSWORD_CHANGED
+        return live
+
+    def get(self, id_: str, inp: ServiceAccountInputs, props: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        with inp.client() as c:
+            return self._live(c, id_, inp, (props or {}).get("pwdLastSet"))
+
+    def remove(self, id_: str, inp: ServiceAccountInputs) -> None:
+        with inp.client() as c:
+            p = acc.find_principal(c, inp.name)
+            if p is not None and same_dn(p.dn, id_):
+                c.delete(p.dn, kind="account")
+
+    # The base's verbs, with the previous state passed where the password and SPN bookkeeping needs it.
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inp = self.parse(news)
+        existing = self.find(inp)
+        new_id, live = self.apply(inp, existing or Existing(id_), olds=olds)
+        return UpdateResult(self._outs(inp, new_id, live))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inp = self.parse(props)
+        live = self.get(id_, inp, props)
+        if live is None:
+            return ReadResult(None, {})
+        outs = {k: v for k, v in props.items() if k != PROVIDER_KEY}
+        outs.update(live)
+        return ReadResult(live["dn"], outs, {k: outs[k] for k in self._wire_names() if k in outs})
+
+
+def _first(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return v[0] if v else None
+    return v
+
+
+class ServiceAccount(pulumi.dynamic.Resource, module="ndes", name="ServiceAccount"):
+    """The NDES service account and its HTTP SPNs. Outputs: dn, sid, objectGuid, upn, spns."""
+
+    dn: pulumi.Output[str]
+    sid: pulumi.Output[str]
+    objectGuid: pulumi.Output[str]
+    pwdLastSet: pulumi.Output[str]
+    notes: pulumi.Output[list[str]]
+    upn: pulumi.Output[str]
+    spns: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        outs = {"dn": None, "sid": None, "objectGuid": None, "spns": None, "pwdLastSet": None, "notes": None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            additional_secret_outputs=["password", "bindPassword"]))
+        super().__init__(ServiceAccountProvider(), name, {**outs, **props}, opts)
