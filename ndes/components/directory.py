@@ -1,0 +1,104 @@
+"""DirectoryPlane: the seed guide's Active Directory steps, over LDAPS, no Windows jump host.
+
+    ServiceAccount       svc-ndes (password, enabled, never expires), SPN http/<each NDES FQDN>
+    CertificateTemplate  the SSL template (from Web Server), Read + Enroll for each NDES computer account
+    CertificateTemplate  the client template (from User), Read + Enroll for the service account
+    TemplateIssuance     each template issued on the Enterprise CA (ndes:ca.commonName)
+
+The bind password and the service account's password arrive as secret Outputs; the CA bundle named in
+ndes:domain.caBundle is read here and passed as PEM text, so refresh and destroy work from another machine.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from ..model.config import DeploymentConfig, _TemplateBase
+from ..providers.certificate_template import CertificateTemplate
+from ..providers.service_account import ServiceAccount
+from ..providers.template_issuance import TemplateIssuance
+
+
+def read_ca_bundle(path: str | None, base_dir: str | Path | None = None) -> str | None:
+    """The PEM text of ndes:domain.caBundle (relative paths from the project directory), or None."""
+    if not path:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        p = Path(base_dir or Path.cwd()) / p
+    try:
+        return p.read_text()
+    except OSError as exc:
+        raise pulumi.RunError(f"ndes:domain.caBundle: cannot read {p}: {exc.strerror}") from None
+
+
+class DirectoryPlane(pulumi.ComponentResource):
+    """The service account, its SPNs, both templates and their issuance.
+
+    Attributes: service_account, ssl_template, client_template, ssl_issuance, client_issuance, resources, and
+    the Outputs service_account_dn, service_account_sid, ssl_template_oid, client_template_oid.
+    """
+
+    def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, Any],
+                 opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None):
+        super().__init__("ndes:index:DirectoryPlane", name, None, opts)
+        prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
+        d = cfg.domain
+        conn = {
+            "ldapUrl": d.ldap_url, "startTls": d.start_tls, "bindUser": d.bind_user,
+            "bindPassword": secrets.get("domain.bindPassword")
+            or pulumi.Output.secret(d.bind_password.get_secret_value()),
+            "caBundle": read_ca_bundle(d.ca_bundle), "insecureSkipTlsVerify": d.insecure_skip_tls_verify,
+        }
+        child = pulumi.ResourceOptions(parent=self)
+        sa = cfg.service_account
+
+        def meta(res: str, key: str, adopt: bool) -> dict[str, Any]:
+            return {"owner": f"{prefix}/{res}", "configKey": f"ndes:{key}", "adopt": adopt}
+
+        self.service_account = ServiceAccount(f"{name}-service-account", {
+            **conn, **meta(f"{name}-service-account", "serviceAccount", sa.adopt),
+            "name": sa.name, "ou": sa.ou, "upn": f"{sa.name}@{d.dns_name}",
+            "password": secrets.get("serviceAccount.password") or pulumi.Output.secret(sa.password.get_secret_value()),
+            "enabled": True, "passwordNeverExpires": sa.password_never_expires, "description": sa.description,
+            "spnHosts": [h.fqdn for h in cfg.ndes_hosts], "spnShortName": sa.spn_short_name,
+        }, child)
+
+        def template(res: str, kind: str, t: _TemplateBase, principals: list[Any],
+                     extra: pulumi.ResourceOptions | None = None) -> CertificateTemplate:
+            return CertificateTemplate(res, {
+                **conn, **meta(res, f"templates.{kind}", t.adopt),
+                "kind": kind, "name": t.name, "displayName": t.display, "validity": t.validity,
+                "renewalPeriod": t.renewal_period, "minimumKeySize": t.minimum_key_size, "keyUsage": t.key_usage,
+                "extendedKeyUsage": t.extended_key_usage, "exportable": t.exportable,
+                "enrolleeSuppliesSubject": t.enrollee_supplies_subject, "publishToAd": t.publish_to_ad,
+                "enrollPrincipals": principals,
+            }, pulumi.ResourceOptions.merge(child, extra))
+
+        self.ssl_template = template(f"{name}-ssl-template", "ssl", cfg.templates.ssl,
+                                     [h.computer_account for h in cfg.ndes_hosts])
+        # the service account's name once it exists, so the ACE waits for the account (and follows a rename)
+        self.client_template = template(f"{name}-client-template", "client", cfg.templates.client,
+                                        [self.service_account.dn.apply(lambda _dn: sa.name)])
+
+        def issuance(res: str, tpl: CertificateTemplate, t: _TemplateBase) -> TemplateIssuance:
+            return TemplateIssuance(res, {
+                **conn, **meta(res, "ca.commonName", cfg.ca.adopt),
+                "caCommonName": cfg.ca.common_name, "templateName": tpl.dn.apply(lambda _dn: t.name),
+            }, child)
+
+        self.ssl_issuance = issuance(f"{name}-ssl-issuance", self.ssl_template, cfg.templates.ssl)
+        self.client_issuance = issuance(f"{name}-client-issuance", self.client_template, cfg.templates.client)
+        self.resources: list[pulumi.Resource] = [self.service_account, self.ssl_template, self.client_template,
+                                                 self.ssl_issuance, self.client_issuance]
+        self.service_account_dn = self.service_account.dn
+        self.service_account_sid = self.service_account.sid
+        self.ssl_template_oid = self.ssl_template.oid
+        self.client_template_oid = self.client_template.oid
+        self.register_outputs({
+            "serviceAccountDn": self.service_account_dn, "serviceAccountSid": self.service_account_sid,
+            "serviceAccountSpns": self.service_account.spns,
+            "sslTemplateOid": self.ssl_template_oid, "clientTemplateOid": self.client_template_oid,
+        })
