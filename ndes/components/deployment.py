@@ -49,7 +49,17 @@ class NdesScepDeployment(pulumi.ComponentResource):
 
     # Each plane adds its resources to self.chain.resources[<plane>] and its outputs to self.chain.outputs.
     def _directory(self, opts: pulumi.ResourceOptions) -> None:
-        pass  # wired by the Directory plane
+        """Service account + SPNs, both templates and their issuance (ndes/components/directory.py)."""
+        from .directory import DirectoryPlane
+
+        plane = DirectoryPlane("directory", self.cfg, self.chain.outputs["secrets"], opts)
+        self.chain.resources["directory"] = plane.resources
+        self.chain.outputs["directory"] = {
+            "serviceAccountDn": plane.service_account_dn,
+            "serviceAccountSid": plane.service_account_sid,
+            "sslTemplateOid": plane.ssl_template_oid,
+            "clientTemplateOid": plane.client_template_oid,
+        }
 
     def _ca_host(self, opts: pulumi.ResourceOptions) -> None:
         pass  # wired by the Windows plane
