@@ -1,0 +1,253 @@
+"""AzureNdesHost: the NDES server itself as an Azure VM, for a host whose config has an `azure` block.
+
+    NSG (on the NIC)   allow 5986/tcp from azure.managementCidr only; deny 5985 (WinRM over HTTP) and 5986 from
+                       anywhere else; deny everything from the Internet service tag (App Proxy connectors dial
+                       out, so nothing on the internet ever needs to reach NDES)
+    NIC                in azure.subnetId; no public IP unless azure.publicIp: true
+    VM                 azure.vmSize, azure.image; computer name = the short name of the host's fqdn; WinRM with
+                       one HTTPS listener whose certificate Azure installs from azure.keyVaultId
+    domain join        the JsonADDomainExtension (join password in protectedSettings, a secret), restart
+
+Outputs for `NdesHost` (the Windows plane): `fqdn` and `winrm_url` (https://<fqdn>:5986/wsman). Both resolve
+only once the domain join extension has been applied, so anything that takes them as inputs waits for a
+joined VM. `key_vault_secret()` reads a secret's value from Key Vault's data plane (for the service account
+password): azure-native's `keyvault.get_secret` / `Secret.get` cannot, ARM never returns secret values.
+
+Imports: only `pulumi_azure_native.compute` and `.network` (and `.provider` with a subscriptionId); never the
+whole package (scripts/bench_imports.py measures why).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi_azure_native.compute as compute
+import pulumi_azure_native.network as network
+
+from ..model.azure import WINRM_HTTP_PORT, WINRM_HTTPS_PORT, AzureHostConfig, azure_host_problems
+from ..model.config import DeploymentConfig, NdesHostConfig
+from ..model.errors import ConfigError, Problem
+
+DOMAIN_JOIN_EXTENSION = {"publisher": "Microsoft.Compute", "type": "JsonADDomainExtension",
+                         "type_handler_version": "1.3"}
+NETSETUP_JOIN_DOMAIN_AND_CREATE_ACCOUNT = 3  # NETSETUP_JOIN_DOMAIN (1) | NETSETUP_ACCT_CREATE (2)
+INTERNET_DENY_PRIORITY = 200
+"""Low number on purpose: a rule someone adds later (300 and up) cannot open the VM to the internet."""
+
+
+def security_rules(management_cidr: str) -> list[dict[str, Any]]:
+    """The NSG's inbound rules, first match wins (lower priority number first).
+
+    Azure's default rules stay below them: AllowVnetInBound lets the App Proxy connectors (in the VNet or on
+    premises over the site-to-site link) reach 443 and the domain controllers talk to the VM; they are not
+    widened here.
+    """
+    def rule(name: str, priority: int, access: str, protocol: str, source: str, port: str, why: str) -> dict:
+        return {"name": name, "priority": priority, "direction": "Inbound", "access": access, "protocol": protocol,
+                "source_address_prefix": source, "source_port_range": "*", "destination_address_prefix": "*",
+                "destination_port_range": port, "description": why}
+
+    return [
+        rule("allow-winrm-https-management", 100, "Allow", "Tcp", management_cidr, str(WINRM_HTTPS_PORT),
+             "WinRM over HTTPS from the management network only (Pulumi's Windows plane)"),
+        rule("deny-winrm-https-elsewhere", 110, "Deny", "Tcp", "*", str(WINRM_HTTPS_PORT),
+             "WinRM from anywhere but the management network"),
+        rule("deny-winrm-http", 120, "Deny", "Tcp", "*", str(WINRM_HTTP_PORT),
+             "WinRM over HTTP: credentials must not cross the network in clear"),
+        rule("deny-internet-inbound", INTERNET_DENY_PRIORITY, "Deny", "*", "Internet", "*",
+             "NDES is published by App Proxy, whose connectors dial out: nothing comes in from the internet"),
+    ]
+
+
+class AzureNdesHost(pulumi.ComponentResource):
+    """One NDES host as an Azure VM. Create it only for a host with `azure` set (`cfg.ndes_hosts[index].azure`).
+
+    Raises ConfigError (naming `ndesHosts[<index>]...`) when the host cannot be an Azure VM as configured.
+    """
+
+    fqdn: pulumi.Output[str]
+    """The host's FQDN (= its config `fqdn`), resolved after the domain join: hand it to NdesHost."""
+    winrm_url: pulumi.Output[str]
+    """https://<fqdn>:5986/wsman, resolved after the domain join: hand it to NdesHost."""
+    private_ip: pulumi.Output[str]
+    public_ip: pulumi.Output[str | None]
+    vm_id: pulumi.Output[str]
+
+    def __init__(self, name: str, cfg: DeploymentConfig, index: int, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ndes:azure:AzureNdesHost", name, None, opts)
+        host: NdesHostConfig = cfg.ndes_hosts[index]
+        az: AzureHostConfig | None = host.azure
+        if az is None:
+            raise ConfigError([Problem(f"ndesHosts[{index}].azure", "is not set: this host is not an Azure VM")])
+        problems = [p for p in azure_host_problems(cfg) if p.key.startswith(f"ndesHosts[{index}].")]
+        if problems:
+            raise ConfigError(problems)
+
+        child = pulumi.ResourceOptions(parent=self, provider=self._azure_provider(name, az))
+        short = host.short_name
+        vm_name = az.vm_name or short
+        tags = {"managed-by": "pulumi-ndes", "ndes-host": host.fqdn, **az.tags}
+        where = {"resource_group_name": az.resource_group_name, "location": az.location}
+
+        self.nsg = network.NetworkSecurityGroup(
+            f"{name}-nsg", network_security_group_name=f"{vm_name}-nsg", security_rules=security_rules(
+                az.management_cidr), tags=tags, **where, opts=child)
+
+        self.public_ip_address = None
+        if az.public_ip:
+            self.public_ip_address = network.PublicIPAddress(
+                f"{name}-pip", public_ip_address_name=f"{vm_name}-pip", sku={"name": "Standard"},
+                public_ip_allocation_method="Static", tags=tags, **where, opts=child)
+
+        ip_config: dict[str, Any] = {"name": "ipconfig1", "primary": True, "subnet": {"id": az.subnet_id},
+                                     "private_ip_allocation_method": "Static" if az.private_ip_address else "Dynamic"}
+        if az.private_ip_address:
+            ip_config["private_ip_address"] = az.private_ip_address
+        if self.public_ip_address is not None:
+            ip_config["public_ip_address"] = {"id": self.public_ip_address.id}
+        self.nic = network.NetworkInterface(
+            f"{name}-nic", network_interface_name=f"{vm_name}-nic", ip_configurations=[ip_config],
+            network_security_group={"id": self.nsg.id}, tags=tags, **where, opts=child)
+
+        cert_url = az.winrm_certificate_url
+        self.vm = compute.VirtualMachine(
+            f"{name}-vm", vm_name=vm_name, tags=tags, **where,
+            hardware_profile={"vm_size": az.vm_size},
+            storage_profile={
+                "image_reference": az.image.model_dump(),
+                "os_disk": {"create_option": "FromImage", "delete_option": "Delete",
+                            "managed_disk": {"storage_account_type": az.os_disk_type}},
+            },
+            os_profile={
+                "computer_name": short,
+                "admin_username": az.admin_username,
+                "admin_password": pulumi.Output.secret(az.admin_password.get_secret_value()),
+                "windows_configuration": {
+                    "provision_vm_agent": True,
+                    "enable_automatic_updates": True,
+                    "win_rm": {"listeners": [{"protocol": "Https", "certificate_url": cert_url}]},
+                },
+                "secrets": [{"source_vault": {"id": az.key_vault_id},
+                             "vault_certificates": [{"certificate_url": cert_url, "certificate_store": "My"}]}],
+            },
+            network_profile={"network_interfaces": [{"id": self.nic.id, "primary": True}]},
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                # The admin password is set once, at creation (osProfile is fixed then): rotating it in config
+                # must not replace the NDES server. Rotate it on the VM (e.g. the VMAccess extension).
+                ignore_changes=["osProfile.adminPassword"])))
+
+        join = az.domain_join
+        self.domain_join = compute.VirtualMachineExtension(
+            f"{name}-domain-join", vm_name=vm_name, vm_extension_name="JoinDomain", **where,
+            **DOMAIN_JOIN_EXTENSION, auto_upgrade_minor_version=True,
+            settings={"Name": cfg.domain.dns_name, "OUPath": join.ou or "", "User": join.user,
+                      "Restart": "true" if join.restart else "false",
+                      "Options": str(NETSETUP_JOIN_DOMAIN_AND_CREATE_ACCOUNT)},
+            protected_settings=pulumi.Output.secret({"Password": join.password.get_secret_value()}),
+            tags=tags, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.vm])))
+
+        # Derived from the extension's URN: known at preview, yet carries the dependency on the joined VM.
+        self.fqdn = self.domain_join.urn.apply(lambda _: host.fqdn)
+        self.winrm_url = self.domain_join.urn.apply(lambda _: f"https://{host.fqdn}:{WINRM_HTTPS_PORT}/wsman")
+        self.private_ip = self.nic.ip_configurations.apply(_first_private_ip)
+        self.public_ip = (self.public_ip_address.ip_address if self.public_ip_address is not None
+                          else pulumi.Output.from_input(None))
+        self.vm_id = self.vm.id
+        self.register_outputs({"fqdn": self.fqdn, "winrmUrl": self.winrm_url, "privateIp": self.private_ip,
+                               "publicIp": self.public_ip, "vmId": self.vm_id})
+
+    def _azure_provider(self, name: str, az: AzureHostConfig) -> pulumi.ProviderResource | None:
+        """An explicit azure-native provider when the host names its subscription; the default one otherwise."""
+        if az.subscription_id is None:
+            return None
+        from pulumi_azure_native.provider import Provider  # loaded with the package root already: no extra cost
+        return Provider(f"{name}-azure", subscription_id=az.subscription_id, location=az.location,
+                        opts=pulumi.ResourceOptions(parent=self))
+
+
+def _first_private_ip(configs: Any) -> str | None:
+    for c in configs or []:
+        ip = c.get("private_ip_address") if isinstance(c, dict) else getattr(c, "private_ip_address", None)
+        if ip:
+            return ip
+    return None
+
+
+# ---- Key Vault data plane: the value of a secret (ARM, hence azure-native, never returns one) ----------------
+
+KEY_VAULT_API_VERSION = "7.4"
+
+
+class _TokenCredential(Protocol):
+    def get_token(self, *scopes: str) -> Any: ...
+
+
+class KeyVaultError(RuntimeError):
+    """Reading a Key Vault secret failed. The message names the secret URL, never its value."""
+
+
+def key_vault_scope(secret_url: str) -> str:
+    """The token scope for a vault URL: https://vault.azure.net/.default for <vault>.vault.azure.net, the same
+    pattern in the national clouds (vault.usgovcloudapi.net, vault.azure.cn)."""
+    host = (urlsplit(secret_url).hostname or "").lower()
+    suffix = host.split(".", 1)[1] if "." in host else ""
+    if not suffix.startswith("vault."):
+        raise KeyVaultError(f"failed to read secret '{secret_url}': not a Key Vault URL "
+                            "(https://<vault>.vault.azure.net/secrets/<name>[/<version>])")
+    return f"https://{suffix}/.default"
+
+
+def read_key_vault_secret(secret_url: str, credential: _TokenCredential | None = None,
+                          transport: Any = None, timeout: float = 30.0) -> str:
+    """GET <secret_url>?api-version=7.4 with a bearer token; returns the secret's value.
+
+    `credential` is an azure-identity credential (DefaultAzureCredential when None: az login, managed identity,
+    workload identity in a pipeline). `transport` is an httpx transport (tests pass a double). TLS is verified.
+    """
+    import httpx
+
+    parts = urlsplit(secret_url)
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.scheme != "https" or len(segments) not in (2, 3) or segments[0] != "secrets":
+        raise KeyVaultError(f"failed to read secret '{secret_url}': not a Key Vault secret URL "
+                            "(https://<vault>.vault.azure.net/secrets/<name>[/<version>])")
+    scope = key_vault_scope(secret_url)
+    if credential is None:
+        from azure.identity import DefaultAzureCredential
+        credential = DefaultAzureCredential()
+    try:
+        token = credential.get_token(scope).token
+    except Exception as exc:  # azure-identity raises several types; the message names no secret
+        raise KeyVaultError(f"failed to read secret '{secret_url}': no Azure token for {scope}: "
+                            f"{type(exc).__name__}") from exc
+    try:
+        with httpx.Client(transport=transport, timeout=timeout) as client:
+            resp = client.get(secret_url, params={"api-version": KEY_VAULT_API_VERSION},
+                              headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as exc:
+        raise KeyVaultError(f"failed to read secret '{secret_url}': {type(exc).__name__}: {exc}") from exc
+    if resp.status_code != 200:
+        code = _error_code(resp)
+        raise KeyVaultError(f"failed to read secret '{secret_url}': HTTP {resp.status_code} {code}".rstrip())
+    value = resp.json().get("value")
+    if not isinstance(value, str):
+        raise KeyVaultError(f"failed to read secret '{secret_url}': the answer holds no value")
+    return value
+
+
+def _error_code(resp: Any) -> str:
+    try:
+        return str(resp.json().get("error", {}).get("code", ""))
+    except ValueError:
+        return ""
+
+
+def key_vault_secret(secret_url: pulumi.Input[str],
+                     reader: Callable[[str], str] = read_key_vault_secret) -> pulumi.Output[str]:
+    """A secret Output with the value of a Key Vault secret, read when the program runs (preview included).
+
+    Use it for the service account password (`NdesScepDeployment(..., secrets={"serviceAccount.password":
+    key_vault_secret(url)})`) or anywhere a secret Output is expected.
+    """
+    return pulumi.Output.secret(pulumi.Output.from_input(secret_url).apply(reader))
