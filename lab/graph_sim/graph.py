@@ -104,7 +104,9 @@ def select(obj: dict, query: dict[str, str]) -> dict:
 
 
 def visible(state: State, items: dict[str, dict]) -> list[dict]:
-    return [o for i, o in items.items() if not state.invisible(i, consume=False)]
+    """Objects a list shows: a new object stays out of lists while its replication lag lasts (each list
+    counts as one of the requests it answers 404 / stays hidden for)."""
+    return [o for i, o in items.items() if not state.invisible(i, consume=True)]
 
 
 def lookup(state: State, coll: str, obj_id: str, what: str) -> dict:

@@ -60,12 +60,18 @@ def instantiate(c: GraphClient, display_name: str) -> tuple[dict, dict | None]:
             return res["application"], res.get("servicePrincipal")
         except (Unavailable, NotFound) as exc:
             last = exc
-        # the answer was an error: did it create the application anyway? (replication: look a few times)
-        for i in range(max(1, c.settings.retry.not_found_attempts // 2)):
+        # the answer was an error: did it create the application anyway? New objects replicate slowly, so
+        # look for the whole replication budget before concluding it did not.
+        pol = c.settings.retry
+        start = c._clock()
+        for i in range(pol.not_found_attempts):
             app = find_application(c, display_name)
             if app is not None:
                 return app, find_service_principal(c, app["appId"], wait_for=True)
-            c._sleep(min(0.25 * 2 ** i, 2.0))
+            wait = min(0.25 * 2 ** i, 5.0)
+            if c._clock() - start + wait > pol.not_found_seconds:
+                break
+            c._sleep(wait)
     assert last is not None
     raise last
 

@@ -1,0 +1,76 @@
+"""Throttling storms, replication lag and a wrong client secret, end to end through the providers, the real
+httpx + azure-identity client and the simulator."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ndes.graph import AuthenticationFailed, Throttled
+from ndes.providers.app_proxy_application import AppProxyApplicationProvider
+from ndes.providers.scep_profile import ScepProfileProvider
+from ndes.providers.trusted_certificate_profile import TrustedCertificateProfileProvider
+
+from .engine import Managed
+from .test_app_proxy_application import props as app_props
+from .test_intune_profiles import root_props, scep_props
+
+pytestmark = pytest.mark.slow
+
+
+def test_429_storm_within_budget_succeeds_without_duplicates(graph_sim, lab_ca_der):
+    graph_sim.admin("/throttle", {"count": 3, "retryAfter": 1, "methods": ["POST"]})
+    r = Managed(TrustedCertificateProfileProvider())
+    t0 = time.monotonic()
+    r.create(root_props(graph_sim, lab_ca_der, "ios"))
+    elapsed = time.monotonic() - t0
+    assert elapsed >= 3  # Retry-After was honoured, three times
+    profiles = graph_sim.state()["deviceConfigurations"]
+    assert list(profiles) == [r.id]
+    # 3 throttled + 1 accepted create, and the assign
+    assert graph_sim.stats()["POST /beta/deviceManagement/deviceConfigurations"] == 4
+
+
+def test_503_storm_on_reads_then_success(graph_sim, lab_ca_der):
+    graph_sim.admin("/throttle", {"count": 2, "retryAfter": 0, "status": 503, "methods": ["GET"]})
+    r = Managed(AppProxyApplicationProvider())
+    r.create(app_props(graph_sim))
+    assert len(graph_sim.state()["applications"]) == 1
+
+
+def test_429_storm_past_budget_fails_clearly_naming_what_was_throttled(graph_sim, lab_ca_der):
+    graph_sim.admin("/throttle", {"count": 100, "retryAfter": 2, "pathContains": "deviceConfigurations"})
+    r = Managed(TrustedCertificateProfileProvider())
+    t0 = time.monotonic()
+    with pytest.raises(Throttled) as exc:
+        r.create(root_props(graph_sim, lab_ca_der, "macos", retryBudgetSeconds=5.0, retryAttempts=10))
+    assert time.monotonic() - t0 < 10
+    msg = str(exc.value)
+    assert "trusted certificate profile 'NDES root CA - macos'" in msg
+    assert "throttled" in msg and "429" in msg and "TooManyRequests" in msg and "request-id" in msg
+    graph_sim.admin("/throttle", None)
+    assert graph_sim.state()["deviceConfigurations"] == {}
+
+
+def test_replication_lag_on_new_ids_is_waited_for(graph_sim, lab_ca_der):
+    graph_sim.admin("/replication", {"requests": 3})
+    root = Managed(TrustedCertificateProfileProvider())
+    root.create(root_props(graph_sim, lab_ca_der, "androidWorkProfile"))
+    scep = Managed(ScepProfileProvider())
+    scep.create(scep_props(graph_sim, "androidWorkProfile", root.id))
+    st = graph_sim.state()
+    assert len(st["deviceConfigurations"]) == 2 and st["rootLinks"][scep.id] == root.id
+
+
+def test_wrong_client_secret_fails_clearly_without_the_secret(graph_sim):
+    wrong = "Wr0ng-secret-value-123!"
+    r = Managed(AppProxyApplicationProvider())
+    with pytest.raises(AuthenticationFailed) as exc:
+        r.create(app_props(graph_sim, clientSecret=wrong))
+    msg = str(exc.value)
+    assert "the tenant refused the client credentials for client 0b5e1f0e-0000-4000-8000-00000000a11b" in msg
+    assert "AADSTS7000215" in msg
+    assert wrong not in msg and graph_sim.secret not in msg
+    assert exc.value.__cause__ is None or wrong not in str(exc.value.__cause__)
+    st = graph_sim.state()
+    assert st["applications"] == {} and st["servicePrincipals"] == {}
