@@ -78,8 +78,20 @@ def check_name(value: str, what: str, max_len: int = 64) -> str:
 
 
 def split_dn(dn: str) -> list[str]:
-    """The RDNs of a DN, still escaped, honouring backslash escapes (e.g. 'CN=a\\,b,DC=x' -> 2 parts)."""
-    parts, cur, i = [], [], 0
+    """The RDNs of a DN, still escaped, honouring backslash escapes (e.g. 'CN=a\\,b,DC=x' -> 2 parts).
+    Unescaped spaces around an RDN are dropped; escaped ones ('\\ ') are kept."""
+    parts: list[str] = []
+    cur: list[str] = []
+
+    def flush() -> None:
+        while cur and cur[0] == " ":
+            cur.pop(0)
+        while cur and cur[-1] == " ":
+            cur.pop()
+        parts.append("".join(cur))
+        cur.clear()
+
+    i = 0
     while i < len(dn):
         ch = dn[i]
         if ch == "\\" and i + 1 < len(dn):
@@ -87,13 +99,12 @@ def split_dn(dn: str) -> list[str]:
             i += 2
             continue
         if ch == ",":
-            parts.append("".join(cur).strip())
-            cur = []
+            flush()
         else:
             cur.append(ch)
         i += 1
     if cur or parts:
-        parts.append("".join(cur).strip())
+        flush()
     return parts
 
 
