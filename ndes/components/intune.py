@@ -1,0 +1,142 @@
+"""Intune: the trusted certificate profiles and the SCEP profiles for every configured platform.
+
+Per platform (ndes.model.graph_enums.PLATFORMS):
+    TrustedCertificateProfile  the root CA (iOS, macOS, Android, Windows -> computerCertStoreRoot)
+    TrustedCertificateProfile  the issuing CA where the platform needs the chain (Android work profile and
+                               device owner; Windows -> computerCertStoreIntermediate)
+    ScepProfile                linked to the platform's root profile, one URL per NDES server
+Groups: by object id, by display name (pulumi-azuread get_group), or created (azuread.Group, create: true).
+The trusted root profiles go to every group the SCEP profiles go to (and to intune.trustedRoot.groups): a
+device given a SCEP profile without its root would refuse the certificate chain.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pulumi
+
+from ..model.config import DeploymentConfig, GroupRef
+from ..model.graph_enums import PLATFORMS
+from ..providers.scep_profile import ScepProfile
+from ..providers.trusted_certificate_profile import TrustedCertificateProfile
+from .app_proxy import graph_connection
+
+ISSUING_PLATFORMS = ("androidWorkProfile", "androidDeviceOwner", "windows")
+
+
+class GroupResolver:
+    """Object ids of configured groups: ids as given; names through pulumi-azuread (imported only when used,
+    so a stack giving ids needs no azuread plugin)."""
+
+    def __init__(self, parent: pulumi.Resource, name: str):
+        self._parent = parent
+        self._name = name
+        self._cache: dict[str, pulumi.Output[str]] = {}
+        self.created: list[pulumi.Resource] = []
+
+    def __call__(self, ref: GroupRef) -> pulumi.Output[str]:
+        if ref.key in self._cache:
+            return self._cache[ref.key]
+        if ref.id:
+            out = pulumi.Output.from_input(ref.id.lower())
+        else:
+            import pulumi_azuread as azuread
+            if ref.create:
+                slug = "".join(ch if ch.isalnum() else "-" for ch in (ref.name or "").lower()).strip("-")
+                g = azuread.Group(f"{self._name}-group-{slug}", display_name=ref.name, security_enabled=True,
+                                  mail_enabled=False, opts=pulumi.ResourceOptions(parent=self._parent))
+                self.created.append(g)
+                out = g.object_id
+            else:
+                out = azuread.get_group_output(display_name=ref.name, security_enabled=True,
+                                               opts=pulumi.InvokeOptions(parent=self._parent)).object_id
+            out = out.apply(lambda v: v.lower())
+        self._cache[ref.key] = out
+        return out
+
+    def ids(self, refs: list[GroupRef]) -> pulumi.Output[list[str]]:
+        return pulumi.Output.all(*[self(r) for r in refs]).apply(lambda ids: sorted(set(ids)))
+
+
+def trusted_root_group_refs(cfg: DeploymentConfig) -> list[GroupRef]:
+    """intune.trustedRoot.groups (or the SCEP groups when unset) plus every SCEP group not already there."""
+    refs = list(cfg.intune.trusted_root_groups)
+    keys = {r.key for r in refs}
+    refs += [g for g in cfg.intune.scep.groups if g.key not in keys]
+    return refs
+
+
+class Intune(pulumi.ComponentResource):
+    """Trusted certificate and SCEP profiles for cfg.intune.platforms.
+
+    `ca_certificates`: {"root": base64 DER, "issuing": base64 DER or None} (Inputs: the CA host plane's
+    CaCertificate outputs, or lab.pki's certificates in the lab). Attributes: roots (platform -> profile),
+    issuing (platform -> profile), scep (platform -> profile), resources, outputs.
+    """
+
+    def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, Any],
+                 ca_certificates: dict[str, pulumi.Input[str] | None],
+                 opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None,
+                 group_resolver: Callable[[GroupRef], pulumi.Output[str]] | None = None):
+        super().__init__("ndes:index:Intune", name, None, opts)
+        prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
+        conn = graph_connection(cfg.graph, secrets)
+        it = cfg.intune
+        sc = it.scep
+        resolver = GroupResolver(self, name)
+        resolve = group_resolver or resolver
+        scep_groups = pulumi.Output.all(*[resolve(g) for g in sc.groups]).apply(lambda ids: sorted(set(ids)))
+        root_groups = pulumi.Output.all(*[resolve(g) for g in trusted_root_group_refs(cfg)]).apply(
+            lambda ids: sorted(set(ids)))
+        child = pulumi.ResourceOptions(parent=self)
+        self.roots: dict[str, TrustedCertificateProfile] = {}
+        self.issuing: dict[str, TrustedCertificateProfile] = {}
+        self.scep: dict[str, ScepProfile] = {}
+
+        def meta(res: str, key: str) -> dict[str, Any]:
+            return {"owner": f"{prefix}/{res}", "configKey": f"ndes:{key}", "adopt": it.adopt}
+
+        issuing_der = ca_certificates.get("issuing")
+        for platform in it.platforms:
+            p = PLATFORMS[platform]
+            res = f"{name}-{platform}-root"
+            self.roots[platform] = TrustedCertificateProfile(res, {
+                **conn, **meta(res, "intune.trustedRoot"), "platform": platform, "role": "root",
+                "displayName": f"{it.profile_name_prefix} Root CA - {p.title}",
+                "certificate": ca_certificates["root"], "certFileName": it.trusted_root.cert_file_name,
+                "groups": root_groups,
+            }, child)
+            if platform in ISSUING_PLATFORMS and issuing_der is not None:
+                res = f"{name}-{platform}-issuing"
+                self.issuing[platform] = TrustedCertificateProfile(res, {
+                    **conn, **meta(res, "intune.trustedRoot"), "platform": platform, "role": "issuing",
+                    "displayName": f"{it.profile_name_prefix} Issuing CA - {p.title}",
+                    "certificate": issuing_der, "certFileName": issuing_file_name(it.trusted_root.cert_file_name),
+                    "groups": root_groups,
+                }, child)
+            res = f"{name}-{platform}-scep"
+            self.scep[platform] = ScepProfile(res, {
+                **conn, **meta(res, "intune.scep"), "platform": platform,
+                "displayName": f"{it.profile_name_prefix} SCEP - {p.title}",
+                "rootProfileId": self.roots[platform].profileId, "scepServerUrls": cfg.scep_urls,
+                "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
+                "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
+                "subjectAlternativeNames": [{"type": s.type, "value": s.value} for s in sc.subject_alternative_names],
+                "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
+                "renewalThresholdPercent": sc.renewal_threshold_percent, "certificateStore": sc.certificate_store,
+                "keyStorageProvider": sc.key_storage_provider, "groups": scep_groups,
+            }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])])))
+        self.resources: list[pulumi.Resource] = [*resolver.created, *self.roots.values(), *self.issuing.values(),
+                                                 *self.scep.values()]
+        self.outputs = {
+            "trustedRootProfiles": {k: v.profileId for k, v in self.roots.items()},
+            "issuingCaProfiles": {k: v.profileId for k, v in self.issuing.items()},
+            "scepProfiles": {k: v.profileId for k, v in self.scep.items()},
+        }
+        self.register_outputs(self.outputs)
+
+
+def issuing_file_name(root_file: str) -> str:
+    stem, dot, ext = root_file.rpartition(".")
+    return f"{stem}-issuing.{ext}" if dot else f"{root_file}-issuing"
