@@ -68,10 +68,30 @@ class NdesScepDeployment(pulumi.ComponentResource):
         pass  # wired by the Windows plane
 
     def _app_proxy(self, opts: pulumi.ResourceOptions) -> None:
-        pass  # wired by the Graph plane
+        """One App Proxy application per NDES host (ndes/components/app_proxy.py), after the hosts serve."""
+        from .app_proxy import AppProxy
+
+        plane = AppProxy("app-proxy", self.cfg, self.chain.outputs["secrets"], pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=self.chain.after("ndes_hosts"))))
+        self.chain.resources["app_proxy"] = plane.resources
+        self.chain.outputs["appProxy"] = plane.outputs
 
     def _intune(self, opts: pulumi.ResourceOptions) -> None:
-        pass  # wired by the Graph plane
+        """Trusted certificate and SCEP profiles for every platform (ndes/components/intune.py).
+
+        Needs the CA certificates: chain.outputs["caCertificates"] = {"root": base64 DER, "issuing": base64 DER
+        or None} from the CA host plane; without them the profiles cannot be built and the plane says so."""
+        from .intune import Intune
+
+        certs = self.chain.outputs.get("caCertificates")
+        if not certs or certs.get("root") is None:
+            pulumi.log.warn("Intune profiles skipped: the CA host plane published no CA certificate "
+                            "(chain.outputs['caCertificates']['root'])", self)
+            return
+        plane = Intune("intune", self.cfg, self.chain.outputs["secrets"], certs, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=self.chain.after("app_proxy"))))
+        self.chain.resources["intune"] = plane.resources
+        self.chain.outputs["intune"] = plane.outputs
 
 
 def summary(cfg: DeploymentConfig) -> dict[str, Any]:
