@@ -1,0 +1,155 @@
+"""NdesRole on a simulated NDES host: Install-AdcsNetworkDeviceEnrollmentService and what it leaves.
+
+Refuses what the installer refuses: the ADCS-Device-Enrollment feature missing, a service account that is not
+in the local IIS_IUSRS group, a wrong service-account password (checked by a bind to the lab Samba), a CA
+config that names no Enterprise CA in AD or a CA whose service is down, a CSP that is not a CryptoAPI one
+("NDES only supports the CryptoAPI CSP"), an odd key length. Install issues the two RA certificates
+(EnrollmentAgentOffline, CEPEncryption) from the lab Enterprise CA with the RA details as their subject into
+LocalMachine\\My, writes the MSCEP key (defaults) and CAInfo, and creates the SCEP app pool running as the
+service account and the /CertSrv/mscep application. Uninstall removes the role's configuration and leaves the
+RA certificates in the store, as Windows does.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ca, certstore, hostmodel
+from . import ScriptError, handler
+
+CAINFO_KEY = hostmodel.MSCEP_KEY + r"\CAInfo"
+CRYPTOAPI_PROVIDERS = ("Microsoft Strong Cryptographic Provider", "Microsoft Enhanced Cryptographic Provider v1.0",
+                       "Microsoft Base Cryptographic Provider v1.0", "Microsoft Enhanced RSA and AES Cryptographic Provider",
+                       "Microsoft RSA SChannel Cryptographic Provider")
+KEY_LENGTHS = (1024, 2048, 3072, 4096, 8192, 16384)
+MSCEP_APP = "/CertSrv/mscep"
+
+
+def installed(state: dict[str, Any]) -> bool:
+    return hostmodel.key_exists(state, hostmodel.MSCEP_KEY)
+
+
+def ra_certificates(state: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for tp, entry in certstore.store(state).items():
+        cert = certstore.load(entry)
+        template = entry.get("template") or ca.template_name_v1(cert)
+        if template not in ca.RA_TEMPLATES:
+            continue
+        f = ca.cert_facts(cert)
+        rdn = {k.strip(): v for k, v in (p.split("=", 1) for p in f["subject"].split(", ") if "=" in p)}
+        out.append({
+            "template": template, "thumbprint": tp, "subject": f["subject"], "notBefore": f["notBefore"],
+            "notAfter": f["notAfter"], "daysLeft": certstore.days_left(cert),
+            "keyLength": cert.public_key().key_size, "provider": entry.get("provider", ""),
+            "raName": rdn.get("CN"), "raEmail": rdn.get("E"), "raCompany": rdn.get("O"), "raDepartment": rdn.get("OU"),
+            "raCity": rdn.get("L"), "raState": rdn.get("S"), "raCountry": rdn.get("C"),
+        })
+    return out
+
+
+def live(state: dict[str, Any]) -> dict[str, Any]:
+    inst = installed(state)
+    iis = state.get("iis") or {}
+    pool = (iis.get("appPools") or {}).get("SCEP") if inst else None
+    cfg = hostmodel.get_value(state, CAINFO_KEY, "Configuration") if inst else None
+    return {"installed": inst, "serviceAccount": pool["userName"] if pool else "",
+            "caConfig": cfg["value"] if cfg else None, "raCertificates": ra_certificates(state)}
+
+
+def _in_iis_iusrs(state: dict[str, Any], account: str) -> bool:
+    group = state.get("localGroups", {}).get("IIS_IUSRS", {"members": []})
+    return any(m["name"].lower() == account.lower() for m in group["members"])
+
+
+def _install(ctx: Any, p: dict[str, Any]) -> None:
+    state = ctx.state
+    if "ADCS-Device-Enrollment" not in state["features"]["installed"] or not hostmodel.iis_installed(state):
+        raise ScriptError("the ADCS-Device-Enrollment feature is not installed: install it first (WindowsFeatures)",
+                          "ObjectNotFound")
+    account = str(p.get("serviceAccount") or "")
+    if "\\" not in account:
+        raise ScriptError(f"The service account name {account} must be given as DOMAIN\\user", "InvalidArgument")
+    if not _in_iis_iusrs(state, account):
+        raise ScriptError(f"The account {account} is not a member of the local IIS_IUSRS group. Add it to the group "
+                          f"and try again.", "InvalidOperation")
+    for which in ("signing", "encryption"):
+        provider, length = p.get(f"{which}Provider"), int(p.get(f"{which}KeyLength") or 0)
+        if provider not in CRYPTOAPI_PROVIDERS:
+            raise ScriptError(f"The {which} provider '{provider}' is not a valid cryptographic service provider for "
+                              f"NDES (NDES only supports the CryptoAPI CSP)", "InvalidArgument")
+        if length not in KEY_LENGTHS:
+            raise ScriptError(f"The {which} key length {length} is not supported by {provider}", "InvalidArgument")
+    view = certstore.samba(ctx)
+    conn = view.connect()
+    try:
+        svc = view.enrollment_service(conn)
+    finally:
+        conn.unbind()
+    want = str(p.get("caConfig") or "")
+    if svc is None or want.lower() != f"{svc['dnsHostName']}\\{svc['cn']}".lower():
+        raise ScriptError(f"The certification authority {want} could not be found in Active Directory: give the CA "
+                          f"config as <CA host FQDN>\\<CA common name>", "ObjectNotFound")
+    ca_state = certstore.host_state(ctx, svc["dnsHostName"])
+    if not ca_state or (ca_state.get("certsvc") or {"service": {"status": "Running"}})["service"]["status"] != "Running":
+        raise ScriptError(f"The certification authority {want} is not available (the RPC server is unavailable)",
+                          "ConnectionError")
+    if not view.check_password(account.split("\\", 1)[1], str(p.get("serviceAccountPassword") or "")):
+        raise ScriptError("The user name or password is incorrect. 0x8007052e (WIN32: 1326 ERROR_LOGON_FAILURE)",
+                          "AuthenticationError")
+    ra = {"name": p.get("raName"), "email": p.get("raEmail"), "company": p.get("raCompany"),
+          "department": p.get("raDepartment"), "city": p.get("raCity"), "state": p.get("raState"),
+          "country": p.get("raCountry")}
+    if not ra["name"]:
+        raise ScriptError("RAName must not be empty", "InvalidArgument")
+    for template, which in (("EnrollmentAgentOffline", "signing"), ("CEPEncryption", "encryption")):
+        cert, key = ca.issue_ra(template, ra, int(p[f"{which}KeyLength"]))
+        tp = certstore.add(state, cert, ca.key_pem(key), template=template)
+        certstore.store(state)[tp]["provider"] = p[f"{which}Provider"]
+    hostmodel.install_mscep_defaults(state)
+    hostmodel.ensure_key(state, CAINFO_KEY)
+    hostmodel.set_value(state, CAINFO_KEY, "Configuration", "String", want)
+    iis = state["iis"]
+    iis.setdefault("appPools", {})["SCEP"] = {"userName": account, "state": "Started"}
+    site = hostmodel.find_site(state, "Default Web Site")
+    if site is not None:
+        site[1].setdefault("applications", {})[MSCEP_APP] = {"appPool": "SCEP"}
+
+
+def _uninstall(state: dict[str, Any]) -> None:
+    hostmodel.remove_key(state, hostmodel.MSCEP_KEY)
+    iis = state.get("iis") or {}
+    (iis.get("appPools") or {}).pop("SCEP", None)
+    site = hostmodel.find_site(state, "Default Web Site")
+    if site is not None:
+        site[1].get("applications", {}).pop(MSCEP_APP, None)
+
+
+@handler("NdesRole")
+def ndes_role(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+    state = ctx.state
+    now = live(state)
+    changed = False
+    if params.get("mode") == "set":
+        if (params.get("ensure") or "present") == "absent":
+            if now["installed"]:
+                _uninstall(state)
+                changed = True
+            hostmodel.clear_owner_mark(state, "NdesRole")
+        else:
+            if now["installed"] and now["serviceAccount"] and now["serviceAccount"] != params.get("serviceAccount"):
+                if not params.get("allowReinstall"):
+                    raise ScriptError(
+                        f"NDES is installed with the service account {now['serviceAccount']}, the configuration asks "
+                        f"for {params.get('serviceAccount')}: changing the RA cert configs after installing the NDES "
+                        f"server is not a supported scenario; the resource replaces NDES (uninstall, install) instead",
+                        "NotSpecified")
+                _uninstall(state)
+                now["installed"] = False
+            if not now["installed"]:
+                _install(ctx, params)
+                changed = True
+            if params.get("owner"):
+                hostmodel.set_owner_mark(state, "NdesRole", str(params["owner"]))
+        now = live(state)
+    now["owner"] = hostmodel.owner_mark(state, "NdesRole") or ""
+    return {"changed": changed, "state": now, "rebootRequired": False, "warnings": []}

@@ -1,0 +1,67 @@
+"""Test knobs and request counters of the running simulator (set through the admin API, see control.py)."""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+
+class Knobs:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.latency_ms: dict[str, int] = {}
+        """Added delay before each WinRM answer: per host, or "*" for all."""
+        self.reboot_seconds = 3.0
+        """How long a restarted host refuses connections."""
+        self._drops: list[dict] = []
+        self._fails: list[dict] = []
+        self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.latency_ms.clear()
+            self.reboot_seconds = 3.0
+            self._drops.clear()
+            self._fails.clear()
+
+    def latency(self, host: str) -> float:
+        with self._lock:
+            return self.latency_ms.get(host, self.latency_ms.get("*", 0)) / 1000.0
+
+    def add_drop(self, host: str | None, action: str | None, count: int = 1) -> None:
+        with self._lock:
+            self._drops.append({"host": host, "action": action, "count": count})
+
+    def add_fail(self, host: str | None, action: str | None, count: int = 1, status: int = 500) -> None:
+        with self._lock:
+            self._fails.append({"host": host, "action": action, "count": count, "status": status})
+
+    @staticmethod
+    def _take(items: list[dict], host: str, action: str) -> dict | None:
+        for item in items:
+            if item["host"] in (None, host) and item["action"] in (None, action) and item["count"] > 0:
+                item["count"] -= 1
+                if item["count"] == 0:
+                    items.remove(item)
+                return item
+        return None
+
+    def take_drop(self, host: str, action: str) -> bool:
+        with self._lock:
+            return self._take(self._drops, host, action) is not None
+
+    def take_fail(self, host: str, action: str) -> int | None:
+        with self._lock:
+            item = self._take(self._fails, host, action)
+            return None if item is None else item["status"]
+
+    def count(self, host: str, what: str) -> None:
+        with self._lock:
+            self.counts[host][what] += 1
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {h: dict(c) for h, c in self.counts.items()}
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.counts.clear()

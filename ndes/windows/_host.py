@@ -1,0 +1,174 @@
+"""WindowsHost: run the project's scripts on one host over WinRM, and restart it.
+
+Per script run: Command (the fixed bootstrap), Send (the one stdin line, end of input), Receive until the
+command is done, Signal (terminate, to free it on the host): four HTTP requests on the process's shell of that
+host (plus Create shell and the NTLM handshake once per process and host).
+
+Retries: one, and only where it cannot do a change twice: a connection that broke before the host accepted
+the command's input (opening the shell, Command), a shell the host no longer knows (restarted host), or any
+break while running a get-mode script (reads change nothing).
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from winrm.exceptions import WinRMOperationTimeoutError
+
+from . import _scripts
+from ._endpoint import Endpoint
+from ._exceptions import (AuthenticationFailed, OperationTimeout, ScriptFailed, TlsFailure, Unreachable,
+                          WindowsHostError)
+from ._session import Dropped, forget, is_shell_gone, map_error, scrub, session_for
+
+__all__ = ["WindowsHost"]
+
+STDIN_CHUNK = 48 * 1024
+"""Bytes of stdin per Send (base64 in the SOAP body stays well under the 150 KiB envelope limit)."""
+REBOOT_SCRIPT = "HostBoot"
+
+
+class WindowsHost:
+    """A Windows host reached over WinRM. Cheap to create: the connection lives in a per-process cache."""
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+
+    def __repr__(self) -> str:
+        return f"WindowsHost({self.endpoint.host!r})"
+
+    # ------------------------------------------------------------------------------------------ scripts
+    def run_script(self, name: str, params: dict, *, timeout: int | None = None) -> dict:
+        """Run script `name` with `params`; return its JSON result.
+
+        Raises ScriptFailed (the script's own error, with script, host, message, category), AuthenticationFailed,
+        TlsFailure, Unreachable (including a dropped connection that was not safe to retry), OperationTimeout.
+        """
+        line = _scripts.stdin_line(name, params)
+        deadline = time.monotonic() + (timeout or self.endpoint.operation_timeout)
+        read_only = params.get("mode") == "get"
+        doing = f"run script '{name}'"
+        for attempt in (1, 2):
+            try:
+                stdout, stderr, code = self._run_once(line, doing, deadline)
+                break
+            except Dropped as exc:
+                if attempt == 1 and (read_only or not exc.accepted):
+                    session_for(self.endpoint).reset()
+                    continue
+                note = "" if read_only or not exc.accepted else \
+                    " (the script may have run: run again to converge, it is idempotent)"
+                raise Unreachable(str(exc) + note, host=self.endpoint.host) from exc
+        return self._parse(name, stdout, stderr, code)
+
+    def _run_once(self, line: str, doing: str, deadline: float) -> tuple[bytes, bytes, int]:
+        sess = session_for(self.endpoint)
+        command, args = _scripts.bootstrap_command()
+        data = line.encode("ascii")
+        with sess.lock:
+            accepted = False
+            try:
+                try:
+                    shell = sess.shell()
+                    command_id = sess.protocol.run_command(shell, command, args, console_mode_stdin=True,
+                                                           skip_cmd_shell=True)
+                except Exception as exc:
+                    if not is_shell_gone(exc):
+                        raise
+                    sess.reset()  # the host restarted or closed the idle shell: a new one, nothing ran
+                    shell = sess.shell()
+                    command_id = sess.protocol.run_command(shell, command, args, console_mode_stdin=True,
+                                                           skip_cmd_shell=True)
+                accepted = True
+                for start in range(0, len(data), STDIN_CHUNK):
+                    chunk = data[start:start + STDIN_CHUNK]
+                    sess.protocol.send_command_input(shell, command_id, chunk,
+                                                     end=start + STDIN_CHUNK >= len(data))
+                out, err, code = self._receive(sess, shell, command_id, doing, deadline)
+            except (WindowsHostError, Dropped):
+                raise
+            except Exception as exc:
+                mapped = map_error(exc, self.endpoint, doing, accepted=accepted)
+                if isinstance(mapped, Dropped):
+                    sess.reset()
+                raise mapped from exc
+            try:
+                sess.protocol.cleanup_command(shell, command_id)
+            except Exception:  # the result is in hand; a failed Signal only leaves the command to the host
+                pass
+            return out, err, code
+
+    def _receive(self, sess, shell: str, command_id: str, doing: str, deadline: float) -> tuple[bytes, bytes, int]:
+        out, err = [], []
+        while True:
+            if time.monotonic() > deadline:
+                try:
+                    sess.protocol.cleanup_command(shell, command_id)
+                except Exception:
+                    pass
+                raise OperationTimeout(f"failed to {doing} on {self.endpoint.host}: no result within the "
+                                       "timeout (it may still be running there)", host=self.endpoint.host)
+            try:
+                o, e, code, done = sess.protocol.get_command_output_raw(shell, command_id)
+            except WinRMOperationTimeoutError:
+                continue
+            out.append(o)
+            err.append(e)
+            if done:
+                return b"".join(out), b"".join(err), code
+
+    def _parse(self, name: str, stdout: bytes, stderr: bytes, code: int) -> dict:
+        host = self.endpoint.host
+        text = stdout.decode("utf-8", errors="replace").strip()
+        doc: Any = None
+        if text:
+            try:
+                doc = json.loads(text.splitlines()[-1])
+            except ValueError:
+                doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
+            err = doc["error"]
+            raise ScriptFailed(name, host, scrub(str(err.get("message") or "unknown error"), self.endpoint),
+                               str(err.get("category") or "NotSpecified"))
+        if code != 0 or not isinstance(doc, dict):
+            detail = scrub((stderr.decode("utf-8", errors="replace").strip() or text)[:500], self.endpoint)
+            raise ScriptFailed(name, host, f"exit code {code} without a JSON result" +
+                               (f": {detail}" if detail else ""), "NotSpecified")
+        doc.setdefault("changed", False)
+        doc.setdefault("state", {})
+        doc.setdefault("rebootRequired", False)
+        doc.setdefault("warnings", [])
+        return doc
+
+    # ------------------------------------------------------------------------------------------ restart
+    def boot_id(self) -> str:
+        """An identifier of the current boot (changes with every restart)."""
+        return str(self.run_script(REBOOT_SCRIPT, {"mode": "get"})["state"]["bootId"])
+
+    def reboot_and_wait(self, timeout: int = 900, poll: float = 2.0) -> None:
+        """Restart the host (Restart-Computer through a script) and return once WinRM answers again with a
+        new boot id. Raises OperationTimeout when it does not come back within `timeout` seconds."""
+        host = self.endpoint.host
+        before = self.boot_id()
+        try:
+            self.run_script(REBOOT_SCRIPT, {"mode": "set", "restart": True})
+        except (Unreachable, OperationTimeout):
+            pass  # the restart may cut the answer short
+        forget(self.endpoint)
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            time.sleep(poll)
+            try:
+                if self.boot_id() != before:
+                    return
+                last = "it still runs the boot it had before the restart"
+            except (AuthenticationFailed, TlsFailure, ScriptFailed):
+                raise
+            except WindowsHostError as exc:
+                last = str(exc)
+                forget(self.endpoint)
+        raise OperationTimeout(f"failed to restart {host}: WinRM did not come back with a new boot within "
+                               f"{timeout} s ({last})", host=host)
+

@@ -1,0 +1,142 @@
+# NdesRole: the NDES role service configured once with Install-AdcsNetworkDeviceEnrollmentService (service
+# account, CA, RA name and details, signing/encryption CSPs and key lengths). These settings only take effect
+# at install ("changing the RA cert configs after installing the NDES server is not a supported scenario"):
+# set mode installs when NDES is not configured; when it is configured differently it refuses unless
+# allowReinstall (then it uninstalls and installs again). Get reports the live configuration and the RA
+# certificates (EnrollmentAgentOffline, CEPEncryption: two years, then NDES stops).
+# Params: mode get|set, ensure present|absent, serviceAccount (DOMAIN\name), serviceAccountPassword, caConfig,
+#   raName, raEmail, raCompany, raDepartment, raCity, raState, raCountry, signingProvider, signingKeyLength,
+#   encryptionProvider, encryptionKeyLength, allowReinstall.
+param([Parameter(Mandatory)] $Params)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$ownerKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
+function Get-OwnerMark($Mark) {
+    if (Test-Path -LiteralPath $ownerKey) {
+        $p = Get-ItemProperty -LiteralPath $ownerKey
+        if ($p.PSObject.Properties[$Mark]) { return [string]$p.PSObject.Properties[$Mark].Value }
+    }
+    return ''
+}
+function Set-OwnerMark($Mark, $Owner) {
+    if (-not $Owner) { return }
+    if (-not (Test-Path -LiteralPath $ownerKey)) { $null = New-Item -Path $ownerKey -Force }
+    Set-ItemProperty -LiteralPath $ownerKey -Name $Mark -Value ([string]$Owner)
+}
+function Clear-OwnerMark($Mark) {
+    if ((Get-OwnerMark $Mark) -ne '') { Remove-ItemProperty -LiteralPath $ownerKey -Name $Mark }
+}
+$ownerValue = ''
+if ($Params.PSObject.Properties['owner'] -and $Params.owner) { $ownerValue = [string]$Params.owner }
+$mark = 'NdesRole'
+
+$mscepKey = 'HKLM:\SOFTWARE\Microsoft\Cryptography\MSCEP'
+if (Get-Module -ListAvailable -Name 'WebAdministration') { Import-Module -Name 'WebAdministration' }
+$raTemplates = @('EnrollmentAgentOffline', 'CEPEncryption')
+
+function Get-TemplateName($Cert) {
+    foreach ($ext in $Cert.Extensions) {
+        if ($ext.Oid.Value -eq '1.3.6.1.4.1.311.20.2') { return $ext.Format($false).Trim() }
+    }
+    return ''
+}
+
+function Get-Rdn($Cert, $Name) {
+    foreach ($line in ($Cert.SubjectName.Format($true) -split "`r?`n")) {
+        $eq = $line.IndexOf('=')
+        if ($eq -gt 0 -and $line.Substring(0, $eq).Trim() -eq $Name) { return $line.Substring($eq + 1).Trim() }
+    }
+    return $null
+}
+
+function Get-KeyProvider($Cert) {
+    try {
+        if ($Cert.HasPrivateKey -and $null -ne $Cert.PrivateKey) { return $Cert.PrivateKey.CspKeyContainerInfo.ProviderName }
+    } catch {
+        return ''
+    }
+    return ''
+}
+
+function Get-NdesState {
+    $installed = Test-Path -LiteralPath $mscepKey
+    $account = ''
+    if ($installed -and (Test-Path -LiteralPath 'IIS:\AppPools\SCEP')) {
+        $account = (Get-ItemProperty -LiteralPath 'IIS:\AppPools\SCEP' -Name 'processModel').userName
+    }
+    $caConfig = $null
+    $caInfo = Join-Path -Path $mscepKey -ChildPath 'CAInfo'
+    if ($installed -and (Test-Path -LiteralPath $caInfo)) {
+        $prop = Get-ItemProperty -LiteralPath $caInfo
+        if ($prop.PSObject.Properties['Configuration']) { $caConfig = $prop.Configuration }
+    }
+    $ra = @()
+    $now = [DateTime]::UtcNow
+    foreach ($cert in @(Get-ChildItem -LiteralPath 'Cert:\LocalMachine\My')) {
+        $template = Get-TemplateName $cert
+        if ($raTemplates -notcontains $template) { continue }
+        $ra += @{
+            template = $template; thumbprint = $cert.Thumbprint.ToUpperInvariant(); subject = $cert.Subject
+            notBefore = $cert.NotBefore.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+            notAfter = $cert.NotAfter.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+            daysLeft = [int][Math]::Floor(($cert.NotAfter.ToUniversalTime() - $now).TotalDays)
+            keyLength = $cert.PublicKey.Key.KeySize; provider = (Get-KeyProvider $cert)
+            raName = (Get-Rdn $cert 'CN'); raEmail = (Get-Rdn $cert 'E'); raCompany = (Get-Rdn $cert 'O')
+            raDepartment = (Get-Rdn $cert 'OU'); raCity = (Get-Rdn $cert 'L'); raState = (Get-Rdn $cert 'S')
+            raCountry = (Get-Rdn $cert 'C')
+        }
+    }
+    return @{ installed = $installed; serviceAccount = $account; caConfig = $caConfig; raCertificates = $ra }
+}
+
+$state = Get-NdesState
+$changed = $false
+$warnings = @()
+if ($Params.mode -eq 'set') {
+    $ensure = 'present'
+    if ($Params.ensure) { $ensure = $Params.ensure }
+    if ($ensure -eq 'absent') {
+        if ($state.installed) {
+            $null = Uninstall-AdcsNetworkDeviceEnrollmentService -Force
+            $changed = $true
+        }
+        Clear-OwnerMark $mark
+    } else {
+        if ($state.installed -and $state.serviceAccount -and $state.serviceAccount -ne $Params.serviceAccount) {
+            if (-not $Params.allowReinstall) {
+                throw ('NDES is installed with the service account {0}, the configuration asks for {1}: changing ' +
+                    'the RA cert configs after installing the NDES server is not a supported scenario; the resource ' +
+                    'replaces NDES (uninstall, install) instead') -f $state.serviceAccount, $Params.serviceAccount
+            }
+            $null = Uninstall-AdcsNetworkDeviceEnrollmentService -Force
+            $state.installed = $false
+        }
+        if (-not $state.installed) {
+            $feature = Get-WindowsFeature -Name 'ADCS-Device-Enrollment'
+            if (-not $feature.Installed) {
+                throw 'the ADCS-Device-Enrollment feature is not installed: install it first (WindowsFeatures)'
+            }
+            $secure = ConvertTo-SecureString -String $Params.serviceAccountPassword -AsPlainText -Force
+            $install = @{
+                ServiceAccountName = $Params.serviceAccount; ServiceAccountPassword = $secure
+                CAConfig = $Params.caConfig; RAName = $Params.raName
+                SigningProviderName = $Params.signingProvider; SigningKeyLength = [int]$Params.signingKeyLength
+                EncryptionProviderName = $Params.encryptionProvider; EncryptionKeyLength = [int]$Params.encryptionKeyLength
+            }
+            foreach ($field in @('RAEmail', 'RACompany', 'RADepartment', 'RACity', 'RAState', 'RACountry')) {
+                $value = $Params.PSObject.Properties[('ra' + $field.Substring(2))]
+                if ($null -ne $value -and $value.Value) { $install[$field] = [string]$value.Value }
+            }
+            $result = Install-AdcsNetworkDeviceEnrollmentService @install -Force
+            if ($null -ne $result -and $result.PSObject.Properties['ErrorId'] -and $result.ErrorId -ne 0) {
+                throw ('Install-AdcsNetworkDeviceEnrollmentService failed: {0}' -f $result.ErrorString)
+            }
+            $changed = $true
+        }
+        Set-OwnerMark $mark $ownerValue
+    }
+    $state = Get-NdesState
+}
+$state.owner = Get-OwnerMark $mark
+return @{ changed = $changed; rebootRequired = $false; warnings = $warnings; state = $state }
