@@ -7,8 +7,9 @@ Contracts:
   'S-1-5-...'.
 - `create_user` leaves nothing half-created: the user is added disabled, the password set, then enabled; if
   any step fails the user added in this call is deleted again and the first error is raised.
-- `spn_holders` searches every domain partition of the forest (crossRef objects with the NTDS-domain flag) for
-  the SPN, as `setspn -s` does; a partition this DC does not hold is reported in `unchecked`, not guessed.
+- `spn_holders` searches the whole forest for the SPN, as `setspn -s` does: through the global catalog of the
+  same DC (3269 / 3268+StartTLS), or, when it serves none, every domain partition of the forest (crossRef
+  objects with the NTDS-domain flag); a partition this DC does not hold is reported in `unchecked`, not guessed.
 """
 from __future__ import annotations
 
@@ -137,11 +138,17 @@ class SpnHolders:
 
 
 def spn_holders(client: DirectoryClient, spn: str) -> SpnHolders:
+    """Who carries `spn` in the forest: through the global catalog when the DC serves one (as setspn -s does),
+    else by searching each domain partition of the forest this DC holds."""
+    flt = f"(servicePrincipalName={filter_value(spn)})"
+    gc = client.global_catalog()
+    if gc is not None:
+        with gc:
+            return SpnHolders([e["dn"] for e in gc.search("", flt, "subtree", ["cn"], kind="SPN")], [])
     holders, unchecked = [], []
     for nc in domain_partitions(client):
         try:
-            found = client.search(nc, f"(servicePrincipalName={filter_value(spn)})", "subtree", ["cn"],
-                                  kind="SPN")
+            found = client.search(nc, flt, "subtree", ["cn"], kind="SPN")
         except NotFound:
             unchecked.append(nc)
             continue

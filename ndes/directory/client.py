@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
@@ -98,7 +98,7 @@ class DirectoryClient:
             err = error_for_result("bind as", "account", s.bind_user, s.ldap_url, conn.result, secrets)
             if err.code == 49:
                 err = AccessDenied(f"failed to bind as account '{s.bind_user}' on {s.ldap_url}: invalid credentials "
-                                   f"(check domain.bindUser and domain.bindPassword)", reason=err.reason, code=49)
+                                   f"(check ndes:domain.bindUser and ndes:domain.bindPassword)", reason=err.reason, code=49)
             conn.unbind()
             raise err
         return cls(s, conn)
@@ -114,6 +114,18 @@ class DirectoryClient:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def global_catalog(self) -> "DirectoryClient | None":
+        """A connection to the global catalog on the same DC (ldaps 3269, or 3268 with StartTLS), with the same
+        credentials and TLS settings; None when the DC does not serve one."""
+        parts = urlsplit(self.settings.ldap_url)
+        ldaps = parts.scheme.lower() == "ldaps"
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        url = f"{'ldaps' if ldaps else 'ldap'}://{host}:{3269 if ldaps else 3268}"
+        try:
+            return DirectoryClient.connect(replace(self.settings, ldap_url=url, connect_timeout=5))
+        except Unavailable:
+            return None
 
     # ---- naming contexts ---------------------------------------------------------------------------------
     @property
