@@ -1,0 +1,240 @@
+"""Static checks of the project's PowerShell scripts (tree-sitter-powershell + the cmdlet reference).
+
+    findings = lint_file(path)            # or lint_source(text, name)
+    for f in findings: print(f)           # "<file>:<line>: <rule>: <message>"
+
+Rules (every script targets Windows PowerShell 5.1 over WinRM):
+- syntax       parses without ERROR or MISSING nodes; UTF-8 without a byte-order mark
+- header       `Set-StrictMode -Version Latest` and `$ErrorActionPreference = 'Stop'`; product scripts start
+               with `param([Parameter(Mandatory)] $Params)`
+- no-eval      no Invoke-Expression / iex, no [scriptblock]::Create (except in _bootstrap.ps1), no
+               NewScriptBlock / InvokeScript, no Add-Type (code compiled from text), no `&` / `.` invocation of
+               anything but a literal command name (the bootstrap's one `& ([scriptblock]::Create($source))`)
+- no-expand    no $Params inside an expandable ("...") string or here-string: values never become text that
+               is run or parsed; pass them as parameters instead
+- no-splat     no @splatting (it hides parameters from the check below)
+- cmdlet       every command is a cmdlet listed in /work/shared/reference/cmdlets.json (full name, not an
+               alias); each -Parameter is one of its parameters, parameter aliases, provider parameters or the
+               common parameters (-WhatIf/-Confirm only where supported), case-insensitive, unambiguous
+               prefixes allowed; PowerShell-7-only parameters are refused
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import tree_sitter as ts
+import tree_sitter_powershell as tsp
+
+REFERENCE = Path(os.environ.get("NDES_CMDLET_REFERENCE", "/work/shared/reference/cmdlets.json"))
+SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "ndes" / "windows" / "scripts"
+BOOTSTRAP = "_bootstrap.ps1"
+
+_PARAM_HEADER = re.compile(r"^(?:\s*#[^\n]*\n|\s*\n)*\s*param\s*\(\s*\[Parameter\(\s*Mandatory\s*\)\]\s*\$Params\s*\)",
+                           re.IGNORECASE)
+_EVAL = [
+    (re.compile(r"\[scriptblock\]\s*::\s*create\b", re.I), "[scriptblock]::Create builds code from text"),
+    (re.compile(r"\bnewscriptblock\b", re.I), "NewScriptBlock builds code from text"),
+    (re.compile(r"\binvokescript\b", re.I), "InvokeScript runs text as code"),
+]
+_BANNED = {"invoke-expression": "Invoke-Expression runs text as code", "iex": "iex runs text as code",
+           "add-type": "Add-Type compiles code from text"}
+_PARAMS_IN_STRING = re.compile(r"\$(?:\{\s*)?params\b", re.I)
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.rule}: {self.message}"
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> ts.Parser:
+    return ts.Parser(ts.Language(tsp.language()))
+
+
+class CmdletReference:
+    """The cmdlets and parameters Windows PowerShell 5.1 offers (built from Microsoft's docs)."""
+
+    def __init__(self, data: dict) -> None:
+        self.common = [p for p in data["_common"] if p not in ("WhatIf", "Confirm")]
+        self.common_aliases = {k.lower(): v for k, v in data["_common_aliases"].items()}
+        self.cmdlets = {k.lower(): v | {"name": k} for k, v in data.items() if not k.startswith("_")}
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def load(cls, path: Path = REFERENCE) -> "CmdletReference":
+        return cls(json.loads(Path(path).read_text()))
+
+    def cmdlet(self, name: str) -> dict | None:
+        return self.cmdlets.get(name.lower())
+
+    def check_parameter(self, cmdlet: dict, param: str) -> str | None:
+        """None when `-param` is valid for `cmdlet` in 5.1, else why not."""
+        p = param.lower()
+        own = list(cmdlet.get("parameters", []))
+        for provider_params in (cmdlet.get("provider_dynamic_parameters") or {}).values():
+            own += provider_params
+        whatif = ["WhatIf", "Confirm"] if cmdlet.get("supports_whatif_confirm") else []
+        names = own + self.common + whatif
+        aliases = {k.lower(): v for k, v in (cmdlet.get("aliases") or {}).items()}
+        aliases.update(self.common_aliases if whatif else
+                       {k: v for k, v in self.common_aliases.items() if v not in ("WhatIf", "Confirm")})
+        ps7 = [n for n in cmdlet.get("ps7_only_parameters") or [] if n.lower() not in {x.lower() for x in names}]
+        if p in {n.lower() for n in names} or p in aliases:
+            return None
+        if any(n.lower() == p or (n.lower().startswith(p) and not any(x.lower().startswith(p) for x in names))
+               for n in ps7):
+            return f"-{param} of {cmdlet['name']} exists only in PowerShell 7, not in Windows PowerShell 5.1"
+        if p in ("whatif", "confirm", "wi", "cf"):
+            return f"{cmdlet['name']} does not support -WhatIf/-Confirm"
+        matches = sorted({n for n in names if n.lower().startswith(p)})
+        if len(matches) == 1:
+            return None
+        if matches:
+            return f"-{param} of {cmdlet['name']} is ambiguous: {', '.join(matches)}"
+        return f"-{param} is not a parameter of {cmdlet['name']} (known: {', '.join(sorted(own))})"
+
+
+def _line(node: ts.Node) -> int:
+    return node.start_point[0] + 1
+
+
+def _walk(node: ts.Node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> list[Finding]:
+    """All findings for the script `name` (its file name, e.g. "WindowsFeatures.ps1") with source `text`."""
+    ref = ref or CmdletReference.load()
+    out: list[Finding] = []
+    is_bootstrap = name == BOOTSTRAP
+    src = text.encode("utf-8")
+    if text.startswith("\ufeff"):
+        out.append(Finding(name, 1, "syntax", "the file starts with a byte-order mark: save as UTF-8 without BOM"))
+    tree = _parser().parse(src)
+
+    def txt(node: ts.Node) -> str:
+        return src[node.start_byte:node.end_byte].decode("utf-8")
+
+    blanked = bytearray(src)  # the source with comments blanked out
+    for n in _walk(tree.root_node):
+        if n.type == "ERROR" or n.is_missing:
+            out.append(Finding(name, _line(n), "syntax", f"cannot parse: {txt(n)[:60]!r}"))
+        if n.type == "comment":
+            blanked[n.start_byte:n.end_byte] = b" " * (n.end_byte - n.start_byte)
+    code = blanked.decode("utf-8")
+
+    # ---- header
+    if not re.search(r"\bSet-StrictMode\s+-Version\s+Latest\b", code, re.I):
+        out.append(Finding(name, 1, "header", "missing `Set-StrictMode -Version Latest`"))
+    if not re.search(r"\$ErrorActionPreference\s*=\s*['\"]Stop['\"]", code, re.I):
+        out.append(Finding(name, 1, "header", "missing `$ErrorActionPreference = 'Stop'`"))
+    if not is_bootstrap and not _PARAM_HEADER.match(text.lstrip("\ufeff")):
+        out.append(Finding(name, 1, "header", "must start with `param([Parameter(Mandatory)] $Params)`"))
+
+    # ---- the script's own functions and their parameters
+    functions: dict[str, list[str]] = {}
+    for n in _walk(tree.root_node):
+        if n.type == "function_statement":
+            fname = next((txt(c) for c in n.children if c.type == "function_name"), "")
+            params = []
+            for decl in n.children:
+                if decl.type in ("function_parameter_declaration", "script_block", "ERROR"):
+                    for sub in _walk(decl):
+                        if sub.type == "function_statement":
+                            break
+                        if sub.type == "script_parameter":
+                            var = next((c for c in sub.children if c.type == "variable"), None)
+                            if var is not None:
+                                params.append(txt(var).lstrip("$"))
+            functions[fname.lower()] = params
+
+    # ---- code from text
+    for pattern, why in _EVAL:
+        if pattern.search(code):
+            allowed = is_bootstrap and why.startswith("[scriptblock]::Create") and \
+                len(pattern.findall(code)) == 1
+            if not allowed:
+                line = next((i + 1 for i, l in enumerate(code.splitlines()) if pattern.search(l)), 1)
+                out.append(Finding(name, line, "no-eval", why))
+
+    for n in _walk(tree.root_node):
+        if n.type in ("expandable_string_literal", "expandable_here_string_literal") and \
+                _PARAMS_IN_STRING.search(txt(n)):
+            out.append(Finding(name, _line(n), "no-expand",
+                               "$Params inside an expandable string: copy the value to a variable and pass it as "
+                               "a parameter, never as text"))
+        if n.type != "command":
+            continue
+        invoke = next((c for c in n.children if c.type == "command_invokation_operator"), None)
+        name_node = next((c for c in n.children if c.type in ("command_name", "command_name_expr")), None)
+        if invoke is not None:
+            target = txt(name_node) if name_node is not None else ""
+            if not (is_bootstrap and re.fullmatch(r"\(\s*\[scriptblock\]::Create\(\$source\)\s*\)", target, re.I)):
+                out.append(Finding(name, _line(n), "no-eval",
+                                   f"`{txt(invoke)} {target}` invokes a computed command; call cmdlets by name"))
+            continue
+        if name_node is None:
+            continue
+        cmd_name = txt(name_node)
+        if cmd_name.lower() in _BANNED:
+            out.append(Finding(name, _line(n), "no-eval", _BANNED[cmd_name.lower()]))
+            continue
+        if cmd_name.lower() in functions:
+            cmdlet = {"name": cmd_name, "parameters": functions[cmd_name.lower()]}
+        else:
+            cmdlet = ref.cmdlet(cmd_name)
+        if cmdlet is None:
+            out.append(Finding(name, _line(n), "cmdlet",
+                               f"{cmd_name} is not a cmdlet of the reference (cmdlets.json): use a listed cmdlet "
+                               "or a .NET call"))
+            continue
+        elements = next((c for c in n.children if c.type == "command_elements"), None)
+        if elements is None:
+            continue
+        for el in elements.children:
+            if el.type == "command_parameter":
+                param = txt(el).lstrip("-").rstrip(":")
+                why = ref.check_parameter(cmdlet, param)
+                if why:
+                    out.append(Finding(name, _line(el), "cmdlet", why))
+            elif re.fullmatch(r"@[A-Za-z_]\w*", txt(el).strip()):
+                out.append(Finding(name, _line(el), "no-splat",
+                                   f"splatting {txt(el).strip()} hides parameters from the check"))
+    return out
+
+
+def lint_file(path: Path, ref: CmdletReference | None = None) -> list[Finding]:
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [Finding(Path(path).name, 1, "syntax", f"not UTF-8: {exc}")]
+    return lint_source(text, Path(path).name, ref)
+
+
+def script_files(directory: Path = SCRIPTS_DIR) -> list[Path]:
+    return sorted(Path(directory).glob("*.ps1"))
+
+
+if __name__ == "__main__":
+    import sys
+    files = [Path(a) for a in sys.argv[1:]] or script_files()
+    found = [f for p in files for f in lint_file(p)]
+    for f in found:
+        print(f)
+    sys.exit(1 if found else 0)

@@ -1,0 +1,110 @@
+"""Every script in ndes/windows/scripts passes the static checks (ps1_lint), and the checks catch what they
+are there to catch."""
+from __future__ import annotations
+
+import pytest
+
+from .ps1_lint import CmdletReference, SCRIPTS_DIR, lint_file, lint_source, script_files
+
+HEADER = "param([Parameter(Mandatory)] $Params)\nSet-StrictMode -Version Latest\n$ErrorActionPreference = 'Stop'\n"
+
+
+def test_there_are_scripts_to_check():
+    names = {p.name for p in script_files()}
+    assert {"_bootstrap.ps1", "HostBoot.ps1", "RegistryValues.ps1"} <= names, names
+
+
+@pytest.mark.parametrize("path", script_files(), ids=lambda p: p.name)
+def test_script_passes_the_static_checks(path):
+    findings = lint_file(path)
+    assert not findings, "\n".join(map(str, findings))
+
+
+def rules(body: str, name: str = "Example.ps1") -> list[tuple[str, str]]:
+    return [(f.rule, f.message) for f in lint_source(HEADER + body, name)]
+
+
+def test_a_clean_script_has_no_findings():
+    assert rules("$v = Get-ItemProperty -LiteralPath 'HKLM:\\SOFTWARE' -Name x -ErrorAction SilentlyContinue\n"
+                 "@{ changed = $false; state = @{}; rebootRequired = $false; warnings = @() }\n") == []
+
+
+def test_syntax_errors_are_found():
+    found = rules("if ($x { Get-Item -Path 'a' }\n")
+    assert any(r == "syntax" for r, _ in found), found
+
+
+def test_the_header_is_required():
+    found = [(f.rule, f.message) for f in lint_source("Get-Item -Path 'a'\n", "Bad.ps1")]
+    msgs = " ".join(m for _, m in found)
+    assert "Set-StrictMode" in msgs and "ErrorActionPreference" in msgs and "param(" in msgs
+
+
+def test_byte_order_mark_is_refused():
+    assert any("byte-order mark" in f.message for f in lint_source("\ufeff" + HEADER, "Bom.ps1"))
+
+
+@pytest.mark.parametrize("body,expect", [
+    ("Invoke-Expression 'Get-Date'\n", "Invoke-Expression"),
+    ("iex $x\n", "iex"),
+    ("$sb = [ScriptBlock]::Create('Get-Date')\n", "[scriptblock]::Create"),
+    ("$ExecutionContext.InvokeCommand.NewScriptBlock('x')\n", "NewScriptBlock"),
+    ("& $command\n", "computed command"),
+    (". ('Get-' + 'Date')\n", "computed command"),
+    ("Add-Type -TypeDefinition 'public class A {}'\n", "Add-Type"),
+])
+def test_code_built_from_text_is_refused(body, expect):
+    found = rules(body)
+    assert any(r == "no-eval" and expect in m for r, m in found), found
+
+
+def test_scriptblock_create_is_allowed_only_in_the_bootstrap():
+    text = (SCRIPTS_DIR / "_bootstrap.ps1").read_text()
+    assert not lint_source(text, "_bootstrap.ps1")
+    assert any(f.rule == "no-eval" for f in lint_source(text, "NotTheBootstrap.ps1"))
+
+
+def test_params_expanded_into_a_string_is_refused():
+    found = rules('Get-Item -Path "HKLM:\\$($Params.path)"\n$t = @"\n$Params\n"@\n')
+    assert [r for r, _ in found].count("no-expand") == 2, found
+    assert rules("$p = [string] $Params.path\nGet-Item -LiteralPath $p\n") == []
+    assert rules("$t = '$Params stays literal in single quotes'\n") == []
+
+
+def test_splatting_is_refused():
+    found = rules("$a = @{ Path = 'x' }\nGet-Item @a\n")
+    assert any(r == "no-splat" for r, _ in found), found
+
+
+@pytest.mark.parametrize("body,expect", [
+    ("Get-ItemProprety -Path 'a'\n", "not a cmdlet of the reference"),
+    ("gci -Path 'a'\n", "not a cmdlet of the reference"),
+    ("Get-Item -Paht 'a'\n", "not a parameter of Get-Item"),
+    ("ConvertTo-Json -InputObject $x -AsArray\n", "only in PowerShell 7"),
+    ("ConvertFrom-Json -InputObject $x -AsHashtable\n", "only in PowerShell 7"),
+    ("Get-Item -Path 'a' -WhatIf\n", "does not support -WhatIf"),
+    ("Set-ItemProperty -Path 'a' -Name n -Value 1 -P 'x'\n", "ambiguous"),
+])
+def test_cmdlets_and_parameters_are_checked_against_the_reference(body, expect):
+    found = rules(body)
+    assert any(r == "cmdlet" and expect in m for r, m in found), found
+
+
+@pytest.mark.parametrize("body", [
+    "Get-Item -literalpath 'a'\n",                                       # case-insensitive
+    "Get-Item -Lit 'a'\n",                                               # unambiguous prefix
+    "Get-Item -PSPath 'a'\n",                                            # parameter alias
+    "Get-Item -Path 'a' -ErrorAction Stop -ea Stop -OutVariable x\n",   # common parameters and aliases
+    "Remove-Item -Path 'a' -WhatIf -Confirm:$false\n",                   # supported WhatIf/Confirm
+    "Get-Item -Path 'Cert:\\LocalMachine\\My' -SSLServerAuthentication\n",  # a provider parameter
+    "function Get-Thing([string] $Name) { $Name }\nGet-Thing -Name 'x'\n",  # the script's own function
+])
+def test_valid_calls_pass(body):
+    assert rules(body) == []
+
+
+def test_the_reference_knows_the_cmdlets_our_scripts_rely_on():
+    ref = CmdletReference.load()
+    for name in ("Install-WindowsFeature", "Get-LocalGroupMember", "Set-WebConfigurationProperty",
+                 "New-ItemProperty", "Restart-Computer"):
+        assert ref.cmdlet(name) is not None, name
