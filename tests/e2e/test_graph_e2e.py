@@ -1,0 +1,132 @@
+"""The Graph planes with the real Pulumi CLI against the Graph simulator: a throw-away program that builds only
+AppProxy + Intune from the lab stack's configuration (CA certificates from lab.pki).
+
+up creates the App Proxy application and the profiles of every platform; a second up changes nothing; refresh
+shows an edit made in the simulator; destroy removes everything, SCEP profiles before their trusted roots (the
+simulator refuses to delete a root a SCEP profile still links).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.graph_sim.server import client_secret
+from lab.pki import ca_bundle_path, ensure_ca, ensure_enterprise_ca
+from ndes.model.graph_enums import PLATFORMS
+from tests.e2e.pulumi_cli import REPO_ROOT, PulumiCLI
+from tests.graph.conftest import graph_sim, graph_sim_server  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PROGRAM = textwrap.dedent('''
+    import json
+
+    import pulumi
+
+    from ndes.components.app_proxy import AppProxy
+    from ndes.components.intune import Intune
+    from ndes.model import load_config
+    from ndes.program import read_stack_config, secret_outputs
+
+    cfg = load_config(read_stack_config())
+    secrets = secret_outputs(cfg)
+    app_proxy = AppProxy("app-proxy", cfg, secrets)
+    certs = json.loads(pulumi.Config("e2e").require("caCertificates"))
+    intune = Intune("intune", cfg, secrets, certs, pulumi.ResourceOptions(depends_on=app_proxy.resources))
+    pulumi.export("appProxy", app_proxy.outputs)
+    pulumi.export("intune", intune.outputs)
+''')
+
+
+def _der_b64(pem: Path) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    return base64.b64encode(x509.load_pem_x509_certificate(pem.read_bytes()).public_bytes(Encoding.DER)).decode()
+
+
+def lab_config() -> dict:
+    """Pulumi.lab.yaml's config with file paths made absolute (the program runs in a temporary folder)."""
+    config = yaml.safe_load((REPO_ROOT / "Pulumi.lab.yaml").read_text())["config"]
+    for key in ("ndes:domain", "ndes:winrm", "ndes:graph"):
+        if config.get(key, {}).get("caBundle"):
+            config[key]["caBundle"] = str(ca_bundle_path())
+    root_pem, _ = ensure_ca()
+    issuing_pem, _ = ensure_enterprise_ca()
+    config["e2e:caCertificates"] = json.dumps({"root": _der_b64(root_pem), "issuing": _der_b64(issuing_pem)})
+    return config
+
+
+@pytest.fixture
+def cli(tmp_path: Path, graph_sim) -> PulumiCLI:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(f"name: ndes\nruntime:\n  name: python\n  options:\n"
+                                         f"    virtualenv: {REPO_ROOT / '.venv'}\n")
+    (project / "__main__.py").write_text(PROGRAM)
+    env = {"NDES_LAB_GRAPH_SECRET": client_secret(), "NDES_LAB_BIND_PASSWORD": "unused-Bind-1",
+           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_SERVICE_PASSWORD": "unused-Svc-1!"}
+    c = PulumiCLI(project, stack="graph", state_dir=tmp_path / "state", env=env)
+    c.stack_init()
+    stack_file = project / "Pulumi.graph.yaml"
+    doc = yaml.safe_load(stack_file.read_text()) or {}
+    doc["config"] = lab_config()
+    stack_file.write_text(yaml.safe_dump(doc))
+    return c
+
+
+def by_type(cli: PulumiCLI, kind: str) -> list[dict]:
+    return [r for r in cli.resources() if r["type"] == f"pulumi-python:dynamic/ndes:{kind}"]
+
+
+def test_graph_planes_up_noop_refresh_destroy(cli: PulumiCLI, graph_sim):
+    platforms = list(PLATFORMS)
+    cli.up()
+    st = graph_sim.state()
+    apps = list(st["applications"].values())
+    assert [a["displayName"] for a in apps] == ["NDES"]
+    assert apps[0]["onPremisesPublishing"]["externalUrl"] == "https://ndes1-lab.msappproxy.net/"
+    assert apps[0]["onPremisesPublishing"]["externalAuthenticationType"] == "passthru"
+    types = sorted(p["@odata.type"] for p in st["deviceConfigurations"].values())
+    expected = sorted([PLATFORMS[p].trusted_root_type for p in platforms]
+                      + [PLATFORMS[p].trusted_root_type for p in ("androidWorkProfile", "androidDeviceOwner",
+                                                                   "windows")]
+                      + [PLATFORMS[p].scep_type for p in platforms])
+    assert types == expected
+    for pid, target in st["rootLinks"].items():
+        assert st["deviceConfigurations"][target]["@odata.type"].endswith("TrustedRootCertificate")
+    assert all(groups == ["6f1c1e0a-1111-4a4a-9b9b-000000000001"] for groups in st["assignments"].values())
+    outputs = cli.outputs()
+    assert set(outputs["intune"]["scepProfiles"]) == set(platforms)
+    # secrets stay secret in state
+    state_text = json.dumps(cli.export())
+    assert client_secret() not in state_text
+
+    # a second up changes nothing
+    second = cli.preview("--expect-no-changes", "--diff")
+    assert second.returncode == 0
+    again = cli.up()
+    assert "created" not in again.stdout.split("Resources:")[-1] and "updated" not in again.stdout.split("Resources:")[-1]
+
+    # an edit made behind pulumi's back shows in refresh, in the admin's words
+    ios = next(r for r in by_type(cli, "ScepProfile") if r["outputs"]["platform"] == "ios")
+    graph_sim.admin("/edit", {"collection": "deviceConfigurations", "id": ios["id"],
+                              "set": {"keySize": "size4096", "certificateValidityPeriodValue": 2}})
+    refreshed = cli.refresh()
+    assert "1 updated" in refreshed.stdout or "~ 1" in refreshed.stdout, refreshed.stdout
+    ios = next(r for r in by_type(cli, "ScepProfile") if r["outputs"]["platform"] == "ios")
+    assert ios["outputs"]["keySize"] == 4096 and ios["outputs"]["validity"] == "2 years"
+    drift = cli.preview("--diff", check=False)
+    assert "keySize" in drift.stdout and "validity" in drift.stdout, drift.stdout
+    cli.up()
+    assert graph_sim.state()["deviceConfigurations"][ios["id"]]["keySize"] == "size2048"
+
+    # destroy: everything goes, SCEP profiles before their roots
+    cli.destroy()
+    st = graph_sim.state()
+    assert st["deviceConfigurations"] == {} and st["applications"] == {} and st["servicePrincipals"] == {}
+    assert [r for r in cli.resources() if r["type"] != "pulumi:pulumi:Stack"] == []
