@@ -1,0 +1,85 @@
+"""What every Windows-plane provider shares: the `endpoint` input (how to reach the host over WinRM) and the
+client built from it inside each call (providers hold no connections: they are pickled into state).
+
+    class WindowsFeaturesInputs(WindowsInputs): features: list[str]
+    host_of(inp).run_script("WindowsFeatures", {...})
+
+The endpoint travels as one input object {host, url, username, password, auth, caBundlePem,
+insecureSkipTlsVerify, operationTimeout}; components pass it as a secret Output (it holds the password), and
+resources list "endpoint" in `additional_secret_outputs` and the provider's `secret_fields`.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from ..windows import Endpoint, WindowsHost
+from .base import ResourceInputs
+
+__all__ = ["EndpointInput", "WindowsInputs", "endpoint_of", "host_of", "endpoint_input", "owner_mark"]
+
+
+class EndpointInput(BaseModel):
+    """Connection inputs of a Windows host (secret as a whole: it carries the password)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    host: str
+    """The host's FQDN (messages, ids)."""
+    url: str
+    """https://<host>:5986/wsman"""
+    username: str
+    password: str = Field(repr=False)
+    auth: Literal["ntlm", "kerberos", "credssp"] = "ntlm"
+    ca_bundle_pem: str | None = Field(default=None, repr=False)
+    """PEM text of the CAs that issued the host's WinRM certificate (content, not a path: refresh and destroy
+    run anywhere)."""
+    insecure_skip_tls_verify: bool = False
+    operation_timeout: int = Field(default=120, ge=5, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if not v.lower().startswith("https://"):
+            raise ValueError("the WinRM URL must be https://<host>:5986/wsman (WinRM over HTTPS only)")
+        return v
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return v.strip().lower().rstrip(".")
+
+
+class WindowsInputs(ResourceInputs):
+    """Base of the inputs of every resource that lives on a Windows host."""
+
+    endpoint: EndpointInput
+
+
+def endpoint_of(inp: WindowsInputs) -> Endpoint:
+    e = inp.endpoint
+    return Endpoint(host=e.host, url=e.url, username=e.username, password=e.password, auth=e.auth,
+                    ca_bundle_pem=e.ca_bundle_pem, insecure_skip_tls_verify=e.insecure_skip_tls_verify,
+                    operation_timeout=e.operation_timeout)
+
+
+def host_of(inp: WindowsInputs) -> WindowsHost:
+    """The client for the resource's host (its connection is cached per process by the client package)."""
+    return WindowsHost(endpoint_of(inp))
+
+
+def owner_mark(kind: str, key: str) -> str:
+    """The name of the owner mark a script keeps under HKLM:\\SOFTWARE\\Pulumi\\NDES\\Owners for one object."""
+    return f"{kind}:{key}"
+
+
+def endpoint_input(host: str, *, url: str | None, username: str, password: Any, auth: str = "ntlm",
+                   ca_bundle_pem: str | None = None, insecure_skip_tls_verify: bool = False,
+                   operation_timeout: int = 120) -> dict[str, Any]:
+    """The `endpoint` input as components build it (password may be a secret Output; pass the whole dict
+    through pulumi.Output.secret so the state keeps it encrypted)."""
+    return {"host": host, "url": url or f"https://{host}:5986/wsman", "username": username, "password": password,
+            "auth": auth, "caBundlePem": ca_bundle_pem, "insecureSkipTlsVerify": insecure_skip_tls_verify,
+            "operationTimeout": operation_timeout}
