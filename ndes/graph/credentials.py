@@ -72,6 +72,13 @@ class TokenSource:
                 detail = f"{m.group(1)}: {m.group(2).split('. ')[0].strip()}"
             else:
                 detail = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            if not m and re.search(r"CERTIFICATE_VERIFY_FAILED|SSLError|\[SSL", text):
+                raise Unavailable(f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: TLS "
+                                  f"verification failed ({detail}); trust the authority's CA with "
+                                  "ndes:graph.caBundle") from None
+            if not m and re.search(r"Max retries exceeded|Connection(Error| refused|ResetError)|timed out", text):
+                raise Unavailable(f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: no answer "
+                                  f"({detail})") from None
             if isinstance(exc, CredentialUnavailableError):
                 raise AuthenticationFailed(f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: "
                                            f"the {s.credential} credential is unavailable ({detail})") from None

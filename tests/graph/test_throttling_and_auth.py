@@ -74,3 +74,12 @@ def test_wrong_client_secret_fails_clearly_without_the_secret(graph_sim):
     assert exc.value.__cause__ is None or wrong not in str(exc.value.__cause__)
     st = graph_sim.state()
     assert st["applications"] == {} and st["servicePrincipals"] == {}
+
+
+def test_tls_is_verified_by_default(graph_sim):
+    from ndes.graph import Unavailable
+    r = Managed(AppProxyApplicationProvider())
+    with pytest.raises(Unavailable) as exc:
+        r.create(app_props(graph_sim, caBundle=None))
+    assert "certificate" in str(exc.value).lower() or "ssl" in str(exc.value).lower()
+    assert graph_sim.state()["applications"] == {}
