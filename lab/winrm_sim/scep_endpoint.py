@@ -266,10 +266,14 @@ _endpoints: Endpoints | None = None
 
 
 def start(sim: Any = None) -> Endpoints:
-    """The WinRM simulator's hook: start watching (idempotent)."""
+    """The WinRM simulator's hook (Simulator._extensions): watch its NDES hosts, on their addresses (idempotent)."""
     global _endpoints
     if _endpoints is None:
-        _endpoints = Endpoints().start()
+        hosts = None
+        if sim is not None and getattr(sim, "hosts", None):
+            hosts = [{"name": rt.name, "address": rt.address, "port": 443} for rt in sim.hosts.values()
+                     if rt.role == "ndes"]
+        _endpoints = Endpoints(hosts).start()
     return _endpoints
 
 

@@ -324,9 +324,9 @@ class Simulator:
 
     def _extensions(self) -> None:
         """Other lab endpoints that live with the hosts (e.g. the NDES SCEP endpoint), if present."""
-        if importlib.util.find_spec(f"{__package__}.scep") is None:
+        if importlib.util.find_spec(f"{__package__}.scep_endpoint") is None:
             return
-        scep = importlib.import_module(f"{__package__}.scep")
+        scep = importlib.import_module(f"{__package__}.scep_endpoint")
         start = getattr(scep, "start", None)
         if start is not None:
             start(self)

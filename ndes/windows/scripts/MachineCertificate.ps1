@@ -27,7 +27,7 @@ function Get-TemplateName($Cert) {
 function Get-DnsNames($Cert) {
     $names = @()
     foreach ($entry in $Cert.DnsNameList) { $names += $entry.Unicode.ToLowerInvariant() }
-    return ,$names
+    return $names
 }
 
 function ConvertTo-Facts($Cert) {
@@ -35,7 +35,7 @@ function ConvertTo-Facts($Cert) {
     return @{
         exists = $true; thumbprint = $Cert.Thumbprint.ToUpperInvariant(); subject = $Cert.Subject
         commonName = $Cert.GetNameInfo([System.Security.Cryptography.X509Certificates.X509NameType]::SimpleName, $false)
-        dnsNames = (Get-DnsNames $Cert); template = (Get-TemplateName $Cert); issuer = $Cert.Issuer
+        dnsNames = @(Get-DnsNames $Cert); template = (Get-TemplateName $Cert); issuer = $Cert.Issuer
         notBefore = $Cert.NotBefore.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
         notAfter = $Cert.NotAfter.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
         daysLeft = [int][Math]::Floor(($Cert.NotAfter.ToUniversalTime() - $now).TotalDays)
@@ -51,8 +51,10 @@ function Find-Certificate($Thumbprint) {
 }
 
 function Test-Wanted($Cert) {
-    $want = @($Params.dnsNames | ForEach-Object { ([string]$_).ToLowerInvariant() } | Sort-Object)
-    $have = @(Get-DnsNames $Cert | Sort-Object)
+    $want = [string[]]@($Params.dnsNames | ForEach-Object { ([string]$_).ToLowerInvariant() })
+    $have = [string[]]@(Get-DnsNames $Cert)
+    [Array]::Sort($want)
+    [Array]::Sort($have)
     $left = ($Cert.NotAfter.ToUniversalTime() - [DateTime]::UtcNow).TotalDays
     return ($Cert.Subject -eq $Params.subject) -and (($want -join ',') -eq ($have -join ',')) -and
         ((Get-TemplateName $Cert) -eq $Params.template) -and $Cert.HasPrivateKey -and

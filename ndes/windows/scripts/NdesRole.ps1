@@ -118,17 +118,20 @@ if ($Params.mode -eq 'set') {
                 throw 'the ADCS-Device-Enrollment feature is not installed: install it first (WindowsFeatures)'
             }
             $secure = ConvertTo-SecureString -String $Params.serviceAccountPassword -AsPlainText -Force
-            $install = @{
-                ServiceAccountName = $Params.serviceAccount; ServiceAccountPassword = $secure
-                CAConfig = $Params.caConfig; RAName = $Params.raName
-                SigningProviderName = $Params.signingProvider; SigningKeyLength = [int]$Params.signingKeyLength
-                EncryptionProviderName = $Params.encryptionProvider; EncryptionKeyLength = [int]$Params.encryptionKeyLength
+            # Unset RA details travel as $null: the cmdlet leaves them out of the RA subject (as the wizard does).
+            $ra = @{}
+            foreach ($field in @('raEmail', 'raCompany', 'raDepartment', 'raCity', 'raState', 'raCountry')) {
+                $ra[$field] = $null
+                $value = $Params.PSObject.Properties[$field]
+                if ($null -ne $value -and $value.Value) { $ra[$field] = [string]$value.Value }
             }
-            foreach ($field in @('RAEmail', 'RACompany', 'RADepartment', 'RACity', 'RAState', 'RACountry')) {
-                $value = $Params.PSObject.Properties[('ra' + $field.Substring(2))]
-                if ($null -ne $value -and $value.Value) { $install[$field] = [string]$value.Value }
-            }
-            $result = Install-AdcsNetworkDeviceEnrollmentService @install -Force
+            $result = Install-AdcsNetworkDeviceEnrollmentService -ServiceAccountName $Params.serviceAccount `
+                -ServiceAccountPassword $secure -CAConfig $Params.caConfig -RAName $Params.raName `
+                -RAEmail $ra.raEmail -RACompany $ra.raCompany -RADepartment $ra.raDepartment -RACity $ra.raCity `
+                -RAState $ra.raState -RACountry $ra.raCountry `
+                -SigningProviderName $Params.signingProvider -SigningKeyLength ([int]$Params.signingKeyLength) `
+                -EncryptionProviderName $Params.encryptionProvider -EncryptionKeyLength ([int]$Params.encryptionKeyLength) `
+                -Force
             if ($null -ne $result -and $result.PSObject.Properties['ErrorId'] -and $result.ErrorId -ne 0) {
                 throw ('Install-AdcsNetworkDeviceEnrollmentService failed: {0}' -f $result.ErrorString)
             }
