@@ -80,10 +80,16 @@ class NdesScepDeployment(pulumi.ComponentResource):
         """Trusted certificate and SCEP profiles for every platform (ndes/components/intune.py).
 
         Needs the CA certificates: chain.outputs["caCertificates"] = {"root": base64 DER, "issuing": base64 DER
-        or None} from the CA host plane; without them the profiles cannot be built and the plane says so."""
+        or None}, or else the CA host plane's CaCertificate resource (rootDerBase64 / issuingDerBase64); without
+        them the profiles cannot be built and the plane says so."""
         from .intune import Intune
 
         certs = self.chain.outputs.get("caCertificates")
+        if not certs:
+            from ..providers.ca_certificate import CaCertificate
+            found = [r for rs in self.chain.resources.values() for r in rs if isinstance(r, CaCertificate)]
+            if found:  # the CA host plane's CaCertificate: its root, and the issuing CA for Android/Windows
+                certs = {"root": found[0].rootDerBase64, "issuing": found[0].issuingDerBase64}
         if not certs or certs.get("root") is None:
             pulumi.log.warn("Intune profiles skipped: the CA host plane published no CA certificate "
                             "(chain.outputs['caCertificates']['root'])", self)

@@ -137,3 +137,34 @@ def test_trusted_root_gets_scep_groups_even_when_config_lists_fewer(mocks):
     keys = [g.key for g in trusted_root_group_refs(bent)]
     assert keys == ["dddddddd-0000-4000-8000-000000000004", GROUP]
     return pulumi.Output.from_input(True)
+
+
+@pulumi.runtime.test
+def test_deployment_builds_intune_from_the_ca_hosts_certificate(mocks):
+    """NdesScepDeployment._intune takes the CA host plane's CaCertificate outputs (root + issuing DER)."""
+    from ndes.components.deployment import NdesScepDeployment
+    from ndes.providers.ca_certificate import CaCertificate
+
+    class WithCa(NdesScepDeployment):
+        def _ca_host(self, opts):
+            self.chain.resources["ca_host"] = [CaCertificate("ca-cert", {"caName": "Contoso Issuing CA"}, opts)]
+
+    orig = mocks.new_resource
+
+    def new_resource(args):
+        rid, outs = orig(args)
+        if args.typ.endswith("ndes:CaCertificate"):
+            outs.update(rootDerBase64=FAKE_DER, issuingDerBase64=FAKE_DER + "i")
+        return rid, outs
+    mocks.new_resource = new_resource
+    d = WithCa("ndes", _cfg(), {"graph.clientSecret": pulumi.Output.secret("Graph-S3cret!")})
+
+    def check(_):
+        kinds = [r.typ.rsplit(":", 1)[-1] for r in mocks.resources]
+        assert kinds.count("AppProxyApplication") == 1
+        assert kinds.count("ScepProfile") == 3  # ios, androidWorkProfile, windows (the sample's platforms)
+        roots = _by_type(mocks, "ndes:TrustedCertificateProfile")
+        assert sorted((r.inputs["platform"], r.inputs["certificate"]) for r in roots) == sorted(
+            [("ios", FAKE_DER), ("androidWorkProfile", FAKE_DER), ("windows", FAKE_DER),
+             ("androidWorkProfile", FAKE_DER + "i"), ("windows", FAKE_DER + "i")])
+    return pulumi.Output.all(*[r.urn for r in d.chain.after("app_proxy", "intune")]).apply(check)
