@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pulumi.output import Unknown
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -65,6 +66,10 @@ class AlreadyExists(Exception):
 
 
 def contains_unknown(value: Any) -> bool:
+    """True when the value (or anything inside it) is still unknown at preview: the engine hands providers
+    `pulumi.output.Unknown` objects (or, over some paths, the UNKNOWN marker string)."""
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, dict):

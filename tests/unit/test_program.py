@@ -58,3 +58,11 @@ def test_deployment_component_and_summary():
 def test_bad_config_raises_before_any_resource():
     with pytest.raises(ConfigError):
         load_config(sample(**{"intune.scep.keySize": 1024}))
+
+
+def test_provider_base_sees_unknowns_at_preview():
+    from pulumi.output import Unknown
+
+    from ndes.providers.base import UNKNOWN, contains_unknown
+    assert contains_unknown(Unknown()) and contains_unknown({"a": [1, Unknown()]}) and contains_unknown(UNKNOWN)
+    assert not contains_unknown({"a": [1, "x"]})
