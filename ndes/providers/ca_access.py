@@ -1,0 +1,93 @@
+"""CaAccess: "Request Certificates" (Enroll) for one account in the Enterprise CA's own security descriptor.
+
+Runs CaAccess.ps1 on the CA host: read-modify-write of that account's one access-allowed ACE in
+CertSvc\\Configuration\\<CA>\\Security, CertSvc restarted only when it changed; delete takes back only the
+Enroll right (and the ACE when it held nothing else). An ACE removed behind Pulumi's back reads as gone, so
+`pulumi refresh` drops the resource and the next `pulumi up` grants the right again.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+
+from ..windows import ScriptFailed
+from ._windows import WindowsInputs, host_of
+from .base import Existing, NdesProvider, ResourceInputs
+
+SCRIPT = "CaAccess"
+
+
+class CaAccessInputs(WindowsInputs):
+    ca_name: str
+    """The CA's common name (the CertSvc\\Configuration subkey), e.g. "Contoso Issuing CA"."""
+    account: str
+    """DOMAIN\\name of the account (the NDES service account)."""
+    account_sid: str | None = None
+    """Its SID when known (the directory plane's output); resolved on the CA host from `account` otherwise."""
+
+
+class CaAccessProvider(NdesProvider):
+    kind: ClassVar[str] = "CaAccess"
+    Inputs: ClassVar[type[ResourceInputs]] = CaAccessInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset({"caName", "account"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+
+    def _run(self, inp: CaAccessInputs, mode: str, **extra: Any) -> dict[str, Any]:
+        params = {"mode": mode, "caName": inp.ca_name, "account": inp.account, "accountSid": inp.account_sid or "",
+                  "owner": inp.owner, **extra}
+        state = host_of(inp).run_script(SCRIPT, params)["state"]
+        if not state.get("exists"):
+            raise ScriptFailed(SCRIPT, inp.endpoint.host, f"no certification authority named '{inp.ca_name}' is "
+                               f"configured on this host ({inp.config_key or 'ndes:ca'}.commonName)", "ObjectNotFound")
+        return state
+
+    @staticmethod
+    def _id(inp: CaAccessInputs, sid: str) -> str:
+        return f"{inp.ca_name}/{sid}"
+
+    def find(self, inp: CaAccessInputs) -> Existing | None:
+        st = self._run(inp, "get")
+        return Existing(self._id(inp, st["accountSid"]), st.get("owner") or None) if st["present"] else None
+
+    def apply(self, inp: CaAccessInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        res = host_of(inp).run_script(SCRIPT, {"mode": "set", "ensure": "present", "caName": inp.ca_name,
+                                               "account": inp.account, "accountSid": inp.account_sid or "",
+                                               "owner": inp.owner})
+        st = res["state"]
+        return self._id(inp, st["accountSid"]), self._live(st, res.get("warnings", []))
+
+    @staticmethod
+    def _live(st: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
+        return {"resolvedSid": st["accountSid"], "mask": st["mask"], "denied": st["denied"],
+                "restarted": bool(st.get("restarted")), "notes": list(warnings or [])}
+
+    def get(self, id_: str, inp: CaAccessInputs) -> dict[str, Any] | None:
+        st = self._run(inp, "get")
+        if not st["present"]:
+            return None
+        live = self._live(st)
+        live.pop("restarted")
+        return live
+
+    def remove(self, id_: str, inp: CaAccessInputs) -> None:
+        try:
+            self._run(inp, "set", ensure="absent")
+        except ScriptFailed as exc:
+            if exc.category != "ObjectNotFound":
+                raise
+
+
+class CaAccess(pulumi.dynamic.Resource, module="ndes", name="CaAccess"):
+    """Request Certificates on the CA for one account. Outputs: resolvedSid, mask, denied, restarted, notes."""
+
+    resolvedSid: pulumi.Output[str]
+    mask: pulumi.Output[int]
+    denied: pulumi.Output[bool]
+    restarted: pulumi.Output[bool]
+    notes: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        outs = {"mask": None, "denied": None, "restarted": None, "notes": None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
+        super().__init__(CaAccessProvider(), name, {"resolvedSid": None, **outs, **props}, opts)

@@ -1,0 +1,81 @@
+"""CaCertificate (read-only): the Enterprise CA's certificate and the root it chains to, exported from the CA
+host as `certutil -ca.cert` would (CaCertificate.ps1: CACertHash + LocalMachine\\My + an X509Chain).
+
+Creating it changes nothing on the host; deleting it changes nothing either. Outputs (plain: certificates are
+public): issuing* and root* — derBase64, pem, thumbprint, subject, notAfter — for the trusted-certificate
+profiles (iOS/macOS: root; Android: root and issuing). A renewed CA certificate shows on `pulumi refresh`.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+
+from ..windows import ScriptFailed
+from ._windows import WindowsInputs, host_of
+from .base import Existing, NdesProvider, ResourceInputs
+
+SCRIPT = "CaCertificate"
+FIELDS = ("derBase64", "pem", "thumbprint", "subject", "notAfter")
+
+
+class CaCertificateInputs(WindowsInputs):
+    ca_name: str
+    """The CA's common name (its CertSvc\\Configuration subkey)."""
+
+
+class CaCertificateProvider(NdesProvider):
+    kind: ClassVar[str] = "CaCertificate"
+    Inputs: ClassVar[type[ResourceInputs]] = CaCertificateInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+
+    def _export(self, inp: CaCertificateInputs) -> dict[str, Any] | None:
+        st = host_of(inp).run_script(SCRIPT, {"mode": "get", "caName": inp.ca_name})["state"]
+        if not st.get("exists"):
+            return None
+        live: dict[str, Any] = {}
+        for which in ("issuing", "root"):
+            for f in FIELDS:
+                live[which + f[0].upper() + f[1:]] = st[which][f]
+        live["rootIsIssuing"] = st["issuing"]["thumbprint"] == st["root"]["thumbprint"]
+        return live
+
+    def find(self, inp: CaCertificateInputs) -> Existing | None:
+        return None  # nothing to take over: reading creates nothing
+
+    def apply(self, inp: CaCertificateInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        live = self._export(inp)
+        if live is None:
+            raise ScriptFailed(SCRIPT, inp.endpoint.host, f"no certification authority named '{inp.ca_name}' is "
+                               f"configured on this host ({inp.config_key or 'ndes:ca'}.commonName)", "ObjectNotFound")
+        return f"{inp.ca_name}/{live['issuingThumbprint']}", live
+
+    def get(self, id_: str, inp: CaCertificateInputs) -> dict[str, Any] | None:
+        return self._export(inp)
+
+    def remove(self, id_: str, inp: CaCertificateInputs) -> None:
+        return None  # read-only: the CA keeps its certificate
+
+
+OUTPUTS = [w + f[0].upper() + f[1:] for w in ("issuing", "root") for f in FIELDS] + ["rootIsIssuing"]
+
+
+class CaCertificate(pulumi.dynamic.Resource, module="ndes", name="CaCertificate"):
+    """The CA's issuing and root certificates (DER base64, PEM, thumbprint, subject, notAfter)."""
+
+    issuingDerBase64: pulumi.Output[str]
+    issuingPem: pulumi.Output[str]
+    issuingThumbprint: pulumi.Output[str]
+    issuingSubject: pulumi.Output[str]
+    issuingNotAfter: pulumi.Output[str]
+    rootDerBase64: pulumi.Output[str]
+    rootPem: pulumi.Output[str]
+    rootThumbprint: pulumi.Output[str]
+    rootSubject: pulumi.Output[str]
+    rootNotAfter: pulumi.Output[str]
+    rootIsIssuing: pulumi.Output[bool]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
+        super().__init__(CaCertificateProvider(), name, {**{k: None for k in OUTPUTS}, **props}, opts)

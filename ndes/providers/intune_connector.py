@@ -1,0 +1,98 @@
+"""IntuneConnector: the Certificate Connector for Microsoft Intune on an NDES host.
+
+Installed (Uninstall key), services running, registered with Intune, and its certificate's expiry (an expired
+one shows as IIS 403.17 to devices). Registration needs an interactive Entra sign-in in the connector UI, so
+it is detected and reported, never faked: outputs `registered` and `instruction`; with requireRegistered,
+`pulumi up` fails with that instruction until someone signs in. With installerPath, a missing connector is
+installed silently (`/install /quiet`) and delete uninstalls what this resource installed; without it the
+resource only reports (a connector installed by hand is never removed).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+
+from ._windows import WindowsInputs, host_of
+from .base import Existing, NdesProvider, ResourceInputs
+
+SCRIPT = "IntuneConnector"
+UI = r"%ProgramFiles%\Microsoft Intune\PFXCertificateConnector\ConnectorUI\PFXCertificateConnectorUI.exe"
+
+
+class IntuneConnectorInputs(WindowsInputs):
+    installer_path: str | None = None
+    """IntuneCertificateConnector.exe on the host, for a silent install; report only when unset."""
+    require_registered: bool = False
+
+
+class IntuneConnectorProvider(NdesProvider):
+    kind: ClassVar[str] = "IntuneConnector"
+    Inputs: ClassVar[type[ResourceInputs]] = IntuneConnectorInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+
+    def _params(self, inp: IntuneConnectorInputs, mode: str, **extra: Any) -> dict[str, Any]:
+        return {"mode": mode, "installerPath": inp.installer_path or "",
+                "requireRegistered": inp.require_registered, "owner": inp.owner, **extra}
+
+    def _id(self, inp: IntuneConnectorInputs) -> str:
+        return f"{inp.endpoint.host}/IntuneCertificateConnector"
+
+    def find(self, inp: IntuneConnectorInputs) -> Existing | None:
+        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
+        if not st.get("installed"):
+            return None
+        # A connector this resource does not install (no installerPath) is only reported: nothing is taken over.
+        owner = st.get("owner") or (inp.owner if not inp.installer_path else None)
+        return Existing(self._id(inp), owner or None)
+
+    @staticmethod
+    def _live(st: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
+        instruction = "" if st.get("registered") else (
+            f"register the connector: on the NDES host run {UI} and sign in as a Global or Intune Administrator "
+            "(with an Intune license)")
+        return {"installed": bool(st.get("installed")), "version": st.get("version") or "",
+                "servicesRunning": bool(st.get("servicesRunning")), "services": st.get("services") or {},
+                "registered": bool(st.get("registered")), "certificateNotAfter": st.get("certificateNotAfter") or "",
+                "certificateDaysLeft": st.get("certificateDaysLeft"), "instruction": instruction,
+                "notes": list(warnings or [])}
+
+    def apply(self, inp: IntuneConnectorInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        res = host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="present"),
+                                      timeout=max(inp.endpoint.operation_timeout, 900))
+        return self._id(inp), self._live(res["state"], res.get("warnings"))
+
+    def get(self, id_: str, inp: IntuneConnectorInputs) -> dict[str, Any] | None:
+        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
+        if not st.get("installed"):
+            return None
+        live = self._live(st)
+        live.pop("notes")
+        return live
+
+    def remove(self, id_: str, inp: IntuneConnectorInputs) -> None:
+        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
+        if st.get("installed") and inp.installer_path and st.get("owner") == inp.owner:
+            host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="absent"),
+                                    timeout=max(inp.endpoint.operation_timeout, 900))
+
+
+class IntuneConnector(pulumi.dynamic.Resource, module="ndes", name="IntuneConnector"):
+    """The Intune Certificate Connector. Outputs: installed, version, servicesRunning, registered,
+    certificateNotAfter, certificateDaysLeft, instruction, notes."""
+
+    installed: pulumi.Output[bool]
+    version: pulumi.Output[str]
+    servicesRunning: pulumi.Output[bool]
+    registered: pulumi.Output[bool]
+    certificateNotAfter: pulumi.Output[str]
+    certificateDaysLeft: pulumi.Output[int]
+    instruction: pulumi.Output[str]
+    notes: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        outs = {k: None for k in ("installed", "version", "servicesRunning", "services", "registered",
+                                  "certificateNotAfter", "certificateDaysLeft", "instruction", "notes")}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
+        super().__init__(IntuneConnectorProvider(), name, {**outs, **props}, opts)
