@@ -16,18 +16,20 @@ Admin API (lab only, no token; on the Graph address):
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lab import topology
 from lab.pki import ca_bundle_path, issue_server_cert, lab_dir
-from lab.secrets import lab_secret
+from lab.secrets import lab_secret, secrets_dir
 
 from . import graph
 from .state import State
@@ -38,6 +40,55 @@ TOKEN_LIFETIME = 3600
 
 def client_secret() -> str:
     return lab_secret("graph-client-secret")
+
+
+def client_certificate_path() -> Path:
+    """PEM (private key + self-signed certificate) of the lab app's certificate credential, created once (0600):
+    what `credential: certificate` signs its client assertion with."""
+    path = secrets_dir() / "graph-client-cert.pem"
+    if path.is_file():
+        return path
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ndes-lab-graph-client")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=730)).sign(key, hashes.SHA256()))
+    data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    try:
+        os.link(tmp, path)  # first writer wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _assertion_ok(assertion: str, audience: str, client_id: str) -> str | None:
+    """None when the client assertion (RFC 7523 JWT) is signed by the lab app's certificate for this token
+    endpoint and client; else the reason."""
+    import jwt
+    from cryptography import x509
+    cert = x509.load_pem_x509_certificate(client_certificate_path().read_bytes())
+    try:
+        claims = jwt.decode(assertion, cert.public_key(), algorithms=["RS256", "PS256"], audience=audience,
+                            options={"require": ["exp", "iss", "sub", "aud"]})
+    except jwt.PyJWTError as exc:
+        return str(exc)
+    if claims.get("iss") != client_id or claims.get("sub") != client_id:
+        return "the assertion's iss/sub is not the client id"
+    return None
 
 
 def graph_cert() -> tuple[str, str]:
@@ -84,7 +135,14 @@ class Sim:
         if cid != CLIENT_ID:
             return fail(400, "unauthorized_client", 700016, f"Application with identifier '{cid}' was not found in "
                         f"the directory '{tenant}'.")
-        if not secrets.compare_digest(form.get("client_secret", ""), client_secret()):
+        if "client_assertion" in form:
+            if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+                return fail(400, "invalid_request", 50027, "Invalid client assertion type.")
+            why = _assertion_ok(form["client_assertion"], f"{self.base}/{tenant}/oauth2/v2.0/token", cid)
+            if why is not None:
+                return fail(401, "invalid_client", 700027, f"The certificate with identifier used to sign the client "
+                            f"assertion is not registered on application, or the assertion is invalid ({why}).")
+        elif not secrets.compare_digest(form.get("client_secret", ""), client_secret()):
             return fail(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being "
                         "sent in the request is the client secret value, not the client secret ID, for a secret "
                         f"added to app '{cid}'.")

@@ -83,3 +83,22 @@ def test_tls_is_verified_by_default(graph_sim):
         r.create(app_props(graph_sim, caBundle=None))
     assert "certificate" in str(exc.value).lower() or "ssl" in str(exc.value).lower()
     assert graph_sim.state()["applications"] == {}
+
+
+def test_certificate_credential_signs_in(graph_sim, lab_ca_der):
+    from lab.graph_sim.server import client_certificate_path
+    pem = client_certificate_path().read_text()
+    r = Managed(TrustedCertificateProfileProvider())
+    r.create(root_props(graph_sim, lab_ca_der, "ios", credential="certificate", clientSecret=None,
+                        certificatePem=pem))
+    assert list(graph_sim.state()["deviceConfigurations"]) == [r.id]
+
+
+def test_foreign_certificate_is_refused(graph_sim, lab_ca_der):
+    from lab.pki import pki_dir
+    foreign = (pki_dir() / "ca.key").read_text() + (pki_dir() / "ca.pem").read_text()
+    r = Managed(TrustedCertificateProfileProvider())
+    with pytest.raises(AuthenticationFailed, match="AADSTS700027"):
+        r.create(root_props(graph_sim, lab_ca_der, "ios", credential="certificate", clientSecret=None,
+                            certificatePem=foreign))
+    assert graph_sim.state()["deviceConfigurations"] == {}

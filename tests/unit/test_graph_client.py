@@ -190,3 +190,21 @@ def test_json_body_sent():
     c, _, seen = client(lambda r, n: httpx.Response(204))
     c.patch("/beta/applications/1", OP, {"onPremisesPublishing": {"externalUrl": "https://x.msappproxy.net/"}})
     assert json.loads(seen[0].content) == {"onPremisesPublishing": {"externalUrl": "https://x.msappproxy.net/"}}
+
+
+def test_credential_kinds_and_authorities(monkeypatch, tmp_path):
+    from azure.identity import AzureCliCredential, ClientSecretCredential, WorkloadIdentityCredential
+
+    from ndes.graph.credentials import build_credential
+    s = GraphSettings(tenant_id="t", client_id="c", client_secret="x", cloud="usGov")
+    cred = build_credential(s, endpoints("usGov"))
+    assert isinstance(cred, ClientSecretCredential)
+    assert cred._authority == "https://login.microsoftonline.us"  # the national cloud login endpoint
+    token_file = tmp_path / "federated-token"
+    token_file.write_text("header.payload.signature")
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token_file))
+    wi = build_credential(GraphSettings(tenant_id="t", client_id="c", credential="workloadIdentity"),
+                          endpoints("global"))
+    assert isinstance(wi, WorkloadIdentityCredential)
+    cli = build_credential(GraphSettings(tenant_id="t", credential="azureCli"), endpoints("global"))
+    assert isinstance(cli, AzureCliCredential)
