@@ -42,7 +42,7 @@ def find_service_principal(c: GraphClient, app_id: str, *, wait_for: bool = Fals
         if sps:
             return sps[0]
         if i + 1 < attempts:
-            c._sleep(min(0.25 * 2 ** i, 5.0))
+            c.sleep(min(0.25 * 2 ** i, 5.0))
     return None
 
 
@@ -63,15 +63,15 @@ def instantiate(c: GraphClient, display_name: str) -> tuple[dict, dict | None]:
         # the answer was an error: did it create the application anyway? New objects replicate slowly, so
         # look for the whole replication budget before concluding it did not.
         pol = c.settings.retry
-        start = c._clock()
+        start = c.clock()
         for i in range(pol.not_found_attempts):
             app = find_application(c, display_name)
             if app is not None:
                 return app, find_service_principal(c, app["appId"], wait_for=True)
             wait = min(0.25 * 2 ** i, 5.0)
-            if c._clock() - start + wait > pol.not_found_seconds:
+            if c.clock() - start + wait > pol.not_found_seconds:
                 break
-            c._sleep(wait)
+            c.sleep(wait)
     assert last is not None
     raise last
 
@@ -81,9 +81,11 @@ def get_application(c: GraphClient, object_id: str, *, wait_for: bool = False) -
                  params={"$select": "id,appId,displayName,notes,onPremisesPublishing"})
 
 
-def set_notes(c: GraphClient, object_id: str, notes: str) -> None:
-    c.patch(f"/v1.0/applications/{quote_id(object_id)}", Op("mark", KIND, object_id), {"notes": notes},
-            wait_for=True)
+def update_application(c: GraphClient, object_id: str, changes: dict[str, Any]) -> None:
+    """PATCH plain application properties (displayName, notes); never onPremisesPublishing (see publish)."""
+    if "onPremisesPublishing" in changes:
+        raise ValueError("onPremisesPublishing goes in its own request: use publish()")
+    c.patch(f"/v1.0/applications/{quote_id(object_id)}", Op("update", KIND, object_id), changes, wait_for=True)
 
 
 def publish(c: GraphClient, object_id: str, publishing: dict[str, Any]) -> None:

@@ -77,8 +77,9 @@ class GraphClient:
         self.tokens = TokenSource(settings, self.endpoints, credential)
         self._http = httpx.Client(transport=transport or make_transport(settings),
                                   timeout=settings.retry.request_timeout_seconds)
-        self._sleep = sleep
-        self._clock = clock
+        self.sleep = sleep
+        """How the client waits (a test passes a fake clock's sleep)."""
+        self.clock = clock
 
     @property
     def target(self) -> str:
@@ -127,7 +128,7 @@ class GraphClient:
                 wait_for: bool = False, idempotent: bool | None = None) -> dict | None:
         pol = self.settings.retry
         idem = method in IDEMPOTENT if idempotent is None else idempotent
-        start = self._clock()
+        start = self.clock()
         throttles = not_founds = 0
         refreshed = False
         backoff = pol.backoff_seconds
@@ -138,9 +139,9 @@ class GraphClient:
             except httpx.TransportError as exc:
                 throttles += 1
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if not idem or throttles >= pol.throttle_attempts or self._clock() - start + backoff > pol.throttle_seconds:
+                if not idem or throttles >= pol.throttle_attempts or self.clock() - start + backoff > pol.throttle_seconds:
                     raise Unavailable(self._msg(op, f"no answer to {method} {self._short(path)} ({cause})")) from exc
-                self._sleep(backoff)
+                self.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             status = resp.status_code
@@ -162,20 +163,20 @@ class GraphClient:
                 wait = _retry_after(resp)
                 wait = backoff if wait is None else wait
                 backoff = min(backoff * 2, 30.0)
-                elapsed = self._clock() - start
+                elapsed = self.clock() - start
                 if throttles >= pol.throttle_attempts or elapsed + wait > pol.throttle_seconds:
                     raise self._error(resp, op, method, path, Throttled, prefix=(
                         f"throttled: Graph answered {status} to {method} {self._short(path)} {throttles} time(s) "
                         f"over {elapsed:.0f}s (last Retry-After {wait:.0f}s), past the retry budget of "
                         f"{pol.throttle_attempts} attempts / {pol.throttle_seconds:.0f}s; wait and run again "
                         "(Intune allows about 100 writes per 20 s per app and tenant)"))
-                self._sleep(wait)
+                self.sleep(wait)
                 continue
             if status == 404 and wait_for:
                 not_founds += 1
                 wait = min(0.25 * (2 ** (not_founds - 1)), 5.0)
-                if not_founds < pol.not_found_attempts and self._clock() - start + wait <= pol.not_found_seconds:
-                    self._sleep(wait)
+                if not_founds < pol.not_found_attempts and self.clock() - start + wait <= pol.not_found_seconds:
+                    self.sleep(wait)
                     continue
             raise self._error(resp, op, method, path)
 

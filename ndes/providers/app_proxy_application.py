@@ -79,8 +79,7 @@ class AppProxyApplicationProvider(NdesProvider):
         if inp.owner and (app.get("notes") or "") != mark:
             changes["notes"] = mark
         if changes:
-            c.patch(f"/v1.0/applications/{ap.quote_id(obj_id)}", ap.Op("update", self.kind, inp.display_name),
-                    changes, wait_for=True)
+            ap.update_application(c, obj_id, changes)
         want = self.publishing(inp)
         have = app.get("onPremisesPublishing") or {}
         if any(have.get(k) != v for k, v in want.items()):
