@@ -101,3 +101,26 @@ def ndes_role_props(dc, account: str, password: str, **over) -> dict:
              "encryptionKeyLength": 2048}
     props.update(over)
     return props
+
+
+def put_certificate(sim, host: str, cn: str, dns_names: list[str]) -> str:
+    """A server certificate with its key in the host's LocalMachine\\My (behind the module's back); thumbprint."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from lab.winrm_sim import ca, certstore
+
+    ca_cert, ca_key = ca.issuing_ca()
+    key = ca.new_key(2048)
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    with sim.edit_state(host) as st:
+        return certstore.add(st, cert, ca.key_pem(key))

@@ -1,0 +1,74 @@
+"""IisHttpsBinding against the simulator: *:443 with an EMPTY host name and the certificate; a host name set
+by hand reads back as hostName and is repaired; delete removes only a binding with our certificate."""
+from __future__ import annotations
+
+import pytest
+
+from lab.winrm_sim import hostmodel
+from ndes.providers.base import AlreadyExists
+from ndes.providers.iis_https_binding import IisHttpsBindingProvider
+from ndes.windows import ScriptFailed
+
+from .conftest import NDES1
+from .part2_lab import endpoint_props, prepare_ndes_host, put_certificate
+
+pytestmark = pytest.mark.slow
+P = IisHttpsBindingProvider()
+
+
+def inputs(sim, thumb: str, **over) -> dict:
+    res = P.check({}, {"endpoint": endpoint_props(sim, NDES1), "thumbprint": thumb,
+                       "owner": "tests/part2/binding", **over})
+    assert not res.failures, res.failures
+    return res.inputs
+
+
+def https(sim) -> list[dict]:
+    site = sim.read_state(NDES1)["iis"]["sites"]["Default Web Site"]
+    return [b for b in site["bindings"] if b["protocol"] == "https"]
+
+
+def test_bind_converge_drift_repair_delete(sim):
+    prepare_ndes_host(sim, NDES1)
+    thumb = put_certificate(sim, NDES1, "ndes1-lab.msappproxy.net", ["ndes1-lab.msappproxy.net"])
+    inp = inputs(sim, thumb)
+    created = P.create(inp)
+    assert created.id == "Default Web Site/https/443"
+    assert created.outs["bindingInformation"] == "*:443:" and created.outs["hostName"] == ""
+    assert https(sim) == [{"protocol": "https", "bindingInformation": "*:443:", "certificateHash": thumb,
+                           "certificateStoreName": "My", "sslFlags": 0}]
+    assert P.update(created.id, created.outs, inp).outs["thumbprint"] == thumb
+    assert len(https(sim)) == 1
+
+    with sim.edit_state(NDES1) as st:  # what the IIS dialog does: the machine name as host name
+        hostmodel.find_site(st, "Default Web Site")[1]["bindings"][-1]["bindingInformation"] = \
+            "*:443:ndes1.lab.contoso.test"
+    read = P.read(created.id, created.outs)
+    assert read.inputs["hostName"] == "ndes1.lab.contoso.test"
+    diff = P.diff(created.id, read.outs, inp)
+    assert diff.changes and not diff.replaces
+    repaired = P.update(created.id, read.outs, inp)
+    assert repaired.outs["hostName"] == "" and [b["bindingInformation"] for b in https(sim)] == ["*:443:"]
+
+    new_thumb = put_certificate(sim, NDES1, "ndes1-lab.msappproxy.net", ["ndes1-lab.msappproxy.net"])
+    moved = P.update(created.id, repaired.outs, inputs(sim, new_thumb))  # the certificate renewed
+    assert moved.outs["thumbprint"] == new_thumb and https(sim)[0]["certificateHash"] == new_thumb
+
+    P.delete(created.id, repaired.outs)  # carries another certificate now: not ours to remove
+    assert len(https(sim)) == 1
+    P.delete(created.id, moved.outs)
+    assert https(sim) == [] and P.read(created.id, moved.outs).id is None
+
+
+def test_refusals_and_adoption(sim):
+    prepare_ndes_host(sim, NDES1)
+    with pytest.raises(ScriptFailed, match="is not in LocalMachine"):
+        P.create(inputs(sim, "AB" * 20))
+    thumb = put_certificate(sim, NDES1, "x.example", ["x.example"])
+    with pytest.raises(ScriptFailed, match="site Nope does not exist"):
+        P.create(inputs(sim, thumb, siteName="Nope"))
+    P.create(inputs(sim, thumb, owner=""))  # a binding made by hand
+    with pytest.raises(AlreadyExists, match="adopt"):
+        P.create(inputs(sim, thumb))
+    assert P.create(inputs(sim, thumb, adopt=True)).outs["hostName"] == ""
+    assert P.check({}, {"endpoint": endpoint_props(sim, NDES1), "thumbprint": "nope"}).failures

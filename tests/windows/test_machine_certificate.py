@@ -1,0 +1,113 @@
+"""MachineCertificate against the simulator: the simulated CA issues only what the real lab Samba allows
+(template issued, Enroll for NDES1$), from the template's validity; converge, drift, renewal, delete."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography import x509
+
+from ndes.providers.base import AlreadyExists
+from ndes.providers.machine_certificate import MachineCertificateProvider, x500_cn
+from ndes.windows import ScriptFailed
+
+from .conftest import CA1, NDES1
+from .part2_lab import endpoint_props, ssl_template
+
+pytestmark = pytest.mark.slow
+P = MachineCertificateProvider()
+EXT, INT = "ndes1-lab.msappproxy.net", "ndes1.lab.contoso.test"
+
+
+def inputs(sim, template: str, **over) -> dict:
+    res = P.check({}, {"endpoint": endpoint_props(sim, NDES1), "template": template, "commonName": EXT,
+                       "dnsNames": [EXT, INT], "renewBeforeDays": 30, "owner": "tests/part2/ssl-cert",
+                       "configKey": "ndes:sslCertificate", **over})
+    assert not res.failures, res.failures
+    return res.inputs
+
+
+def store(sim) -> dict:
+    return sim.read_state(NDES1).get("certStores", {}).get("LocalMachine\\My", {})
+
+
+def test_issue_converge_read_drift_delete(sim, samba_dc):
+    with ssl_template(samba_dc, validity="1 year") as name:
+        inp = inputs(sim, name)
+        created = P.create(inp)
+        out = created.outs
+        assert created.id == out["thumbprint"] and out["commonName"] == EXT
+        assert out["dnsNames"] == sorted([EXT, INT]) and out["template"] == name
+        assert out["issuer"].startswith("CN=Lab Issuing CA") and out["subject"] == f"CN={EXT}"
+        assert 364 <= out["daysLeft"] <= 365  # the template's validity (pKIExpirationPeriod), not a default
+        cert = x509.load_pem_x509_certificate(store(sim)[created.id]["pem"].encode())
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        assert {o.dotted_string for o in eku} == {"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"}
+        assert store(sim)[created.id]["friendlyName"] == "pulumi:tests/part2/ssl-cert"
+
+        again = P.update(created.id, out, inp)
+        assert again.outs["thumbprint"] == created.id and len(store(sim)) == 1
+        read = P.read(created.id, out)
+        assert read.id == created.id and read.inputs["dnsNames"] == inp["dnsNames"]
+
+        # a crashed create found its own certificate again (owner mark), no second request
+        assert P.create(inp).id == created.id and len(store(sim)) == 1
+
+        with sim.edit_state(NDES1) as st:  # drift: the certificate deleted in certlm.msc
+            del st["certStores"]["LocalMachine\\My"][created.id]
+        assert P.read(created.id, out).id is None
+        new = P.create(inp)
+        assert new.id != created.id
+        P.delete(new.id, new.outs)
+        assert new.id not in store(sim)
+        P.delete(new.id, new.outs)
+
+
+def test_names_and_renewal_are_replacements(sim, samba_dc):
+    old = {"template": "T", "commonName": EXT, "dnsNames": [EXT, INT], "renewBeforeDays": 30,
+           "notAfter": (dt.datetime.utcnow() + dt.timedelta(days=300)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert P.diff("x", old, dict(old)).changes is False
+    assert P.diff("x", old, {**old, "commonName": INT}).replaces == ["commonName"]
+    assert P.diff("x", old, {**old, "dnsNames": [EXT]}).replaces == ["dnsNames"]
+    renew = P.diff("x", old, {**old, "renewBeforeDays": 301})
+    assert renew.changes and "renewBeforeDays" in renew.replaces and not renew.delete_before_replace
+    due = {**old, "notAfter": (dt.datetime.utcnow() + dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert "renewBeforeDays" in P.diff("x", due, {**old}).replaces
+
+
+def test_read_reports_other_names_on_the_certificate(sim, samba_dc):
+    with ssl_template(samba_dc) as name:
+        created = P.create(inputs(sim, name))
+        other = P.create(inputs(sim, name, commonName=INT, dnsNames=[INT], owner="tests/part2/other"))
+        # the same resource now reads a certificate with the other names: CN and SANs show as changed
+        read = P.read(other.id, created.outs)
+        assert read.inputs["commonName"] == INT and read.inputs["dnsNames"] == [INT]
+        assert set(P.diff(other.id, read.outs, inputs(sim, name)).replaces) == {"commonName", "dnsNames"}
+
+
+def test_the_ca_refuses_what_samba_does_not_allow(sim, samba_dc):
+    with ssl_template(samba_dc, issue=False) as name:
+        with pytest.raises(ScriptFailed, match="template is not supported by this CA"):
+            P.create(inputs(sim, name))
+    with ssl_template(samba_dc, principals=("NDES2$",)) as name:
+        with pytest.raises(ScriptFailed, match="Denied by Policy Module.*NDES1\\$ has no Enroll"):
+            P.create(inputs(sim, name))
+    with ssl_template(samba_dc) as name:
+        with sim.edit_state(CA1) as st:  # the CA service stopped
+            from lab.winrm_sim import certstore
+            certstore.certsvc(st)["service"]["status"] = "Stopped"
+        with pytest.raises(ScriptFailed, match="RPC server is unavailable"):
+            P.create(inputs(sim, name))
+    assert store(sim) == {}
+
+
+def test_a_hand_made_certificate_needs_adopt(sim, samba_dc):
+    with ssl_template(samba_dc) as name:
+        hand = P.create(inputs(sim, name, owner=""))
+        with pytest.raises(AlreadyExists, match="adopt"):
+            P.create(inputs(sim, name))
+        assert P.create(inputs(sim, name, adopt=True)).id == hand.id
+
+
+def test_subject_escaping():
+    assert x500_cn("a,b") == "CN=a\\,b" and x500_cn(" x") == "CN=\\ x" and x500_cn("plain.example") == "CN=plain.example"
