@@ -1,0 +1,79 @@
+"""IisRequestLimits: request filtering limits of the NDES site (maxUrl, maxQueryString; the guide: 65534), so
+long SCEP requests from Intune are not refused with 404.14/404.15.
+
+`read` reports the effective values; changed behind Pulumi's back they show as drift and `up` sets them
+again. Delete removes the site-level values (the site inherits the server's limits again).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+from pydantic import Field
+
+from ..windows import ScriptFailed
+from ._windows import WindowsInputs, host_of
+from .base import Existing, NdesProvider, ResourceInputs
+
+SCRIPT = "IisRequestLimits"
+IIS_DEFAULTS = {"maxUrl": 4096, "maxQueryString": 2048}
+
+
+class IisRequestLimitsInputs(WindowsInputs):
+    site: str = "Default Web Site"
+    max_url: int = Field(default=65534, ge=0, le=0xFFFFFFFF)
+    max_query_string: int = Field(default=65534, ge=0, le=0xFFFFFFFF)
+
+
+class IisRequestLimitsProvider(NdesProvider):
+    kind: ClassVar[str] = "IisRequestLimits"
+    Inputs: ClassVar[type[ResourceInputs]] = IisRequestLimitsInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset({"site"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+
+    def _run(self, inp: IisRequestLimitsInputs, mode: str, **extra: Any) -> dict[str, Any]:
+        return host_of(inp).run_script(SCRIPT, {"mode": mode, "site": inp.site, "maxUrl": inp.max_url,
+                                                "maxQueryString": inp.max_query_string, "owner": inp.owner,
+                                                **extra})["state"]
+
+    @staticmethod
+    def _id(inp: IisRequestLimitsInputs) -> str:
+        return f"{inp.endpoint.host}/{inp.site}/requestLimits"
+
+    def find(self, inp: IisRequestLimitsInputs) -> Existing | None:
+        st = self._run(inp, "get")
+        if not st["siteExists"]:
+            return None
+        if st.get("owner"):
+            return Existing(self._id(inp), st["owner"])
+        if (st["maxUrl"], st["maxQueryString"]) != (IIS_DEFAULTS["maxUrl"], IIS_DEFAULTS["maxQueryString"]):
+            return Existing(self._id(inp), None)  # someone set the limits by hand already
+        return None
+
+    def apply(self, inp: IisRequestLimitsInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        st = self._run(inp, "set", ensure="present")
+        return self._id(inp), {"maxUrl": st["maxUrl"], "maxQueryString": st["maxQueryString"]}
+
+    def get(self, id_: str, inp: IisRequestLimitsInputs) -> dict[str, Any] | None:
+        st = self._run(inp, "get")
+        if not st["siteExists"]:
+            return None
+        return {"maxUrl": st["maxUrl"], "maxQueryString": st["maxQueryString"]}
+
+    def remove(self, id_: str, inp: IisRequestLimitsInputs) -> None:
+        try:
+            self._run(inp, "set", ensure="absent")
+        except ScriptFailed as exc:
+            if exc.category not in ("ObjectNotFound", "ResourceUnavailable"):  # site or IIS gone: nothing left
+                raise
+
+
+class IisRequestLimits(pulumi.dynamic.Resource, module="ndes", name="IisRequestLimits"):
+    """requestFiltering/requestLimits of an IIS site. Outputs: maxUrl, maxQueryString (live)."""
+
+    maxUrl: pulumi.Output[int]
+    maxQueryString: pulumi.Output[int]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
+        super().__init__(IisRequestLimitsProvider(), name, props, opts)

@@ -1,0 +1,120 @@
+"""MscepTemplateMapping: which certificate template NDES hands to Intune's SCEP requests, in the MSCEP
+registry values (SignatureTemplate / EncryptionTemplate / GeneralPurposeTemplate).
+
+Inputs are the SCEP profile's key usage and the client template's name; the value to write is derived with
+ndes.model.keyusage.mscep_mapping (never typed by hand). `read` maps the live registry back: the template found
+in the derived value, or, when the template sits in another value, the key usage that value stands for, so
+a wrong value written behind Pulumi's back shows as drift in the admin's words. Delete puts the values this
+resource set back to the NDES default (IPSECIntermediateOffline).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+from pydantic import field_validator
+
+from ..model.keyusage import MSCEP_VALUES, SCEP_KEY_USAGES, mscep_mapping, mscep_value_for, normalize_key_usage
+from ..windows import ScriptFailed
+from ._windows import WindowsInputs, host_of
+from .base import Existing, NdesProvider, ResourceInputs
+
+SCRIPT = "MscepTemplateMapping"
+DEFAULT = "IPSECIntermediateOffline"
+_USAGE_OF = {"SignatureTemplate": ["digitalSignature"], "EncryptionTemplate": ["keyEncipherment"],
+             "GeneralPurposeTemplate": ["digitalSignature", "keyEncipherment"]}
+
+
+class MscepTemplateMappingInputs(WindowsInputs):
+    key_usage: list[str]
+    """The SCEP profile's key usage: digitalSignature, keyEncipherment or both."""
+    template_name: str
+    """The client template's name (cn), e.g. NDES-Intune."""
+
+    @field_validator("key_usage")
+    @classmethod
+    def _ku(cls, v: list[str]) -> list[str]:
+        ku = normalize_key_usage(v)
+        if not ku or any(k not in SCEP_KEY_USAGES for k in ku):
+            raise ValueError(f"the SCEP key usage is {' and/or '.join(SCEP_KEY_USAGES)}")
+        return ku
+
+    @field_validator("template_name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip() or v != v.strip() or any(ord(c) < 32 for c in v):
+            raise ValueError(f"'{v}' is not a template name")
+        return v
+
+
+class MscepTemplateMappingProvider(NdesProvider):
+    kind: ClassVar[str] = "MscepTemplateMapping"
+    Inputs: ClassVar[type[ResourceInputs]] = MscepTemplateMappingInputs
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+
+    @staticmethod
+    def _id(inp: MscepTemplateMappingInputs) -> str:
+        return f"{inp.endpoint.host}/mscep"
+
+    def _run(self, inp: MscepTemplateMappingInputs, mode: str, templates: dict[str, str] | None = None,
+             **extra: Any) -> dict[str, Any]:
+        return host_of(inp).run_script(SCRIPT, {"mode": mode, "templates": templates or {}, "owner": inp.owner,
+                                                **extra})["state"]
+
+    @staticmethod
+    def _live(inp: MscepTemplateMappingInputs, st: dict[str, Any]) -> dict[str, Any]:
+        values = st["values"]
+        derived = mscep_value_for(inp.key_usage)
+        key_usage, template = inp.key_usage, values.get(derived)
+        if template != inp.template_name:
+            holders = [n for n in MSCEP_VALUES if values.get(n) == inp.template_name]
+            if holders:  # our template is in another value: the registry serves another key usage
+                key_usage, template = _USAGE_OF[holders[0]], inp.template_name
+        return {"keyUsage": key_usage, "templateName": template, "mscepValues": values,
+                "registryValue": derived}
+
+    def find(self, inp: MscepTemplateMappingInputs) -> Existing | None:
+        st = self._run(inp, "get")
+        if not st["exists"]:
+            return None
+        if st.get("owner"):
+            return Existing(self._id(inp), st["owner"])
+        if st["values"].get(mscep_value_for(inp.key_usage)) == inp.template_name:
+            return Existing(self._id(inp), None)  # mapped by hand already
+        return None
+
+    def apply(self, inp: MscepTemplateMappingInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        current = self._run(inp, "get")
+        templates = mscep_mapping(inp.key_usage, inp.template_name)
+        for name in MSCEP_VALUES:  # our template left in a value of an earlier key usage goes back to default
+            if name not in templates and current["values"].get(name) == inp.template_name:
+                templates[name] = DEFAULT
+        st = self._run(inp, "set", templates, ensure="present")
+        return self._id(inp), self._live(inp, st)
+
+    def get(self, id_: str, inp: MscepTemplateMappingInputs) -> dict[str, Any] | None:
+        st = self._run(inp, "get")
+        return self._live(inp, st) if st["exists"] else None
+
+    def remove(self, id_: str, inp: MscepTemplateMappingInputs) -> None:
+        try:
+            st = self._run(inp, "get")
+            ours = {n: DEFAULT for n in MSCEP_VALUES if st["values"].get(n) == inp.template_name}
+            if st["exists"]:
+                self._run(inp, "set", ours, ensure="absent")
+        except ScriptFailed as exc:
+            if exc.category != "ObjectNotFound":
+                raise
+
+
+class MscepTemplateMapping(pulumi.dynamic.Resource, module="ndes", name="MscepTemplateMapping"):
+    """The MSCEP template mapping. Outputs: registryValue (the value the key usage selects), mscepValues (all
+    three, live)."""
+
+    registryValue: pulumi.Output[str]
+    mscepValues: pulumi.Output[dict]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
+        super().__init__(MscepTemplateMappingProvider(), name, {"registryValue": None, "mscepValues": None, **props},
+                         opts)
