@@ -70,6 +70,10 @@ class AzureNdesHost(pulumi.ComponentResource):
     """The host's FQDN (= its config `fqdn`), resolved after the domain join: hand it to NdesHost."""
     winrm_url: pulumi.Output[str]
     """https://<fqdn>:5986/wsman, resolved after the domain join: hand it to NdesHost."""
+    computer_account: pulumi.Output[str]
+    """NDES02$: the computer account the join creates, resolved after the join. The SSL template's Read + Enroll
+    ACE for this host must wait for it (the account does not exist before), so the Directory plane should take
+    its principal from here for an Azure host."""
     private_ip: pulumi.Output[str]
     public_ip: pulumi.Output[str | None]
     vm_id: pulumi.Output[str]
@@ -150,11 +154,13 @@ class AzureNdesHost(pulumi.ComponentResource):
         # Derived from the extension's URN: known at preview, yet carries the dependency on the joined VM.
         self.fqdn = self.domain_join.urn.apply(lambda _: host.fqdn)
         self.winrm_url = self.domain_join.urn.apply(lambda _: f"https://{host.fqdn}:{WINRM_HTTPS_PORT}/wsman")
+        self.computer_account = self.domain_join.urn.apply(lambda _: host.computer_account)
         self.private_ip = self.nic.ip_configurations.apply(_first_private_ip)
         self.public_ip = (self.public_ip_address.ip_address if self.public_ip_address is not None
                           else pulumi.Output.from_input(None))
         self.vm_id = self.vm.id
-        self.register_outputs({"fqdn": self.fqdn, "winrmUrl": self.winrm_url, "privateIp": self.private_ip,
+        self.register_outputs({"fqdn": self.fqdn, "winrmUrl": self.winrm_url,
+                               "computerAccount": self.computer_account, "privateIp": self.private_ip,
                                "publicIp": self.public_ip, "vmId": self.vm_id})
 
     def _azure_provider(self, name: str, az: AzureHostConfig) -> pulumi.ProviderResource | None:

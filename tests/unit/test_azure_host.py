@@ -319,12 +319,13 @@ def test_hands_fqdn_and_winrm_url_to_ndes_host():
     mocks, host = build(raw_with_azure(privateIpAddress="10.1.2.10"))
 
     def check(values):
-        fqdn, url, ip, pub = values
-        assert (fqdn, url) == ("ndes01.contoso.com", "https://ndes01.contoso.com:5986/wsman")
+        fqdn, url, ip, pub, account = values
+        assert (fqdn, url, account) == ("ndes01.contoso.com", "https://ndes01.contoso.com:5986/wsman", "NDES01$")
         assert ip == "10.1.2.10" and pub is None
         nic = mocks.one("azure-native:network:NetworkInterface")
         assert nic["ipConfigurations"][0]["privateIPAllocationMethod"] == "Static"
-    return pulumi.Output.all(host.fqdn, host.winrm_url, host.private_ip, host.public_ip).apply(check)
+    return pulumi.Output.all(host.fqdn, host.winrm_url, host.private_ip, host.public_ip,
+                             host.computer_account).apply(check)
 
 
 @pulumi.runtime.test
