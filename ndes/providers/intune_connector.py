@@ -33,8 +33,9 @@ class IntuneConnectorProvider(NdesProvider):
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _params(self, inp: IntuneConnectorInputs, mode: str, **extra: Any) -> dict[str, Any]:
-        return {"mode": mode, "installerPath": inp.installer_path or "",
-                "requireRegistered": inp.require_registered, "owner": inp.owner, **extra}
+        # report-only (no installerPath): never mark a connector as ours
+        return {"mode": mode, "installerPath": inp.installer_path or "", "requireRegistered": inp.require_registered,
+                "owner": inp.owner if inp.installer_path else "", **extra}
 
     def _id(self, inp: IntuneConnectorInputs) -> str:
         return f"{inp.endpoint.host}/IntuneCertificateConnector"
