@@ -16,8 +16,8 @@ from pydantic import field_validator
 from ..graph import BadRequest, GraphClient, NotFound
 from ..graph import app_proxy as ap
 from ..model.urls import normalize_https_url
-from .base import Existing, NdesProvider
-from .graph_connection import SECRET_INPUTS, GraphInputs, split_mark, with_mark
+from .base import Existing
+from .graph_connection import SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
 
 PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentication"}
 PRE_AUTH_WORDS = {v: k for k, v in PRE_AUTH.items()}
@@ -39,8 +39,9 @@ class AppProxyInputs(GraphInputs):
         return normalize_https_url(v)
 
 
-class AppProxyApplicationProvider(NdesProvider):
+class AppProxyApplicationProvider(GraphProvider):
     kind = "App Proxy application"
+    permission = "Application.ReadWrite.All and Directory.ReadWrite.All"
     Inputs: ClassVar[type[AppProxyInputs]] = AppProxyInputs
     secret_fields = frozenset(SECRET_INPUTS)
 

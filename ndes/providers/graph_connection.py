@@ -5,12 +5,14 @@ from another machine); providers turn them into a GraphSettings and a client ins
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from ..graph import GraphClient, GraphSettings, RetryPolicy, client_for
-from .base import ResourceInputs
+from ..graph import (AccessDenied, AuthenticationFailed, GraphClient, GraphError, GraphSettings, RetryPolicy,
+                     client_for)
+from .base import NdesProvider, ResourceInputs
 
 SECRET_INPUTS = ("clientSecret", "certificatePem")
 
@@ -60,3 +62,47 @@ def split_mark(text: str | None) -> tuple[str, str | None]:
     if sep and tail.endswith("]"):
         return head.rstrip(), tail[:-1]
     return text, None
+
+
+class GraphProvider(NdesProvider):
+    """NdesProvider for Graph resources: a GraphError leaving any verb names the config key the resource comes
+    from and, for a permission refusal, the Graph permission the app registration needs."""
+
+    permission: ClassVar[str] = ""
+
+    def _annotated(self, exc: GraphError, props: dict[str, Any]) -> GraphError:
+        key = props.get("configKey") or ""
+        extra = []
+        if isinstance(exc, AccessDenied) and not isinstance(exc, AuthenticationFailed) and self.permission:
+            extra.append(f"the app registration needs {self.permission} (application permission, admin consent)")
+        if key:
+            extra.append(f"config: {key}")
+        if not extra:
+            return exc
+        new = type(exc)(f"{exc} [{'; '.join(extra)}]", status=exc.status, code=exc.code,
+                        graph_message=exc.graph_message, request_id=exc.request_id)
+        return new
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        try:
+            return super().create(props)
+        except GraphError as exc:
+            raise self._annotated(exc, props) from exc
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        try:
+            return super().update(id_, olds, news)
+        except GraphError as exc:
+            raise self._annotated(exc, news) from exc
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            return super().read(id_, props)
+        except GraphError as exc:
+            raise self._annotated(exc, props) from exc
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        try:
+            super().delete(id_, props)
+        except GraphError as exc:
+            raise self._annotated(exc, props) from exc

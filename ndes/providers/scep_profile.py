@@ -23,8 +23,8 @@ from ..model.graph_enums import (CERTIFICATE_STORES, HASH_ALGORITHMS, KEY_SIZES,
                                  validity_words)
 from ..model.durations import parse_period
 from ..model.keyusage import SCEP_KEY_USAGES, normalize_key_usage
-from .base import Existing, NdesProvider
-from .graph_connection import SECRET_INPUTS, GraphInputs, split_mark, with_mark
+from .base import Existing
+from .graph_connection import SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
 from .trusted_certificate_profile import normalize_groups
 
 KIND = "SCEP profile"
@@ -184,8 +184,9 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-class ScepProfileProvider(NdesProvider):
+class ScepProfileProvider(GraphProvider):
     kind = "ScepProfile"
+    permission = "DeviceManagementConfiguration.ReadWrite.All"
     Inputs: ClassVar[type[ScepInputs]] = ScepInputs
     replace_on = frozenset({"platform"})
     secret_fields = frozenset(SECRET_INPUTS)

@@ -17,8 +17,8 @@ from pydantic import field_validator
 from ..graph import BadRequest
 from ..graph import intune
 from ..model.graph_enums import DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS, WINDOWS_DESTINATION_STORES
-from .base import Existing, NdesProvider
-from .graph_connection import SECRET_INPUTS, GraphInputs, split_mark, with_mark
+from .base import Existing
+from .graph_connection import SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
 
 KIND = "trusted certificate profile"
 DEFAULT_DESCRIPTION = "CA certificate for NDES/SCEP (managed by Pulumi)"
@@ -70,8 +70,9 @@ def thumbprint(b64: str) -> str:
     return hashlib.sha1(base64.b64decode(b64)).hexdigest().upper()  # noqa: S324 - the Windows thumbprint is SHA-1
 
 
-class TrustedCertificateProfileProvider(NdesProvider):
+class TrustedCertificateProfileProvider(GraphProvider):
     kind = "TrustedCertificateProfile"
+    permission = "DeviceManagementConfiguration.ReadWrite.All"
     Inputs: ClassVar[type[TrustedCertificateInputs]] = TrustedCertificateInputs
     replace_on = frozenset({"platform"})
     secret_fields = frozenset(SECRET_INPUTS)

@@ -82,3 +82,19 @@ def test_app_proxy_urls_normalised_and_secret_outputs_declared():
     assert res.inputs["externalUrl"] == "https://ndes01-contoso.msappproxy.net/"
     assert res.inputs["internalUrl"] == "https://ndes01.contoso.com/"
     assert "clientSecret" in AppProxyApplicationProvider.secret_fields
+
+
+def test_graph_errors_name_the_config_key_and_the_permission():
+    from ndes.graph import AccessDenied
+
+    class Refused(ScepProfileProvider):
+        def find(self, inp):
+            raise AccessDenied("failed to look up SCEP profile 'x' on Graph (graph.microsoft.com): 403 Forbidden",
+                               status=403, code="Forbidden", request_id="r-1")
+
+    props = ScepProfileProvider().check({}, SCEP).inputs
+    with pytest.raises(AccessDenied) as exc:
+        Refused().create(props)
+    msg = str(exc.value)
+    assert "DeviceManagementConfiguration.ReadWrite.All" in msg and "config: ndes:intune.scep" in msg
+    assert exc.value.request_id == "r-1" and isinstance(exc.value.__cause__, AccessDenied)
