@@ -221,6 +221,8 @@ class SecurityDescriptor:
                 offsets.append(0)
         if self.dacl is not None:
             control |= SE_DACL_PRESENT
+        if self.sacl is None:
+            control &= ~SE_SACL_PRESENT  # a DACL-only write must not claim a (NULL) SACL
         header = struct.pack("<BBHIIII", 1, 0, control, offsets[0], offsets[1], offsets[2], offsets[3])
         return header + b"".join(parts)
 

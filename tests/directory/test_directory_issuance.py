@@ -110,3 +110,18 @@ def test_a_wrong_ca_name_is_a_clear_error(samba_dc, template):
     inp = {**inputs(samba_dc, name, "ndes/test/x"), "caCommonName": "No Such CA"}
     with pytest.raises(NotFound, match="No Such CA.*ca.commonName"):
         P.create(inp)
+
+
+def test_a_hostile_template_name_is_issued_and_removed_exactly(samba_dc):
+    name = 'x*)(cn=*,T+"q";<>#' + uuid.uuid4().hex[:6]
+    t_in = T.check({}, {**conn_props(samba_dc), "kind": "client", "name": name, "displayName": "hostile",
+                        "validity": "1 year", "extendedKeyUsage": ["clientAuth"]}).inputs
+    t = T.create(t_in)
+    before = issued(samba_dc)
+    try:
+        res = P.create(inputs(samba_dc, name, "ndes/test/hostile"))
+        assert res.outs["issued"] is True and issued(samba_dc) == before + [name]
+        P.delete(res.id, res.outs)
+        assert issued(samba_dc) == before
+    finally:
+        T.delete(t.id, t.outs)

@@ -193,3 +193,21 @@ def test_searches_are_paged(samba_dc):
     with client(samba_dc) as c:
         found = c.search(f"CN=Schema,{samba_dc.config_dn}", "(objectClass=attributeSchema)", "one", ["cn"])
     assert len(found) > PAGE_SIZE and len({e["dn"] for e in found}) == len(found)
+
+
+def test_an_ou_change_moves_the_account_in_place(samba_dc, inputs, names):
+    ou = f"OU=ndes-{names['uid']},{samba_dc.domain_dn}"
+    with client(samba_dc) as c:
+        c.add(ou, ["top", "organizationalUnit"], {})
+    try:
+        res = P.create(inputs)
+        news = {**inputs, "ou": ou}
+        assert P.diff(res.id, res.outs, news).replaces == []
+        moved = P.update(res.id, res.outs, news)
+        assert moved.outs["dn"] == f"CN={names['name']},{ou}" and moved.outs["sid"] == res.outs["sid"]
+        assert moved.outs["ou"] == ou and not P.diff(moved.outs["dn"], P.read(moved.outs["dn"], moved.outs).outs,
+                                                     news).changes
+        P.delete(moved.outs["dn"], moved.outs)
+    finally:
+        with client(samba_dc) as c:
+            c.delete(ou)

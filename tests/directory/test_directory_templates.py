@@ -292,3 +292,23 @@ def test_a_wrong_bind_password_creates_nothing(samba_dc, uid):
         P.create({**inp, "bindPassword": "wrong-password"})
     with client(samba_dc) as c:
         assert tpl.read_template(c, tpl.template_dn(c, f"T-Bind-{uid}")) is None
+
+
+def test_racing_writers_agree_on_one_forest_base_oid(samba_dc):
+    from concurrent.futures import ThreadPoolExecutor
+    with client(samba_dc) as c:
+        dn = tpl.oid_container_dn(c)
+        original = (c.get(dn, ["msPKI-Cert-Template-OID"])["attributes"].get("msPKI-Cert-Template-OID") or [None])[0]
+        if original:
+            c.modify(dn, {"msPKI-Cert-Template-OID": [(ldap3.MODIFY_DELETE, [])]})
+    try:
+        def one(_):
+            with client(samba_dc) as cc:
+                return tpl.forest_base_oid(cc)
+        with ThreadPoolExecutor(4) as pool:
+            got = set(pool.map(one, range(4)))
+        assert len(got) == 1
+    finally:
+        if original:
+            with client(samba_dc) as c:
+                c.modify(dn, {"msPKI-Cert-Template-OID": [(ldap3.MODIFY_REPLACE, [original])]})

@@ -157,3 +157,12 @@ def test_ca_bundle_is_read_from_the_named_file(tmp_path):
     assert read_ca_bundle(None) is None
     with pytest.raises(pulumi.RunError, match="ndes:domain.caBundle"):
         read_ca_bundle("missing.pem", tmp_path)
+
+
+def test_providers_pickle_small_and_without_connections():
+    import dill
+    for cls in (ServiceAccountProvider, CertificateTemplateProvider, TemplateIssuanceProvider):
+        blob = dill.dumps(cls(), protocol=dill.HIGHEST_PROTOCOL, recurse=True)
+        assert len(blob) < 2000, (cls.__name__, len(blob))  # by reference to the installed package
+        assert type(dill.loads(blob)) is cls
+        assert vars(cls()) == {}
