@@ -36,17 +36,19 @@ INTERNET_DENY_PRIORITY = 200
 """Low number on purpose: a rule someone adds later (300 and up) cannot open the VM to the internet."""
 
 
-def security_rules(management_cidr: str) -> list[dict[str, Any]]:
+def security_rules(management_cidr: str) -> list[network.SecurityRuleArgs]:
     """The NSG's inbound rules, first match wins (lower priority number first).
 
     Azure's default rules stay below them: AllowVnetInBound lets the App Proxy connectors (in the VNet or on
     premises over the site-to-site link) reach 443 and the domain controllers talk to the VM; they are not
     widened here.
     """
-    def rule(name: str, priority: int, access: str, protocol: str, source: str, port: str, why: str) -> dict:
-        return {"name": name, "priority": priority, "direction": "Inbound", "access": access, "protocol": protocol,
-                "source_address_prefix": source, "source_port_range": "*", "destination_address_prefix": "*",
-                "destination_port_range": port, "description": why}
+    def rule(name: str, priority: int, access: str, protocol: str, source: str, port: str,
+             why: str) -> network.SecurityRuleArgs:
+        return network.SecurityRuleArgs(
+            name=name, priority=priority, direction="Inbound", access=access, protocol=protocol,
+            source_address_prefix=source, source_port_range="*", destination_address_prefix="*",
+            destination_port_range=port, description=why)
 
     return [
         rule("allow-winrm-https-management", 100, "Allow", "Tcp", management_cidr, str(WINRM_HTTPS_PORT),
@@ -101,41 +103,44 @@ class AzureNdesHost(pulumi.ComponentResource):
         self.public_ip_address = None
         if az.public_ip:
             self.public_ip_address = network.PublicIPAddress(
-                f"{name}-pip", public_ip_address_name=f"{vm_name}-pip", sku={"name": "Standard"},
+                f"{name}-pip", public_ip_address_name=f"{vm_name}-pip", sku=network.PublicIPAddressSkuArgs(name="Standard"),
                 public_ip_allocation_method="Static", tags=tags, **where, opts=child)
 
-        ip_config: dict[str, Any] = {"name": "ipconfig1", "primary": True, "subnet": {"id": az.subnet_id},
-                                     "private_ip_allocation_method": "Static" if az.private_ip_address else "Dynamic"}
-        if az.private_ip_address:
-            ip_config["private_ip_address"] = az.private_ip_address
-        if self.public_ip_address is not None:
-            ip_config["public_ip_address"] = {"id": self.public_ip_address.id}
+        ip_config = network.NetworkInterfaceIPConfigurationArgs(
+            name="ipconfig1", primary=True, subnet={"id": az.subnet_id},  # a reference: SubnetArgs would add its defaults
+            private_ip_allocation_method="Static" if az.private_ip_address else "Dynamic",
+            private_ip_address=az.private_ip_address,
+            public_ip_address=(None if self.public_ip_address is None
+                               else network.PublicIPAddressArgs(id=self.public_ip_address.id)))
         self.nic = network.NetworkInterface(
             f"{name}-nic", network_interface_name=f"{vm_name}-nic", ip_configurations=[ip_config],
-            network_security_group={"id": self.nsg.id}, tags=tags, **where, opts=child)
+            network_security_group=network.NetworkSecurityGroupArgs(id=self.nsg.id), tags=tags, **where, opts=child)
 
         cert_url = az.winrm_certificate_url
         self.vm = compute.VirtualMachine(
             f"{name}-vm", vm_name=vm_name, tags=tags, **where,
-            hardware_profile={"vm_size": az.vm_size},
-            storage_profile={
-                "image_reference": az.image.model_dump(),
-                "os_disk": {"create_option": "FromImage", "delete_option": "Delete",
-                            "managed_disk": {"storage_account_type": az.os_disk_type}},
-            },
-            os_profile={
-                "computer_name": short,
-                "admin_username": az.admin_username,
-                "admin_password": pulumi.Output.secret(az.admin_password.get_secret_value()),
-                "windows_configuration": {
-                    "provision_vm_agent": True,
-                    "enable_automatic_updates": True,
-                    "win_rm": {"listeners": [{"protocol": "Https", "certificate_url": cert_url}]},
-                },
-                "secrets": [{"source_vault": {"id": az.key_vault_id},
-                             "vault_certificates": [{"certificate_url": cert_url, "certificate_store": "My"}]}],
-            },
-            network_profile={"network_interfaces": [{"id": self.nic.id, "primary": True}]},
+            hardware_profile=compute.HardwareProfileArgs(vm_size=az.vm_size),
+            storage_profile=compute.StorageProfileArgs(
+                image_reference=compute.ImageReferenceArgs(**az.image.model_dump()),
+                os_disk=compute.OSDiskArgs(create_option="FromImage", delete_option="Delete",
+                                           managed_disk=compute.ManagedDiskParametersArgs(
+                                               storage_account_type=az.os_disk_type))),
+            os_profile=compute.OSProfileArgs(
+                computer_name=short,
+                admin_username=az.admin_username,
+                admin_password=pulumi.Output.secret(az.admin_password.get_secret_value()),
+                windows_configuration=compute.WindowsConfigurationArgs(
+                    provision_vm_agent=True,
+                    enable_automatic_updates=True,
+                    # HTTPS only: no Http listener is declared, and the NSG drops 5985 anyway.
+                    win_rm=compute.WinRMConfigurationArgs(listeners=[compute.WinRMListenerArgs(
+                        protocol=compute.ProtocolTypes.HTTPS, certificate_url=cert_url)])),
+                secrets=[compute.VaultSecretGroupArgs(
+                    source_vault=compute.SubResourceArgs(id=az.key_vault_id),
+                    vault_certificates=[compute.VaultCertificateArgs(certificate_url=cert_url,
+                                                                     certificate_store="My")])]),
+            network_profile=compute.NetworkProfileArgs(network_interfaces=[
+                compute.NetworkInterfaceReferenceArgs(id=self.nic.id, primary=True)]),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 # The admin password is set once, at creation (osProfile is fixed then): rotating it in config
                 # must not replace the NDES server. Rotate it on the VM (e.g. the VMAccess extension).
