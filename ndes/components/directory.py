@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from ..model.config import DeploymentConfig, _TemplateBase
+from ..model.config import ClientTemplateConfig, DeploymentConfig, SslTemplateConfig
 from ..providers.certificate_template import CertificateTemplate
 from ..providers.service_account import ServiceAccount
 from ..providers.template_issuance import TemplateIssuance
@@ -38,7 +38,9 @@ class DirectoryPlane(pulumi.ComponentResource):
     """The service account, its SPNs, both templates and their issuance.
 
     Attributes: service_account, ssl_template, client_template, ssl_issuance, client_issuance, resources, and
-    the Outputs service_account_dn, service_account_sid, ssl_template_oid, client_template_oid.
+    the Outputs service_account_dn, service_account_sid, service_account_name (DOMAIN\\name, once the account
+    exists), ssl_template_oid, client_template_oid, ssl_template_name / client_template_name (known once the
+    template is issued on the CA: what a certificate request or the MSCEP registry should wait for).
     """
 
     def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, Any],
@@ -66,7 +68,7 @@ class DirectoryPlane(pulumi.ComponentResource):
             "spnHosts": [h.fqdn for h in cfg.ndes_hosts], "spnShortName": sa.spn_short_name,
         }, child)
 
-        def template(res: str, kind: str, t: _TemplateBase, principals: list[Any],
+        def template(res: str, kind: str, t: SslTemplateConfig | ClientTemplateConfig, principals: list[Any],
                      extra: pulumi.ResourceOptions | None = None) -> CertificateTemplate:
             return CertificateTemplate(res, {
                 **conn, **meta(res, f"templates.{kind}", t.adopt),
@@ -83,7 +85,7 @@ class DirectoryPlane(pulumi.ComponentResource):
         self.client_template = template(f"{name}-client-template", "client", cfg.templates.client,
                                         [self.service_account.dn.apply(lambda _dn: sa.name)])
 
-        def issuance(res: str, tpl: CertificateTemplate, t: _TemplateBase) -> TemplateIssuance:
+        def issuance(res: str, tpl: CertificateTemplate, t: SslTemplateConfig | ClientTemplateConfig) -> TemplateIssuance:
             return TemplateIssuance(res, {
                 **conn, **meta(res, "ca.commonName", cfg.ca.adopt),
                 "caCommonName": cfg.ca.common_name, "templateName": tpl.dn.apply(lambda _dn: t.name),
@@ -95,7 +97,10 @@ class DirectoryPlane(pulumi.ComponentResource):
                                                  self.ssl_issuance, self.client_issuance]
         self.service_account_dn = self.service_account.dn
         self.service_account_sid = self.service_account.sid
+        self.service_account_name = self.service_account.dn.apply(lambda _dn: f"{d.netbios_name}\\{sa.name}")
         self.ssl_template_oid = self.ssl_template.oid
+        self.ssl_template_name = self.ssl_issuance.templateName
+        self.client_template_name = self.client_issuance.templateName
         self.client_template_oid = self.client_template.oid
         self.register_outputs({
             "serviceAccountDn": self.service_account_dn, "serviceAccountSid": self.service_account_sid,

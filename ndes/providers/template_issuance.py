@@ -92,9 +92,10 @@ class TemplateIssuanceProvider(NdesProvider):
 
 
 class TemplateIssuance(pulumi.dynamic.Resource, module="ndes", name="TemplateIssuance"):
-    """A template issued on an Enterprise CA. Outputs: issued, enrollmentServiceDn."""
+    """A template issued on an Enterprise CA. Outputs: issued, templateName, enrollmentServiceDn."""
 
     issued: pulumi.Output[bool]
+    templateName: pulumi.Output[str]
     enrollmentServiceDn: pulumi.Output[str]
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):

@@ -147,7 +147,12 @@ def test_directory_plane_builds_the_seed_steps():
         assert all(r.inputs["caCommonName"] == "Contoso Issuing CA"
                    for r in by_type["pulumi-python:dynamic/ndes:TemplateIssuance"])
         assert "ndes:index:DirectoryPlane" in by_type
-    return pulumi.Output.all(plane.service_account_dn, plane.client_issuance.urn).apply(check)
+    def names(values):
+        account, ssl_name, client_name = values
+        assert (account, ssl_name, client_name) == ("CONTOSO\\svc-ndes", "NDES-SSL", "NDES-Intune")
+
+    named = pulumi.Output.all(plane.service_account_name, plane.ssl_template_name, plane.client_template_name)
+    return pulumi.Output.all(plane.service_account_dn, plane.client_issuance.urn, named.apply(names)).apply(check)
 
 
 def test_ca_bundle_is_read_from_the_named_file(tmp_path):
