@@ -57,8 +57,11 @@ class NdesScepDeployment(pulumi.ComponentResource):
         self.chain.outputs["directory"] = {
             "serviceAccountDn": plane.service_account_dn,
             "serviceAccountSid": plane.service_account_sid,
+            "serviceAccountName": plane.service_account_name,
             "sslTemplateOid": plane.ssl_template_oid,
             "clientTemplateOid": plane.client_template_oid,
+            "sslTemplateName": plane.ssl_template_name,
+            "clientTemplateName": plane.client_template_name,
         }
 
     def _ca_host(self, opts: pulumi.ResourceOptions) -> None:
