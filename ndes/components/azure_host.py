@@ -81,14 +81,14 @@ class AzureNdesHost(pulumi.ComponentResource):
     vm_id: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: DeploymentConfig, index: int, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ndes:azure:AzureNdesHost", name, None, opts)
         host: NdesHostConfig = cfg.ndes_hosts[index]
         az: AzureHostConfig | None = host.azure
         if az is None:
             raise ConfigError([Problem(f"ndesHosts[{index}].azure", "is not set: this host is not an Azure VM")])
         problems = [p for p in azure_host_problems(cfg) if p.key.startswith(f"ndesHosts[{index}].")]
-        if problems:
+        if problems:  # before anything is registered
             raise ConfigError(problems)
+        super().__init__("ndes:azure:AzureNdesHost", name, None, opts)
 
         child = pulumi.ResourceOptions(parent=self, provider=self._azure_provider(name, az))
         short = host.short_name

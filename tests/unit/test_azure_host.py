@@ -350,6 +350,14 @@ def test_component_refuses_a_host_the_join_would_rename():
     assert exc.value.keys == ["ndes:ndesHosts[0].fqdn"]
 
 
+def test_component_refuses_a_host_without_an_azure_block():
+    pulumi.runtime.set_mocks(Mocks(), project="ndes", stack="unit", preview=False)
+    from ndes.components.azure_host import AzureNdesHost
+    with pytest.raises(ConfigError) as exc:
+        AzureNdesHost("ndes01", load_config(sample()), 0)
+    assert exc.value.keys == ["ndes:ndesHosts[0].azure"]
+
+
 # ---- imports: only the submodules used ---------------------------------------------------------------------
 
 LOADED_AZURE_SUBMODULES = (
