@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 
 from ..directory import DirectoryClient, DirectoryError, DirectorySettings, InvalidValue
 from ..directory import accounts as acc
-from ..directory.escape import check_name, parent_dn, same_dn
+from ..directory.escape import check_name, parent_dn, same_dn, split_dn
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs
 
 PASSWORD_CHANGED = "(changed outside Pulumi)"
@@ -75,6 +75,24 @@ class ServiceAccountInputs(DirectoryInputs):
         bad = _SAM_BAD & set(v)
         if bad or v.endswith("."):
             raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
+        return v
+
+    @field_validator("ou")
+    @classmethod
+    def _ou(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        check_name(v, "the OU", 1024)
+        if not all("=" in part for part in split_dn(v)):
+            raise ValueError(f"'{v}' is not a DN (e.g. OU=Service Accounts,DC=contoso,DC=com)")
+        return v
+
+    @field_validator("upn")
+    @classmethod
+    def _upn(cls, v: str) -> str:
+        check_name(v, "the user principal name", 1024)
+        if v.count("@") != 1 or v.startswith("@") or v.endswith("@"):
+            raise ValueError(f"'{v}' is not a user principal name (name@dns.domain)")
         return v
 
     @field_validator("spn_hosts")

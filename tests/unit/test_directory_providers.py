@@ -171,3 +171,11 @@ def test_providers_pickle_small_and_without_connections():
         assert len(blob) < 2000, (cls.__name__, len(blob))  # by reference to the installed package
         assert type(dill.loads(blob)) is cls
         assert vars(cls()) == {}
+
+
+@pytest.mark.parametrize("field,value,msg", [("ou", "Service Accounts", "not a DN"), ("ou", "OU=a\x00,DC=x", "control"),
+                                             ("upn", "svc-ndes", "not a user principal name"),
+                                             ("spnHosts", ["ndes 01.contoso.com"], "not a host name")])
+def test_service_account_check_refuses_bad_ou_upn_hosts(field, value, msg):
+    res = ServiceAccountProvider().check({}, {**SA, field: value})
+    assert [f.property for f in res.failures] == [field] and msg in res.failures[0].reason
