@@ -16,10 +16,12 @@ from typing import Any
 from lab.pki import lab_dir
 
 SEED_GROUPS = {
-    # the lab stack's group (Pulumi.lab.yaml) and a second one for tests that change assignments
+    # the lab stack's group (also read from Pulumi.lab.yaml below) and a second one for tests that change
+    # assignments
     "6f1c1e0a-1111-4a4a-9b9b-000000000001": "NDES lab devices",
     "6f1c1e0a-1111-4a4a-9b9b-000000000002": "NDES lab users",
 }
+LAB_STACK = Path(__file__).resolve().parents[2] / "Pulumi.lab.yaml"
 DEFAULT_CONNECTOR_GROUP = "2f5ad4a8-0000-4000-8000-00000000c0c0"
 
 
@@ -29,6 +31,18 @@ def state_dir() -> Path:
     return d
 
 
+def lab_stack_groups() -> dict[str, str]:
+    """The group object ids the lab stack assigns profiles to (ndes:intune.scep / trustedRoot groups)."""
+    try:
+        import yaml
+        intune = (yaml.safe_load(LAB_STACK.read_text()) or {}).get("config", {}).get("ndes:intune", {})
+    except (OSError, ImportError, ValueError):
+        return {}
+    refs = list((intune.get("scep") or {}).get("groups") or []) + list((intune.get("trustedRoot") or {}).get("groups")
+                                                                       or [])
+    return {str(g["id"]).lower(): f"lab group {i + 1}" for i, g in enumerate(refs) if isinstance(g, dict) and g.get("id")}
+
+
 def seed() -> dict[str, Any]:
     return {
         "applications": {}, "servicePrincipals": {},
@@ -36,7 +50,7 @@ def seed() -> dict[str, Any]:
                                                       "connectorGroupType": "applicationProxy", "isDefault": True,
                                                       "region": "eur"}},
         "appConnectorGroup": {}, "deviceConfigurations": {}, "rootLinks": {}, "assignments": {},
-        "groups": dict(SEED_GROUPS),
+        "groups": {**lab_stack_groups(), **SEED_GROUPS},
         "knobs": {"throttle": None, "replication": None, "failAfterCreate": None},
         "hidden": {},
     }

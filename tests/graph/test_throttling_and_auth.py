@@ -102,3 +102,21 @@ def test_foreign_certificate_is_refused(graph_sim, lab_ca_der):
         r.create(root_props(graph_sim, lab_ca_der, "ios", credential="certificate", clientSecret=None,
                             certificatePem=foreign))
     assert graph_sim.state()["deviceConfigurations"] == {}
+
+
+def test_429_storm_on_instantiate_leaves_one_application(graph_sim):
+    graph_sim.admin("/throttle", {"count": 2, "retryAfter": 1, "pathContains": "/instantiate"})
+    r = Managed(AppProxyApplicationProvider())
+    r.create(app_props(graph_sim))
+    assert list(graph_sim.state()["applications"]) == [r.id]
+    assert graph_sim.stats()["POST /v1.0/applicationTemplates/{id}/instantiate"] == 3
+
+
+def test_replication_lag_in_seconds_with_error_after_create(graph_sim):
+    graph_sim.admin("/replication", {"seconds": 2})
+    graph_sim.admin("/fail-after-create", {"count": 1, "status": 504})
+    r = Managed(AppProxyApplicationProvider())
+    r.create(app_props(graph_sim))
+    apps = list(graph_sim.state()["applications"].values())
+    assert len(apps) == 1 and apps[0]["id"] == r.id
+    assert apps[0]["onPremisesPublishing"]["isOnPremPublishingEnabled"] is True
