@@ -4,6 +4,7 @@ Each returns Problems naming the config key to change and how.
 """
 from __future__ import annotations
 
+from .azure import azure_host_problems
 from .config import DeploymentConfig
 from .errors import Problem, set_hint
 from .graph_enums import APPLE
@@ -153,7 +154,7 @@ def check_tls(c: DeploymentConfig) -> list[Problem]:
 
 
 ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_ssl_names, check_apple_nonrepudiation,
-              check_client_template, check_groups, check_tls)
+              check_client_template, check_groups, check_tls, azure_host_problems)
 
 
 def cross_check(c: DeploymentConfig) -> list[Problem]:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from ndes.model import ConfigError, load_config
+from ndes.model import ConfigError, DeploymentConfig, load_config
 from ndes.model.azure import azure_host_problems
 
 from .sample_config import sample
@@ -104,12 +104,15 @@ def test_password_errors_never_echo_the_password():
 def test_host_name_must_be_what_the_domain_join_gives():
     raw = raw_with_azure()
     raw["ndesHosts"][0]["fqdn"] = "ndes01.corp.contoso.net"
-    problems = azure_host_problems(load_config(raw))
-    assert [p.config_key for p in problems] == ["ndes:ndesHosts[0].fqdn"]
-    assert "ndes01.contoso.com" in problems[0].fix
+    with pytest.raises(ConfigError) as exc:  # load_config runs it with the other cross-checks
+        load_config(raw)
+    assert exc.value.keys == ["ndes:ndesHosts[0].fqdn"]
+    assert "set fqdn to ndes01.contoso.com" in str(exc.value)
     raw["ndesHosts"][0]["fqdn"] = "ndes-scep-server-01.contoso.com"
     raw["ndesHosts"][0]["externalUrl"] = "https://ndes-scep-server-01-contoso.msappproxy.net/"
-    assert "Windows computer name" in azure_host_problems(load_config(raw))[0].message
+    problems = azure_host_problems(DeploymentConfig.model_validate(raw))
+    assert [p.config_key for p in problems] == ["ndes:ndesHosts[0].fqdn"]
+    assert "cannot be a Windows computer name" in problems[0].message
 
 
 def test_dev_stack_example_switches_azure_on_for_ndes02_and_validates():
@@ -345,8 +348,8 @@ def test_component_refuses_a_host_the_join_would_rename():
     raw["ndesHosts"][0]["fqdn"] = "ndes01.other.example"
     pulumi.runtime.set_mocks(Mocks(), project="ndes", stack="unit", preview=False)
     from ndes.components.azure_host import AzureNdesHost
-    with pytest.raises(ConfigError) as exc:
-        AzureNdesHost("ndes01", load_config(raw), 0)
+    with pytest.raises(ConfigError) as exc:  # a config built without load_config's cross-checks
+        AzureNdesHost("ndes01", DeploymentConfig.model_validate(raw), 0)
     assert exc.value.keys == ["ndes:ndesHosts[0].fqdn"]
 
 
