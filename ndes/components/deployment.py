@@ -65,10 +65,39 @@ class NdesScepDeployment(pulumi.ComponentResource):
         }
 
     def _ca_host(self, opts: pulumi.ResourceOptions) -> None:
-        pass  # wired by the Windows plane
+        """Request Certificates for the service account on the CA, and the CA's certificates
+        (ndes/components/ca_host.py); publishes chain.outputs["caCertificates"] for the Intune plane."""
+        from .ca_host import CaHost
+
+        d = self.chain.outputs.get("directory") or {}
+        plane = CaHost("ca-host", self.cfg, self.chain.outputs["secrets"],
+                       service_account_sid=d.get("serviceAccountSid"), opts=pulumi.ResourceOptions.merge(
+                           opts, pulumi.ResourceOptions(depends_on=self.chain.after("directory"))))
+        self.chain.resources["ca_host"] = plane.resources
+        self.chain.outputs["caCertificates"] = {"root": plane.root_der_b64, "issuing": plane.issuing_der_b64}
+        self.chain.outputs["caHost"] = {"rootThumbprint": plane.root_thumbprint, "rootNotAfter": plane.root_not_after,
+                                        "issuingThumbprint": plane.issuing_thumbprint,
+                                        "issuingNotAfter": plane.issuing_not_after}
 
     def _ndes_hosts(self, opts: pulumi.ResourceOptions) -> None:
-        pass  # wired by the Windows plane
+        """One NdesHost per configured host (ndes/components/ndes_host.py), after the directory and CA planes;
+        an Azure-built host (chain.outputs["azureHosts"]) is reached at its VM's WinRM URL."""
+        from .ndes_host import NdesHost
+
+        azure = self.chain.outputs.get("azureHosts") or {}
+        resources: list[pulumi.Resource] = []
+        outputs: dict[str, Any] = {}
+        for i, h in enumerate(self.cfg.ndes_hosts):
+            vm = azure.get(h.fqdn)
+            host = NdesHost(f"ndes-host-{h.short_name}", self.cfg, h, i, self.chain.outputs["secrets"],
+                            after_directory=self.chain.after("directory"), after_ca=self.chain.after("ca_host"),
+                            winrm_url=vm["winrmUrl"] if vm else None,
+                            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                                depends_on=self.chain.after("azure"))))
+            resources += host.resources
+            outputs[h.fqdn] = host.outputs
+        self.chain.resources["ndes_hosts"] = resources
+        self.chain.outputs["ndesHosts"] = outputs
 
     def _app_proxy(self, opts: pulumi.ResourceOptions) -> None:
         """One App Proxy application per NDES host (ndes/components/app_proxy.py), after the hosts serve."""

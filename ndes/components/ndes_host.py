@@ -1,0 +1,128 @@
+"""NdesHost: one NDES server, in the seed guide's order, over WinRM.
+
+    WindowsFeatures        ADCS-Device-Enrollment, IIS and what NDES needs
+    LocalGroupMember       the service account in IIS_IUSRS
+    NdesRole               Install-AdcsNetworkDeviceEnrollmentService (install-time settings: change = replace)
+    IisRequestLimits       maxUrl / maxQueryString (65534)
+    RegistryValues         HTTP.sys MaxFieldLength / MaxRequestBytes (65534), a restart flagged
+    HostReboot             the one restart the guide asks for, when pending (ndes:httpSys.allowReboot)
+    MachineCertificate     the SSL certificate from the SSL template (CN per ndes:sslCertificate.commonName,
+                           SANs = external + internal FQDN)
+    IisHttpsBinding        443, empty host name, that certificate
+    MscepTemplateMapping   the MSCEP value derived from the SCEP key usage -> the client template
+    IntuneConnector        installed / running / registered (reported), its certificate's expiry
+
+Each step depends on the one before; the directory plane's resources (account, templates, issuance) and the
+CA host's resources come in through `after_directory` / `after_ca`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from ..model.config import DeploymentConfig, NdesHostConfig
+from ..model.urls import ssl_names
+from ..providers.iis_https_binding import IisHttpsBinding
+from ..providers.iis_request_limits import IisRequestLimits
+from ..providers.intune_connector import IntuneConnector
+from ..providers.local_group_member import LocalGroupMember
+from ..providers.machine_certificate import MachineCertificate
+from ..providers.mscep_template_mapping import MscepTemplateMapping
+from ..providers.ndes_role import NdesRole
+from ..providers.reboot import HostReboot
+from ..providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValues
+from ..providers.windows_features import NDES_FEATURES, WindowsFeatures
+from .ca_host import windows_endpoint
+
+
+def ra_name(cfg: DeploymentConfig, host: NdesHostConfig) -> str:
+    """The RA certificate's CN: ndes:ndesRole.raName, or '<HOST>-MSCEP-RA' as the wizard proposes."""
+    return cfg.ndes_role.ra_name or f"{host.short_name.upper()}-MSCEP-RA"
+
+
+class NdesHost(pulumi.ComponentResource):
+    """One NDES host, features to connector. Attributes: one per step (features, group_member, role, limits,
+    http_sys, reboot, certificate, binding, mapping, connector), resources (in order), outputs (dict)."""
+
+    def __init__(self, name: str, cfg: DeploymentConfig, host: NdesHostConfig, index: int, secrets: dict[str, Any], *,
+                 after_directory: list[pulumi.Resource] | None = None, after_ca: list[pulumi.Resource] | None = None,
+                 winrm_url: pulumi.Input[str] | None = None, opts: pulumi.ResourceOptions | None = None,
+                 owner_prefix: str | None = None):
+        super().__init__("ndes:index:NdesHost", name, None, opts)
+        prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
+        key = f"ndes:ndesHosts[{index}]"
+        endpoint = windows_endpoint(cfg, host.fqdn, host.winrm, key, secrets, winrm_url)
+        adopt = cfg.ndes_role.adopt  # a hand-built NDES is adopted as a whole
+        account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+        after_directory, after_ca = list(after_directory or []), list(after_ca or [])
+        self.resources: list[pulumi.Resource] = []
+        self.graph: dict[str, list[str]] = {}
+        """step -> the steps of this host it waits for (plain data: what the docstring's order promises)."""
+        names: dict[int, str] = {}
+
+        def step(cls, res: str, config_key: str, props: dict[str, Any], depends_on: list[pulumi.Resource],
+                 adopt_it: bool = adopt, **extra: Any):
+            r = cls(f"{name}-{res}", {"endpoint": endpoint, "owner": f"{prefix}/{name}-{res}",
+                                      "configKey": config_key, "adopt": adopt_it, **props},
+                    pulumi.ResourceOptions(parent=self, depends_on=depends_on, **extra))
+            self.graph[res] = [names[id(d)] for d in depends_on if id(d) in names]
+            names[id(r)] = res
+            self.resources.append(r)
+            return r
+
+        self.features = step(WindowsFeatures, "features", key, {"features": list(NDES_FEATURES)}, [])
+        self.group_member = step(LocalGroupMember, "iis-iusrs", "ndes:serviceAccount",
+                                 {"group": "IIS_IUSRS", "member": account}, [self.features, *after_directory])
+        r = cfg.ndes_role
+        self.role = step(NdesRole, "ndes-role", "ndes:ndesRole", {
+            "serviceAccount": account,
+            "serviceAccountPassword": secrets.get("serviceAccount.password")
+            or pulumi.Output.secret(cfg.service_account.password.get_secret_value()),
+            "caConfig": cfg.ca.config, "raName": ra_name(cfg, host), "raEmail": r.ra_email, "raCompany": r.ra_company,
+            "raDepartment": r.ra_department, "raCity": r.ra_city, "raState": r.ra_state, "raCountry": r.ra_country,
+            "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
+            "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
+        }, [self.group_member, *after_ca], r.adopt)
+        self.limits = step(IisRequestLimits, "iis-request-limits", "ndes:iis", {
+            "site": "Default Web Site", "maxUrl": cfg.iis.max_url, "maxQueryString": cfg.iis.max_query_string,
+        }, [self.role])
+        self.http_sys = step(RegistryValues, "http-sys", "ndes:httpSys", {
+            "values": [
+                {"path": HTTP_SYS_PARAMETERS, "name": "MaxFieldLength", "type": "DWord",
+                 "value": cfg.http_sys.max_field_length},
+                {"path": HTTP_SYS_PARAMETERS, "name": "MaxRequestBytes", "type": "DWord",
+                 "value": cfg.http_sys.max_request_bytes},
+            ],
+            "markRebootPending": True,
+        }, [self.role])
+        self.reboot = step(HostReboot, "reboot", "ndes:httpSys.allowReboot", {
+            "allowReboot": cfg.http_sys.allow_reboot,
+            "triggers": [self.http_sys.values, self.limits.maxUrl, self.limits.maxQueryString],
+        }, [self.limits, self.http_sys])
+        s = cfg.ssl_certificate
+        cn, sans = ssl_names(host.external_url, host.fqdn, s.common_name)
+        self.certificate = step(MachineCertificate, "ssl-certificate", "ndes:sslCertificate", {
+            "template": cfg.templates.ssl.name, "commonName": cn,
+            "dnsNames": sorted(set(sans) | set(s.subject_alternative_names or [])),
+            "renewBeforeDays": s.renew_before_days,
+        }, [self.reboot, *after_directory], s.adopt)
+        self.binding = step(IisHttpsBinding, "https-binding", "ndes:sslCertificate", {
+            "siteName": "Default Web Site", "port": 443, "ipAddress": "*", "hostName": "",
+            "thumbprint": self.certificate.thumbprint, "sslFlags": 0,
+        }, [self.certificate], s.adopt)
+        self.mapping = step(MscepTemplateMapping, "mscep-mapping", "ndes:intune.scep.keyUsage", {
+            "keyUsage": cfg.intune.scep.key_usage, "templateName": cfg.templates.client.name,
+        }, [self.binding, *after_directory])
+        c = cfg.connector
+        self.connector = step(IntuneConnector, "intune-connector", "ndes:connector", {
+            "installerPath": c.installer_path, "requireRegistered": c.require_registered,
+        }, [self.mapping])
+        self.outputs = {
+            "fqdn": host.fqdn, "scepUrl": host.scep_url,
+            "sslThumbprint": self.certificate.thumbprint, "sslNotAfter": self.certificate.notAfter,
+            "raNotAfter": self.role.raNotAfter, "raDaysLeft": self.role.raDaysLeft,
+            "connectorRegistered": self.connector.registered, "connectorInstruction": self.connector.instruction,
+            "connectorCertificateNotAfter": self.connector.certificateNotAfter,
+        }
+        self.register_outputs(self.outputs)
