@@ -1,6 +1,11 @@
 """HTTPS plumbing of the Graph simulator: the OAuth endpoints, bearer checks, the test knobs (admin API),
 and the dispatch to graph.handle. One process also runs the App Proxy front (proxy.py).
 
+The lab app (CLIENT_ID) signs in three ways, as an Entra app registration can: its client secret
+(<lab_dir>/secrets/graph-client-secret), its certificate (<lab_dir>/secrets/graph-client-cert.pem: a client
+assertion signed with it), or a federated workload token from the lab OIDC issuer (FEDERATED; federated_token()
+makes one, as a pipeline's identity provider would).
+
 Admin API (lab only, no token; on the Graph address):
   POST /_admin/reset                              back to the seed (connector group "Default", lab groups)
   GET  /_admin/state                              the whole tenant as JSON
@@ -62,6 +67,40 @@ def client_certificate_path() -> Path:
             .not_valid_after(now + dt.timedelta(days=730)).sign(key, hashes.SHA256()))
     data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
+    _write_once(path, data)
+    return path
+
+
+# The lab app's federated credential (workload identity, e.g. a pipeline's OIDC token): who may sign in as it.
+FEDERATED = {"issuer": "https://oidc.lab.contoso.test", "subject": "repo:contoso/ndes:environment:lab",
+             "audience": "api://AzureADTokenExchange"}
+
+
+def federated_issuer_key_path() -> Path:
+    """The lab OIDC issuer's signing key (PEM, 0600, created once): what a pipeline's identity provider would
+    sign its workload tokens with."""
+    path = secrets_dir() / "graph-federated-issuer.pem"
+    if not path.is_file():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _write_once(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+    return path
+
+
+def federated_token(lifetime: int = 600, subject: str | None = None) -> str:
+    """A workload identity token from the lab OIDC issuer (what AZURE_FEDERATED_TOKEN_FILE holds)."""
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    key = serialization.load_pem_private_key(federated_issuer_key_path().read_bytes(), password=None)
+    now = int(time.time())
+    return jwt.encode({"iss": FEDERATED["issuer"], "sub": subject or FEDERATED["subject"],
+                       "aud": FEDERATED["audience"], "iat": now, "nbf": now, "exp": now + lifetime},
+                      key, algorithm="RS256")
+
+
+def _write_once(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -72,14 +111,29 @@ def client_certificate_path() -> Path:
         pass
     finally:
         tmp.unlink(missing_ok=True)
-    return path
 
 
 def _assertion_ok(assertion: str, audience: str, client_id: str) -> str | None:
-    """None when the client assertion (RFC 7523 JWT) is signed by the lab app's certificate for this token
-    endpoint and client; else the reason."""
+    """None when the client assertion is acceptable, else the reason. Two kinds, as Entra takes them:
+    an RFC 7523 JWT signed by the lab app's certificate (iss = sub = client id, aud = this token endpoint), or a
+    federated workload token from the lab OIDC issuer matching the app's federated credential."""
     import jwt
     from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    try:
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        return str(exc)
+    if unverified.get("iss") == FEDERATED["issuer"]:
+        key = serialization.load_pem_private_key(federated_issuer_key_path().read_bytes(), password=None).public_key()
+        try:
+            claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=FEDERATED["audience"],
+                                issuer=FEDERATED["issuer"], options={"require": ["exp", "iss", "sub", "aud"]})
+        except jwt.PyJWTError as exc:
+            return str(exc)
+        if claims.get("sub") != FEDERATED["subject"]:
+            return f"no federated credential of the app matches subject '{claims.get('sub')}'"
+        return None
     cert = x509.load_pem_x509_certificate(client_certificate_path().read_bytes())
     try:
         claims = jwt.decode(assertion, cert.public_key(), algorithms=["RS256", "PS256"], audience=audience,

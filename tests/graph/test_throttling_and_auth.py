@@ -120,3 +120,19 @@ def test_replication_lag_in_seconds_with_error_after_create(graph_sim):
     apps = list(graph_sim.state()["applications"].values())
     assert len(apps) == 1 and apps[0]["id"] == r.id
     assert apps[0]["onPremisesPublishing"]["isOnPremPublishingEnabled"] is True
+
+
+def test_workload_identity_signs_in_with_a_federated_token(graph_sim, lab_ca_der, tmp_path, monkeypatch):
+    from lab.graph_sim.server import federated_token
+    token_file = tmp_path / "token"
+    token_file.write_text(federated_token())
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token_file))
+    r = Managed(TrustedCertificateProfileProvider())
+    r.create(root_props(graph_sim, lab_ca_der, "windows", credential="workloadIdentity", clientSecret=None))
+    assert list(graph_sim.state()["deviceConfigurations"]) == [r.id]
+    # a token for another subject (another repository's pipeline) is refused
+    token_file.write_text(federated_token(subject="repo:someone/else:ref:refs/heads/main"))
+    other = Managed(TrustedCertificateProfileProvider())
+    with pytest.raises(AuthenticationFailed, match="AADSTS700027"):
+        other.create(root_props(graph_sim, lab_ca_der, "windows", credential="workloadIdentity", clientSecret=None,
+                                displayName="other", retryAttempts=5))
