@@ -195,18 +195,38 @@ class _TokenCredential(Protocol):
 
 
 class KeyVaultError(RuntimeError):
-    """Reading a Key Vault secret failed. The message names the secret URL, never its value."""
+    """Reading a Key Vault secret failed: "failed to read secret '<name>' on <vault host>: <cause>".
+    Never holds the value."""
+
+
+class KeyVaultNotFound(KeyVaultError):
+    """The vault answered: no such secret (or version). HTTP 404."""
+
+
+class KeyVaultAccessDenied(KeyVaultError):
+    """No token, or the identity may not read the secret (401/403: an access policy or RBAC role is missing)."""
+
+
+class KeyVaultUnavailable(KeyVaultError):
+    """The vault could not be reached or answered with a transient failure (network, TLS, 429, 5xx)."""
+
+
+def _split_secret_url(secret_url: str) -> tuple[str, str]:
+    """(vault host, 'name' or 'name/version') of a secret URL; KeyVaultError when it is not one."""
+    parts = urlsplit(secret_url)
+    segments = [s for s in parts.path.split("/") if s]
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or len(segments) not in (2, 3) or segments[0] != "secrets" or ".vault." not in host:
+        raise KeyVaultError(f"failed to read secret '{secret_url}': not a Key Vault secret URL "
+                            "(https://<vault>.vault.azure.net/secrets/<name>[/<version>])")
+    return host, "/".join(segments[1:])
 
 
 def key_vault_scope(secret_url: str) -> str:
     """The token scope for a vault URL: https://vault.azure.net/.default for <vault>.vault.azure.net, the same
     pattern in the national clouds (vault.usgovcloudapi.net, vault.azure.cn)."""
-    host = (urlsplit(secret_url).hostname or "").lower()
-    suffix = host.split(".", 1)[1] if "." in host else ""
-    if not suffix.startswith("vault."):
-        raise KeyVaultError(f"failed to read secret '{secret_url}': not a Key Vault URL "
-                            "(https://<vault>.vault.azure.net/secrets/<name>[/<version>])")
-    return f"https://{suffix}/.default"
+    host, _ = _split_secret_url(secret_url)
+    return f"https://{host.split('.', 1)[1]}/.default"
 
 
 def read_key_vault_secret(secret_url: str, credential: _TokenCredential | None = None,
@@ -215,42 +235,48 @@ def read_key_vault_secret(secret_url: str, credential: _TokenCredential | None =
 
     `credential` is an azure-identity credential (DefaultAzureCredential when None: az login, managed identity,
     workload identity in a pipeline). `transport` is an httpx transport (tests pass a double). TLS is verified.
+    Raises KeyVaultNotFound / KeyVaultAccessDenied / KeyVaultUnavailable (all KeyVaultError).
     """
     import httpx
 
-    parts = urlsplit(secret_url)
-    segments = [s for s in parts.path.split("/") if s]
-    if parts.scheme != "https" or len(segments) not in (2, 3) or segments[0] != "secrets":
-        raise KeyVaultError(f"failed to read secret '{secret_url}': not a Key Vault secret URL "
-                            "(https://<vault>.vault.azure.net/secrets/<name>[/<version>])")
+    host, name = _split_secret_url(secret_url)
     scope = key_vault_scope(secret_url)
+
+    def fail(kind: type[KeyVaultError], cause: str) -> KeyVaultError:
+        return kind(f"failed to read secret '{name}' on {host}: {cause}")
+
     if credential is None:
         from azure.identity import DefaultAzureCredential
         credential = DefaultAzureCredential()
     try:
         token = credential.get_token(scope).token
-    except Exception as exc:  # azure-identity raises several types; the message names no secret
-        raise KeyVaultError(f"failed to read secret '{secret_url}': no Azure token for {scope}: "
-                            f"{type(exc).__name__}") from exc
+    except Exception as exc:  # azure-identity raises several types; their messages name no secret value
+        raise fail(KeyVaultAccessDenied, f"no Azure token for {scope} ({type(exc).__name__})") from exc
     try:
         with httpx.Client(transport=transport, timeout=timeout) as client:
             resp = client.get(secret_url, params={"api-version": KEY_VAULT_API_VERSION},
                               headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
-        raise KeyVaultError(f"failed to read secret '{secret_url}': {type(exc).__name__}: {exc}") from exc
+        raise fail(KeyVaultUnavailable, f"{type(exc).__name__}: {exc}") from exc
     if resp.status_code != 200:
-        code = _error_code(resp)
-        raise KeyVaultError(f"failed to read secret '{secret_url}': HTTP {resp.status_code} {code}".rstrip())
-    value = resp.json().get("value")
+        cause = f"HTTP {resp.status_code} {_error_code(resp)}".rstrip()
+        kind = {404: KeyVaultNotFound, 401: KeyVaultAccessDenied, 403: KeyVaultAccessDenied}.get(
+            resp.status_code, KeyVaultUnavailable if resp.status_code == 429 or resp.status_code >= 500
+            else KeyVaultError)
+        raise fail(kind, cause)
+    try:
+        value = resp.json().get("value")
+    except ValueError:
+        value = None
     if not isinstance(value, str):
-        raise KeyVaultError(f"failed to read secret '{secret_url}': the answer holds no value")
+        raise fail(KeyVaultError, "the answer holds no value")
     return value
 
 
 def _error_code(resp: Any) -> str:
     try:
         return str(resp.json().get("error", {}).get("code", ""))
-    except ValueError:
+    except (ValueError, AttributeError):
         return ""
 
 

@@ -423,23 +423,46 @@ def test_key_vault_scope_follows_the_cloud():
     assert key_vault_scope("https://kv.vault.azure.cn/secrets/a/1") == "https://vault.azure.cn/.default"
 
 
-@pytest.mark.parametrize("status,body,expect", [
-    (403, {"error": {"code": "Forbidden", "message": "no access"}}, "HTTP 403 Forbidden"),
-    (404, {"error": {"code": "SecretNotFound"}}, "HTTP 404 SecretNotFound"),
-    (200, {"id": "x"}, "holds no value"),
+@pytest.mark.parametrize("status,body,kind,expect", [
+    (403, {"error": {"code": "Forbidden", "message": "no access"}}, "KeyVaultAccessDenied", "HTTP 403 Forbidden"),
+    (401, {"error": {"code": "Unauthorized"}}, "KeyVaultAccessDenied", "HTTP 401 Unauthorized"),
+    (404, {"error": {"code": "SecretNotFound"}}, "KeyVaultNotFound", "HTTP 404 SecretNotFound"),
+    (503, {}, "KeyVaultUnavailable", "HTTP 503"),
+    (429, {"error": {"code": "Throttled"}}, "KeyVaultUnavailable", "HTTP 429 Throttled"),
+    (200, {"id": "x"}, "KeyVaultError", "the answer holds no value"),
 ])
-def test_key_vault_failures_name_the_secret_url(status, body, expect):
-    from ndes.components.azure_host import KeyVaultError, read_key_vault_secret
+def test_key_vault_failures_are_typed_and_name_the_secret(status, body, kind, expect):
+    import ndes.components.azure_host as mod
     url = "https://kv-ndes.vault.azure.net/secrets/svc-ndes-password/1"
-    with pytest.raises(KeyVaultError) as exc:
-        read_key_vault_secret(url, FakeToken(), vault_transport(status, body, []))
-    assert url in str(exc.value) and expect in str(exc.value)
+    with pytest.raises(mod.KeyVaultError) as exc:
+        mod.read_key_vault_secret(url, FakeToken(), vault_transport(status, body, []))
+    assert type(exc.value) is getattr(mod, kind)
+    assert str(exc.value) == f"failed to read secret 'svc-ndes-password/1' on kv-ndes.vault.azure.net: {expect}"
+
+
+def test_key_vault_unreachable_and_no_token_are_told_apart():
+    import ndes.components.azure_host as mod
+    url = "https://kv-ndes.vault.azure.net/secrets/s"
+
+    def refuse(request):
+        raise httpx.ConnectError("connection refused", request=request)
+    with pytest.raises(mod.KeyVaultUnavailable):
+        mod.read_key_vault_secret(url, FakeToken(), httpx.MockTransport(refuse))
+
+    class NoToken:
+        def get_token(self, *scopes):
+            raise RuntimeError("DefaultAzureCredential failed to retrieve a token")
+    with pytest.raises(mod.KeyVaultAccessDenied) as exc:
+        mod.read_key_vault_secret(url, NoToken(), vault_transport(200, {"value": "v"}, []))
+    assert "https://vault.azure.net/.default" in str(exc.value)
 
 
 def test_key_vault_refuses_a_non_secret_url():
     from ndes.components.azure_host import KeyVaultError, read_key_vault_secret
-    with pytest.raises(KeyVaultError):
-        read_key_vault_secret("https://kv-ndes.vault.azure.net/keys/k", FakeToken(), vault_transport(200, {}, []))
+    for url in ("https://kv-ndes.vault.azure.net/keys/k", "http://kv-ndes.vault.azure.net/secrets/s",
+                "https://example.com/secrets/s"):
+        with pytest.raises(KeyVaultError):
+            read_key_vault_secret(url, FakeToken(), vault_transport(200, {"value": "v"}, []))
 
 
 @pulumi.runtime.test
