@@ -19,7 +19,7 @@ from typing import Any
 import ldap3
 
 from .client import DirectoryClient
-from .errors import Conflict, DirectoryError, InvalidValue, NotFound
+from .errors import Conflict, DirectoryError, NotFound
 from .escape import child_dn, eq, filter_value, same_dn
 from .security import guid_to_str, sid_to_str
 
