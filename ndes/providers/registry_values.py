@@ -52,6 +52,8 @@ class RegistryValue(BaseModel):
     @model_validator(mode="after")
     def _value(self) -> "RegistryValue":
         v = self.value
+        if self.type in ("DWord", "QWord") and isinstance(v, float) and v.is_integer():
+            self.value = v = int(v)  # numbers cross the Pulumi engine as floats (65534 arrives as 65534.0)
         if self.type == "DWord":
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 0xFFFFFFFF:
                 raise ValueError(f"{self.name}: a DWord is a whole number from 0 to 4294967295, not {v!r}")
