@@ -1,0 +1,178 @@
+"""Intune device configurations in the simulator: trusted certificate and SCEP profiles, root links,
+assignments; every body checked against the documented shape (schema.py)."""
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cryptography import x509
+
+from . import schema
+from .odata import GUID, GraphFault, Reply, Request, bad, filtered, lookup, not_found, now, paged, ref_id, select, visible
+from .state import State
+
+
+def check_profile_body(state: State, body: Any, *, creating: bool, existing_type: str | None = None) -> str:
+    if not isinstance(body, dict):
+        raise bad("Empty Payload. JSON content expected.")
+    odata_type = body.get("@odata.type")
+    if odata_type is None:
+        raise bad("The @odata.type property is required: deviceConfiguration is abstract, name the derived type.",
+                  "ModelValidationFailure")
+    tname = schema.type_name(odata_type)
+    props = schema.properties_of(tname or "")
+    if props is None:
+        raise bad(f"A type named '{odata_type.lstrip('#')}' could not be resolved by the model. When a model is "
+                  "available, each type name must resolve to a valid type.", "ModelValidationFailure")
+    if existing_type is not None and tname != existing_type:
+        raise bad(f"The @odata.type '{odata_type}' does not match the object's type "
+                  f"'#microsoft.graph.{existing_type}'.", "ModelValidationFailure")
+    for k, v in body.items():
+        if k == "@odata.type":
+            continue
+        if k == "rootCertificate@odata.bind":
+            if not creating or tname not in schema.SCEP_TYPES:
+                raise bad(f"Property 'rootCertificate@odata.bind' is not valid here: change a profile's root with "
+                          "PUT .../rootCertificate/$ref.", "ModelValidationFailure")
+            continue
+        if k in ("id", "createdDateTime", "lastModifiedDateTime", "version", "supportsScopeTags"):
+            continue  # read-only, ignored as Graph does
+        if k not in props:
+            raise bad(f"Property '{k}' does not exist on type 'microsoft.graph.{tname}'. Make sure to only use "
+                      "property names that are defined by the type or mark the type as open type.",
+                      "ModelValidationFailure")
+        if k in schema.ENUMS and v is not None and v not in schema.ENUMS[k]:
+            raise bad(f"Requested value '{v}' was not found for property '{k}'.", "ModelValidationFailure")
+        if k in schema.FLAG_ENUMS and v is not None:
+            flags = [f.strip() for f in str(v).split(",")]
+            wrong = [f for f in flags if f not in schema.FLAG_ENUMS[k]]
+            if wrong:
+                raise bad(f"Requested value '{wrong[0]}' was not found for property '{k}'.", "ModelValidationFailure")
+        if k == "trustedRootCertificate":
+            try:
+                x509.load_der_x509_certificate(base64.b64decode(v, validate=True))
+            except Exception:  # noqa: BLE001 - any decoding failure is the same answer
+                raise bad("trustedRootCertificate is not a base64 DER X.509 certificate.",
+                          "ModelValidationFailure") from None
+        if k == "renewalThresholdPercentage" and not (isinstance(v, int) and 1 <= v <= 99):
+            raise bad("renewalThresholdPercentage must be between 1 and 99.", "ModelValidationFailure")
+        if k == "scepServerUrls":
+            if not isinstance(v, list) or not all(isinstance(u, str) and u.startswith("https://") for u in v):
+                raise bad("scepServerUrls must be a list of https URLs.", "ModelValidationFailure")
+        if k == "extendedKeyUsages":
+            if not isinstance(v, list) or not all(isinstance(e, dict) and set(e) - {"@odata.type"} ==
+                                                  {"name", "objectIdentifier"} for e in v):
+                raise bad("extendedKeyUsages items are {name, objectIdentifier}.", "ModelValidationFailure")
+        if k == "customSubjectAlternativeNames":
+            if not isinstance(v, list) or not all(isinstance(e, dict) and set(e) - {"@odata.type"} ==
+                                                  {"sanType", "name"} and e["sanType"] in schema.SAN_TYPES
+                                                  for e in v):
+                raise bad("customSubjectAlternativeNames items are {sanType, name} with a known sanType.",
+                          "ModelValidationFailure")
+    if creating and tname in schema.TRUSTED_ROOT_TYPES and not body.get("trustedRootCertificate"):
+        raise bad("trustedRootCertificate is required.", "ModelValidationFailure")
+    return tname
+
+
+def root_from_ref(state: State, value: Any, scep_type: str) -> str:
+    rid = ref_id(value, r"deviceConfigurations\('([^']+)'\)$")
+    root = state.data["deviceConfigurations"].get(rid)
+    if root is None or state.invisible(rid, consume=False):
+        raise not_found("deviceConfiguration", rid)
+    want = schema.SCEP_TYPES[scep_type][1]
+    if schema.type_name(root["@odata.type"]) != want:
+        raise bad(f"The root certificate must be a #microsoft.graph.{want}, not {root['@odata.type']}.",
+                  "ModelValidationFailure")
+    return rid
+
+
+def profiles(state: State, req: Request, rest: list[str]) -> Reply:
+    coll = state.data["deviceConfigurations"]
+    if not rest:
+        if req.method == "GET":
+            items = filtered(visible(state, coll), req.query)
+            return paged(req, [select(i, req.query) for i in items], "beta/$metadata#deviceManagement/deviceConfigurations")
+        if req.method == "POST":
+            tname = check_profile_body(state, req.body, creating=True)
+            body = dict(req.body)
+            bind = body.pop("rootCertificate@odata.bind", None)
+            if tname in schema.SCEP_TYPES and bind is None:
+                raise bad("A SCEP certificate profile needs its trusted root: rootCertificate@odata.bind.",
+                          "ModelValidationFailure")
+            root = root_from_ref(state, bind, tname) if bind is not None else None
+            pid = state.new_id()
+            obj = {k: v for k, v in body.items() if k not in ("id", "createdDateTime", "lastModifiedDateTime",
+                                                               "version", "supportsScopeTags")}
+            obj.update({"id": pid, "createdDateTime": now(), "lastModifiedDateTime": now(), "version": 1,
+                        "supportsScopeTags": True})
+            obj.setdefault("description", None)
+            coll[pid] = obj
+            if root:
+                state.data["rootLinks"][pid] = root
+            state.data["assignments"][pid] = []
+            state.created(pid)
+            return Reply(201, {"@odata.context": f"{req.base}/beta/$metadata#deviceManagement/deviceConfigurations/$entity",
+                               **obj})
+        raise GraphFault(405, "BadRequest", "Method not allowed on the collection.")
+    obj = lookup(state, "deviceConfigurations", rest[0], "deviceConfiguration")
+    pid = obj["id"]
+    tname = schema.type_name(obj["@odata.type"]) or ""
+    tail = rest[1:]
+    if not tail:
+        if req.method == "GET":
+            return Reply(200, select(obj, req.query))
+        if req.method == "PATCH":
+            check_profile_body(state, req.body, creating=False, existing_type=tname)
+            obj.update({k: v for k, v in req.body.items() if k not in ("@odata.type", "id", "createdDateTime",
+                                                                      "lastModifiedDateTime", "version",
+                                                                      "supportsScopeTags")})
+            obj["lastModifiedDateTime"], obj["version"] = now(), obj["version"] + 1
+            return Reply(204)
+        if req.method == "DELETE":
+            users = [s for s, r in state.data["rootLinks"].items() if r == pid and s in coll]
+            if users:
+                raise bad(f"The trusted certificate profile is used by SCEP profile(s) {', '.join(users)}: "
+                          "delete or relink them first.", "BadRequest")
+            del coll[pid]
+            state.data["rootLinks"].pop(pid, None)
+            state.data["assignments"].pop(pid, None)
+            return Reply(204)
+    if tail == ["assignments"] and req.method == "GET":
+        items = [{"id": f"{pid}_{g}", "source": "direct", "sourceId": pid,
+                  "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": g,
+                             "deviceAndAppManagementAssignmentFilterType": "none"}}
+                 for g in state.data["assignments"].get(pid, [])]
+        return paged(req, items, "beta/$metadata#deviceManagement/deviceConfigurations('x')/assignments")
+    if tail == ["assign"] and req.method == "POST":
+        body = req.body
+        if not isinstance(body, dict) or set(body) - {"assignments", "deviceConfigurationGroupAssignments"} or \
+                not isinstance(body.get("assignments"), list):
+            raise bad("The assign action takes {\"assignments\": [...]}.")
+        groups = []
+        for a in body["assignments"]:
+            t = a.get("target") if isinstance(a, dict) else None
+            if not isinstance(t, dict) or t.get("@odata.type") != "#microsoft.graph.groupAssignmentTarget":
+                raise bad("Each assignment needs a target of type #microsoft.graph.groupAssignmentTarget.",
+                          "ModelValidationFailure")
+            g = str(t.get("groupId", ""))
+            if not GUID.match(g):
+                raise bad(f"groupId '{g}' is not a GUID.", "ModelValidationFailure")
+            if g.lower() not in state.data["groups"]:
+                raise bad(f"The group '{g}' does not exist in the tenant.", "ModelValidationFailure")
+            groups.append(g.lower())
+        state.data["assignments"][pid] = sorted(set(groups))
+        return profiles(state, Request("GET", req.path.rsplit("/", 1)[0] + "/assignments", {}, None, req.base),
+                        [pid, "assignments"])
+    if tname in schema.SCEP_TYPES and len(tail) >= 2 and tail[0] == f"microsoft.graph.{tname}" and \
+            tail[1] == "rootCertificate":
+        if tail[2:] == [] and req.method == "GET":
+            rid = state.data["rootLinks"].get(pid)
+            if not rid or rid not in coll:
+                raise not_found("rootCertificate", pid)
+            return Reply(200, dict(coll[rid]))
+        if tail[2:] == ["$ref"] and req.method == "PUT":
+            if not isinstance(req.body, dict) or set(req.body) != {"@odata.id"}:
+                raise bad("The request body must be {\"@odata.id\": \"<profile URL>\"}.")
+            state.data["rootLinks"][pid] = root_from_ref(state, req.body["@odata.id"], tname)
+            return Reply(204)
+    raise GraphFault(400, "BadRequest", f"Resource not found for the segment '{'/'.join(tail)}'.")
