@@ -84,10 +84,12 @@ def validate(args: Any, report_violation: ReportViolation) -> None:
                 f"'{clients[0][1].get('name')}'", WHY, "ndes:templates.client.name",
                 "let the mapping follow the client template (it is derived, never typed by hand)"), mr.urn)
 
-    if not mappings:
+    if not mappings and clients:
+        seen: set[str] = set()
         for sr, sp, sku in sceps:
             value = _mscep_value(sku)
-            if value is not None and clients:
+            if value is not None and value not in seen:  # one message per key usage, not one per platform
+                seen.add(value)
                 check_template(sr.urn, value, clients[0],
                                f"SCEP profile '{sp.get('displayName')}' (key usage {', '.join(sku or [])})")
 

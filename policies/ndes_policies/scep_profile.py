@@ -141,7 +141,7 @@ def _root_of(args: Any, scep: Any, props: dict[str, Any]) -> tuple[Any, dict[str
     if deps:
         dep = deps[0]
         return next(((r, p) for r, p in roots if r.urn == dep.urn), (dep, props_of(dep)))
-    if is_unknown(root_id):
+    if is_unknown(root_id) or "rootProfileId" not in props:
         return "?"
     if isinstance(root_id, str) and root_id:
         return "?" if not roots else None

@@ -76,7 +76,9 @@ def validate_binding_host(args: Any, report_violation: ReportViolation) -> None:
             "with a host name IIS answers only requests for that name (SNI); App Proxy and devices reach NDES by "
             "other names and get no certificate or the wrong site (a reader comment on the seed guide: the "
             "console fills in the machine name)",
-            config_key(props, "ndes:ndesHosts", "hostName"), "leave the binding's host name empty"), None)
+            config_key(props, "ndes:sslCertificate"),
+            "leave the binding's host name empty (it is not a setting: a value here comes from an adopted or "
+            "hand-edited binding)"), None)
 
 
 names = StackValidationPolicy(
