@@ -60,7 +60,7 @@ def validate(args: Any, report_violation: ReportViolation) -> None:
             continue
         left = (t - now).total_seconds() / 86400
         when = (f"expired on {t:%Y-%m-%d}" if left < 0 else
-                f"expires on {t:%Y-%m-%d} ({int(left)} days left, the policy warns {days} days ahead)")
+                f"expires on {t:%Y-%m-%d} ({round(left)} days left, the policy warns {days} days ahead)")
         report_violation(message(f"{what} {when}", why, key, fix), r.urn)
 
 

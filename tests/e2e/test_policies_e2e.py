@@ -1,0 +1,212 @@
+"""The policy pack under the real CLI: `pulumi preview --policy-pack policies`.
+
+- the lab stack, from the repository's program, passes (with the pack's own per-stack config and with it given
+  explicitly through --policy-pack-config);
+- a lab configuration bent where the program's own checks allow it but the policies do not fails, naming each
+  violated policy (TLS off on a stack that is not the lab, an exportable client key, a renewal threshold out of
+  bounds, a key size the stack's policy config refuses, Entra pre-authentication as an advisory);
+- a small program declaring the project's resource kinds directly with bad inputs (and some under another
+  module name, to show matching by Kind) fails, naming every other policy;
+- the fallback analyzer shim (pulumi-analyzer-policy-python) serves the pack from its virtualenv.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .lab_stack import lab_project
+from .pulumi_cli import REPO_ROOT, PulumiCLI, engine_bin
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PACK = REPO_ROOT / "policies"
+VENV = REPO_ROOT / ".venv"
+
+
+def _policies_section(out: str) -> str:
+    return out[out.find("Policies:"):] if "Policies:" in out else ""
+
+
+def _violations(out: str) -> dict[str, str]:
+    """policy name -> enforcement level, from the preview's Policies section."""
+    found: dict[str, str] = {}
+    for line in _policies_section(out).splitlines():
+        line = line.strip()
+        if line.startswith("- [") and "]" in line:
+            level, rest = line[3:].split("]", 1)
+            found[rest.split()[0]] = level
+    return found
+
+
+@pytest.mark.parametrize("explicit_config", [False, True], ids=["pack-config", "policy-pack-config-flag"])
+def test_lab_stack_preview_passes_the_pack(tmp_path, explicit_config):
+    cli = lab_project(tmp_path)
+    extra = ["--policy-pack-config", str(PACK / "policy-config.lab.json")] if explicit_config else []
+    proc = cli.preview("--policy-pack", str(PACK), *extra)
+    out = proc.stdout
+    assert "ndes-scep@v0.1.0" in out, out
+    assert _violations(out) == {}, _policies_section(out)
+    assert "pulumi-python:dynamic/ndes:CertificateTemplate" in out  # the pack looked at the real chain
+
+
+def test_bent_lab_configuration_fails_naming_each_policy(tmp_path):
+    cli = lab_project(tmp_path, {
+        "domain.insecureSkipTlsVerify": True,          # the program allows it: ndes:lab is true ...
+        "templates.client.exportable": True,           # the program does not check exportability
+        "intune.scep.renewalThresholdPercent": 60,     # Intune allows 1-99, the policy 10-50
+        "appProxy.preAuthentication": "aadPreAuthentication",
+    }, stack="staging")                                # ... but the stack is not the lab
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"client-template-key-size": {"minimumKeySize": 4096}}))
+    proc = cli.preview("--policy-pack", str(PACK), "--policy-pack-config", str(config), check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert _violations(proc.stdout) == {
+        "tls-verification-on": "mandatory",
+        "client-template-key-not-exportable": "mandatory",
+        "client-template-key-size": "mandatory",
+        "scep-validity-and-renewal": "mandatory",
+        "app-proxy-passthrough": "advisory",
+    }, _policies_section(proc.stdout)
+    for text in ("ndes:domain.insecureSkipTlsVerify", "stack 'staging'", "ndes:templates.client.exportable",
+                 "at least 4096", "ndes:intune.scep.renewalThresholdPercent", "ndes:appProxy.preAuthentication"):
+        assert text in out, text
+    for name in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD", "NDES_LAB_SERVICE_PASSWORD",
+                 "NDES_LAB_GRAPH_SECRET"):
+        assert cli.env[name] not in out, f"{name}'s value leaked into the preview"
+
+
+BAD_PROGRAM = textwrap.dedent('''
+    """Resources of the project's kinds with bad inputs, through a provider that stores what it is given."""
+    import datetime as dt
+
+    import pulumi
+    from pulumi.dynamic import CreateResult, ReadResult, ResourceProvider
+
+
+    class Store(ResourceProvider):
+        def create(self, props):
+            return CreateResult(id_=props.get("name") or "id", outs=props)
+
+        def read(self, id_, props):
+            return ReadResult(id_=id_, outs=props)
+
+
+    def kind(name, module="ndes"):
+        return type(name, (pulumi.dynamic.Resource,), {}, module=module, name=name)
+
+
+    def make(k, res, props, module="ndes", **opts):
+        return kind(k, module)(Store(), res, props, pulumi.ResourceOptions(**opts))
+
+
+    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ca = {"host": "ca1.corp.test", "url": "https://ca1.corp.test:5986/wsman", "insecureSkipTlsVerify": False}
+    make("CertificateTemplate", "client", {"kind": "client", "name": "NDES-Intune", "minimumKeySize": 1024,
+         "keyUsage": ["digitalSignature", "keyEncipherment"], "extendedKeyUsage": ["serverAuth"],
+         "exportable": False, "configKey": "ndes:templates.client"})
+    root = make("TrustedCertificateProfile", "ios-root", {"platform": "ios", "role": "root",
+                "displayName": "Root - iOS", "groups": ["group-a"], "profileId": "root-ios"}, module="intune")
+    make("ScepProfile", "ios-scep", {"platform": "ios", "displayName": "SCEP - iOS",
+         "rootProfileId": root.id, "scepServerUrls": ["http://ndes.corp.test/certsrv/mscep/mscep.dll"],
+         "keyUsage": ["digitalSignature"], "validity": "1 year", "renewalThresholdPercent": 20,
+         "groups": ["group-a", "group-b"]}, module="intune")
+    make("MscepTemplateMapping", "mscep", {"endpoint": ca, "keyUsage": ["keyEncipherment"],
+         "templateName": "NDES-Intune"})
+    make("CaAccess", "ca-access", {"endpoint": ca, "caName": "Corp CA", "account": "CORP\\\\svc-ndes"})
+    make("NdesRole", "role", {"endpoint": ca, "caConfig": "ca1.corp.test\\\\Corp CA",
+         "raCertificates": [{"template": "CEPEncryption", "notAfter": soon}]})
+    make("AppProxyApplication", "app", {"displayName": "NDES", "externalUrl": "https://ndes-corp.msappproxy.net/",
+         "internalUrl": "https://ca1.corp.test/", "preAuthentication": "passthrough"})
+    make("MachineCertificate", "ssl", {"endpoint": ca, "template": "NDES-SSL", "commonName": "ndes.corp.test",
+         "dnsNames": ["ca1.corp.test"], "notAfter": soon, "configKey": "ndes:sslCertificate"})
+    make("IisHttpsBinding", "binding", {"endpoint": ca, "siteName": "Default Web Site", "hostName": "CA1",
+         "configKey": "ndes:sslCertificate"})
+''')
+
+
+def test_bad_resources_fail_naming_each_policy(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        f"name: badchain\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n")
+    (project / "__main__.py").write_text(BAD_PROGRAM)
+    cli = PulumiCLI(project, stack="prod", state_dir=tmp_path / "state")
+    cli.stack_init()
+    proc = cli.preview("--policy-pack", str(PACK), check=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    found = _violations(proc.stdout)
+    assert found == {
+        "client-template-key-size": "mandatory",
+        "client-template-client-auth": "mandatory",
+        "scep-url-format": "mandatory",
+        "scep-trusted-root-groups": "mandatory",
+        "mscep-mapping-consistent": "mandatory",
+        "ssl-certificate-names": "mandatory",
+        "iis-binding-empty-host-name": "mandatory",
+        "ca-ndes-separate-hosts": "mandatory",
+        "certificate-expiry": "advisory",
+    }, _policies_section(proc.stdout)
+    out = proc.stdout
+    for text in ("group-b", "does not use https", "writes EncryptionTemplate", "lacks ndes-corp.msappproxy.net",
+                 "host name 'CA1'", "NDES is installed on ca1.corp.test", "CEPEncryption RA certificate",
+                 "NDES SSL certificate on ca1.corp.test expires on"):
+        assert text in out, text
+
+
+def test_apple_nonrepudiation_and_stack_policies_see_renamed_modules(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        f"name: applechain\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n")
+    program = BAD_PROGRAM.split("soon = ")[0] + textwrap.dedent('''
+        make("CertificateTemplate", "client", {"kind": "client", "name": "NDES-Intune", "minimumKeySize": 2048,
+             "keyUsage": ["digitalSignature", "nonRepudiation"], "extendedKeyUsage": ["clientAuth"],
+             "exportable": False}, module="pki")
+        make("ScepProfile", "mac-scep", {"platform": "macos", "displayName": "SCEP - macOS", "rootProfileId": "",
+             "scepServerUrls": ["https://ndes.corp.test/certsrv/mscep/mscep.dll"], "keyUsage": ["digitalSignature"],
+             "validity": "1 year", "renewalThresholdPercent": 20, "groups": []}, module="pki")
+    ''')
+    (project / "__main__.py").write_text(program)
+    cli = PulumiCLI(project, stack="prod", state_dir=tmp_path / "state")
+    cli.stack_init()
+    proc = cli.preview("--policy-pack", str(PACK), check=False)
+    assert proc.returncode != 0
+    assert _violations(proc.stdout) == {"scep-apple-no-nonrepudiation": "mandatory",
+                                        "scep-trusted-root-groups": "mandatory"}, _policies_section(proc.stdout)
+    assert "SCEP profiles target macos" in proc.stdout and "not linked to a trusted root" in proc.stdout
+
+
+def test_analyzer_shim_serves_the_pack_from_its_virtualenv(tmp_path):
+    """The engine's fallback path: pulumi-analyzer-policy-python ENGINE . -virtualenv=../.venv, started in the
+    pack's folder with a PATH that has no Python with pulumi-policy: the pack answers the Analyzer protocol."""
+    import grpc
+    from google.protobuf import empty_pb2, struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+    shim = engine_bin() / "pulumi-analyzer-policy-python"
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "PULUMI_STACK": "prod",
+           "PULUMI_PROJECT": "ndes", "PULUMI_DRY_RUN": "true"}
+    proc = subprocess.Popen([str(shim), "127.0.0.1:1", ".", "-virtualenv=../.venv", "-toolchain=pip"], cwd=PACK,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = proc.stdout.readline().strip()
+        assert port.isdigit(), proc.stderr.read() if proc.poll() is not None else port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+            assert info.name == "ndes-scep" and len(info.policies) == 14
+            props = struct_pb2.Struct()
+            props.update({"kind": "client", "name": "NDES-Intune", "exportable": True})
+            resp = stub.Analyze(analyzer_pb2.AnalyzeRequest(
+                type="pulumi-python:dynamic/ndes:CertificateTemplate", properties=props, name="client",
+                urn="urn:pulumi:prod::ndes::pulumi-python:dynamic/ndes:CertificateTemplate::client"), timeout=30)
+            assert [d.policyName for d in resp.diagnostics] == ["client-template-key-not-exportable"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
