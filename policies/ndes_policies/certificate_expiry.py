@@ -36,7 +36,8 @@ def certificates(args: Any) -> Iterator[tuple[Any, str, Any, str, str, str]]:
             yield (r, f"the NDES {template} RA certificate on {host_of(p) or r.name}", not_after,
                    "NDES signs and decrypts every SCEP exchange with its RA certificates; when they expire, "
                    "enrollment stops for every device",
-                   "ndes:ndesRole", "renew the RA certificates (docs: RA renewal) before the date")
+                   "ndes:ndesRole", "renew the EnrollmentAgentOffline and CEPEncryption certificates on the NDES host "
+                   "before that date and restart IIS (no config value renews them)")
     for r, p in resources_of(args, "IntuneConnector"):
         yield (r, f"the Intune Certificate Connector certificate on {host_of(p) or r.name}",
                p.get("certificateNotAfter"),
