@@ -45,8 +45,11 @@ def certificates(args: Any) -> Iterator[tuple[Any, str, Any, str, str, str]]:
                "challenge can be validated", "ndes:connector",
                "re-register the connector (interactive sign-in) to get a new certificate")
     for r, p in resources_of(args, "CaCertificate"):
-        for field, role in (("issuingNotAfter", "issuing"), ("rootNotAfter", "root")):
-            yield (r, f"the {role} CA certificate of {p.get('caName') or host_of(p) or r.name}", p.get(field),
+        for prefix, role in (("issuing", "issuing"), ("root", "root")):
+            subject = p.get(f"{prefix}Subject")
+            named = f" ({subject})" if isinstance(subject, str) and subject else ""
+            yield (r, f"the {role} CA certificate{named} of {p.get('caName') or host_of(p) or r.name}",
+                   p.get(f"{prefix}NotAfter"),
                    "no certificate can outlive its CA; devices stop trusting the chain when it expires",
                    "ndes:ca", f"renew the {role} CA certificate and redeploy the trusted certificate profiles")
 

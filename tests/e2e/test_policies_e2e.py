@@ -7,7 +7,10 @@
   bounds, a key size the stack's policy config refuses, Entra pre-authentication as an advisory);
 - a small program declaring the project's resource kinds directly with bad inputs (and some under another
   module name, to show matching by Kind) fails, naming every other policy;
-- the fallback analyzer shim (pulumi-analyzer-policy-python) serves the pack from its virtualenv.
+- the fallback analyzer shim (pulumi-analyzer-policy-python) serves the pack from its virtualenv;
+- after a real `pulumi up` of the directory, CA host and NDES host planes (lab Samba DC + a private WinRM
+  simulator), the stack policies pass on the providers' real outputs, and a wide expiry window names each real
+  certificate (SSL, both RA certificates, issuing and root CA), advisory or, through the policy config, mandatory.
 """
 from __future__ import annotations
 
@@ -210,3 +213,110 @@ def test_analyzer_shim_serves_the_pack_from_its_virtualenv(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# ---- after a real `pulumi up`: the stack policies read the providers' real outputs -------------------------------
+WINDOWS_PROGRAM = textwrap.dedent('''
+    import pulumi
+
+    from ndes.components.ca_host import CaHost
+    from ndes.components.directory import DirectoryPlane
+    from ndes.components.ndes_host import NdesHost
+    from ndes.model import load_config
+    from ndes.program import read_stack_config, secret_outputs
+
+    cfg = load_config(read_stack_config())
+    secrets = secret_outputs(cfg)
+    directory = DirectoryPlane("directory", cfg, secrets)
+    ca = CaHost("ca-host", cfg, secrets, service_account_sid=directory.service_account_sid,
+                opts=pulumi.ResourceOptions(depends_on=directory.resources))
+    NdesHost("ndes-host-ndes2", cfg, cfg.ndes_hosts[0], 0, secrets, after_directory=directory.resources,
+             after_ca=ca.resources)
+''')
+
+
+@pytest.fixture
+def deployed_windows_plane(samba_dc, tmp_path_factory, tmp_path):
+    """The directory, CA host and NDES host planes `pulumi up`-ed against the lab Samba DC and a PRIVATE WinRM
+    simulator (names of this test's own, and ndes2: the SPN http/<host> is forest-wide, and the Windows-plane
+    e2e registers ndes1's), destroyed afterwards."""
+    import secrets as pysecrets
+    import uuid
+
+    import yaml
+
+    from lab import pki, topology
+    from lab.secrets import lab_secret
+    from lab.winrm_sim.control import Instance
+    from lab.winrm_sim.handlers import intune_connector as sim_connector
+
+    ndes, ca1 = topology.NDES_HOSTS[1], topology.CA["name"]
+    ndes2 = ndes["name"]
+    sim = Instance.private(tmp_path_factory.mktemp("winrm-sim-policies"))
+    sim.up()
+    sim.knobs(rebootSeconds=1)
+    cli = None
+    try:
+        for h in (ndes2, ca1):
+            sim.reset_state(h)
+        with sim.edit_state(ndes2) as st:
+            installer = sim_connector.stage_installer(st)
+        uid = uuid.uuid4().hex[:6]
+        config = yaml.safe_load((REPO_ROOT / "Pulumi.lab.yaml").read_text())["config"]
+        config["ndes:ca"]["winrm"] = {"url": sim.url_of(ca1)}
+        config["ndes:ndesHosts"] = [{"fqdn": ndes2, "externalUrl": ndes["external_url"],
+                                     "winrm": {"url": sim.url_of(ndes2)}}]
+        config["ndes:serviceAccount"]["name"] = f"svc-p{uid}"
+        config["ndes:templates"] = {"ssl": {"name": f"POL-SSL-{uid}"}, "client": {"name": f"POL-Intune-{uid}"}}
+        config["ndes:connector"] = {"installerPath": installer}
+        project = tmp_path / "project"
+        project.mkdir()
+        (project / "Pulumi.yaml").write_text(
+            f"name: ndes\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n")
+        (project / "__main__.py").write_text(WINDOWS_PROGRAM)
+        env = {"NDES_LAB_BIND_PASSWORD": samba_dc.bind_password,
+               "NDES_LAB_SERVICE_PASSWORD": "Svc-" + pysecrets.token_urlsafe(12) + "!9a",
+               "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"), "NDES_LAB_GRAPH_SECRET": "unused",
+               "NDES_LAB_CA_BUNDLE": str(pki.ca_bundle_path())}
+        cli = PulumiCLI(project, stack="lab", state_dir=tmp_path / "state", env=env)
+        cli.stack_init()
+        stack_file = project / "Pulumi.lab.yaml"
+        doc = yaml.safe_load(stack_file.read_text()) or {}
+        doc["config"] = config
+        stack_file.write_text(yaml.safe_dump(doc))
+        cli.up("--policy-pack", str(PACK))
+        yield cli
+    finally:
+        if cli is not None:
+            cli.destroy(check=False)
+        sim.down()
+
+
+def test_stack_policies_read_real_outputs_after_up(deployed_windows_plane, tmp_path):
+    cli = deployed_windows_plane
+    kinds = {r["type"].rsplit(":", 1)[-1] for r in cli.resources()}
+    assert {"MachineCertificate", "NdesRole", "CaCertificate", "IisHttpsBinding", "MscepTemplateMapping",
+            "CaAccess"} <= kinds
+
+    # deployed and unchanged: every policy passes on the real outputs
+    proc = cli.preview("--policy-pack", str(PACK), "--expect-no-changes")
+    assert _violations(proc.stdout) == {}, _policies_section(proc.stdout)
+
+    # a ten-year window: the expiry policy names each real certificate (advisory: the preview still passes) ...
+    config = tmp_path / "expiry.json"
+    config.write_text(json.dumps({"certificate-expiry": {"expiryWarningDays": 3650}}))
+    proc = cli.preview("--policy-pack", str(PACK), "--policy-pack-config", str(config))
+    assert _violations(proc.stdout) == {"certificate-expiry": "advisory"}, _policies_section(proc.stdout)
+    print(_policies_section(proc.stdout).split("Outputs:")[0])
+    for text in ("NDES SSL certificate on ndes2.lab.contoso.test expires on",
+                 "EnrollmentAgentOffline RA certificate on ndes2.lab.contoso.test",
+                 "CEPEncryption RA certificate on ndes2.lab.contoso.test",
+                 "the issuing CA certificate (", "of Lab Issuing CA expires on"):
+        assert text in proc.stdout, text
+
+    # ... and the stack's policy config can make it mandatory
+    config.write_text(json.dumps({"certificate-expiry": {"enforcementLevel": "mandatory",
+                                                         "expiryWarningDays": 3650}}))
+    proc = cli.preview("--policy-pack", str(PACK), "--policy-pack-config", str(config), check=False)
+    assert proc.returncode != 0
+    assert _violations(proc.stdout) == {"certificate-expiry": "mandatory"}
