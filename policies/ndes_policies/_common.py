@@ -15,9 +15,12 @@ message: policies quote only names, hosts, URLs and settings.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
+
+from pulumi_policy import Secret
 
 UNKNOWN_MARKERS = frozenset({
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
@@ -60,9 +63,8 @@ def plain(value: Any) -> Any:
     target = _target(value)
     if target is not None:
         value = target
-    secret_value = getattr(value, "value", None) if type(value).__name__ == "Secret" else None
-    if secret_value is not None:
-        value = secret_value
+    if isinstance(value, Secret):
+        value = value.value
     if isinstance(value, str):
         return UNKNOWN if value in UNKNOWN_MARKERS else value
     if isinstance(value, Mapping):
@@ -157,6 +159,22 @@ def setting(args: Any, name: str, default: Any) -> Any:
         cfg = {}
     value = cfg.get(name, default) if isinstance(cfg, Mapping) else default
     return default if value is None else value
+
+
+def stack_config(key: str) -> Any:
+    """A value of the stack's own config (e.g. "ndes:ndesHosts"), as the engine hands it to policy packs in
+    PULUMI_CONFIG (values are JSON text); None when absent or unreadable (unit tests, other engines)."""
+    try:
+        doc = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    except ValueError:
+        return None
+    value = doc.get(key) if isinstance(doc, dict) else None
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def current_stack() -> str:

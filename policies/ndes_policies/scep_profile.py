@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy,
                            StackValidationPolicy)
 
-from ._common import (as_int, as_list, config_key, is_unknown, kind_of, known_str, message, props_of,
+from ._common import (as_int, as_list, config_key, is_unknown, kind_of, message, props_of,
                       resources_of, setting)
 
 KIND = "ScepProfile"

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationPolicy, StackValidationPolicy
 
-from ._common import as_list, config_key, host_of, is_unknown, kind_of, known_str, message, props_of, resources_of
+from ._common import (as_list, config_key, host_of, is_unknown, kind_of, known_str, message, props_of,
+                      resources_of, stack_config)
 
 KEY = "ndes:sslCertificate"
 
@@ -26,12 +27,18 @@ def _host(url: Any) -> str | None:
 
 
 def external_fqdns(args: Any, internal: str, names: set[str]) -> set[str]:
-    """External FQDNs published for a host: App Proxy applications whose internal URL reaches it."""
+    """External FQDNs published for a host: App Proxy applications whose internal URL reaches it, and the
+    stack config's ndes:ndesHosts[].externalUrl of that host (when the stack has no App Proxy plane)."""
     out = set()
     for _, p in resources_of(args, "AppProxyApplication"):
         target = _host(p.get("internalUrl"))
         ext = _host(p.get("externalUrl"))
         if ext and target and (target == internal or target in names):
+            out.add(ext)
+    hosts = stack_config("ndes:ndesHosts")
+    for h in hosts if isinstance(hosts, list) else []:
+        ext = _host(h.get("externalUrl")) if isinstance(h, dict) else None
+        if ext and str(h.get("fqdn", "")).lower().rstrip(".") == internal:
             out.add(ext)
     return out
 

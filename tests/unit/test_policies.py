@@ -195,7 +195,7 @@ def test_scep_apple_without_nonrepudiation():
     found = run(scep_profile.validate_apple_key_usage, sargs(ios, tpl))
     assert [u for _, u in found] == [ios.urn, tpl.urn]
     assert "asks for nonRepudiation" in found[0][0] and "ndes:intune.scep.keyUsage" in found[0][0]
-    assert "targets ios" not in found[1][0] and "SCEP profiles target ios" in found[1][0]
+    assert "SCEP profiles target ios" in found[1][0]
     assert "ndes:templates.client.keyUsage" in found[1][0]
     # Android only: nonRepudiation in the template is not an Apple problem
     android = res("ScepProfile", "android", scep_props("androidWorkProfile"))
@@ -211,7 +211,7 @@ def test_scep_trusted_root_assigned_to_every_group():
     narrow = res("TrustedCertificateProfile", "ios-root", root_props("ios", [GROUP_A]))
     scep = res("ScepProfile", "ios-scep", scep_props("ios", groups=[GROUP_A, GROUP_B]), {"rootProfileId": [narrow]})
     [(msg, urn)] = run(scep_profile.validate_trusted_root, sargs(narrow, scep))
-    assert urn == scep.urn and GROUP_B in msg and GROUP_A not in msg.split("but")[0].split("assigned to")[1]
+    assert urn == scep.urn and f"is assigned to {GROUP_B} but its trusted root 'NDES Root CA - ios' is not" in msg
     assert "ndes:intune.trustedRoot.groups" in msg
 
 
@@ -287,6 +287,16 @@ def test_ssl_certificate_names():
     assert "CN 'ndes1-lab.msappproxy.net', which is not one of its DNS names" in found[1][0]
     assert "ndes:sslCertificate.commonName" in found[1][0]
     assert all(PASSWORD not in m for m, _ in found)
+
+
+def test_ssl_certificate_external_name_from_the_stack_config(monkeypatch):
+    """Without an App Proxy plane in the stack, the external FQDN comes from ndes:ndesHosts (PULUMI_CONFIG)."""
+    only_internal = _cert("ndes1.lab.contoso.test", ["ndes1.lab.contoso.test"])
+    assert run(ssl_certificate.validate_names, sargs(only_internal)) == []
+    hosts = [{"fqdn": "ndes1.lab.contoso.test", "externalUrl": "https://ndes1-lab.msappproxy.net/"}]
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ndes:ndesHosts": json.dumps(hosts), "ndes:lab": "true"}))
+    [(msg, _)] = run(ssl_certificate.validate_names, sargs(only_internal))
+    assert "lacks ndes1-lab.msappproxy.net" in msg
 
 
 def test_iis_binding_host_name_empty():
