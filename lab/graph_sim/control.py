@@ -1,14 +1,21 @@
-"""Start, stop and drive the simulator from another process (tests, the lab scripts)."""
+"""Start, stop and drive a simulator instance from another process (tests, the lab scripts).
+
+The lab's instance listens on the topology's addresses, port 443, with its state in
+<lab_dir>/graph_sim/state.json. A test session starts a private instance (same addresses, a free port, its own
+state file and pid file), so its resets and knobs never disturb a lab run going on at the same time.
+"""
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,76 +27,132 @@ from .state import state_dir
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def graph_url() -> str:
-    return f"https://{topology.GRAPH['address']}"
+@dataclass(frozen=True)
+class Instance:
+    port: int = 443
+    """Graph's port on the Graph address; the App Proxy front listens on the same port on its own address."""
+    state_path: Path | None = None
+    """None: <lab_dir>/graph_sim/state.json."""
+    name: str = "lab"
+
+    @property
+    def graph_url(self) -> str:
+        return f"https://{topology.GRAPH['address']}" + ("" if self.port == 443 else f":{self.port}")
+
+    @property
+    def proxy_address(self) -> tuple[str, int]:
+        return topology.APP_PROXY["address"], self.port
+
+    @property
+    def _dir(self) -> Path:
+        return self.state_path.parent if self.state_path is not None else state_dir()
+
+    @property
+    def pid_file(self) -> Path:
+        return self._dir / ("pid" if self.name == "lab" else f"{self.name}.pid")
+
+    @property
+    def log_file(self) -> Path:
+        return self._dir / ("sim.log" if self.name == "lab" else f"{self.name}.log")
 
 
-def pid_file() -> Path:
-    return state_dir() / "pid"
+LAB = Instance()
+
+
+def free_port() -> int:
+    """A port free on both the Graph and the App Proxy address."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind((topology.GRAPH["address"], 0))
+            port = s.getsockname()[1]
+        with socket.socket() as t:
+            try:
+                t.bind((topology.APP_PROXY["address"], port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port on the simulator addresses")
+
+
+def graph_url(inst: Instance = LAB) -> str:
+    return inst.graph_url
 
 
 def _ctx() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(ca_bundle_path()))
 
 
-def admin(path: str, body: Any = None, method: str | None = None) -> Any:
+def admin(path: str, body: Any = None, method: str | None = None, inst: Instance = LAB) -> Any:
     """Call the admin API: admin('/reset'), admin('/throttle', {...}), admin('/state')."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"{graph_url()}/_admin{path}", data=data,
+    req = urllib.request.Request(f"{inst.graph_url}/_admin{path}", data=data,
                                  method=method or ("GET" if data is None and path in ("/state", "/stats") else "POST"),
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, context=_ctx(), timeout=10) as resp:
         return json.loads(resp.read() or b"null")
 
 
-def ready() -> bool:
+def ready(inst: Instance = LAB) -> bool:
     try:
-        url = f"{graph_url()}/{topology.GRAPH['tenant_id']}/v2.0/.well-known/openid-configuration"
+        url = f"{inst.graph_url}/{topology.GRAPH['tenant_id']}/v2.0/.well-known/openid-configuration"
         with urllib.request.urlopen(url, context=_ctx(), timeout=2) as resp:
             return resp.status == 200
     except OSError:
         return False
 
 
-def running_pid() -> int | None:
+def running_pid(inst: Instance = LAB) -> int | None:
     try:
-        pid = int(pid_file().read_text().strip())
+        pid = int(inst.pid_file.read_text().strip())
         os.kill(pid, 0)
         return pid
     except (OSError, ValueError):
         return None
 
 
-def up(timeout: float = 30.0) -> bool:
-    """Start the simulator detached unless it is running; wait until ready. True when this call started it."""
-    if ready():
+def _alive(pid: int) -> bool:
+    """True while the process runs; reaps it when it is our own exited child (a zombie still answers kill 0)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
         return False
-    log = open(state_dir() / "sim.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "lab.graph_sim", "serve"], cwd=str(ROOT), stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    pid_file().write_text(str(proc.pid))
+    return True
+
+
+def up(inst: Instance = LAB, timeout: float = 30.0) -> bool:
+    """Start the instance detached unless it answers already; wait until ready. True when this call started it."""
+    if ready(inst):
+        return False
+    cmd = [sys.executable, "-m", "lab.graph_sim", "serve", "--port", str(inst.port)]
+    if inst.state_path is not None:
+        cmd += ["--state", str(inst.state_path)]
+    log = open(inst.log_file, "ab")
+    proc = subprocess.Popen(cmd, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    inst.pid_file.write_text(str(proc.pid))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the Graph simulator exited with {proc.returncode}; see {state_dir() / 'sim.log'}")
-        if ready():
+            raise RuntimeError(f"the Graph simulator exited with {proc.returncode}; see {inst.log_file}")
+        if ready(inst):
             return True
         time.sleep(0.2)
-    raise RuntimeError(f"the Graph simulator did not answer within {timeout:.0f}s; see {state_dir() / 'sim.log'}")
+    raise RuntimeError(f"the Graph simulator did not answer within {timeout:.0f}s; see {inst.log_file}")
 
 
-def down(timeout: float = 10.0) -> bool:
-    """Stop the simulator started by `up` (by its pid file). True when one was stopped."""
-    pid = running_pid()
+def down(inst: Instance = LAB, timeout: float = 10.0) -> bool:
+    """Stop the instance started by `up` (by its pid file). True when one was stopped."""
+    pid = running_pid(inst)
     if pid is None:
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            break
+    while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.1)
-    pid_file().unlink(missing_ok=True)
+    inst.pid_file.unlink(missing_ok=True)
     return True

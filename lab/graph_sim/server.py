@@ -261,8 +261,8 @@ def serve_forever(servers: list[TlsServer]) -> None:
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    while all(t.is_alive() for t in threads):  # short joins: SIGTERM is handled at once
+        threads[0].join(0.5)
 
 
 __all__ = ["CLIENT_ID", "Sim", "client_certificate_path", "client_secret", "federated_token", "make_graph_server",

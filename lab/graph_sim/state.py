@@ -59,6 +59,7 @@ def seed() -> dict[str, Any]:
 class State:
     def __init__(self, path: Path | None = None):
         self.path = path or state_dir() / "state.json"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self.stats: dict[str, int] = {}
         if self.path.is_file():

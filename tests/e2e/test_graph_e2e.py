@@ -49,9 +49,11 @@ def _der_b64(pem: Path) -> str:
     return base64.b64encode(x509.load_pem_x509_certificate(pem.read_bytes()).public_bytes(Encoding.DER)).decode()
 
 
-def lab_config() -> dict:
-    """Pulumi.lab.yaml's config with file paths made absolute (the program runs in a temporary folder)."""
+def lab_config(graph_url: str) -> dict:
+    """Pulumi.lab.yaml's config with file paths made absolute (the program runs in a temporary folder), pointed
+    at the test session's simulator instance."""
     config = yaml.safe_load((REPO_ROOT / "Pulumi.lab.yaml").read_text())["config"]
+    config["ndes:graph"]["graphEndpoint"] = config["ndes:graph"]["authority"] = graph_url + "/"
     for key in ("ndes:domain", "ndes:winrm", "ndes:graph"):
         if config.get(key, {}).get("caBundle"):
             config[key]["caBundle"] = str(ca_bundle_path())
@@ -74,7 +76,7 @@ def cli(tmp_path: Path, graph_sim) -> PulumiCLI:
     c.stack_init()
     stack_file = project / "Pulumi.graph.yaml"
     doc = yaml.safe_load(stack_file.read_text()) or {}
-    doc["config"] = lab_config()
+    doc["config"] = lab_config(graph_sim.url)
     stack_file.write_text(yaml.safe_dump(doc))
     return c
 

@@ -1,5 +1,6 @@
-"""Graph simulator fixtures: the simulator running (started here only if it was not, and then stopped here),
-a clean tenant per test, and the connection inputs the Graph providers take."""
+"""Graph simulator fixtures: a private simulator instance for the test session (the lab's addresses, a free
+port, its own state file: its resets and knobs never touch a lab run going on meanwhile), a clean tenant per
+test, and the connection inputs the Graph providers take."""
 from __future__ import annotations
 
 import base64
@@ -19,6 +20,7 @@ OTHER_GROUP = "6f1c1e0a-1111-4a4a-9b9b-000000000002"
 
 @dataclass
 class GraphSim:
+    inst: control.Instance
     url: str
     tenant_id: str
     client_id: str
@@ -26,13 +28,19 @@ class GraphSim:
     ca_bundle: str
 
     def admin(self, path: str, body: Any = None, method: str | None = None) -> Any:
-        return control.admin(path, body, method)
+        return control.admin(path, body, method, inst=self.inst)
 
     def state(self) -> dict:
-        return control.admin("/state")
+        return self.admin("/state")
 
     def stats(self) -> dict[str, int]:
-        return control.admin("/stats")
+        return self.admin("/stats")
+
+    @property
+    def proxy_url(self) -> str:
+        """The App Proxy front of this instance (send the external host name in Host)."""
+        address, port = self.inst.proxy_address
+        return f"https://{address}:{port}"
 
     def connection(self, **over: Any) -> dict[str, Any]:
         """Provider inputs (wire names) to reach the simulator."""
@@ -45,12 +53,16 @@ class GraphSim:
 
 
 @pytest.fixture(scope="session")
-def graph_sim_server() -> Iterator[GraphSim]:
-    started = control.up()
-    yield GraphSim(control.graph_url(), topology.GRAPH["tenant_id"], CLIENT_ID, client_secret(),
-                   ca_bundle_path().read_text())
-    if started:
-        control.down()
+def graph_sim_server(tmp_path_factory) -> Iterator[GraphSim]:
+    port = control.free_port()
+    inst = control.Instance(port=port, state_path=tmp_path_factory.mktemp("graph-sim") / "state.json",
+                            name=f"test-{port}")
+    control.up(inst)
+    try:
+        yield GraphSim(inst, inst.graph_url, topology.GRAPH["tenant_id"], CLIENT_ID, client_secret(),
+                       ca_bundle_path().read_text())
+    finally:
+        control.down(inst)
 
 
 @pytest.fixture
