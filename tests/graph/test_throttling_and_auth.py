@@ -136,3 +136,9 @@ def test_workload_identity_signs_in_with_a_federated_token(graph_sim, lab_ca_der
     with pytest.raises(AuthenticationFailed, match="AADSTS700027"):
         other.create(root_props(graph_sim, lab_ca_der, "windows", credential="workloadIdentity", clientSecret=None,
                                 displayName="other", retryAttempts=5))
+
+
+def test_insecure_skip_tls_verify_is_the_only_way_to_turn_verification_off(graph_sim):
+    r = Managed(AppProxyApplicationProvider())
+    r.create(app_props(graph_sim, caBundle=None, insecureSkipTlsVerify=True))
+    assert list(graph_sim.state()["applications"]) == [r.id]
