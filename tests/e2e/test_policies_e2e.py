@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import textwrap
 
@@ -34,15 +35,14 @@ def _policies_section(out: str) -> str:
     return out[out.find("Policies:"):] if "Policies:" in out else ""
 
 
+VIOLATION = re.compile(r"\[(advisory|mandatory)\]\s+([a-z0-9-]+)\s+\(")
+
+
 def _violations(out: str) -> dict[str, str]:
-    """policy name -> enforcement level, from the preview's Policies section."""
-    found: dict[str, str] = {}
-    for line in _policies_section(out).splitlines():
-        line = line.strip()
-        if line.startswith("- [") and "]" in line:
-            level, rest = line[3:].split("]", 1)
-            found[rest.split()[0]] = level
-    return found
+    """policy name -> enforcement level, from a preview's output: the `Policies:` section of a plain preview
+    (`- [mandatory]  name  (type: resource)`) or the lines `preview --diff` prints under each resource
+    (`ndes-scep@v0.1.0 [mandatory]  name  (type: resource)`)."""
+    return {name: level for level, name in VIOLATION.findall(out)}
 
 
 @pytest.mark.parametrize("explicit_config", [False, True], ids=["pack-config", "policy-pack-config-flag"])
@@ -319,3 +319,59 @@ def test_stack_policies_read_real_outputs_after_up(deployed_windows_plane, tmp_p
     proc = cli.preview("--policy-pack", str(PACK), "--policy-pack-config", str(config), check=False)
     assert proc.returncode != 0
     assert _violations(proc.stdout) == {"certificate-expiry": "mandatory"}
+
+
+def test_the_stacks_own_policy_config_file_is_applied(tmp_path):
+    """policies/policy-config.<stack>.json reaches the engine without a flag ("all" included); a file given with
+    --policy-pack-config still wins."""
+    import shutil
+
+    pack = tmp_path / "policies"
+    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("__pycache__", "policy-config.*.json"))
+    (tmp_path / ".venv").symlink_to(VENV)  # the pack's ../.venv
+    (pack / "policy-config.prod.json").write_text(json.dumps({
+        "all": "advisory", "scep-url-format": {"enforcementLevel": "disabled"}}))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        f"name: badchain\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n")
+    (project / "__main__.py").write_text(BAD_PROGRAM)
+    cli = PulumiCLI(project, stack="prod", state_dir=tmp_path / "state")
+    cli.stack_init()
+
+    proc = cli.preview("--policy-pack", str(pack))  # every policy advisory: the preview passes
+    found = _violations(proc.stdout)
+    assert set(found.values()) == {"advisory"} and "scep-url-format" not in found, _policies_section(proc.stdout)
+    assert "ca-ndes-separate-hosts" in found
+
+    flag = tmp_path / "flag.json"
+    flag.write_text(json.dumps({"ca-ndes-separate-hosts": "mandatory"}))
+    proc = cli.preview("--policy-pack", str(pack), "--policy-pack-config", str(flag), check=False)
+    assert proc.returncode != 0
+    assert _violations(proc.stdout)["ca-ndes-separate-hosts"] == "mandatory"
+    assert _violations(proc.stdout)["client-template-key-size"] == "advisory"
+
+
+@pytest.mark.parametrize("overrides,ok", [({}, True), ({"templates.client.exportable": True}, False)],
+                         ids=["lab", "exportable-client-key"])
+def test_pipeline_preview_runs_the_pack(tmp_path, overrides, ok):
+    """scripts/pipeline preview (what the pull-request workflow runs) passes --policy-pack policies and puts the
+    policy results in preview.md; a violation fails the step."""
+    import shutil
+
+    cli = lab_project(tmp_path, overrides)
+    (cli.project_dir / "scripts").mkdir()
+    shutil.copy(REPO_ROOT / "scripts" / "pipeline", cli.project_dir / "scripts" / "pipeline")
+    (cli.project_dir / "policies").symlink_to(PACK)
+    out = tmp_path / "preview.md"
+    env = {**cli.env, "STACK": "lab", "OUT": str(out)}
+    proc = subprocess.run(["bash", str(cli.project_dir / "scripts" / "pipeline"), "preview"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    report = out.read_text()
+    assert (proc.returncode == 0) is ok, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Policy Packs run:" in report and "ndes-scep" in report
+    if ok:
+        assert report.startswith("### pulumi preview: `lab` ok") and _violations(report) == {}
+    else:
+        assert report.startswith("### pulumi preview: `lab` FAILED")
+        assert _violations(report) == {"client-template-key-not-exportable": "mandatory"}
