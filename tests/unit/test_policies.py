@@ -417,3 +417,49 @@ def test_every_policy_tolerates_resources_it_does_not_know_or_empty_props(policy
                                                      "scepServerUrls": UNKNOWN_ARRAY_VALUE})) == []
     else:
         assert run(policy.validate, sargs(*[res(k, k.lower(), {}) for k in kinds])) == []
+
+
+# ---- the fields the policies read exist in the providers (a rename would silently switch a policy off) ----------
+FIELDS_READ = {
+    "CertificateTemplate": ["kind", "name", "minimumKeySize", "exportable", "extendedKeyUsage", "keyUsage",
+                            "configKey", "insecureSkipTlsVerify", "ldapUrl"],
+    "ScepProfile": ["platform", "displayName", "rootProfileId", "scepServerUrls", "keyUsage", "validity",
+                    "renewalThresholdPercent", "groups", "configKey", "insecureSkipTlsVerify", "tenantId"],
+    "TrustedCertificateProfile": ["platform", "displayName", "groups", "profileId"],
+    "MscepTemplateMapping": ["endpoint", "keyUsage", "templateName"],
+    "MachineCertificate": ["endpoint", "commonName", "dnsNames", "notAfter", "configKey"],
+    "IisHttpsBinding": ["endpoint", "siteName", "hostName", "configKey"],
+    "AppProxyApplication": ["displayName", "externalUrl", "internalUrl", "preAuthentication", "configKey"],
+    "NdesRole": ["endpoint", "caConfig", "raCertificates", "raNotAfter"],
+    "CaAccess": ["endpoint"],
+    "CaCertificate": ["endpoint", "caName", "issuingNotAfter", "rootNotAfter", "issuingSubject", "rootSubject"],
+    "IntuneConnector": ["endpoint", "certificateNotAfter"],
+}
+
+
+def _snake(kind: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in kind).lstrip("_")
+
+
+@pytest.mark.parametrize("kind", sorted(FIELDS_READ))
+def test_the_fields_policies_read_exist_in_the_provider(kind):
+    import importlib
+
+    import pulumi.dynamic
+    from pydantic.alias_generators import to_camel
+
+    from ndes.providers._windows import EndpointInput
+    from ndes.providers.base import NdesProvider
+
+    module = importlib.import_module(f"ndes.providers.{_snake(kind)}")
+    resource = getattr(module, kind)
+    assert issubclass(resource, pulumi.dynamic.Resource)
+    [provider] = [c for c in vars(module).values()  # the provider class the module defines
+                  if isinstance(c, type) and issubclass(c, NdesProvider) and c.__module__ == module.__name__]
+    inputs = {f.alias or to_camel(n) for n, f in provider.Inputs.model_fields.items()}
+    outputs = set(getattr(resource, "__annotations__", {}))
+    missing = [f for f in FIELDS_READ[kind] if f not in inputs | outputs]
+    assert missing == [], f"{kind} no longer has {missing}: update policies/ndes_policies"
+    if "endpoint" in FIELDS_READ[kind]:
+        endpoint_fields = {f.alias or to_camel(n) for n, f in EndpointInput.model_fields.items()}
+        assert {"host", "url", "insecureSkipTlsVerify"} <= endpoint_fields
