@@ -10,7 +10,10 @@
 - the fallback analyzer shim (pulumi-analyzer-policy-python) serves the pack from its virtualenv;
 - after a real `pulumi up` of the directory, CA host and NDES host planes (lab Samba DC + a private WinRM
   simulator), the stack policies pass on the providers' real outputs, and a wide expiry window names each real
-  certificate (SSL, both RA certificates, issuing and root CA), advisory or, through the policy config, mandatory.
+  certificate (SSL, both RA certificates, issuing and root CA), advisory or, through the policy config, mandatory;
+- `pulumi up --policy-pack` of App Proxy + Intune against the Graph simulator passes, with each SCEP profile
+  linked by id to its platform's root;
+- the stack's own policy-config.<stack>.json is applied; scripts/pipeline preview reports and fails as a PR needs.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ import subprocess
 import textwrap
 
 import pytest
+
+from tests.graph.conftest import graph_sim, graph_sim_server, lab_ca_der  # noqa: F401  (fixtures)
 
 from .lab_stack import lab_project
 from .pulumi_cli import REPO_ROOT, PulumiCLI, engine_bin
@@ -375,3 +380,62 @@ def test_pipeline_preview_runs_the_pack(tmp_path, overrides, ok):
     else:
         assert report.startswith("### pulumi preview: `lab` FAILED")
         assert _violations(report) == {"client-template-key-not-exportable": "mandatory"}
+
+
+GRAPH_PROGRAM = textwrap.dedent('''
+    import json
+
+    import pulumi
+
+    from ndes.components.app_proxy import AppProxy
+    from ndes.components.intune import Intune
+    from ndes.model import load_config
+    from ndes.program import read_stack_config, secret_outputs
+
+    cfg = load_config(read_stack_config())
+    secrets = secret_outputs(cfg)
+    app_proxy = AppProxy("app-proxy", cfg, secrets)
+    Intune("intune", cfg, secrets, json.loads(pulumi.Config("e2e").require("caCertificates")),
+           pulumi.ResourceOptions(depends_on=app_proxy.resources))
+''')
+
+
+def test_graph_planes_up_and_preview_with_the_pack(tmp_path, graph_sim, lab_ca_der):
+    """`pulumi up --policy-pack` of App Proxy + Intune against the Graph simulator: the resource policies pass on
+    the inputs and the stack policies on the real outputs, where each SCEP profile's rootProfileId is now the id
+    of its platform's root profile (the link the trusted-root policy follows once ids are known)."""
+    import yaml
+
+    from lab.graph_sim.server import client_secret
+    from lab.pki import ca_bundle_path
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        f"name: ndes\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n")
+    (project / "__main__.py").write_text(GRAPH_PROGRAM)
+    config = yaml.safe_load((REPO_ROOT / "Pulumi.lab.yaml").read_text())["config"]
+    config["ndes:graph"]["graphEndpoint"] = config["ndes:graph"]["authority"] = graph_sim.url + "/"
+    for key in ("ndes:domain", "ndes:winrm", "ndes:graph"):
+        config[key]["caBundle"] = str(ca_bundle_path())
+    config["e2e:caCertificates"] = json.dumps(lab_ca_der)
+    env = {"NDES_LAB_GRAPH_SECRET": client_secret(), "NDES_LAB_BIND_PASSWORD": "unused-Bind-1",
+           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_SERVICE_PASSWORD": "unused-Svc-1!"}
+    cli = PulumiCLI(project, stack="lab", state_dir=tmp_path / "state", env=env)
+    cli.stack_init()
+    stack_file = project / "Pulumi.lab.yaml"
+    doc = yaml.safe_load(stack_file.read_text()) or {}
+    doc["config"] = config
+    stack_file.write_text(yaml.safe_dump(doc))
+    try:
+        up = cli.up("--policy-pack", str(PACK))
+        assert _violations(up.stdout) == {}, up.stdout[-4000:]
+        resources = cli.resources()
+        roots = {r["outputs"]["profileId"]: r["outputs"]["platform"] for r in resources
+                 if r["type"].endswith(":TrustedCertificateProfile") and r["outputs"].get("role") == "root"}
+        sceps = [r["outputs"] for r in resources if r["type"].endswith(":ScepProfile")]
+        assert len(sceps) == 5 and all(roots.get(s["rootProfileId"]) == s["platform"] for s in sceps)
+        proc = cli.preview("--policy-pack", str(PACK), "--expect-no-changes")
+        assert _violations(proc.stdout) == {}, _policies_section(proc.stdout)
+    finally:
+        cli.destroy(check=False)
