@@ -66,6 +66,8 @@ def test_install_converge_read_drift_uninstall(sim, samba_dc):
         P.delete(created.id, out)
         assert P.read(created.id, out).id is None
         assert "SCEP" not in sim.read_state(NDES1)["iis"].get("appPools", {})
+        left = sim.read_state(NDES1)["certStores"]["LocalMachine\\My"]
+        assert not [e for e in left.values() if e.get("template") in ("EnrollmentAgentOffline", "CEPEncryption")]
         P.delete(created.id, out)  # gone is fine
 
 

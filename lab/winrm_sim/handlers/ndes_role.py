@@ -6,8 +6,8 @@ config that names no Enterprise CA in AD or a CA whose service is down, a CSP th
 ("NDES only supports the CryptoAPI CSP"), an odd key length. Install issues the two RA certificates
 (EnrollmentAgentOffline, CEPEncryption) from the lab Enterprise CA with the RA details as their subject into
 LocalMachine\\My, writes the MSCEP key (defaults) and CAInfo, and creates the SCEP app pool running as the
-service account and the /CertSrv/mscep application. Uninstall removes the role's configuration and leaves the
-RA certificates in the store, as Windows does.
+service account and the /CertSrv/mscep application. Uninstall removes the role's configuration (Windows
+leaves the RA certificates in the store; NdesRole.ps1's ensure absent then deletes them, as played here).
 """
 from __future__ import annotations
 
@@ -134,6 +134,9 @@ def ndes_role(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
             if now["installed"]:
                 _uninstall(state)
                 changed = True
+            for ra in now["raCertificates"]:  # the script deletes the RA certificates with their keys
+                if certstore.store(state).pop(ra["thumbprint"], None) is not None:
+                    changed = True
             hostmodel.clear_owner_mark(state, "NdesRole")
         else:
             if now["installed"] and now["serviceAccount"] and now["serviceAccount"] != params.get("serviceAccount"):

@@ -3,7 +3,8 @@
 # at install ("changing the RA cert configs after installing the NDES server is not a supported scenario"):
 # set mode installs when NDES is not configured; when it is configured differently it refuses unless
 # allowReinstall (then it uninstalls and installs again). Get reports the live configuration and the RA
-# certificates (EnrollmentAgentOffline, CEPEncryption: two years, then NDES stops).
+# certificates (EnrollmentAgentOffline, CEPEncryption: two years, then NDES stops). ensure absent uninstalls
+# NDES and deletes its RA certificates (with their keys) from LocalMachine\My.
 # Params: mode get|set, ensure present|absent, serviceAccount (DOMAIN\name), serviceAccountPassword, caConfig,
 #   raName, raEmail, raCompany, raDepartment, raCity, raState, raCountry, signingProvider, signingKeyLength,
 #   encryptionProvider, encryptionKeyLength, allowReinstall.
@@ -100,6 +101,11 @@ if ($Params.mode -eq 'set') {
         if ($state.installed) {
             $null = Uninstall-AdcsNetworkDeviceEnrollmentService -Force
             $changed = $true
+        }
+        # the RA certificates the install enrolled are useless without NDES (and a reinstall enrolls new ones)
+        foreach ($ra in @($state.raCertificates)) {
+            $path = Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath $ra.thumbprint
+            if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -DeleteKey; $changed = $true }
         }
         Clear-OwnerMark $mark
     } else {
