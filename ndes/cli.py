@@ -1,0 +1,135 @@
+"""`ndes` console script. One command today:
+
+    ndes verify --stack lab            read the stack's config (pulumi config --show-secrets --json)
+    ndes verify --config ndes.yaml     or a YAML/JSON file with the same `ndes:` keys
+                [--json] [--project-dir DIR]
+
+Read-only: every check reads through the project's clients (LDAP, WinRM scripts in get mode, Graph, HTTPS).
+Progress goes to stderr, the table (or with --json one JSON document) to stdout. Exit 0 when nothing fails,
+1 when a check fails, 2 when the configuration cannot be read or is invalid.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+
+class UsageError(Exception):
+    pass
+
+
+def pulumi_binary(project: Path) -> str:
+    """`pulumi` from PATH, else the engine scripts/install-pulumi builds (it prints its bin dir last)."""
+    found = shutil.which("pulumi")
+    if found:
+        return found
+    installer = project / "scripts" / "install-pulumi"
+    if not installer.is_file():
+        installer = Path(__file__).resolve().parent.parent / "scripts" / "install-pulumi"
+    if not installer.is_file():
+        raise UsageError("pulumi is not on PATH and scripts/install-pulumi was not found: install the Pulumi CLI")
+    proc = subprocess.run([str(installer)], cwd=installer.parent.parent, capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise UsageError(f"scripts/install-pulumi failed: {proc.stderr.strip()[-500:]}")
+    return str(Path(lines[-1]) / "pulumi")
+
+
+def stack_config(stack: str, project: Path) -> dict[str, Any]:
+    """The stack's `ndes:` config values (secrets shown: they stay in this process)."""
+    cmd = [pulumi_binary(project), "config", "--show-secrets", "--json", "--stack", stack]
+    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True,
+                          env=dict(os.environ, PULUMI_SKIP_UPDATE_CHECK="1"))
+    if proc.returncode != 0:
+        raise UsageError(f"pulumi config --stack {stack} failed in {project}: {proc.stderr.strip()[-800:]}")
+    doc = json.loads(proc.stdout or "{}")
+    out = {}
+    for key, entry in doc.items():
+        if not key.startswith("ndes:"):
+            continue
+        out[key] = entry.get("objectValue", entry.get("value")) if isinstance(entry, dict) else entry
+    return out
+
+
+def file_config(path: Path) -> dict[str, Any]:
+    """A YAML/JSON file of `ndes:` keys: either the keys at the top, or under `config:` (a Pulumi.<stack>.yaml)."""
+    import yaml
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path} is not YAML/JSON: {exc}") from None
+    if isinstance(doc, dict) and isinstance(doc.get("config"), dict):
+        doc = doc["config"]
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path} holds no `ndes:` keys")
+    return {k if k.startswith("ndes:") else f"ndes:{k}": v for k, v in doc.items()}
+
+
+def load(raw: dict[str, Any]):
+    """Resolve {fromEnv: NAME} (as the Pulumi program does) and validate with ndes.model.load_config."""
+    from .model import ConfigError, load_config
+    from .model.load import parse_raw
+    from .program import resolve_env_refs
+
+    values = parse_raw(raw)
+    problems: list = []
+    values = {k: resolve_env_refs(v, k, problems) for k, v in values.items()}
+    if problems:
+        raise ConfigError(problems)
+    return load_config(values)
+
+
+def verify(args: argparse.Namespace) -> int:
+    from .model import ConfigError
+    from .verify import Context, document, run, table
+
+    project = Path(args.project_dir).resolve()
+    try:
+        raw = stack_config(args.stack, project) if args.stack else file_config(Path(args.config))
+        cfg = load(raw)
+    except UsageError as exc:
+        print(f"ndes verify: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"ndes verify: the configuration is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    import logging
+    logging.getLogger("azure").setLevel(logging.CRITICAL)  # its sign-in errors come back as our messages
+    base = project if args.stack else Path(args.config).resolve().parent
+    ctx = Context(cfg, base=base)
+    try:
+        results = run(ctx, progress=sys.stderr)
+    finally:
+        ctx.close()
+    print(document(results) if args.json else table(results))
+    return 1 if any(r.status == "fail" for r in results) else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ndes", description="NDES + SCEP for Intune, as code")
+    sub = p.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="read-only checks of a live NDES/SCEP chain, each with its fix")
+    src = v.add_mutually_exclusive_group(required=True)
+    src.add_argument("--stack", help="read this Pulumi stack's config (pulumi config --show-secrets --json)")
+    src.add_argument("--config", help="a YAML/JSON file with the same ndes: keys")
+    v.add_argument("--project-dir", default=".", help="the Pulumi project directory (default: .)")
+    v.add_argument("--json", action="store_true", help="one JSON document on stdout, for pipelines")
+    v.set_defaults(func=verify)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

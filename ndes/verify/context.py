@@ -1,0 +1,130 @@
+"""What the checks read through: the project's own clients (directory, windows, graph) built from the validated
+configuration, never through Pulumi. Read-only: checks call `get` modes and LDAP/Graph reads only.
+
+A `Context` builds each client lazily and caches it (and script answers) for the run; tests pass factories that
+return fakes at the client boundary (a directory reader, a host with `run_script`, a SCEP fetcher).
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol
+
+from ..model.config import DeploymentConfig, WinRMConfig
+
+
+class ScriptHost(Protocol):
+    """What the checks need of ndes.windows.WindowsHost."""
+
+    def run_script(self, name: str, params: dict, *, timeout: int | None = None) -> dict: ...
+
+
+def read_text(path: str | None, base: Path | None = None) -> str | None:
+    """The text of a file named in config (relative to `base`, the project directory), or None."""
+    if not path:
+        return None
+    p = Path(path)
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    return p.read_text()
+
+
+def default_directory(cfg: DeploymentConfig, base: Path | None) -> Any:
+    from ..directory import DirectoryClient, DirectorySettings
+    from .directory import DirectoryReader
+
+    d = cfg.domain
+    settings = DirectorySettings(d.ldap_url, d.bind_user, d.bind_password.get_secret_value(),
+                                 ca_bundle=read_text(d.ca_bundle, base), start_tls=d.start_tls,
+                                 insecure_skip_tls_verify=d.insecure_skip_tls_verify)
+    return DirectoryReader(DirectoryClient.connect(settings))
+
+
+def default_windows(cfg: DeploymentConfig, host: str, own: WinRMConfig | None, base: Path | None) -> ScriptHost:
+    from ..windows import Endpoint, WindowsHost
+
+    w = cfg.winrm_for(host, own)
+    if w.password is None or not w.username:
+        raise ValueError(f"no WinRM user/password for {host}: set ndes:winrm.username and ndes:winrm.password")
+    return WindowsHost(Endpoint(host=host, url=w.url or f"https://{host}:5986/wsman", username=w.username,
+                                password=w.password.get_secret_value(), auth=w.auth,
+                                ca_bundle_pem=read_text(w.ca_bundle, base),
+                                insecure_skip_tls_verify=w.insecure_skip_tls_verify,
+                                operation_timeout=w.operation_timeout_seconds))
+
+
+def default_graph(cfg: DeploymentConfig, base: Path | None) -> Any:
+    from ..graph import GraphSettings, client_for
+
+    g = cfg.graph
+    cert = read_text(g.certificate_path, base) if g.credential == "certificate" else None
+    return client_for(GraphSettings(
+        tenant_id=g.tenant_id, client_id=g.client_id, credential=g.credential,
+        client_secret=g.client_secret.get_secret_value() if g.client_secret is not None else None,
+        certificate_pem=cert, cloud=g.cloud, graph_endpoint=g.graph_endpoint, authority=g.authority,
+        ca_bundle_pem=read_text(g.ca_bundle, base), insecure_skip_tls_verify=g.insecure_skip_tls_verify))
+
+
+@dataclass
+class Context:
+    """The configuration and the clients of one `ndes verify` run.
+
+    `base` is the directory relative config paths (caBundle) are read from. `ca_bundle_pem` is what the
+    external-URL checks trust (the system store when None): by default the Graph section's caBundle, as the lab
+    and a private PKI need; devices trust what the platform trusts.
+    """
+
+    cfg: DeploymentConfig
+    base: Path | None = None
+    directory_factory: Callable[[], Any] | None = None
+    windows_factory: Callable[[str, WinRMConfig | None], ScriptHost] | None = None
+    graph_factory: Callable[[], Any] | None = None
+    scep_fetcher: Any = None
+    _directory: Any = field(default=None, repr=False)
+    _hosts: dict[str, ScriptHost] = field(default_factory=dict, repr=False)
+    _graph: Any = field(default=None, repr=False)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def directory(self) -> Any:
+        if self._directory is None:
+            self._directory = (self.directory_factory or (lambda: default_directory(self.cfg, self.base)))()
+        return self._directory
+
+    def host(self, name: str, own: WinRMConfig | None) -> ScriptHost:
+        if name not in self._hosts:
+            make = self.windows_factory or (lambda h, o: default_windows(self.cfg, h, o, self.base))
+            self._hosts[name] = make(name, own)
+        return self._hosts[name]
+
+    def script(self, host: str, own: WinRMConfig | None, script: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The `state` of a script's get mode on `host`, cached per (host, script, params) for the run."""
+        assert params.get("mode") == "get", "verify only reads"
+        key = (host, script, repr(sorted(params.items())))
+        if key not in self.cache:
+            self.cache[key] = self.host(host, own).run_script(script, params)["state"]
+        return self.cache[key]
+
+    def graph(self) -> Any:
+        if self._graph is None:
+            self._graph = (self.graph_factory or (lambda: default_graph(self.cfg, self.base)))()
+        return self._graph
+
+    def external_ca_bundle(self) -> str | None:
+        return read_text(self.cfg.graph.ca_bundle, self.base)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._directory is not None and hasattr(self._directory, "close"):
+                self._directory.close()
+        with contextlib.suppress(Exception):
+            if self._graph is not None and hasattr(self._graph, "close"):
+                self._graph.close()
+
+
+@contextlib.contextmanager
+def opened(ctx: Context) -> Iterator[Context]:
+    try:
+        yield ctx
+    finally:
+        ctx.close()

@@ -1,0 +1,120 @@
+"""Runs the checks in the guide's order, reports progress on stderr, and renders the table or the JSON.
+
+Each step is (area, what, function -> list[Result]); a step whose client fails (unreachable, refused, TLS) is
+one `fail` naming the cause, and the run goes on with the other steps.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, TextIO
+
+from .context import Context
+from .result import Result, fail, worst
+
+Step = tuple[str, str, Callable[[], list[Result]]]
+
+
+def steps(ctx: Context) -> list[Step]:
+    from . import directory as d, external as e, graph as g, hosts as w
+
+    cfg = ctx.cfg
+    out: list[Step] = [
+        ("directory", "service account and SPNs", lambda: d.service_account(cfg, ctx.directory())),
+        ("directory", "SSL template", lambda: d.template_checks(cfg, ctx.directory(), "ssl")),
+        ("directory", "client template", lambda: _client_template(ctx)),
+        ("directory", "template issuance", lambda: d.issuance_checks(cfg, ctx.directory())),
+        (f"CA {cfg.ca.host}", "Request Certificates", lambda: w.ca_access(cfg, ctx)),
+    ]
+    for h in cfg.ndes_hosts:
+        out += [
+            (h.fqdn, "IIS_IUSRS", lambda h=h: w.iis_iusrs(cfg, ctx, h)),
+            (h.fqdn, "IIS request limits", lambda h=h: w.request_limits(cfg, ctx, h)),
+            (h.fqdn, "HTTP.sys values", lambda h=h: w.http_sys(cfg, ctx, h)),
+            (h.fqdn, "MSCEP mapping", lambda h=h: w.mscep(cfg, ctx, h, ctx.cache.get("clientKeyUsage"))),
+            (h.fqdn, "SSL certificate and binding", lambda h=h: w.ssl_and_binding(cfg, ctx, h, _ca_names(ctx))),
+            (h.fqdn, "RA certificates", lambda h=h: w.ra_certificates(cfg, ctx, h)),
+            (h.fqdn, "Intune connector", lambda h=h: w.connector(cfg, ctx, h)),
+            (f"graph {h.fqdn}", "App Proxy application", lambda h=h: g.app_proxy(cfg, ctx.graph(), h)),
+            (f"external {h.external_fqdn}", "SCEP through the external URL",
+             lambda h=h: e.external_checks(cfg, _fetcher(ctx), h, ctx.cache.get(("ra", h.fqdn)))),
+        ]
+    return out
+
+
+def _fix_for(exc: Exception) -> str:
+    from ..windows import ScriptFailed
+    if isinstance(exc, ScriptFailed):
+        return ("the host answered but could not report: install what the message names (IIS, the NDES role, the "
+                "service account) -- `pulumi up` does")
+    return "check that the host answers and that the credentials and caBundle in the stack config are right"
+
+
+def _client_template(ctx: Context) -> list[Result]:
+    from . import directory as d
+    t = ctx.directory().template(ctx.cfg.templates.client.name, "client")
+    if t is not None:
+        ctx.cache["clientKeyUsage"] = list(t.settings.key_usage)
+    return d.template_checks(ctx.cfg, ctx.directory(), "client")
+
+
+def _ca_names(ctx: Context) -> set[str]:
+    from . import hosts as w
+    try:
+        return w.ca_subjects(ctx.cfg, ctx)
+    except Exception:  # the CA host's own step reports why it cannot be read
+        return set()
+
+
+def _fetcher(ctx: Context) -> Any:
+    if ctx.scep_fetcher is None:
+        from .external import ScepFetcher
+        ctx.scep_fetcher = ScepFetcher(ctx.external_ca_bundle())
+    return ctx.scep_fetcher
+
+
+def run(ctx: Context, progress: TextIO | None = None) -> list[Result]:
+    """Every step in order; progress lines on `progress` (stderr in the CLI)."""
+    plan = steps(ctx)
+    results: list[Result] = []
+    for i, (area, what, fn) in enumerate(plan, 1):
+        if progress is not None:
+            progress.write(f"[{i:>2}/{len(plan)}] {area}: {what} ...")
+            progress.flush()
+        try:
+            got = fn()
+        except Exception as exc:  # a client error: the step fails with its cause, the run goes on
+            got = [fail(area, what, f"could not check: {exc}", _fix_for(exc))]
+        results += got
+        if progress is not None:
+            progress.write(f" {worst(got)}\n")
+            progress.flush()
+    return results
+
+
+SYMBOL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
+
+
+def table(results: list[Result], width: int = 100) -> str:
+    """A plain-text table: status, area, check, detail; the fix under each warn/fail."""
+    rows = [(SYMBOL[r.status], r.area, r.check, r.detail) for r in results]
+    w_area = min(max((len(r[1]) for r in rows), default=4), 34)
+    w_check = min(max((len(r[2]) for r in rows), default=5), 44)
+    lines = [f"{'':4}  {'AREA':<{w_area}}  {'CHECK':<{w_check}}  DETAIL"]
+    for r, (s, a, c, d) in zip(results, rows):
+        lines.append(f"{s:4}  {a:<{w_area}}  {c:<{w_check}}  {d}")
+        if r.fix:
+            lines.append(f"{'':4}  {'':<{w_area}}  {'':<{w_check}}  fix: {r.fix}")
+    n = {k: sum(1 for r in results if r.status == k) for k in SYMBOL}
+    lines.append(f"\n{n['pass']} passed, {n['warn']} warnings, {n['fail']} failed")
+    return "\n".join(lines)
+
+
+def document(results: list[Result]) -> str:
+    counts = {k: sum(1 for r in results if r.status == k) for k in SYMBOL}
+    return json.dumps({"status": worst(results), "counts": counts, "results": [r.as_dict() for r in results]},
+                      indent=2)
+
+
+def main_stream() -> TextIO:
+    return sys.stderr
