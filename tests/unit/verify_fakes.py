@@ -1,0 +1,186 @@
+"""Fakes at the client boundary for the `ndes verify` unit tests: a directory reader, WinRM hosts answering the
+project's scripts in get mode, a SCEP fetcher and a Graph client, all describing one healthy NDES by default."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from ndes.model import load_config
+from ndes.model.templates import TemplateSettings
+from ndes.model.durations import parse_period
+from ndes.verify import Context
+from ndes.verify.directory import Account, Template
+from ndes.verify.external import Response
+
+from .sample_config import sample
+
+HOST = "ndes01.contoso.com"
+EXT = "ndes01-contoso.msappproxy.net"
+ACCOUNT_DN = "CN=svc-ndes,CN=Users,DC=contoso,DC=com"
+SIDS = {"svc-ndes": "S-1-5-21-1-2-3-1105", "NDES01$": "S-1-5-21-1-2-3-1106"}
+
+
+def _cert(cn: str):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = dt.datetime.now(dt.timezone.utc)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=700)).sign(key, hashes.SHA256()))
+
+
+def thumbprint(cert) -> str:
+    from cryptography.hazmat.primitives import hashes
+    return cert.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def pkcs7_of(certs) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+    return pkcs7.serialize_certificates(list(certs), Encoding.DER)
+
+
+CA_CERT, SIGN_CERT, ENC_CERT = _cert("Contoso Issuing CA"), _cert("NDES01-MSCEP-RA"), _cert("NDES01-MSCEP-RA")
+RA = {"EnrollmentAgentOffline": thumbprint(SIGN_CERT), "CEPEncryption": thumbprint(ENC_CERT)}
+
+
+def when(days: int) -> str:
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def config(**changes):
+    return load_config(sample(**changes))
+
+
+def settings(t) -> TemplateSettings:
+    return TemplateSettings(kind="", name=t.name, display_name=t.display, validity=parse_period(t.validity),
+                            renewal_period=parse_period(t.renewal_period), minimum_key_size=t.minimum_key_size,
+                            key_usage=list(t.key_usage), extended_key_usage=list(t.extended_key_usage),
+                            exportable=t.exportable, enrollee_supplies_subject=t.enrollee_supplies_subject,
+                            publish_to_ad=t.publish_to_ad)
+
+
+class FakeDirectory:
+    def __init__(self, cfg):
+        self.accounts = {"svc-ndes": Account(ACCOUNT_DN, SIDS["svc-ndes"], True, False, [f"http/{HOST}"])}
+        self.holders: dict[str, list[str]] = {f"http/{HOST}": [ACCOUNT_DN]}
+        ssl_dn = f"CN={cfg.templates.ssl.name},CN=Certificate Templates"
+        cl_dn = f"CN={cfg.templates.client.name},CN=Certificate Templates"
+        self.templates = {cfg.templates.ssl.name: Template(ssl_dn, True, settings(cfg.templates.ssl)),
+                          cfg.templates.client.name: Template(cl_dn, False, settings(cfg.templates.client))}
+        self.grants = {ssl_dn: {SIDS["NDES01$"]}, cl_dn: {SIDS["svc-ndes"]}}
+        self.issued_names = [cfg.templates.ssl.name, cfg.templates.client.name]
+
+    def account(self, sam):
+        return self.accounts.get(sam)
+
+    def spn_holders(self, spn):
+        return self.holders.get(spn, [])
+
+    def sid_of(self, name):
+        return SIDS.get(name)
+
+    def template(self, name, kind):
+        return self.templates.get(name)
+
+    def granted(self, dn, sids):
+        return [s for s in sids if s in self.grants.get(dn, set())]
+
+    def issued(self, ca):
+        return list(self.issued_names)
+
+
+def healthy_states(cfg) -> dict[str, dict[str, Any]]:
+    """Script name -> the `state` its get mode answers on a healthy NDES host (and the CA host)."""
+    return {
+        "CaAccess": {"exists": True, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
+        "CaCertificate": {"exists": True, "issuing": {"subject": "CN=Contoso Issuing CA"},
+                          "root": {"subject": "CN=Contoso Root CA"}},
+        "LocalGroupMember": {"present": True, "group": "IIS_IUSRS", "member": "CONTOSO\\svc-ndes"},
+        "IisRequestLimits": {"siteExists": True, "maxUrl": 65534, "maxQueryString": 65534},
+        "RegistryValues": {"values": [
+            {"path": "x", "name": "MaxFieldLength", "type": "DWord", "value": 65534, "exists": True},
+            {"path": "x", "name": "MaxRequestBytes", "type": "DWord", "value": 65534.0, "exists": True}]},
+        "MscepTemplateMapping": {"exists": True, "values": {
+            "SignatureTemplate": "IPSECIntermediateOffline", "EncryptionTemplate": "IPSECIntermediateOffline",
+            "GeneralPurposeTemplate": cfg.templates.client.name}},
+        "IisHttpsBinding": {"exists": True, "hostName": "", "thumbprint": "C" * 40, "port": 443, "ipAddress": "*"},
+        "MachineCertificate": {"exists": True, "thumbprint": "C" * 40, "commonName": EXT, "dnsNames": [EXT, HOST],
+                               "template": cfg.templates.ssl.name, "issuer": "CN=Contoso Issuing CA",
+                               "notAfter": when(400), "daysLeft": 400},
+        "NdesRole": {"installed": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
+            {"template": t, "thumbprint": tp, "notBefore": when(-30), "notAfter": when(700), "daysLeft": 700}
+            for t, tp in RA.items()]},
+        "IntuneConnector": {"installed": True, "version": "6.2301.1.0", "servicesRunning": True,
+                            "services": {"PFXCertificateConnectorSvc": "Running"}, "registered": True,
+                            "certificateNotAfter": when(300), "certificateDaysLeft": 300},
+    }
+
+
+class FakeHost:
+    def __init__(self, states: dict[str, dict[str, Any]]):
+        self.states = states
+        self.calls: list[tuple[str, dict]] = []
+
+    def run_script(self, name, params, *, timeout=None):
+        self.calls.append((name, params))
+        if isinstance(self.states.get(name), Exception):
+            raise self.states[name]
+        return {"changed": False, "state": copy.deepcopy(self.states[name]), "rebootRequired": False, "warnings": []}
+
+
+class FakeFetcher:
+    def __init__(self, pkcs7: bytes = b"", caps: str = "POSTPKIOperation\nSHA-256\nRenewal"):
+        self.pkcs7 = pkcs7
+        self.caps = caps
+        self.names = {"commonName": EXT, "dnsNames": [EXT], "notAfter": ""}
+        self.error: Exception | None = None
+
+    def peer_names(self, host, port):
+        if self.error:
+            raise self.error
+        return self.names
+
+    def get(self, url, params):
+        if params["operation"] == "GetCACaps":
+            return Response(200, "text/plain", self.caps.encode())
+        return Response(200, "application/x-x509-ca-ra-cert", self.pkcs7)
+
+
+class FakeGraph:
+    target = "https://graph.microsoft.com"
+
+    def __init__(self, cfg):
+        h = cfg.ndes_hosts[0]
+        self.app = {"id": "obj-1", "appId": "app-1", "displayName": cfg.app_proxy.display_name,
+                    "onPremisesPublishing": {"externalUrl": h.external_url, "internalUrl": h.internal,
+                                             "externalAuthenticationType": "passthrough"}}
+
+    def list(self, path, op, *, params=None, wait_for=False):
+        return [self.app] if self.app else []
+
+    def get(self, path, op, *, params=None, wait_for=False):
+        return self.app
+
+
+def context(cfg, directory=None, states=None, fetcher=None, graph=None) -> tuple[Context, FakeHost]:
+    host = FakeHost(states if states is not None else healthy_states(cfg))
+    ctx = Context(cfg, directory_factory=lambda: directory or FakeDirectory(cfg),
+                  windows_factory=lambda name, own: host, graph_factory=lambda: graph or FakeGraph(cfg),
+                  scep_fetcher=fetcher or FakeFetcher(pkcs7_of([CA_CERT, SIGN_CERT, ENC_CERT])))
+    return ctx, host
+
+
+def run_all(ctx) -> list:
+    from ndes.verify import run
+    return run(ctx)
+
+
+def by_check(results, check: str):
+    found = [r for r in results if r.check == check]
+    assert found, f"no result for {check!r}: {[r.check for r in results]}"
+    return found
