@@ -44,3 +44,34 @@ def test_a_wrong_ca_name_is_a_clear_error(sim):
     inp = P.check({}, {"endpoint": endpoint_props(sim, CA1), "caName": "Not This CA", "configKey": "ndes:ca"})
     with pytest.raises(ScriptFailed, match="no certification authority named 'Not This CA'.*ndes:ca.commonName"):
         P.create(inp.inputs)
+
+
+def test_a_renewed_ca_certificate_shows_on_read(sim, samba_dc):
+    """The CA renewed behind Pulumi's back (a new CACertHash entry): read reports the new certificate."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    from lab.winrm_sim import ca, certstore
+
+    inp = P.check({}, {"endpoint": endpoint_props(sim, CA1), "caName": samba_dc.enterprise_ca_name}).inputs
+    created = P.create(inp)
+    root_cert = x509.load_pem_x509_certificate(pki.ensure_ca()[0].read_bytes())
+    root_key = serialization.load_pem_private_key(pki.ensure_ca()[1].read_bytes(), password=None)
+    key = ca.new_key(2048)
+    now = dt.datetime.now(dt.timezone.utc)
+    renewed = (x509.CertificateBuilder().subject_name(issuing_name()).issuer_name(root_cert.subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now).not_valid_after(now + dt.timedelta(days=400))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .sign(root_key, hashes.SHA256()))
+    with sim.edit_state(CA1) as st:
+        tp = certstore.add(st, renewed, None)
+        st["certsvc"]["caCertHash"].append(tp)
+    read = P.read(created.id, created.outs)
+    assert read.outs["issuingThumbprint"] == tp != created.outs["issuingThumbprint"]
+    assert read.outs["rootThumbprint"] == created.outs["rootThumbprint"]
+
+
+def issuing_name():
+    return x509.load_pem_x509_certificate(pki.ensure_enterprise_ca()[0].read_bytes()).subject

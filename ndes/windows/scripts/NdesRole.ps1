@@ -66,6 +66,8 @@ function Get-NdesState {
     if ($installed -and (Test-Path -LiteralPath 'IIS:\AppPools\SCEP')) {
         $account = (Get-ItemProperty -LiteralPath 'IIS:\AppPools\SCEP' -Name 'processModel').userName
     }
+    # Where NDES records its CA is UNCONFIRMED (MSCEP\CAInfo, value Configuration, is read when present);
+    # without it the provider keeps the configured caConfig (a CA change is then seen through the RA issuer).
     $caConfig = $null
     $caInfo = Join-Path -Path $mscepKey -ChildPath 'CAInfo'
     if ($installed -and (Test-Path -LiteralPath $caInfo)) {
