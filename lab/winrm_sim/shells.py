@@ -123,6 +123,8 @@ class ShellHost:
             raise wsman.Fault("s:Receiver", "w:InternalError", 2147942402, "The system cannot find the file "
                                                                            "specified. ")
         cmd = Command(str(uuid.uuid4()).upper(), launch)
+        if not launch.is_bootstrap:  # the process starts, fails at once and exits: no input needed
+            cmd.stderr, cmd.exit_code, cmd.done = launch.refusal.encode(), 1, True
         shell.commands[cmd.id] = cmd
         return wsman.command_response(req, cmd.id)
 
