@@ -9,6 +9,9 @@ from typing import Any
 from ..model.config import DeploymentConfig, NdesHostConfig
 from .result import Result, fail, ok
 
+PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentication"}
+"""ndes:appProxy.preAuthentication -> Graph's externalAuthenticationType."""
+
 
 def _display_name(cfg: DeploymentConfig, h: NdesHostConfig) -> str:
     base = cfg.app_proxy.display_name
@@ -30,7 +33,7 @@ def app_proxy(cfg: DeploymentConfig, client: Any, h: NdesHostConfig) -> list[Res
         problems.append(f"external URL is '{ext}', configured {h.external_url}")
     if internal.rstrip("/").lower() != h.internal.rstrip("/").lower():
         problems.append(f"internal URL is '{internal}', configured {h.internal}")
-    want_auth = cfg.app_proxy.pre_authentication
+    want_auth = PRE_AUTH.get(cfg.app_proxy.pre_authentication, cfg.app_proxy.pre_authentication)
     if str(pub.get("externalAuthenticationType") or "").lower() != want_auth.lower():
         problems.append(f"pre-authentication is '{pub.get('externalAuthenticationType')}', configured {want_auth} "
                         "(devices cannot sign in to Entra before SCEP)")

@@ -158,7 +158,7 @@ class FakeGraph:
         h = cfg.ndes_hosts[0]
         self.app = {"id": "obj-1", "appId": "app-1", "displayName": cfg.app_proxy.display_name,
                     "onPremisesPublishing": {"externalUrl": h.external_url, "internalUrl": h.internal,
-                                             "externalAuthenticationType": "passthrough"}}
+                                             "externalAuthenticationType": "passthru"}}
 
     def list(self, path, op, *, params=None, wait_for=False):
         return [self.app] if self.app else []

@@ -1,0 +1,388 @@
+"""A "hand-built" NDES in the lab, as an admin following the seed guide would make it, with three mistakes:
+
+    1. the SSL certificate's CN is the NDES host's internal FQDN (the stack wants the external one)
+    2. the https binding on 443 carries a host name (it must be empty)
+    3. MSCEP GeneralPurposeTemplate names the SSL template (it must name the client template)
+
+It lives beside the lab stack without touching it: the NDES host is ndes2 (the lab stack uses ndes1), and the
+account, templates, App Proxy application and Intune profiles have names of their own (NAMES). Built directly:
+AD objects over LDAPS in the real Samba (ldap3, no owner marks), the Windows side by running the same cmdlet
+scripts an admin runs by hand on the simulated hosts (WinRM, no owner marks) and the simulator's restart knob,
+the Graph objects through the Graph API of the simulator (no owner marks).
+
+    python -m lab.handbuilt build     build it (resets ndes2 first) and print what was planted
+    python -m lab.handbuilt config    print the stack config that adopts it (Pulumi.<stack>.yaml)
+    python -m lab.handbuilt clean     remove everything it (or an adopting stack) made
+
+`stack_overrides()` gives the dotted overrides of the lab stack config (tests/e2e/lab_stack.lab_project).
+"""
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import topology
+
+REPO = Path(__file__).resolve().parent.parent
+NDES = topology.NDES_HOSTS[1]
+CA = topology.CA
+NAMES = {"account": "svc-hb-ndes", "ssl": "HB-NDES-SSL", "client": "HB-NDES-Intune", "app": "NDES HB",
+         "profiles": "HB-NDES"}
+PLATFORMS = ["ios", "androidWorkProfile"]
+SITE = "Default Web Site"
+
+
+def stack_overrides(adopt: bool = True) -> dict[str, Any]:
+    """Dotted overrides of Pulumi.lab.yaml for a stack that manages the hand-built NDES (`adopt: true` in each
+    section that has it)."""
+    return {
+        "ndesHosts": [{"fqdn": NDES["name"], "externalUrl": NDES["external_url"],
+                       "winrm": {"url": f"https://{NDES['address']}:{NDES['winrm_port']}/wsman"}}],
+        "serviceAccount.name": NAMES["account"], "serviceAccount.adopt": adopt,
+        "templates": {"ssl": {"name": NAMES["ssl"], "displayName": "HB NDES SSL", "adopt": adopt},
+                      "client": {"name": NAMES["client"], "displayName": "HB NDES Intune", "adopt": adopt}},
+        "ca.adopt": adopt, "sslCertificate": {"adopt": adopt}, "ndesRole.adopt": adopt,
+        "appProxy.displayName": NAMES["app"], "appProxy.adopt": adopt,
+        "intune.profileNamePrefix": NAMES["profiles"], "intune.platforms": PLATFORMS, "intune.adopt": adopt,
+    }
+
+
+def stack_config(adopt: bool = True) -> dict[str, Any]:
+    """The whole Pulumi.<stack>.yaml document (lab config with the overrides)."""
+    doc = yaml.safe_load((REPO / "Pulumi.lab.yaml").read_text())
+    cfg = doc["config"]
+    for dotted, value in stack_overrides(adopt).items():
+        top, *rest = dotted.split(".")
+        if not rest:
+            cfg[f"ndes:{top}"] = value
+            continue
+        node = cfg.setdefault(f"ndes:{top}", {})
+        for part in rest[:-1]:
+            node = node.setdefault(part, {})
+        node[rest[-1]] = value
+    return doc
+
+
+def deployment_config():
+    """The validated DeploymentConfig of that stack, secrets from the lab's environment."""
+    from ndes.cli import load
+
+    from .env import lab_environment
+    for k, v in lab_environment().items():
+        if k.startswith("NDES_LAB_"):
+            os.environ.setdefault(k, v)
+    return load(stack_config()["config"])
+
+
+@dataclass(frozen=True)
+class Mistake:
+    what: str
+    where: str
+    config_key: str
+    fix: str
+
+
+MISTAKES = [
+    Mistake("SSL certificate CN = the internal FQDN", f"{NDES['name']} LocalMachine\\My", "ndes:sslCertificate",
+            "a certificate with CN = the external FQDN is enrolled and bound"),
+    Mistake("a host name on the https binding", f"{NDES['name']} IIS {SITE} https/443", "ndes:sslCertificate",
+            "the binding's host name is cleared"),
+    Mistake("MSCEP GeneralPurposeTemplate = the SSL template", f"{NDES['name']} HKLM\\...\\Cryptography\\MSCEP",
+            "ndes:intune.scep.keyUsage", f"GeneralPurposeTemplate = {NAMES['client']}"),
+]
+
+
+# ---------------------------------------------------------------------------------------------- directory
+def _directory(cfg):
+    from ndes.directory import DirectoryClient, DirectorySettings
+    d = cfg.domain
+    return DirectoryClient.connect(DirectorySettings(d.ldap_url, d.bind_user, d.bind_password.get_secret_value(),
+                                                     ca_bundle=d.ca_bundle))
+
+
+def _template_settings(t, kind: str):
+    from ndes.model.templates import TemplateSettings
+    return TemplateSettings(kind=kind, name=t.name, display_name=t.display, validity=t.validity_period,
+                            renewal_period=t.renewal, minimum_key_size=t.minimum_key_size, key_usage=list(t.key_usage),
+                            extended_key_usage=list(t.extended_key_usage), exportable=t.exportable,
+                            enrollee_supplies_subject=t.enrollee_supplies_subject, publish_to_ad=t.publish_to_ad)
+
+
+def build_directory(cfg, echo) -> None:
+    """Active Directory Users and Computers + setspn + the Certificate Templates console, in LDAP."""
+    import ldap3
+    from ndes.directory import accounts as acc, issuance, templates as tpl
+    from ndes.model.templates import template_attributes
+
+    sa, d = cfg.service_account, cfg.domain
+    with _directory(cfg) as c:
+        if acc.find_principal(c, sa.name) is None:
+            dn = acc.create_user(c, f"CN=Users,{c.domain_dn}", sa.name, f"{sa.name}@{d.dns_name}", sa.description,
+                                 sa.password.get_secret_value(),
+                                 acc.UF_NORMAL_ACCOUNT | acc.UF_DONT_EXPIRE_PASSWD, None)
+            c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, [f"http/{NDES['name']}"])]},
+                     kind="account SPNs")
+            echo(f"account {d.netbios_name}\\{sa.name} with SPN http/{NDES['name']}")
+        for kind, t, who in (("ssl", cfg.templates.ssl, f"{NDES['name'].split('.')[0].upper()}$"),
+                             ("client", cfg.templates.client, sa.name)):
+            dn = tpl.template_dn(c, t.name)
+            if tpl.read_template(c, dn) is None:
+                desired = dict(template_attributes(_template_settings(t, kind)))
+                oid = tpl.new_template_oid(tpl.forest_base_oid(c))
+                desired["msPKI-Cert-Template-OID"] = oid
+                tpl.write_template(c, dn, desired, None, None)
+                tpl.ensure_oid_object(c, oid, t.display)
+                echo(f"template {t.name} ({'Web Server' if kind == 'ssl' else 'User'} duplicate)")
+            tpl.grant(c, dn, [acc.resolve_sid(c, who)])
+            issuance.add(c, cfg.ca.common_name, t.name)
+            echo(f"  Read + Enroll for {who}; issued on {cfg.ca.common_name}")
+
+
+def clean_directory(cfg, echo) -> None:
+    from ndes.directory import accounts as acc, issuance, templates as tpl
+    with _directory(cfg) as c:
+        for t in (cfg.templates.ssl, cfg.templates.client):
+            issuance.remove(c, cfg.ca.common_name, t.name)
+            dn = tpl.template_dn(c, t.name)
+            live = tpl.read_template(c, dn)
+            if live is not None:
+                c.delete(dn, kind="certificate template")
+                if live.get("msPKI-Cert-Template-OID"):
+                    tpl.delete_oid_objects(c, live["msPKI-Cert-Template-OID"])
+                echo(f"removed template {t.name}")
+        p = acc.find_principal(c, cfg.service_account.name)
+        if p is not None:
+            c.delete(p.dn, kind="account")
+            echo(f"removed account {cfg.service_account.name}")
+
+
+# ---------------------------------------------------------------------------------------------- windows
+def _host(cfg, name: str, own):
+    from ndes.verify.context import default_windows
+    return default_windows(cfg, name, own, REPO)
+
+
+def _set(host, script: str, params: dict[str, Any], timeout: int | None = None) -> dict[str, Any]:
+    return host.run_script(script, {"mode": "set", "ensure": "present", "owner": "", **params}, timeout=timeout)
+
+
+def build_windows(cfg, echo) -> None:
+    """What the admin does on the CA and on the NDES host (Server Manager, certsrv.msc, IIS Manager, regedit)."""
+    from lab.winrm_sim import control, store
+    from ndes.model.urls import ssl_names
+
+    account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+    ca = _host(cfg, cfg.ca.host, cfg.ca.winrm)
+    _set(ca, "CaAccess", {"caName": cfg.ca.common_name, "account": account, "accountSid": ""})
+    echo(f"{cfg.ca.host}: Request Certificates for {account}")
+
+    h = cfg.ndes_hosts[0]
+    store.reset_state(h.fqdn, control.LAB.state_dir)  # a freshly installed server
+    host = _host(cfg, h.fqdn, h.winrm)
+    _set(host, "WindowsFeatures", {"features": ["ADCS-Device-Enrollment", "Web-Server", "Web-Filtering",
+                                                "Web-Asp-Net45", "Web-Net-Ext45", "Web-Metabase", "Web-WMI",
+                                                "NET-WCF-HTTP-Activation45"], "includeManagementTools": True},
+         timeout=1800)
+    _set(host, "LocalGroupMember", {"group": "IIS_IUSRS", "member": account})
+    r = cfg.ndes_role
+    _set(host, "NdesRole", {
+        "serviceAccount": account, "serviceAccountPassword": cfg.service_account.password.get_secret_value(),
+        "caConfig": cfg.ca.config, "raName": r.ra_name or f"{h.short_name.upper()}-MSCEP-RA",
+        "raEmail": r.ra_email or "", "raCompany": r.ra_company or "", "raDepartment": r.ra_department or "",
+        "raCity": r.ra_city or "", "raState": r.ra_state or "", "raCountry": r.ra_country or "",
+        "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
+        "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
+        "allowReinstall": False}, timeout=600)
+    echo(f"{h.fqdn}: features, IIS_IUSRS, NDES role ({account})")
+    _set(host, "IisRequestLimits", {"site": SITE, "maxUrl": cfg.iis.max_url, "maxQueryString": cfg.iis.max_query_string})
+    hs = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
+    _set(host, "RegistryValues", {"values": [
+        {"path": hs, "name": "MaxFieldLength", "type": "DWord", "value": cfg.http_sys.max_field_length},
+        {"path": hs, "name": "MaxRequestBytes", "type": "DWord", "value": cfg.http_sys.max_request_bytes}],
+        "markRebootPending": True, "mark": "handbuilt"})
+    control.LAB.reboot(h.fqdn, 1.0)  # the restart the guide asks for
+    _wait_back(host)
+    echo(f"{h.fqdn}: IIS request limits, HTTP.sys values, restarted")
+    _, sans = ssl_names(h.external_url, h.fqdn, "external")
+    cert = _set(host, "MachineCertificate", {"thumbprint": "", "template": cfg.templates.ssl.name,
+                                             "subject": f"CN={h.fqdn}", "dnsNames": sans,
+                                             "renewBeforeDays": cfg.ssl_certificate.renew_before_days,
+                                             "friendlyName": ""}, timeout=300)["state"]
+    echo(f"{h.fqdn}: SSL certificate {cert['thumbprint']} CN={h.fqdn} (mistake 1: CN = internal FQDN)")
+    _set(host, "IisHttpsBinding", {"siteName": SITE, "port": 443, "ipAddress": "*", "hostName": h.fqdn,
+                                   "thumbprint": cert["thumbprint"], "sslFlags": 0})
+    echo(f"{h.fqdn}: https binding 443 with host name {h.fqdn} (mistake 2: not empty)")
+    _set(host, "MscepTemplateMapping", {"templates": {"GeneralPurposeTemplate": cfg.templates.ssl.name,
+                                                      "SignatureTemplate": cfg.templates.client.name,
+                                                      "EncryptionTemplate": cfg.templates.client.name}})
+    echo(f"{h.fqdn}: MSCEP GeneralPurposeTemplate = {cfg.templates.ssl.name} (mistake 3: the SSL template)")
+
+
+def _wait_back(host, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    time.sleep(0.5)
+    while True:
+        try:
+            host.run_script("HostBoot", {"mode": "get"})
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def clean_windows(cfg, echo) -> None:
+    from lab.winrm_sim import control, store
+    account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+    ca = _host(cfg, cfg.ca.host, cfg.ca.winrm)
+    ca.run_script("CaAccess", {"mode": "set", "ensure": "absent", "owner": "", "caName": cfg.ca.common_name,
+                               "account": account, "accountSid": ""})
+    store.reset_state(cfg.ndes_hosts[0].fqdn, control.LAB.state_dir)
+    echo(f"removed Request Certificates for {account}; {cfg.ndes_hosts[0].fqdn} back to a fresh install")
+
+
+# ---------------------------------------------------------------------------------------------- graph
+def _graph_conn(cfg) -> dict[str, Any]:
+    g = cfg.graph
+    return {"tenantId": g.tenant_id, "clientId": g.client_id, "credential": g.credential,
+            "clientSecret": g.client_secret.get_secret_value() if g.client_secret else None,
+            "cloud": g.cloud, "graphEndpoint": g.graph_endpoint, "authority": g.authority,
+            "caBundle": Path(g.ca_bundle).read_text() if g.ca_bundle else None, "owner": ""}
+
+
+def build_graph(cfg, echo) -> None:
+    """The Entra admin center (App Proxy) and the Intune admin center (profiles), as the seed shows them.
+    The request bodies come from the providers' builders (the shapes Graph documents); no owner mark."""
+    from ndes.components.intune import ISSUING_PLATFORMS, issuing_file_name
+    from ndes.model.graph_enums import PLATFORMS as P
+    from ndes.providers.app_proxy_application import AppProxyApplicationProvider
+    from ndes.providers.scep_profile import ScepProfileProvider
+    from ndes.providers.trusted_certificate_profile import TrustedCertificateProfileProvider
+
+    conn = _graph_conn(cfg)
+    h, ap = cfg.ndes_hosts[0], cfg.app_proxy
+    app = AppProxyApplicationProvider()
+    app.apply(app.Inputs.model_validate({
+        **conn, "displayName": ap.display_name, "externalUrl": h.external_url, "internalUrl": h.internal,
+        "preAuthentication": ap.pre_authentication, "translateHostHeader": ap.translate_host_header,
+        "translateLinksInBody": ap.translate_links_in_body, "enabled": True, "connectorGroup": ap.connector_group}),
+        None)
+    echo(f"App Proxy application '{ap.display_name}': {h.external_url} -> {h.internal}")
+    ca = _host(cfg, cfg.ca.host, cfg.ca.winrm).run_script("CaCertificate", {"mode": "get",
+                                                                            "caName": cfg.ca.common_name})["state"]
+    it, sc = cfg.intune, cfg.intune.scep
+    groups = sorted({g.id.lower() for g in [*it.trusted_root_groups, *sc.groups] if g.id})
+    scep_groups = sorted({g.id.lower() for g in sc.groups if g.id})
+    tp, sp = TrustedCertificateProfileProvider(), ScepProfileProvider()
+    for platform in it.platforms:
+        title = P[platform].title
+        root_id, _ = tp.apply(tp.Inputs.model_validate({
+            **conn, "platform": platform, "role": "root", "displayName": f"{it.profile_name_prefix} Root CA - {title}",
+            "certificate": ca["root"]["derBase64"], "certFileName": it.trusted_root.cert_file_name,
+            "groups": groups}), None)
+        if platform in ISSUING_PLATFORMS:
+            tp.apply(tp.Inputs.model_validate({
+                **conn, "platform": platform, "role": "issuing",
+                "displayName": f"{it.profile_name_prefix} Issuing CA - {title}",
+                "certificate": ca["issuing"]["derBase64"],
+                "certFileName": issuing_file_name(it.trusted_root.cert_file_name), "groups": groups}), None)
+        sp.apply(sp.Inputs.model_validate({
+            **conn, "platform": platform, "displayName": f"{it.profile_name_prefix} SCEP - {title}",
+            "rootProfileId": root_id, "scepServerUrls": cfg.scep_urls, "keyUsage": sc.key_usage,
+            "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm, "subjectNameFormat": sc.subject_name_format,
+            "subjectName": sc.subject_name,
+            "subjectAlternativeNames": [{"type": s.type, "value": s.value} for s in sc.subject_alternative_names],
+            "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
+            "renewalThresholdPercent": sc.renewal_threshold_percent, "certificateStore": sc.certificate_store,
+            "keyStorageProvider": sc.key_storage_provider, "groups": scep_groups}), None)
+        echo(f"Intune {title}: trusted root{' + issuing' if platform in ISSUING_PLATFORMS else ''} and SCEP profiles")
+
+
+def profile_names(cfg) -> list[str]:
+    from ndes.components.intune import ISSUING_PLATFORMS
+    from ndes.model.graph_enums import PLATFORMS as P
+    it, out = cfg.intune, []
+    for platform in it.platforms:
+        title = P[platform].title
+        out.append(f"{it.profile_name_prefix} Root CA - {title}")
+        if platform in ISSUING_PLATFORMS:
+            out.append(f"{it.profile_name_prefix} Issuing CA - {title}")
+        out.append(f"{it.profile_name_prefix} SCEP - {title}")
+    return out
+
+
+def graph_ids(cfg) -> dict[str, str]:
+    """display name -> object id of every Graph object of the hand-built NDES (for 'unchanged ids' checks)."""
+    from ndes.graph import Op, app_proxy as apx, odata_literal
+    from ndes.graph.intune import COLLECTION
+    from ndes.providers.graph_connection import GraphInputs
+    c = GraphInputs.model_validate(_graph_conn(cfg)).client()
+    out = {}
+    for a in apx.find_applications(c, cfg.app_proxy.display_name):
+        out[a["displayName"]] = a["id"]
+    for name in profile_names(cfg):
+        for p in c.list(COLLECTION, Op("look up", "profile", name),
+                        params={"$filter": f"displayName eq {odata_literal(name)}"}):
+            out[p["displayName"]] = p["id"]
+    return out
+
+
+def clean_graph(cfg, echo) -> None:
+    from ndes.graph import app_proxy as apx
+    from ndes.providers.graph_connection import GraphInputs
+    c = GraphInputs.model_validate(_graph_conn(cfg)).client()
+    ids = graph_ids(cfg)
+    for name, id_ in sorted(ids.items(), key=lambda kv: "SCEP" not in kv[0]):  # SCEP profiles before their roots
+        if name == cfg.app_proxy.display_name:
+            app = apx.get_application(c, id_)
+            apx.delete(c, id_, app.get("appId"))
+        else:
+            from ndes.graph import intune
+            intune.delete_profile(c, id_, "profile")
+        echo(f"removed {name}")
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+def build(echo=print) -> list[Mistake]:
+    cfg = deployment_config()
+    build_directory(cfg, echo)
+    build_windows(cfg, echo)
+    build_graph(cfg, echo)
+    echo("\nplanted mistakes:")
+    for i, m in enumerate(MISTAKES, 1):
+        echo(f"  {i}. {m.what} ({m.where}); with adopt: true `pulumi up` fixes it: {m.fix} [{m.config_key}]")
+    return MISTAKES
+
+
+def clean(echo=print) -> None:
+    cfg = deployment_config()
+    for step in (clean_graph, clean_windows, clean_directory):
+        try:
+            step(cfg, echo)
+        except Exception as exc:  # clean as much as possible; say what was left
+            echo(f"{step.__name__}: {type(exc).__name__}: {exc}")
+
+
+def main(argv: list[str]) -> int:
+    cmd = argv[0] if argv else ""
+    if cmd == "build":
+        build()
+    elif cmd == "clean":
+        clean()
+    elif cmd == "config":
+        sys.stdout.write(yaml.safe_dump(stack_config(), sort_keys=False))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
