@@ -205,7 +205,10 @@ def test_windows_plane_up_noop_drift_replace_crash_destroy(samba_dc, world, tmp_
     shown = preview.stdout + preview.stderr
     assert "replace" in shown and "raName" in shown
     assert "not a supported scenario" in shown, shown[-3000:]
-    print("\n".join(line for line in shown.splitlines() if "supported scenario" in line))
+    where = "stdout" if "not a supported scenario" in preview.stdout else "stderr"
+    lines = shown.splitlines()
+    at = next(i for i, line in enumerate(lines) if "supported scenario" in line)
+    print(f"replace warning (in {where}):\n" + "\n".join(lines[max(0, at - 3):at + 2]))
     doc["config"]["ndes:ndesRole"].pop("raName", None)
     stack_file.write_text(yaml.safe_dump(doc))
 
