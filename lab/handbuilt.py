@@ -219,9 +219,7 @@ def build_windows(cfg, echo) -> None:
     _set(host, "IisHttpsBinding", {"siteName": SITE, "port": 443, "ipAddress": "*", "hostName": h.fqdn,
                                    "thumbprint": cert["thumbprint"], "sslFlags": 0})
     echo(f"{h.fqdn}: https binding 443 with host name {h.fqdn} (mistake 2: not empty)")
-    _set(host, "MscepTemplateMapping", {"templates": {"GeneralPurposeTemplate": cfg.templates.ssl.name,
-                                                      "SignatureTemplate": cfg.templates.client.name,
-                                                      "EncryptionTemplate": cfg.templates.client.name}})
+    _set(host, "MscepTemplateMapping", {"templates": {"GeneralPurposeTemplate": cfg.templates.ssl.name}})
     echo(f"{h.fqdn}: MSCEP GeneralPurposeTemplate = {cfg.templates.ssl.name} (mistake 3: the SSL template)")
 
 

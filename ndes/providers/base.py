@@ -135,6 +135,8 @@ class NdesProvider(ResourceProvider):
     # ---- the engine's verbs ------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
+        from .adoption import report  # adopt: true on a create: say what taking the object over changes
+        report(self, {k: v for k, v in (_olds or {}).items() if k != PROVIDER_KEY}, props)
         if contains_unknown(props):
             return CheckResult(props, [])
         try:
