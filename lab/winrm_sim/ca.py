@@ -152,7 +152,6 @@ class SambaView:
 
     def connect(self):
         import ldap3
-        from ldap3.utils.conv import escape_filter_chars  # noqa: F401  (imported for callers' filters)
 
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self._get("ca_bundle"))
         server = ldap3.Server(self._get("host"), port=int(self._get("port")), use_ssl=True, tls=tls,
@@ -353,10 +352,8 @@ def _der_int(v: int) -> bytes:
 
 
 def _template_v2_ext(oid: str, major: int, minor: int) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding  # noqa: F401
-
-    enc_oid = x509.ObjectIdentifier(oid)
-    body = _oid_der(enc_oid.dotted_string) + _der_int(major) + _der_int(minor)
+    """szOID_CERTIFICATE_TEMPLATE: SEQUENCE { templateID OID, majorVersion INTEGER, minorVersion INTEGER }."""
+    body = _oid_der(oid) + _der_int(major) + _der_int(minor)
     return b"\x30" + _der_len(len(body)) + body
 
 

@@ -20,7 +20,6 @@ import pulumi
 from pulumi.dynamic import CheckResult
 from pydantic import Field
 
-from ..windows import ScriptFailed
 from ._windows import WindowsInputs, host_of
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs, contains_unknown
 
