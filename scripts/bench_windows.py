@@ -7,7 +7,11 @@ converges the host resources once without latency, then reads each one the way `
 provider's read, in one process: the first read pays the NTLM handshake and the shell creation, later ones
 reuse the shell). Requests are counted by the simulator.
 
-    .venv/bin/python scripts/bench_windows.py [--latency-ms 50] [--rounds 3]
+    .venv/bin/python scripts/bench_windows.py [--latency-ms 50] [--rounds 3] [--preview]
+
+--preview also runs the real engine (tests/e2e/pulumi_cli.py, file backend in a temp folder): a program with
+the same host resources is brought up once, then `pulumi preview --refresh --expect-no-changes` is timed with
+the latency on, and the requests the simulator saw are divided by the resources read.
 """
 from __future__ import annotations
 
@@ -51,10 +55,78 @@ def resources(sim: Instance) -> list[tuple[str, object, dict]]:
     return [(kind, prov, {"endpoint": endpoint, "owner": f"ndes/bench/{kind}", **extra}) for kind, prov, extra in out]
 
 
+PROGRAM = """
+import json, os
+import pulumi
+from ndes.providers.windows_features import WindowsFeatures
+from ndes.providers.local_group_member import LocalGroupMember
+from ndes.providers.iis_request_limits import IisRequestLimits
+from ndes.providers.registry_values import RegistryValues, http_sys_values
+from ndes.providers.mscep_template_mapping import MscepTemplateMapping
+from ndes.providers.reboot import HostReboot
+
+ep = json.loads(os.environ["NDES_BENCH_ENDPOINT"])
+ep["password"] = os.environ["NDES_BENCH_WINRM_PASSWORD"]
+endpoint = pulumi.Output.secret(ep)
+def props(kind, **kw):
+    return {"endpoint": endpoint, "owner": f"ndes/bench/{kind}", **kw}
+features = WindowsFeatures("features", props("features"))
+after = pulumi.ResourceOptions(depends_on=[features])
+LocalGroupMember("iis-iusrs", props("member", member=os.environ["NDES_BENCH_MEMBER"]), after)
+IisRequestLimits("request-limits", props("limits"), after)
+reg = RegistryValues("http-sys", props("http-sys", values=http_sys_values(), markRebootPending=True), after)
+MscepTemplateMapping("mscep", props("mscep", keyUsage=["digitalSignature", "keyEncipherment"],
+                                    templateName="NDES-Intune"), after)
+HostReboot("reboot", props("reboot", allowReboot=False), pulumi.ResourceOptions(depends_on=[reg]))
+"""
+
+
+def preview_variant(sim: Instance, latency_ms: int) -> None:
+    import json
+    import os
+    from tests.e2e.pulumi_cli import REPO_ROOT, PulumiCLI
+    work = Path(tempfile.mkdtemp(prefix="bench-preview-"))
+    project = work / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(f"name: ndesbench\nruntime:\n  name: python\n  options:\n"
+                                         f"    virtualenv: {REPO_ROOT / '.venv'}\n")
+    (project / "__main__.py").write_text(PROGRAM)
+    endpoint = {"host": HOST, "url": sim.url_of(HOST), "username": topology.WINRM_USER,
+                "caBundlePem": pki.ca_bundle_path().read_text()}
+    env = {"NDES_BENCH_ENDPOINT": json.dumps(endpoint), "NDES_BENCH_WINRM_PASSWORD": lab_secret("winrm-password"),
+           "NDES_BENCH_MEMBER": f"{HOST.split('.')[0].upper()}\\Administrator",
+           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    cli = PulumiCLI(project, stack="bench", state_dir=work / "state", env=env)
+    cli.stack_init()
+    sim.knobs(latencyMs=0)
+    cli.up("--yes", "--skip-preview")
+    try:
+        sim.knobs(latencyMs=latency_ms)
+        n = 6
+        for attempt in (1, 2):
+            sim.reset_stats()
+            t0 = time.perf_counter()
+            cli.preview("--refresh", "--expect-no-changes")
+            wall = time.perf_counter() - t0
+            st = sim.stats().get(HOST, {})
+            print(f"pulumi preview --refresh #{attempt}: {n} host resources, {st.get('requests', 0)} HTTP requests "
+                  f"({st.get('requests', 0) / n:.1f} per resource read; Create {st.get('Create', 0)}, auth legs "
+                  f"{st.get('authLegs', 0)}), {wall:.1f} s wall (engine and program start included)")
+        sim.knobs(latencyMs=0)
+        sim.reset_stats()
+        t0 = time.perf_counter()
+        cli.preview("--refresh", "--expect-no-changes")
+        print(f"same preview without added latency: {time.perf_counter() - t0:.1f} s wall")
+    finally:
+        sim.knobs(latencyMs=0)
+        cli.destroy("--yes", check=False)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--preview", action="store_true", help="also time pulumi preview --refresh (real engine)")
     args = ap.parse_args()
     sim = Instance.private(Path(tempfile.mkdtemp(prefix="bench-winrm-")))
     sim.up()
@@ -88,6 +160,14 @@ def main() -> int:
             totals.append((total_req, (time.perf_counter() - t_round) * 1000))
         for rnd, (req, ms) in enumerate(totals, 1):
             print(f"round {rnd}: {req} HTTP requests for {len(created)} reads, {ms:.0f} ms wall")
+        if args.preview:
+            sim.knobs(latencyMs=0)
+            for kind, prov, id_, outs in created:
+                prov.delete(id_, outs)
+            sim.reset_state(HOST)
+            with sim.edit_state(HOST) as st:
+                hostmodel.install_mscep_defaults(st)
+            preview_variant(sim, args.latency_ms)
     finally:
         sim.down()
     return 0

@@ -35,9 +35,3 @@ class Endpoint:
             raise ValueError(f"WinRM auth '{self.auth}' of {self.host} is not one of {', '.join(AUTH_METHODS)}")
         if self.operation_timeout < 5:
             raise ValueError(f"operation timeout of {self.host} must be at least 5 seconds")
-
-    @property
-    def cache_key(self) -> tuple:
-        """What identifies one WinRM session: the same key reuses the same shell within a process."""
-        return (self.url, self.username, self.password, self.auth, self.ca_bundle_pem,
-                self.insecure_skip_tls_verify)

@@ -101,9 +101,13 @@ class _Session:
         self._protocol = None
 
 
+def _key(endpoint: Endpoint) -> tuple:
+    return (endpoint.url, endpoint.username, hashlib.sha256(endpoint.password.encode()).hexdigest(),
+            endpoint.auth, endpoint.ca_bundle_pem, endpoint.insecure_skip_tls_verify)
+
+
 def session_for(endpoint: Endpoint) -> _Session:
-    key = (endpoint.url, endpoint.username, hashlib.sha256(endpoint.password.encode()).hexdigest(),
-           endpoint.auth, endpoint.ca_bundle_pem, endpoint.insecure_skip_tls_verify)
+    key = _key(endpoint)
     with _sessions_lock:
         sess = _sessions.get(key)
         if sess is None:
@@ -114,10 +118,9 @@ def session_for(endpoint: Endpoint) -> _Session:
 def forget(endpoint: Endpoint) -> None:
     """Drop the cached session of `endpoint` (closing its shell)."""
     with _sessions_lock:
-        for key, sess in list(_sessions.items()):
-            if sess.endpoint == endpoint:
-                del _sessions[key]
-                sess.close()
+        sess = _sessions.pop(_key(endpoint), None)
+    if sess is not None:
+        sess.close()
 
 
 @atexit.register
