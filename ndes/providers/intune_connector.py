@@ -5,7 +5,8 @@ one shows as IIS 403.17 to devices). Registration needs an interactive Entra sig
 it is detected and reported, never faked: outputs `registered` and `instruction`; with requireRegistered,
 `pulumi up` fails with that instruction until someone signs in. With installerPath, a missing connector is
 installed silently (`/install /quiet`) and delete uninstalls what this resource installed; without it the
-resource only reports (a connector installed by hand is never removed).
+resource only reports (installed or not: a missing connector is a note and `installed: false`, not an error,
+unless requireRegistered; a connector installed by hand is never removed).
 """
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ class IntuneConnectorProvider(NdesProvider):
         instruction = "" if st.get("registered") else (
             f"register the connector: on the NDES host run {UI} and sign in as a Global or Intune Administrator "
             "(with an Intune license)")
+        if not st.get("installed"):
+            instruction = ("install the Certificate Connector for Microsoft Intune on the NDES host (or set "
+                           "ndes:connector.installerPath), then " + instruction)
         return {"installed": bool(st.get("installed")), "version": st.get("version") or "",
                 "servicesRunning": bool(st.get("servicesRunning")), "services": st.get("services") or {},
                 "registered": bool(st.get("registered")), "certificateNotAfter": st.get("certificateNotAfter") or "",
@@ -66,9 +70,9 @@ class IntuneConnectorProvider(NdesProvider):
 
     def get(self, id_: str, inp: IntuneConnectorInputs) -> dict[str, Any] | None:
         st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
-        if not st.get("installed"):
-            return None
-        live = self._live(st)
+        if not st.get("installed") and inp.installer_path:
+            return None  # ours was removed: refresh drops it, the next up installs it again
+        live = self._live(st)  # report-only: a missing connector is reported, not "gone"
         live.pop("notes")
         return live
 

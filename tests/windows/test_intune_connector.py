@@ -24,9 +24,14 @@ def inputs(sim, **over) -> dict:
     return res.inputs
 
 
-def test_not_installed_without_an_installer_is_a_clear_error(sim):
+def test_not_installed_without_an_installer_is_reported_or_refused(sim):
+    report = P.create(inputs(sim))  # report only: the chain goes on, the outputs say what to do
+    assert report.outs["installed"] is False and report.outs["registered"] is False
+    assert "install the Certificate Connector" in report.outs["instruction"]
+    assert any("ndes:connector.installerPath" in n for n in report.outs["notes"])
+    assert P.read(report.id, report.outs).outs["installed"] is False  # still there (a report), not "gone"
     with pytest.raises(ScriptFailed, match="not installed.*ndes:connector.installerPath"):
-        P.create(inputs(sim))
+        P.create(inputs(sim, requireRegistered=True))
     with pytest.raises(ScriptFailed, match="does not exist on this host"):
         P.create(inputs(sim, installerPath=r"C:\nowhere\setup.exe"))
 

@@ -100,25 +100,28 @@ def intune_connector(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
                 warnings.append("the connector stays installed: no installerPath to uninstall it with")
             hostmodel.clear_owner_mark(state, "IntuneConnector")
         else:
-            if not now["installed"]:
-                if not installer:
-                    raise ScriptError(
-                        "the Intune Certificate Connector is not installed: install it (download it from the Intune "
-                        "admin center, Tenant administration > Connectors and tokens) or set "
-                        "ndes:connector.installerPath to the installer on this host for a silent install",
-                        "NotSpecified")
+            missing = ("the Intune Certificate Connector is not installed: install it (download it from the Intune "
+                       "admin center, Tenant administration > Connectors and tokens) or set "
+                       "ndes:connector.installerPath to the installer on this host for a silent install")
+            if not now["installed"] and not installer:
+                if p.get("requireRegistered"):
+                    raise ScriptError(missing, "NotSpecified")
+                warnings.append(missing)
+            elif not now["installed"]:
                 if installer.lower() not in state.get("files", {}):
                     raise ScriptError(f"the connector installer {installer} does not exist on this host", "NotSpecified")
                 _install(state)
                 changed = True
-            if p.get("owner"):
+            if p.get("owner") and _live(state)["installed"]:
                 hostmodel.set_owner_mark(state, "IntuneConnector", str(p["owner"]))
             for name, svc in certstore.services(state).items():
                 if name in SERVICES and svc["status"] != "Running" and svc.get("startType") != "Disabled":
                     svc["status"] = "Running"
                     changed = True
             now = _live(state)
-            if not now["registered"]:
+            if not now["installed"]:
+                pass  # reported above
+            elif not now["registered"]:
                 msg = ("the Intune Certificate Connector is installed but not registered with Intune: registration "
                        f"needs an interactive sign-in; on this host run {UI} and sign in as a Global or Intune "
                        "Administrator (with an Intune license), then run pulumi up again")

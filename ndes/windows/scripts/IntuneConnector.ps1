@@ -102,12 +102,14 @@ if ($Params.mode -eq 'set') {
         }
         Clear-OwnerMark $mark
     } else {
-        if (-not $state.installed) {
-            if (-not $installer) {
-                throw ('the Intune Certificate Connector is not installed: install it (download it from the Intune ' +
-                    'admin center, Tenant administration > Connectors and tokens) or set ndes:connector.installerPath ' +
-                    'to the installer on this host for a silent install')
-            }
+        $requireRegistered = $Params.PSObject.Properties['requireRegistered'] -and $Params.requireRegistered
+        $missing = ('the Intune Certificate Connector is not installed: install it (download it from the Intune ' +
+            'admin center, Tenant administration > Connectors and tokens) or set ndes:connector.installerPath ' +
+            'to the installer on this host for a silent install')
+        if (-not $state.installed -and -not $installer) {
+            if ($requireRegistered) { throw $missing }
+            $warnings += $missing
+        } elseif (-not $state.installed) {
             if (-not (Test-Path -LiteralPath $installer)) { throw ('the connector installer {0} does not exist on this host' -f $installer) }
             $p = Start-Process -FilePath $installer -ArgumentList @('/install', '/quiet') -Wait -PassThru
             if ($p.ExitCode -ne 0 -and $p.ExitCode -ne 3010) {
@@ -116,7 +118,7 @@ if ($Params.mode -eq 'set') {
             $changed = $true
             $state = Get-ConnectorState
         }
-        Set-OwnerMark $mark $ownerValue
+        if ($state.installed) { Set-OwnerMark $mark $ownerValue }
         foreach ($name in @($state.services.Keys)) {
             if ($state.services[$name] -ne 'Running') {
                 $svc = Get-Service -Name $name
@@ -124,8 +126,9 @@ if ($Params.mode -eq 'set') {
             }
         }
         $state = Get-ConnectorState
-        $requireRegistered = $Params.PSObject.Properties['requireRegistered'] -and $Params.requireRegistered
-        if (-not $state.registered) {
+        if (-not $state.installed) {
+            # reported above
+        } elseif (-not $state.registered) {
             $msg = ('the Intune Certificate Connector is installed but not registered with Intune: registration needs ' +
                 'an interactive sign-in; on this host run {0} and sign in as a Global or Intune Administrator ' +
                 '(with an Intune license), then run pulumi up again') -f $ui
