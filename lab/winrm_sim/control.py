@@ -7,7 +7,8 @@ directory and admin port, so knobs (latency, restarts) and state resets never to
     inst.up()      start `python -m lab.winrm_sim serve` detached (pid file <state dir>/server.pid, log
                    server.log) unless one answers; wait until every host's port accepts connections
     inst.down()    stop the process named in the pid file (only if it is ours)
-    inst.knobs(latencyMs=50) / drop(host, action) / fail(host, action) / reboot(host, seconds) / stats()
+    inst.knobs(latencyMs=50) / drop(host, action) / fail(host, action) / hang(host) / reboot(host, seconds)
+    inst.stats()
     inst.edit_state(host) / read_state(host) / reset_state(host)     host state, "behind the module's back"
 """
 from __future__ import annotations
@@ -42,6 +43,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _free_addresses(octet: int) -> bool:
+    """Whether 127.<octet>.0.11-13:5986 are all free (another private simulator may hold an octet)."""
+    for last in (11, 12, 13):
+        with socket.socket() as s:
+            try:
+                s.bind((f"127.{octet}.0.{last}", 5986))
+            except OSError:
+                return False
+    return True
+
+
 @dataclass
 class Instance:
     admin_port: int = ADMIN_PORT
@@ -53,7 +65,7 @@ class Instance:
     @classmethod
     def private(cls, state_dir: Path) -> "Instance":
         """A separate simulator on 127.<random>.0.x with the lab's host names and a free admin port."""
-        octet = random.randint(100, 250)
+        octet = next(o for o in random.sample(range(100, 251), 151) if _free_addresses(o))
         hosts = [{"name": topology.CA["name"], "address": f"127.{octet}.0.12", "port": 5986, "role": "ca"}]
         for i, h in enumerate(topology.NDES_HOSTS):
             hosts.append({"name": h["name"], "address": f"127.{octet}.0.{11 + 2 * i}", "port": 5986,
@@ -160,6 +172,10 @@ class Instance:
         """Answer the next `count` matching requests with HTTP `status` and an HTML body (not a SOAP fault)."""
         self._admin("POST", "/knobs", {"fail": {"host": host, "action": action, "count": count,
                                                 "status": status}})
+
+    def hang(self, host: str | None = None, count: int = 1) -> None:
+        """The next `count` script runs on `host` never finish (for the client's timeout)."""
+        self._admin("POST", "/knobs", {"hang": {"host": host, "count": count}})
 
     def reboot(self, host: str, seconds: float | None = None) -> None:
         """Restart `host` now: it refuses connections for `seconds` (default: the rebootSeconds knob)."""

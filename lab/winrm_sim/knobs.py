@@ -14,6 +14,7 @@ class Knobs:
         """How long a restarted host refuses connections."""
         self._drops: list[dict] = []
         self._fails: list[dict] = []
+        self._hangs: list[dict] = []
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def reset(self) -> None:
@@ -22,6 +23,7 @@ class Knobs:
             self.reboot_seconds = 3.0
             self._drops.clear()
             self._fails.clear()
+            self._hangs.clear()
 
     def latency(self, host: str) -> float:
         with self._lock:
@@ -53,6 +55,15 @@ class Knobs:
         with self._lock:
             item = self._take(self._fails, host, action)
             return None if item is None else item["status"]
+
+    def add_hang(self, host: str | None, count: int = 1) -> None:
+        """The next `count` script runs on `host` never finish (Receive keeps answering OperationTimeout)."""
+        with self._lock:
+            self._hangs.append({"host": host, "action": None, "count": count})
+
+    def take_hang(self, host: str) -> bool:
+        with self._lock:
+            return self._take(self._hangs, host, "Run") is not None
 
     def count(self, host: str, what: str) -> None:
         with self._lock:

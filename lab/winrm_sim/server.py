@@ -189,7 +189,7 @@ class HostRuntime:
         self.ctx.load_cert_chain(cert, key)
         self.cert_hash = _cert_hash(cert)
         self.connections: set = set()
-        self.shells = ShellHost(self.name, self.role, self.address, self.port, lab, self.request_reboot)
+        self.shells = ShellHost(self.name, self.role, self.address, self.port, lab, self.request_reboot, knobs)
         self.server: _TlsServer | None = None
         self._lock = threading.Lock()
         self.down_until = 0.0
@@ -311,6 +311,8 @@ class Simulator:
         if "drop" in doc:
             d = doc["drop"]
             k.add_drop(d.get("host"), d.get("action"), int(d.get("count", 1)))
+        if "hang" in doc:
+            k.add_hang(doc["hang"].get("host"), int(doc["hang"].get("count", 1)))
         if "fail" in doc:
             f = doc["fail"]
             k.add_fail(f.get("host"), f.get("action"), int(f.get("count", 1)), int(f.get("status", 500)))

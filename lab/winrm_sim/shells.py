@@ -39,8 +39,9 @@ class ShellHost:
     """Create / Delete / Command / Send / Receive / Signal for one host."""
 
     def __init__(self, name: str, role: str, address: str, port: int, lab,
-                 request_reboot: Callable[[], None]) -> None:
+                 request_reboot: Callable[[], None], knobs=None) -> None:
         self.name, self.role, self.address, self.port = name, role, address, port
+        self.knobs = knobs
         self.lab = lab
         self.request_reboot = request_reboot
         self.lock = threading.Lock()
@@ -129,6 +130,8 @@ class ShellHost:
         return wsman.command_response(req, cmd.id)
 
     def _run(self, cmd: Command, user: str) -> None:
+        if self.knobs is not None and self.knobs.take_hang(self.name):
+            return  # the test knob: this run never finishes
         if cmd.launch.is_bootstrap:
             out, err, code = dispatch.run_bootstrap(self.name, self.role, user, bytes(cmd.stdin), self.lab,
                                                     self.request_reboot)

@@ -199,6 +199,19 @@ def test_http_500_is_a_clear_error(sim, endpoint):
     assert "HTTP 500" in str(info.value) and NDES1 in str(info.value)
 
 
+def test_a_script_that_does_not_finish_in_time_is_an_operation_timeout(sim, endpoint):
+    import time
+    from ndes.windows import OperationTimeout
+    host = WindowsHost(endpoint)
+    sim.hang(NDES1)
+    t0 = time.monotonic()
+    with pytest.raises(OperationTimeout, match="may still be running"):
+        host.run_script("HostBoot", {"mode": "get"}, timeout=5)
+    assert 5 <= time.monotonic() - t0 < 15
+    assert sim.stats()[NDES1]["Signal"] >= 1  # the hung command was told to terminate
+    assert host.run_script("HostBoot", {"mode": "get"})["state"]["bootId"]  # and the shell still works
+
+
 def test_a_host_that_refuses_connections_is_unreachable(sim):
     ep = make_endpoint(sim, url="https://127.0.0.1:1/wsman")
     with pytest.raises(Unreachable, match="refused"):
