@@ -221,6 +221,13 @@ def build_windows(cfg, echo) -> None:
     echo(f"{h.fqdn}: https binding 443 with host name {h.fqdn} (mistake 2: not empty)")
     _set(host, "MscepTemplateMapping", {"templates": {"GeneralPurposeTemplate": cfg.templates.ssl.name}})
     echo(f"{h.fqdn}: MSCEP GeneralPurposeTemplate = {cfg.templates.ssl.name} (mistake 3: the SSL template)")
+    from lab.winrm_sim.handlers import intune_connector as sim_connector
+    with store.edit_state(h.fqdn, control.LAB.state_dir) as st:  # the admin copies the installer over
+        installer = sim_connector.stage_installer(st)
+    _set(host, "IntuneConnector", {"installerPath": installer, "requireRegistered": False}, timeout=900)
+    with store.edit_state(h.fqdn, control.LAB.state_dir) as st:  # the interactive sign-in in the connector UI
+        sim_connector.register(st)
+    echo(f"{h.fqdn}: Intune Certificate Connector installed and registered")
 
 
 def _wait_back(host, timeout: float = 60.0) -> None:
