@@ -155,7 +155,7 @@ class WindowsHost:
             self.run_script(REBOOT_SCRIPT, {"mode": "set", "restart": True})
         except (Unreachable, OperationTimeout):
             pass  # the restart may cut the answer short
-        forget(self.endpoint)
+        forget(self.endpoint, close=False)  # the restart takes the shell with it
         deadline = time.monotonic() + timeout
         last = "no answer yet"
         while time.monotonic() < deadline:
@@ -168,7 +168,7 @@ class WindowsHost:
                 raise
             except WindowsHostError as exc:
                 last = str(exc)
-                forget(self.endpoint)
+                forget(self.endpoint, close=False)
         raise OperationTimeout(f"failed to restart {host}: WinRM did not come back with a new boot within "
                                f"{timeout} s ({last})", host=host)
 

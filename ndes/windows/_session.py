@@ -115,12 +115,13 @@ def session_for(endpoint: Endpoint) -> _Session:
         return sess
 
 
-def forget(endpoint: Endpoint) -> None:
-    """Drop the cached session of `endpoint` (closing its shell)."""
+def forget(endpoint: Endpoint, *, close: bool = True) -> None:
+    """Drop the cached session of `endpoint`: closing its shell, or (close=False, after a restart took the
+    shell with it) only forgetting it and its connection."""
     with _sessions_lock:
         sess = _sessions.pop(_key(endpoint), None)
     if sess is not None:
-        sess.close()
+        sess.close() if close else sess.reset()
 
 
 @atexit.register
