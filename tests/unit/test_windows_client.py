@@ -103,3 +103,20 @@ def test_output_that_is_not_json_is_script_failed_with_stderr():
 def test_a_result_gets_the_protocol_defaults():
     doc = win.WindowsHost(EP)._parse("HostBoot", b'{"state": {"a": 1}}', b"", 0)
     assert doc == {"state": {"a": 1}, "changed": False, "rebootRequired": False, "warnings": []}
+
+
+@pytest.mark.parametrize("auth", ["ntlm", "kerberos", "credssp"])
+def test_auth_method_and_tls_settings_reach_pywinrm(auth):
+    from pathlib import Path
+    from ndes.windows import _session
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    ep = win.Endpoint(host="h.contoso.com", url="https://h.contoso.com:5986/wsman", username="CONTOSO\\u",
+                      password=SECRET, auth=auth, ca_bundle_pem=pem)
+    transport = _session._Session(ep).protocol.transport
+    assert transport.auth_method == auth and transport.server_cert_validation == "validate"
+    assert Path(transport.ca_trust_path).read_text() == pem
+    insecure = win.Endpoint(host="h", url="https://h:5986/wsman", username="u", password="p",
+                            insecure_skip_tls_verify=True)
+    assert _session._Session(insecure).protocol.transport.server_cert_validation == "ignore"
+    assert _session._Session(win.Endpoint(host="h", url="https://h:5986/wsman", username="u", password="p")) \
+        .protocol.transport.ca_trust_path is None  # the system store, not an environment variable
