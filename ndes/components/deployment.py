@@ -41,18 +41,37 @@ class NdesScepDeployment(pulumi.ComponentResource):
         self.cfg = cfg
         self.chain = Chain(cfg, outputs={"secrets": secrets or {}})
         child = pulumi.ResourceOptions(parent=self)
-        for plane in (self._directory, self._ca_host, self._ndes_hosts, self._app_proxy, self._intune):
+        for plane in (self._azure_hosts, self._directory, self._ca_host, self._ndes_hosts, self._app_proxy,
+                      self._intune):
             plane(child)
         self.summary = summary(cfg)
         self.register_outputs({"summary": self.summary, **{k: v for k, v in self.chain.outputs.items()
                                                           if k != "secrets"}})
 
     # Each plane adds its resources to self.chain.resources[<plane>] and its outputs to self.chain.outputs.
+    def _azure_hosts(self, opts: pulumi.ResourceOptions) -> None:
+        """NDES servers built as Azure VMs (ndes:ndesHosts[i].azure; ndes/components/azure_host.py): their
+        computer account exists only after the domain join, so the directory plane waits for it."""
+        hosts = [(i, h) for i, h in enumerate(self.cfg.ndes_hosts) if h.azure is not None]
+        if not hosts:
+            return  # azure-native is imported only by stacks that build a VM
+        from .azure_host import AzureNdesHost
+
+        vms = {h.fqdn: AzureNdesHost(f"azure-{h.short_name}", self.cfg, i, opts) for i, h in hosts}
+        self.chain.resources["azure"] = list(vms.values())
+        self.chain.outputs["azureHosts"] = {
+            fqdn: {"fqdn": vm.fqdn, "winrmUrl": vm.winrm_url, "computerAccount": vm.computer_account}
+            for fqdn, vm in vms.items()}
+
     def _directory(self, opts: pulumi.ResourceOptions) -> None:
         """Service account + SPNs, both templates and their issuance (ndes/components/directory.py)."""
         from .directory import DirectoryPlane
 
-        plane = DirectoryPlane("directory", self.cfg, self.chain.outputs["secrets"], opts)
+        azure = self.chain.outputs.get("azureHosts") or {}
+        computer_accounts = [azure[h.fqdn]["computerAccount"] if h.fqdn in azure else h.computer_account
+                             for h in self.cfg.ndes_hosts]
+        plane = DirectoryPlane("directory", self.cfg, self.chain.outputs["secrets"], opts,
+                               computer_accounts=computer_accounts)
         self.chain.resources["directory"] = plane.resources
         self.chain.outputs["directory"] = {
             "serviceAccountDn": plane.service_account_dn,

@@ -44,7 +44,8 @@ class DirectoryPlane(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, Any],
-                 opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None):
+                 opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None,
+                 computer_accounts: list[Any] | None = None):
         super().__init__("ndes:index:DirectoryPlane", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         d = cfg.domain
@@ -79,8 +80,9 @@ class DirectoryPlane(pulumi.ComponentResource):
                 "enrollPrincipals": principals,
             }, pulumi.ResourceOptions.merge(child, extra))
 
+        # the NDES hosts' computer accounts; an Azure-built host's is an Output known after its domain join
         self.ssl_template = template(f"{name}-ssl-template", "ssl", cfg.templates.ssl,
-                                     [h.computer_account for h in cfg.ndes_hosts])
+                                     computer_accounts or [h.computer_account for h in cfg.ndes_hosts])
         # the service account's name once it exists, so the ACE waits for the account (and follows a rename)
         self.client_template = template(f"{name}-client-template", "client", cfg.templates.client,
                                         [self.service_account.dn.apply(lambda _dn: sa.name)])

@@ -477,3 +477,41 @@ def test_key_vault_secret_is_a_secret_output():
         value = mocks.one("test:index:Sink", raw=True)["value"]
         assert is_rpc_secret(value) and unwrap_rpc_secret(value) == "value-of-s"
     return sink.urn.apply(check)
+
+
+# ---- wired into the whole chain ----------------------------------------------------------------------------
+
+@pulumi.runtime.test
+def test_deployment_builds_the_vm_first_and_the_ssl_template_waits_for_its_join():
+    """NdesScepDeployment builds the Azure VM before the directory plane, grants the SSL template to the
+    computer account the join creates, and reaches the host at the VM's WinRM URL."""
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
+    from ndes.components.deployment import NdesScepDeployment
+    d = NdesScepDeployment("ndes", load_config(raw_with_azure()))
+    assert "azure" in d.chain.resources and d.chain.outputs["azureHosts"]
+
+    def check(_):
+        types = [r.typ for r in mocks.resources]
+        vm = types.index("azure-native:compute:VirtualMachine")
+        tpl = [i for i, r in enumerate(mocks.resources) if r.typ.endswith("ndes:CertificateTemplate")
+               and unwrap_all(r.inputs).get("kind") == "ssl"]
+        assert tpl and vm < tpl[0]
+        ssl = unwrap_all(mocks.resources[tpl[0]].inputs)
+        assert ssl["enrollPrincipals"] == ["NDES01$"]
+        hosts = [unwrap_all(r.inputs) for r in mocks.resources if r.typ.endswith("ndes:WindowsFeatures")]
+        assert hosts and hosts[0]["endpoint"]["url"] == "https://ndes01.contoso.com:5986/wsman"
+    return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_stack_without_azure_hosts_builds_no_vm():
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
+    from ndes.components.deployment import NdesScepDeployment
+    d = NdesScepDeployment("ndes", load_config(sample()))
+    assert "azure" not in d.chain.resources
+
+    def check(_):
+        assert not [r for r in mocks.resources if r.typ.startswith("azure-native:")]
+    return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
