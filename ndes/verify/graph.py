@@ -42,3 +42,27 @@ def app_proxy(cfg: DeploymentConfig, client: Any, h: NdesHostConfig) -> list[Res
                      "Entra admin center > Enterprise applications > the app > Application proxy: set the URLs "
                      "and Passthrough")]
     return [ok(area, check, f"'{name}': {ext} -> {internal}")]
+
+
+def scep_profiles(cfg: DeploymentConfig, client: Any) -> list[Result]:
+    """Each platform's SCEP profile exists and lists every NDES host's SCEP URL (one URL per NDES server)."""
+    from ..graph import intune
+    from ..model.graph_enums import PLATFORMS
+    it = cfg.intune
+    out = []
+    for platform in it.platforms:
+        p = PLATFORMS[platform]
+        name = f"{it.profile_name_prefix} SCEP - {p.title}"
+        area, check = "graph intune", f"SCEP profile {p.title}"
+        found = intune.find_profiles(client, name, p.scep_type, "SCEP profile")
+        if not found:
+            out.append(fail(area, check, f"no SCEP profile named '{name}'",
+                            "create it (ndes:intune; `pulumi up` does) or set ndes:intune.profileNamePrefix"))
+            continue
+        urls = {str(u).lower() for u in found[0].get("scepServerUrls") or []}
+        missing = [u for u in cfg.scep_urls if u.lower() not in urls]
+        out.append(ok(area, check, f"'{name}' lists {', '.join(cfg.scep_urls)}") if not missing else
+                   fail(area, check, f"'{name}' lacks {', '.join(missing)} (has {', '.join(sorted(urls)) or 'none'})",
+                        "add https://<external FQDN>/certsrv/mscep/mscep.dll for each NDES server to the profile's "
+                        "SCEP server URLs"))
+    return out

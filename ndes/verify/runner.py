@@ -39,6 +39,7 @@ def steps(ctx: Context) -> list[Step]:
             (f"external {h.external_fqdn}", "SCEP through the external URL",
              lambda h=h: e.external_checks(cfg, _fetcher(ctx), h, ctx.cache.get(("ra", h.fqdn)))),
         ]
+    out.append(("graph intune", "SCEP profiles", lambda: g.scep_profiles(cfg, ctx.graph())))
     return out
 
 

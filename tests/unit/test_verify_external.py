@@ -62,3 +62,16 @@ def test_app_proxy_application():
     g = FakeGraph(cfg)
     g.app = None
     assert app_proxy(cfg, g, h)[0].status == "fail"
+
+
+def test_scep_profiles_list_every_ndes_url():
+    from ndes.verify.graph import scep_profiles
+    cfg = config()
+    assert {r.status for r in scep_profiles(cfg, FakeGraph(cfg))} == {"pass"}
+    g = FakeGraph(cfg)
+    g.profiles[0]["scepServerUrls"] = ["https://old-ndes.contoso.com/certsrv/mscep/mscep.dll"]
+    del g.profiles[1]
+    res = scep_profiles(cfg, g)
+    assert [r.status for r in res] == ["fail", "fail", "pass"]
+    assert "lacks https://ndes01-contoso.msappproxy.net/certsrv/mscep/mscep.dll" in res[0].detail
+    assert "no SCEP profile named 'NDES SCEP - Android Enterprise work profile'" in res[1].detail

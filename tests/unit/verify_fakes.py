@@ -160,7 +160,15 @@ class FakeGraph:
                     "onPremisesPublishing": {"externalUrl": h.external_url, "internalUrl": h.internal,
                                              "externalAuthenticationType": "passthru"}}
 
+        from ndes.model.graph_enums import PLATFORMS
+        self.profiles = [{"id": f"p-{k}", "@odata.type": PLATFORMS[k].scep_type,
+                          "displayName": f"{cfg.intune.profile_name_prefix} SCEP - {PLATFORMS[k].title}",
+                          "scepServerUrls": list(cfg.scep_urls)} for k in cfg.intune.platforms]
+
     def list(self, path, op, *, params=None, wait_for=False):
+        if "deviceConfigurations" in path:
+            name = (params or {}).get("$filter", "").split("eq ", 1)[1].strip("'")
+            return [p for p in self.profiles if p["displayName"] == name]
         return [self.app] if self.app else []
 
     def get(self, path, op, *, params=None, wait_for=False):
