@@ -86,15 +86,27 @@ class Context:
     _graph: Any = field(default=None, repr=False)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
+    def _once(self, key: Any, make: Callable[[], Any]) -> Any:
+        """Build a client once; a failure is kept and raised again, so an unreachable server costs one timeout."""
+        failed = self.cache.get(("failed", key))
+        if failed is not None:
+            raise failed
+        try:
+            return make()
+        except Exception as exc:
+            self.cache[("failed", key)] = exc
+            raise
+
     def directory(self) -> Any:
         if self._directory is None:
-            self._directory = (self.directory_factory or (lambda: default_directory(self.cfg, self.base)))()
+            self._directory = self._once("directory", self.directory_factory
+                                         or (lambda: default_directory(self.cfg, self.base)))
         return self._directory
 
     def host(self, name: str, own: WinRMConfig | None) -> ScriptHost:
         if name not in self._hosts:
             make = self.windows_factory or (lambda h, o: default_windows(self.cfg, h, o, self.base))
-            self._hosts[name] = make(name, own)
+            self._hosts[name] = self._once(("host", name), lambda: make(name, own))
         return self._hosts[name]
 
     def script(self, host: str, own: WinRMConfig | None, script: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +119,7 @@ class Context:
 
     def graph(self) -> Any:
         if self._graph is None:
-            self._graph = (self.graph_factory or (lambda: default_graph(self.cfg, self.base)))()
+            self._graph = self._once("graph", self.graph_factory or (lambda: default_graph(self.cfg, self.base)))
         return self._graph
 
     def external_ca_bundle(self) -> str | None:

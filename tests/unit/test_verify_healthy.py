@@ -51,3 +51,22 @@ def test_progress_names_each_step(capsys):
     err = capsys.readouterr().err
     assert "directory: service account and SPNs ... pass" in err
     assert "SCEP through the external URL ... pass" in err
+
+
+def test_an_unreachable_directory_is_tried_once_and_each_step_fails_with_the_cause():
+    from ndes.verify import Context
+    from .verify_fakes import CA_CERT, ENC_CERT, SIGN_CERT, FakeFetcher, FakeGraph, FakeHost, healthy_states, pkcs7_of
+    cfg = config()
+    attempts = []
+
+    def unreachable():
+        attempts.append(1)
+        raise ConnectionError("failed to connect to dc01.contoso.com:636: timed out")
+    ctx = Context(cfg, directory_factory=unreachable, windows_factory=lambda n, o: FakeHost(healthy_states(cfg)),
+                  graph_factory=lambda: FakeGraph(cfg), scep_fetcher=FakeFetcher(pkcs7_of([CA_CERT, SIGN_CERT, ENC_CERT])))
+    results = run(ctx)
+    directory = [r for r in results if r.area == "directory"]
+    assert len(attempts) == 1
+    assert len(directory) == 4 and all(r.status == "fail" and "timed out" in r.detail for r in directory)
+    assert all("credentials" in r.fix for r in directory)
+    assert any(r.area == "ndes01.contoso.com" and r.status == "pass" for r in results)
