@@ -18,7 +18,6 @@ the Graph objects through the Graph API of the simulator (no owner marks).
 """
 from __future__ import annotations
 
-import base64
 import os
 import sys
 import time
@@ -201,7 +200,8 @@ def build_windows(cfg, echo) -> None:
         "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
         "allowReinstall": False}, timeout=600)
     echo(f"{h.fqdn}: features, IIS_IUSRS, NDES role ({account})")
-    _set(host, "IisRequestLimits", {"site": SITE, "maxUrl": cfg.iis.max_url, "maxQueryString": cfg.iis.max_query_string})
+    _set(host, "IisRequestLimits", {"site": SITE, "maxUrl": cfg.iis.max_url,
+                                    "maxQueryString": cfg.iis.max_query_string})
     hs = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
     _set(host, "RegistryValues", {"values": [
         {"path": hs, "name": "MaxFieldLength", "type": "DWord", "value": cfg.http_sys.max_field_length},

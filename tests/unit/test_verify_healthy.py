@@ -63,7 +63,8 @@ def test_an_unreachable_directory_is_tried_once_and_each_step_fails_with_the_cau
         attempts.append(1)
         raise ConnectionError("failed to connect to dc01.contoso.com:636: timed out")
     ctx = Context(cfg, directory_factory=unreachable, windows_factory=lambda n, o: FakeHost(healthy_states(cfg)),
-                  graph_factory=lambda: FakeGraph(cfg), scep_fetcher=FakeFetcher(pkcs7_of([CA_CERT, SIGN_CERT, ENC_CERT])))
+                  graph_factory=lambda: FakeGraph(cfg),
+                  scep_fetcher=FakeFetcher(pkcs7_of([CA_CERT, SIGN_CERT, ENC_CERT])))
     results = run(ctx)
     directory = [r for r in results if r.area == "directory"]
     assert len(attempts) == 1
