@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from lab import topology
 from lab.pki import issue_server_cert
 
-from . import graph
+from . import graph, scep_challenge
 from .credentials import CLIENT_ID, assertion_problem, client_certificate_path, client_secret, federated_token
 from .state import State
 
@@ -211,6 +211,8 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return self._send(400, {"error": "body is not JSON"})
             return self._send(*sim.admin(self.command, path, body))
+        if path.startswith(scep_challenge.PREFIX):  # Intune's SCEP challenge service (lab only)
+            return self._send(*scep_challenge.route(sim.state, self.command, path, raw, self.headers))
         sim.state.count(f"{self.command} {_shape(path)}")
         if not sim.authorized(self.headers.get("Authorization")):
             r = graph.error_reply(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")

@@ -495,3 +495,73 @@ def template_name_v1(cert: x509.Certificate) -> str | None:
     except x509.ExtensionNotFound:
         return None
     return raw[2:].decode("utf-16-be") if raw[:1] == b"\x1e" and raw[1] < 0x80 else None
+
+
+def issue_from_csr(view: SambaView, ca_state: dict[str, Any] | None, requester_sam: str, template_name: str,
+                   csr: x509.CertificateSigningRequest) -> tuple[x509.Certificate, Template]:
+    """Submit a PKCS #10 request for `template_name` as `requester_sam` (e.g. NDES's service account), as a
+    Windows Enterprise CA decides it: CertSvc running, Request Certificates on the CA, the template issued in AD
+    and granting the requester Enroll, the request's key at least msPKI-Minimal-Key-Size. The certificate is the
+    template's (validity, key usage, EKUs, template extension); subject and SANs come from the request when the
+    template says "Supply in the request", else from the requester's AD object. Raises CaRefused."""
+    if ca_state is None or ca_state.get("service", {}).get("status") != "Running":
+        raise CaRefused("The RPC server is unavailable. 0x800706ba (WIN32: 1722 RPC_S_SERVER_UNAVAILABLE): the "
+                        "certification authority service (CertSvc) is not running on the CA", "ConnectionError")
+    if not csr.is_signature_valid:
+        raise CaRefused("The request signature is invalid. 0x80094809 (CERTSRV_E_BAD_REQUEST_SIGNATURE)",
+                        "InvalidData")
+    conn = view.connect()
+    try:
+        acct = view.account(conn, requester_sam)
+        if acct is None:
+            raise CaRefused(f"The requester {requester_sam} is not a security principal in the domain",
+                            "ObjectNotFound")
+        token = {acct["sid"], *acct["groups"], EVERYONE, AUTHENTICATED_USERS}
+        if not ca_security_allows(ca_state, token):
+            raise CaRefused("The permissions on this certification authority do not allow the current user to "
+                            "enroll for certificates. 0x80094011 (-2146877423 CERTSRV_E_ENROLL_DENIED)")
+        if template_name not in view.issued_templates(conn):
+            raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
+                            f"(-2146875392 CERTSRV_E_UNSUPPORTED_CERT_TYPE): template {template_name}",
+                            "InvalidArgument")
+        tpl = view.template(conn, template_name)
+        if tpl is None:
+            raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
+                            f"(CERTSRV_E_UNSUPPORTED_CERT_TYPE): no template named {template_name} in the forest",
+                            "InvalidArgument")
+        if may_enroll(tpl.dacl, token) is not True:
+            raise CaRefused(f"Denied by Policy Module 0x80094012, The permissions on the certificate template do "
+                            f"not allow the current user to enroll for this type of certificate "
+                            f"(CERTSRV_E_TEMPLATE_DENIED): {requester_sam} has no Enroll on {template_name}")
+        public_key = csr.public_key()
+        size = getattr(public_key, "key_size", 0)
+        if size < tpl.min_key_size:
+            raise CaRefused(f"Denied by Policy Module 0x80094811, The public key does not meet the minimum size "
+                            f"required by the specified certificate template ({tpl.min_key_size} bits; the "
+                            f"request's key has {size})", "InvalidArgument")
+    finally:
+        conn.unbind()
+    if tpl.supply_in_request:
+        subject = csr.subject
+        try:
+            sans = list(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+        except x509.ExtensionNotFound:
+            sans = []
+    else:  # the CA builds the subject from the requester's directory object
+        subject, sans = x509.Name.from_rfc4514_string(acct["dn"]), []
+    ca_cert, ca_key = issuing_ca()
+    now = dt.datetime.now(dt.timezone.utc)
+    b = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(public_key)
+         .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=10))
+         .not_valid_after(min(now + tpl.validity, ca_cert.not_valid_after_utc))
+         .add_extension(_ku(tpl.key_usage), critical=True)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+    if tpl.ekus:
+        b = b.add_extension(x509.ExtendedKeyUsage([ObjectIdentifier(o) for o in tpl.ekus]), critical=False)
+    if sans:
+        b = b.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    if tpl.oid:
+        ext = _unrecognized(TEMPLATE_INFO_V2_OID, _template_v2_ext(tpl.oid, tpl.major, tpl.minor))
+        b = b.add_extension(ext.value, critical=False)
+    return b.sign(ca_key, hashes.SHA256()), tpl

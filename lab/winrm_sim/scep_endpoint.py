@@ -88,7 +88,8 @@ def ca_ra_certificates(state: dict[str, Any]) -> list[x509.Certificate]:
 
 def pki_operation(state: dict[str, Any], message: bytes) -> tuple[int, str, bytes]:
     """SCEP PKIOperation (PKCSReq/GetCertInitial/...): the next issue's work. Returns (status, type, body)."""
-    return 501, "text/plain", b"PKIOperation is not implemented by the lab's NDES yet\n"
+    from .scep_pkiop import pki_operation as answer  # NDES with the Intune policy module (scep_pkiop.py)
+    return answer(state, message)
 
 
 # ------------------------------------------------------------------------------------------------ HTTP
