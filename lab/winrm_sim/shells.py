@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 import uuid
@@ -11,6 +12,17 @@ from typing import Callable
 from . import dispatch, wsman
 
 MAX_SHELLS_PER_USER = 30  # Windows' default MaxShellsPerUser
+DEFAULT_IDLE_SECONDS = 7200.0  # Windows' default Winrs IdleTimeout (7,200,000 ms)
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text: str | None) -> float | None:
+    """xs:duration as WinRS takes it for IdleTimeOut (PT120.000S, PT2H); None when absent or malformed."""
+    m = _DURATION.match((text or "").strip())
+    if not m or not any(m.groups()):
+        return None
+    d, h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
+    return ((d * 24 + h) * 60 + mi) * 60 + sec
 OP_TIMEOUT_FAULT = wsman.Fault("s:Receiver", "w:TimedOut", 2150858793,
                                "The WS-Management service cannot complete the operation within the time specified "
                                "in OperationTimeout. ")
@@ -33,6 +45,8 @@ class Shell:
     id: str
     user: str
     commands: dict[str, Command] = field(default_factory=dict)
+    idle_seconds: float = DEFAULT_IDLE_SECONDS
+    last_used: float = field(default_factory=time.monotonic)
 
 
 class ShellHost:
@@ -57,8 +71,15 @@ class ShellHost:
             raise wsman.shell_not_found(req.shell_id or "")
         return shell
 
+    def _reap_idle(self) -> None:
+        """Close shells idle past their IdleTimeOut, as the WinRM service does (their commands die with them)."""
+        now = time.monotonic()
+        for sid in [sid for sid, sh in self.shells.items() if now - sh.last_used > sh.idle_seconds]:
+            del self.shells[sid]
+
     def handle(self, req: wsman.Request, user: str) -> bytes:
         with self.lock:
+            self._reap_idle()
             if req.action == "Create":
                 if sum(1 for s in self.shells.values() if s.user.lower() == user.lower()) >= MAX_SHELLS_PER_USER:
                     raise wsman.too_many_shells(MAX_SHELLS_PER_USER)
@@ -66,9 +87,17 @@ class ShellHost:
                     raise wsman.bad_request("The WS-Management service cannot process the request: the Create "
                                             "body has no rsp:Shell. ")
                 shell = Shell(str(uuid.uuid4()).upper(), user)
+                idle = req.find("rsp:Shell/rsp:IdleTimeOut")
+                if idle is not None:
+                    seconds = parse_duration(idle.text)
+                    if seconds is None:
+                        raise wsman.bad_request("The WS-Management service cannot process the request: the "
+                                                "IdleTimeOut value is not a valid duration. ")
+                    shell.idle_seconds = seconds
                 self.shells[shell.id] = shell
                 return wsman.create_response(req, shell.id, f"https://{self.address}:{self.port}/wsman")
             shell = self._shell(req, user)
+            shell.last_used = time.monotonic()
             if req.action == "Delete":
                 del self.shells[shell.id]
                 return wsman.delete_response(req)

@@ -50,6 +50,13 @@ def _remove_ca_dir(path: Path) -> None:
     path.rmdir()
 
 
+SHELL_IDLE_TIMEOUT = "PT120.000S"
+"""The shell's IdleTimeOut. The engine ends a dynamic provider's process without running its exit handlers, so a
+reused shell is never closed by us; Windows closes it after this idle time instead of its default two hours, so a
+busy pipeline never reaches MaxShellsPerUser (30). A shell closed while still wanted is replaced transparently
+(the host answers "shell not found" before anything ran)."""
+
+
 class Dropped(Exception):
     """The connection broke or timed out during a request (mapped to Unreachable by the caller, which decides
     whether a retry is safe). `accepted`: the host may have started the command."""
@@ -81,7 +88,7 @@ class _Session:
 
     def shell(self) -> str:
         if self.shell_id is None:
-            self.shell_id = self.protocol.open_shell(noprofile=True, codepage=65001)
+            self.shell_id = self.protocol.open_shell(noprofile=True, codepage=65001, idle_timeout=SHELL_IDLE_TIMEOUT)
         return self.shell_id
 
     def reset(self) -> None:

@@ -96,3 +96,32 @@ def test_state_persists_across_a_restart_of_the_simulator(sim, tmp_path):
         assert sim.health()["hosts"][NDES1]["up"]
     finally:
         sim.up()
+
+
+def test_a_shell_idle_past_its_idle_timeout_is_closed_like_windows_does(proto, sim):
+    proto, _ = proto
+    """The engine kills a provider without running its exit handlers, so a reused shell is left open; the host
+    closes it after its IdleTimeOut (the client asks for a short one), and the quota never fills up."""
+    import time
+
+    shell = proto.open_shell(noprofile=True, idle_timeout="PT1.000S")
+    assert sim.shell_counts()[NDES1] >= 1
+    time.sleep(1.6)
+    with pytest.raises(WSManFaultError):
+        proto.run_command(shell, "powershell.exe", ["-NoProfile"])
+    kept = proto.open_shell(noprofile=True)  # the default (two hours) stays open
+    time.sleep(1.2)
+    proto.close_shell(kept)
+
+
+def test_a_malformed_idle_timeout_is_refused(proto):
+    proto, _ = proto
+    with pytest.raises(WSManFaultError, match="IdleTimeOut"):
+        proto.open_shell(idle_timeout="soon")
+
+
+def test_the_client_asks_for_a_short_idle_timeout():
+    from ndes.windows._session import SHELL_IDLE_TIMEOUT
+    from lab.winrm_sim.shells import parse_duration
+    assert 60 <= parse_duration(SHELL_IDLE_TIMEOUT) <= 600
+    assert parse_duration("PT2H") == 7200 and parse_duration("P1DT1M") == 86460 and parse_duration("x") is None

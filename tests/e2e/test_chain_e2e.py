@@ -1,0 +1,154 @@
+"""The whole chain on the lab through the real CLI: the seed guide from nothing to a working SCEP endpoint,
+idempotence, a one-value change previewed in the admin's words, secrets kept out of state and logs, a killed
+`pulumi up` recovered, two NDES hosts, and a destroy that leaves the servers as they were.
+
+It drives the repository's own `lab` stack (the state ./lab/up uses) and leaves it deployed, as ./lab/up does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import random
+import signal
+import subprocess
+import time
+
+import pytest
+
+from lab.env import lab_environment
+from lab.topology import NDES_HOSTS
+from ndes.model.urls import scep_url
+
+from .lab_chain import (bent_project, diff_paths, ensure_lab_servers, graph_objects, lab_cli, python,
+                        samba_contents, simulator_contents)
+from .lab_stack import lab_stack_config
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    ensure_lab_servers()
+    cli = lab_cli()
+    cli.destroy()  # a clean start: what a previous ./lab/up deployed is removed by its own providers
+    before = (samba_contents(), simulator_contents())
+    yield cli, before
+    cli.up()  # leave the lab deployed, as ./lab/up does
+
+
+def _types(cli) -> list[str]:
+    return [r["type"].rsplit(":", 1)[-1] for r in cli.resources() if r["type"].startswith("pulumi-python:dynamic/")]
+
+
+def _secrets() -> dict[str, str]:
+    env = lab_environment()
+    return {k: v for k, v in env.items() if k in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD",
+                                                    "NDES_LAB_SERVICE_PASSWORD", "NDES_LAB_GRAPH_SECRET")}
+
+
+def test_01_up_from_nothing_then_no_changes_and_the_probe_answers(lab):
+    cli, _ = lab
+    out = cli.up().stdout
+    assert "created" in out
+    kinds = _types(cli)
+    for kind in ("ServiceAccount", "CertificateTemplate", "TemplateIssuance", "CaAccess", "CaCertificate",
+                 "WindowsFeatures", "LocalGroupMember", "NdesRole", "IisRequestLimits", "RegistryValues",
+                 "MachineCertificate", "IisHttpsBinding", "MscepTemplateMapping", "IntuneConnector",
+                 "AppProxyApplication", "TrustedCertificateProfile", "ScepProfile"):
+        assert kind in kinds, kind
+    cli.preview("--expect-no-changes")
+    second = cli.up("--expect-no-changes").stdout
+    assert "created" not in second and "updated" not in second
+    probe = python("-m", "lab.probe")
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    assert "GetCACaps 200" in probe.stdout and "GetCACert 200" in probe.stdout
+
+
+def test_02_one_config_change_previews_in_the_admins_words_and_nothing_else(lab, tmp_path):
+    bent = bent_project(tmp_path, {"intune.scep.validity": "6 months"})
+    out = bent.preview("--diff").stdout
+    changed = [line for line in out.splitlines() if line.strip().startswith(("~ ", "+ ", "- ", "+-"))
+               and not re.match(r"\s*[~+-] \d+ to (update|create|delete|replace)", line)]
+    assert changed, out
+    assert re.search(r"~ \d+ to update", out) and not re.search(r"\d+ to (create|delete|replace)", out), out
+    assert all("ScepProfile" in line or "validity" in line for line in changed), [l for l in changed if "ScepProfile" not in l and "validity" not in l]
+    assert sum('~ validity               : "1 year" => "6 months"' in line for line in out.splitlines()) == 5
+    platforms = len(lab_stack_config()["config"]["ndes:intune"]["platforms"])
+    assert out.count("ndes:ScepProfile: (update)") == platforms
+
+
+def test_03_state_and_logs_hold_no_secret(lab):
+    cli, _ = lab
+    exported = json.dumps(cli.export())
+    logs = "\n".join(p.read_text(errors="replace") for p in (cli.state_dir.parent / ".lab").rglob("*.log")) \
+        if (cli.state_dir.parent / ".lab").exists() else ""
+    outputs = json.dumps(cli.outputs())
+    for name, value in _secrets().items():
+        assert value not in exported, f"{name} in pulumi stack export"
+        assert value not in outputs, f"{name} in stack outputs"
+        assert value not in logs, f"{name} in a lab log"
+    assert '"ciphertext"' in exported  # the secrets are there, encrypted
+
+
+def _count_live() -> dict[str, int]:
+    sa = [dn for dn in samba_contents() if dn.startswith("cn=svc-ndes,")]
+    apps = [a for a in graph_objects("applications") if str(a.get("displayName", "")).startswith("NDES")]
+    profiles = graph_objects("deviceConfigurations")
+    ndes1 = simulator_contents()["hosts"][NDES_HOSTS[0]["name"]]
+    my = ndes1["certStores"].get("LocalMachine\\My") or ndes1["certStores"].get("My") or {}
+    ssl = [c for c in (my.values() if isinstance(my, dict) else my) if "msappproxy" in json.dumps(c)]
+    return {"serviceAccounts": len(sa), "apps": len(apps), "profiles": len(profiles), "sslCerts": len(ssl)}
+
+
+def test_04_a_killed_up_converges_on_the_next_run_with_nothing_duplicated(lab):
+    cli, _ = lab
+    expected = _count_live()
+    rng = random.Random(7)
+    for attempt in range(3):
+        cli.destroy()
+        delay = rng.uniform(2.0, 9.0)
+        proc = subprocess.Popen([str(cli.bin_dir / "pulumi"), "up", "--yes", "--skip-preview", "--stack", "lab",
+                                 "--non-interactive"], cwd=cli.project_dir, env=cli.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the CLI, its language host and the provider processes
+        proc.wait()
+        # A killed CLI leaves its lock and pending operations: clear them as an operator would.
+        cli.run("cancel", "--yes", "--stack", "lab", check=False)
+        for lock in (cli.state_dir / ".pulumi" / "locks").rglob("*.json"):
+            lock.unlink()
+        cli.refresh("--clear-pending-creates", check=False)
+        cli.up()
+        cli.preview("--expect-no-changes")
+        assert _count_live() == expected, (attempt, delay)
+
+
+def test_05_two_ndes_hosts_give_two_urls_in_every_scep_profile(lab, tmp_path):
+    doc = lab_stack_config()
+    hosts = doc["config"]["ndes:ndesHosts"]
+    second = NDES_HOSTS[1]
+    hosts.append({"fqdn": second["name"], "externalUrl": second["external_url"],
+                  "winrm": {"url": f"https://{second['address']}:5986/wsman"}})
+    bent = bent_project(tmp_path, doc=doc)
+    bent.up()
+    urls = {scep_url(h["external_url"]) for h in NDES_HOSTS[:2]}
+    profiles = [p for p in graph_objects("deviceConfigurations") if "scepServerUrls" in p]
+    assert len(profiles) == len(doc["config"]["ndes:intune"]["platforms"])
+    for p in profiles:
+        assert set(p["scepServerUrls"]) == urls, p.get("displayName")
+    probe = python("-m", "lab.probe", *sorted(urls))
+    assert probe.returncode == 0, probe.stdout
+    lab_cli().up()  # back to the one-host lab stack
+
+
+def test_06_destroy_leaves_the_servers_as_they_were(lab):
+    cli, (samba_before, sims_before) = lab
+    cli.destroy()
+    assert not _types(cli)
+    samba_after, sims_after = samba_contents(), simulator_contents()
+    assert sorted(set(samba_after) ^ set(samba_before)) == []
+    changed = [dn for dn in samba_before if samba_before[dn] != samba_after.get(dn)]
+    assert changed == [], {dn: diff_paths(samba_before[dn], samba_after[dn]) for dn in changed[:5]}
+    assert diff_paths(sims_before, sims_after) == []
