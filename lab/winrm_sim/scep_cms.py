@@ -19,7 +19,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from asn1crypto import algos, cms, core
+from asn1crypto import algos, cms, core, parser
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -172,7 +172,7 @@ def open_envelope(der: bytes, recipients: list[tuple[x509.Certificate, rsa.RSAPr
         alg = eci["content_encryption_algorithm"]
         alg_name = alg["algorithm"].native
         infos = list(ed["recipient_infos"])
-        ciphertext = eci["encrypted_content"].native or b""
+        ciphertext = _encrypted_content(eci.contents)
     except EnvelopeError:
         raise
     except (ValueError, TypeError, KeyError) as exc:
@@ -196,6 +196,36 @@ def open_envelope(der: bytes, recipients: list[tuple[x509.Certificate, rsa.RSAPr
                 raise EnvelopeError(f"the pkcsPKIEnvelope does not decrypt: {exc}", BAD_MESSAGE_CHECK) from None
     raise EnvelopeError("the pkcsPKIEnvelope is not encrypted to this NDES's encryption (CEPEncryption) "
                         "certificate", BAD_MESSAGE_CHECK)
+
+
+def _encrypted_content(eci_contents: bytes) -> bytes:
+    """encryptedContent [0] IMPLICIT OCTET STRING of an EncryptedContentInfo, primitive or constructed (BER: Go's
+    pkcs7, which scepclient uses, sends it constructed, as a series of OCTET STRINGs)."""
+    pos = 0
+    while pos < len(eci_contents):
+        cls, method, tag, header, contents, trailer = _parse_at(eci_contents, pos)
+        pos += len(header) + len(contents) + len(trailer)
+        if cls == 2 and tag == 0:
+            return _octets(method, contents)
+    return b""
+
+
+def _parse_at(data: bytes, pos: int) -> tuple[int, int, int, bytes, bytes, bytes]:
+    info, _end = parser._parse(data, len(data), pos)
+    return info
+
+
+def _octets(method: int, contents: bytes) -> bytes:
+    if method == 0:
+        return contents
+    out, pos = b"", 0
+    while pos < len(contents):
+        cls, m, tag, header, inner, trailer = _parse_at(contents, pos)
+        pos += len(header) + len(inner) + len(trailer)
+        if (cls, tag) == (0, 0):  # end-of-contents of an indefinite length
+            continue
+        out += _octets(m, inner)
+    return out
 
 
 def _decrypt(alg_name: str, key: bytes, iv: bytes, data: bytes) -> bytes:

@@ -1,0 +1,290 @@
+"""A real SCEP enrollment in the lab: Intune's challenge for a device, then `scepclient` (Debian's `scep`
+package, micromdm/scep 2.1: no one here wrote it) through the App Proxy external URL.
+
+    python -m lab.enroll [--register-connector] [--profile ID] [--upn U] [--device-name N] [--url URL]
+                         [--key-size 2048] [--out DIR]
+    python -m lab.enroll --unregister-connector
+
+1. the Graph simulator issues a challenge for the SCEP profile (POST /lab/intune/scepChallenges), resolving
+   the profile's subject and SANs for the device;
+2. the device key and CSR: when the profile asks only for a CN, scepclient makes them itself (-cn, and empty
+   O/OU/C, which it otherwise fills with defaults); when the profile asks for more (e.g. a UPN SAN, which
+   scepclient cannot add), `openssl req` makes the CSR with the challengePassword and the SANs into
+   <out>/csr.pem, the file scepclient takes instead of making one;
+3. scepclient does GetCACaps, GetCACert and PKIOperation (POST: NDES advertises POSTPKIOperation) and writes
+   the certificate; it encrypts to every certificate GetCACert returns (it must: it verifies the CertRep's
+   signer among them, and NDES signs with its EnrollmentAgentOffline RA certificate, not the CEPEncryption one
+   it decrypts with); `SSL_CERT_FILE` makes it trust the lab CA; names resolve through /etc/hosts (lab/up).
+`--register-connector` plays the person at the Intune Certificate Connector: installs it on the NDES host if
+missing and registers it (host: connector certificate; tenant: the certificate as a registered connector).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from . import topology
+from .graph_sim import control as graph_control
+from .pki import ca_bundle_path
+from .winrm_sim import store
+from .winrm_sim.handlers import intune_connector
+
+UPN_OID = "1.3.6.1.4.1.311.20.2.3"
+EKU_NAMES = {ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string: "clientAuth",
+             ExtendedKeyUsageOID.SERVER_AUTH.dotted_string: "serverAuth",
+             ExtendedKeyUsageOID.EMAIL_PROTECTION.dotted_string: "emailProtection",
+             "1.3.6.1.4.1.311.10.3.4": "encryptingFileSystem"}
+
+
+class EnrollError(RuntimeError):
+    """scepclient did not receive a certificate; `output` is what it printed."""
+
+    def __init__(self, message: str, output: str = ""):
+        super().__init__(message)
+        self.output = output
+
+
+def default_url(host_index: int = 0) -> str:
+    from ndes.model.urls import scep_url
+    return scep_url(topology.NDES_HOSTS[host_index]["external_url"])
+
+
+# ------------------------------------------------------------------------------------------ Intune's side
+def _call(graph_url: str, method: str, path: str, doc: Any = None) -> tuple[int, Any]:
+    data = None if doc is None else json.dumps(doc).encode()
+    req = urllib.request.Request(f"{graph_url.rstrip('/')}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    ctx = ssl.create_default_context(cafile=str(ca_bundle_path()))
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=20) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw else None
+
+
+def scep_profiles(graph_url: str) -> list[dict[str, Any]]:
+    """The tenant's SCEP profiles (the simulator's admin view)."""
+    from .graph_sim import schema
+    _, state = _call(graph_url, "GET", "/_admin/state")
+    return [p for p in state["deviceConfigurations"].values()
+            if schema.type_name(p.get("@odata.type", "")) in schema.SCEP_TYPES]
+
+
+def profile_for(graph_url: str, url: str) -> dict[str, Any]:
+    """The first SCEP profile that lists `url` (without a port) among its SCEP server URLs."""
+    want = url.lower().split("?", 1)[0]
+    host, _, rest = want.partition("://")[2].partition("/")
+    plain = f"https://{host.split(':', 1)[0]}/{rest}"
+    for p in sorted(scep_profiles(graph_url), key=lambda p: p.get("displayName") or ""):
+        if plain in [u.lower() for u in p.get("scepServerUrls") or []]:
+            return p
+    raise EnrollError(f"no SCEP profile in the tenant lists {plain}: run ./lab/up (pulumi up) first")
+
+
+def challenge(graph_url: str, profile_id: str, device: dict[str, Any], ttl_seconds: float | None = None
+              ) -> dict[str, Any]:
+    doc: dict[str, Any] = {"profileId": profile_id, "device": device}
+    if ttl_seconds is not None:
+        doc["ttlSeconds"] = ttl_seconds
+    status, out = _call(graph_url, "POST", "/lab/intune/scepChallenges", doc)
+    if status != 201:
+        raise EnrollError(f"Intune issued no challenge (HTTP {status}): {out}")
+    return out
+
+
+def scep_requests(graph_url: str) -> list[dict[str, Any]]:
+    return _call(graph_url, "GET", "/lab/intune/scepRequests")[1]["value"]
+
+
+def register_connector(host: str, graph_url: str, state_dir: Path | None = None, days: int = 365) -> str:
+    """Install (if missing) and register the Intune connector on `host` with the tenant at `graph_url`."""
+    from .winrm_sim import scep_pkiop
+    with store.edit_state(host, state_dir) as st:
+        if not intune_connector._live(st)["installed"]:
+            intune_connector.stage_installer(st)
+            intune_connector._install(st)
+        cert = scep_pkiop.register_connector(st, graph_url, days)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    status, out = _call(graph_url, "POST", "/lab/intune/connectors",
+                        {"certificate": base64.b64encode(der).decode(), "hostName": host})
+    if status != 201:
+        raise EnrollError(f"the tenant did not register the connector (HTTP {status}): {out}")
+    return out["thumbprint"]
+
+
+def unregister_connector(host: str, graph_url: str, state_dir: Path | None = None) -> None:
+    """The tenant forgets the connector and the host loses its registration (the connector stays installed)."""
+    with store.edit_state(host, state_dir) as st:
+        live = intune_connector._live(st)
+        thumb = live["certificateThumbprint"]
+        from .winrm_sim import hostmodel
+        hostmodel.delete_value(st, intune_connector.CONNECTOR_KEY, "EncryptionCertThumbprint")
+        st.pop("labIntune", None)
+    if thumb:
+        _call(graph_url, "DELETE", f"/lab/intune/connectors/{thumb}")
+
+
+# ------------------------------------------------------------------------------------------ the device
+@dataclass
+class Enrollment:
+    certificate: x509.Certificate
+    key_path: Path
+    output: str
+    seconds: float
+
+
+def _needs_own_csr(ch: dict[str, Any]) -> bool:
+    return bool(ch["subjectAlternativeNames"]) or [p.split("=", 1)[0].strip().upper()
+                                                   for p in ch["subject"].split(",")] != ["CN"]
+
+
+def _openssl_csr(workdir: Path, ch: dict[str, Any], password: str, key_bits: int) -> None:
+    key = workdir / "device.key"
+    subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(key), str(key_bits)], check=True,
+                   capture_output=True)
+    sans = []
+    for s in ch["subjectAlternativeNames"]:
+        kind, value = s["type"], s["value"]
+        sans.append({"upn": f"otherName:{UPN_OID};UTF8:{value}", "email": f"email:{value}", "dns": f"DNS:{value}",
+                     "uri": f"URI:{value}"}[kind])
+    dn = "\n".join(p.strip() for p in ch["subject"].split(","))
+    conf = (f"[req]\nprompt = no\ndistinguished_name = dn\nattributes = attrs\n"
+            + ("req_extensions = ext\n" if sans else "")
+            + f"[dn]\n{dn}\n[attrs]\nchallengePassword = {password}\n"
+            + (f"[ext]\nsubjectAltName = {', '.join(sans)}\n" if sans else ""))
+    (workdir / "req.cnf").write_text(conf)
+    subprocess.run(["openssl", "req", "-new", "-key", str(key), "-config", str(workdir / "req.cnf"), "-sha256",
+                    "-out", str(workdir / "csr.pem")], check=True, capture_output=True)
+    (workdir / "req.cnf").unlink()
+
+
+def scepclient(url: str, ch: dict[str, Any], workdir: Path, key_bits: int = 2048,
+               extra_env: dict[str, str] | None = None, timeout: float = 120) -> Enrollment:
+    """Run scepclient in `workdir` (fresh: it reuses a key and CSR it finds there) with the challenge `ch`."""
+    exe = shutil.which("scepclient")
+    if exe is None:
+        raise EnrollError("scepclient is not installed (Debian package scep; scripts/bootstrap installs it)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    password = ch["challenge"]
+    args = [exe, "-server-url", url, "-challenge", password, "-private-key", str(workdir / "device.key"),
+            "-certificate", str(workdir / "device.crt"), "-keySize", str(key_bits)]
+    if _needs_own_csr(ch):
+        _openssl_csr(workdir, ch, password, key_bits)
+    else:
+        args += ["-cn", ch["subject"].split("=", 1)[1], "-organization=", "-ou=", "-country="]
+    env = {**os.environ, "SSL_CERT_FILE": str(ca_bundle_path()), **(extra_env or {})}
+    t0 = time.monotonic()
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
+    seconds = time.monotonic() - t0
+    output = (proc.stdout + proc.stderr).replace(password, "<challenge>")
+    crt = workdir / "device.crt"
+    if proc.returncode != 0 or not crt.is_file():
+        raise EnrollError(f"scepclient exited {proc.returncode}: {proc.stdout.strip().replace(password, '<challenge>')}",
+                          output)
+    return Enrollment(x509.load_pem_x509_certificate(crt.read_bytes()), workdir / "device.key", output, seconds)
+
+
+# ------------------------------------------------------------------------------------------ report
+def describe(cert: x509.Certificate) -> dict[str, Any]:
+    """Subject, SANs, EKUs, key usage and validity of an issued certificate, in words."""
+    def ext(cls):
+        try:
+            return cert.extensions.get_extension_for_class(cls).value
+        except x509.ExtensionNotFound:
+            return None
+    ku = ext(x509.KeyUsage)
+    usages = []
+    if ku is not None:
+        for name in ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                     "key_agreement", "key_cert_sign", "crl_sign"):
+            if getattr(ku, name):
+                usages.append({"content_commitment": "nonRepudiation"}.get(name, _camel(name)))
+    ekus = ext(x509.ExtendedKeyUsage)
+    sans = ext(x509.SubjectAlternativeName)
+    san_words = []
+    for gn in sans or []:
+        if isinstance(gn, x509.OtherName) and gn.type_id.dotted_string == UPN_OID:
+            san_words.append(f"UPN:{gn.value[2:].decode(errors='replace')}")
+        else:
+            san_words.append(f"{type(gn).__name__}:{gn.value}")
+    return {"subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
+            "subjectAlternativeNames": san_words,
+            "extendedKeyUsages": [EKU_NAMES.get(o.dotted_string, o.dotted_string) for o in ekus or []],
+            "keyUsage": usages, "notBefore": cert.not_valid_before_utc.isoformat(),
+            "notAfter": cert.not_valid_after_utc.isoformat(),
+            "validityDays": round((cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds() / 86400, 2),
+            "keySize": getattr(cert.public_key(), "key_size", None)}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.capitalize() for w in rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lab.enroll", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", default=None, help="SCEP URL (default: ndes1's external URL)")
+    ap.add_argument("--graph-url", default=graph_control.LAB.graph_url)
+    ap.add_argument("--profile", default=None, help="SCEP profile id (default: the first that lists the URL)")
+    ap.add_argument("--upn", default=f"device-user@{topology.REALM}")
+    ap.add_argument("--device-name", default="LAB-DEVICE-1")
+    ap.add_argument("--key-size", type=int, default=2048)
+    ap.add_argument("--out", default=None, help="work directory (default: a fresh temporary one)")
+    ap.add_argument("--host", default=topology.NDES_HOSTS[0]["name"], help="the NDES host behind the URL")
+    ap.add_argument("--register-connector", action="store_true",
+                    help="install (if missing) and register the Intune connector on --host first")
+    ap.add_argument("--unregister-connector", action="store_true", help="unregister the connector and stop")
+    a = ap.parse_args(argv)
+    try:
+        if a.unregister_connector:
+            unregister_connector(a.host, a.graph_url)
+            print(f"connector on {a.host} unregistered")
+            return 0
+        if a.register_connector:
+            print(f"registering the Intune connector on {a.host} (the interactive sign-in, played)")
+            register_connector(a.host, a.graph_url)
+        url = a.url or default_url()
+        profile = {"id": a.profile} if a.profile else profile_for(a.graph_url, url)
+        device = {"upn": a.upn, "deviceName": a.device_name}
+        ch = challenge(a.graph_url, profile["id"], device)
+        sans = ", ".join(f"{s['type']}:{s['value']}" for s in ch["subjectAlternativeNames"])
+        print(f"profile {profile.get('displayName', profile['id'])}: subject {ch['subject']}, SANs "
+              f"{sans or '(none)'}")
+        workdir = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="lab-enroll-"))
+        print(f"scepclient -server-url {url} (work directory {workdir})")
+        got = scepclient(url, ch, workdir, a.key_size)
+    except EnrollError as exc:
+        print(f"enrollment FAILED: {exc}", file=sys.stderr)
+        if exc.output:
+            print(exc.output, file=sys.stderr)
+        return 1
+    d = describe(got.certificate)
+    print(f"issued in {got.seconds:.1f} s:")
+    for k in ("subject", "subjectAlternativeNames", "issuer", "extendedKeyUsages", "keyUsage", "notBefore",
+              "notAfter", "validityDays", "keySize"):
+        v = d[k]
+        print(f"  {k}: {', '.join(v) if isinstance(v, list) else v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
