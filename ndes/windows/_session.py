@@ -36,6 +36,9 @@ def _ca_file(pem: str) -> str:
     if _ca_dir is None:
         _ca_dir = Path(tempfile.mkdtemp(prefix="ndes-winrm-ca-"))
         atexit.register(_remove_ca_dir, _ca_dir)
+        # atexit runs last-registered first: close the shells while the CA file they verify against still exists
+        atexit.unregister(close_all)
+        atexit.register(close_all)
     path = _ca_dir / (hashlib.sha256(pem.encode()).hexdigest()[:32] + ".pem")
     if not path.exists():
         tmp = path.with_suffix(".tmp")
