@@ -186,6 +186,15 @@ def ssl_and_binding(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig, ca_names
     missing = [n for n in sans if n not in have_sans]
     if missing:
         problems.append(f"SANs {', '.join(have_sans) or '(none)'} lack {', '.join(missing)}")
+    if c.get("hasPrivateKey") is False:
+        out.append(fail(h.fqdn, "SSL certificate private key", "the bound certificate has no private key: IIS cannot "
+                        "serve TLS with it", f"enroll it on this host from {cfg.templates.ssl.name} (or import it with "
+                        "its key) and bind it"))
+    tpl = str(c.get("template") or "")
+    if tpl and tpl.lower() != cfg.templates.ssl.name.lower():
+        out.append(warn(h.fqdn, "SSL certificate template", f"issued from template '{tpl}', configured "
+                        f"{cfg.templates.ssl.name}", f"`pulumi up` enrolls one from {cfg.templates.ssl.name}; or set "
+                        "ndes:templates.ssl.name to the template in use"))
     if problems:
         out.append(fail(h.fqdn, "SSL certificate names", "; ".join(problems),
                         f"enroll a new certificate from {cfg.templates.ssl.name} with CN={cn} and DNS names "

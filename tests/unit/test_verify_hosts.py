@@ -169,3 +169,15 @@ def test_a_script_failure_is_one_failed_step_and_the_run_goes_on():
     [r] = [r for r in results if r.check == "IIS request limits"]
     assert r.status == "fail" and "WebAdministration" in r.detail and "IIS" in r.fix
     assert any(r.check == "GetCACert" and r.status == "pass" for r in results)
+
+
+def test_certificate_without_private_key_or_from_another_template():
+    cfg = config()
+    ctx = ctx_with(cfg, MachineCertificate={"hasPrivateKey": False, "template": "WebServer"})
+    res = w.ssl_and_binding(cfg, ctx, cfg.ndes_hosts[0], set())
+    assert one(res, "SSL certificate private key").status == "fail"
+    r = one(res, "SSL certificate template")
+    assert r.status == "warn" and "'WebServer'" in r.detail
+    healthy = w.ssl_and_binding(cfg, ctx_with(cfg, MachineCertificate={"hasPrivateKey": True}), cfg.ndes_hosts[0],
+                                set())
+    assert not [r for r in healthy if r.check in ("SSL certificate private key", "SSL certificate template")]
