@@ -90,7 +90,8 @@ def pki_operation(state: dict[str, Any], message: bytes) -> tuple[int, str, byte
         body = scep_cms.cert_rep(req, scep_cms.FAILURE, *signer, fail_info=exc.fail_info)
         return 200, PKI_MESSAGE, body
     _log(state, "Information", NDES_SOURCE, f"The Network Device Enrollment Service issued certificate "
-                                            f"{ca.thumbprint(cert)} ({ca.windows_subject(cert.subject)})",
+                                            f"{ca.thumbprint(cert)} ({ca.windows_subject(cert.subject)}) for a "
+                                            f"{req.type_name} encrypted with {cipher}, signed with {req.digest}",
          req.transaction_id)
     body = scep_cms.cert_rep(req, scep_cms.SUCCESS, *signer, issued=cert, cipher=cipher)
     return 200, PKI_MESSAGE, body

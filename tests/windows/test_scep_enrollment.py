@@ -245,6 +245,7 @@ def test_scepclient_enrolls_through_the_external_url(registered, tmp_path):
     assert len(issued) == 2 and {r["profileId"] for r in issued} == set(chain.profiles.values())
     info = [e for e in chain.events() if e["level"] == "Information"]
     assert len(info) == 2 and all("issued certificate" in e["message"] for e in info)
+    print(f"NDES: {info[-1]['message']}")  # what scepclient 2.1 sends (it ignores the cipher caps)
 
 
 def test_minimum_key_size_above_the_request_fails_as_ndes_fails(registered, tmp_path):
@@ -339,6 +340,24 @@ def test_pkioperation_by_get_and_a_tampered_request(registered, tmp_path):
     inner, alg = scep_cms.open_envelope(rep.content, [(signer, key)])
     assert alg == "tripledes_3key"
     assert scep_cms.certs_of(inner)[0].public_key().public_numbers() == key.public_key().public_numbers()
+
+    # RenewalReq (GetCACaps says Renewal): signed with the certificate being renewed, a new key, a new challenge
+    issued = scep_cms.certs_of(inner)[0]
+    new_key = ca.new_key(2048)
+    csr2 = (x509.CertificateSigningRequestBuilder().subject_name(csr.subject)
+            .add_attribute(AttributeOID.CHALLENGE_PASSWORD, chain.challenge("device")["challenge"].encode())
+            .sign(new_key, hashes.SHA256()))
+    renewal = scep_cms.pkcs_req(csr2.public_bytes(serialization.Encoding.DER), issued, key, enc, message_type="17")
+    rep = scep_cms.parse_pki_message(httpx.post(chain.url, params={"operation": "PKIOperation"}, content=renewal,
+                                                verify=ctx, timeout=30).content)
+    assert rep.attributes["scep_pki_status"] == scep_cms.SUCCESS, chain.events()[-1]
+    renewed = scep_cms.certs_of(scep_cms.open_envelope(rep.content, [(issued, key)])[0])[0]
+    assert renewed.public_key().public_numbers() == new_key.public_key().public_numbers()
+    # ... but not with a certificate some other CA (or the device itself) issued
+    renewal = scep_cms.pkcs_req(csr2.public_bytes(serialization.Encoding.DER), signer, key, enc, message_type="17")
+    rep = scep_cms.parse_pki_message(httpx.post(chain.url, params={"operation": "PKIOperation"}, content=renewal,
+                                                verify=ctx, timeout=30).content)
+    assert rep.attributes["scep_fail_info"] == scep_cms.BAD_MESSAGE_CHECK
 
     tampered = bytearray(msg)
     tampered[-5] ^= 0xFF  # inside the signature value
