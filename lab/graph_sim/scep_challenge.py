@@ -305,7 +305,8 @@ def validate(state: State, connector: Mapping[str, Any], body: Mapping[str, Any]
 def notify(state: State, connector: Mapping[str, Any], body: Mapping[str, Any]) -> None:
     tid = str(body.get("transactionId") or "")
     for entry in reversed(_tenant(state)["requests"]):
-        if entry["transactionId"] == tid and entry["connector"] == connector.get("hostName"):
+        if entry["transactionId"] == tid and entry["connector"] == connector.get("hostName") and \
+                entry["status"] == "validated":
             entry.update({"status": "issued" if body.get("status") == "success" else "failed",
                           "thumbprint": body.get("thumbprint"), "serialNumber": body.get("serialNumber"),
                           "error": body.get("error"), "reportedDateTime": _iso(_now())})
