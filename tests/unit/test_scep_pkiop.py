@@ -232,3 +232,14 @@ def test_connector_installed_but_not_registered(ndes_state, parties):
     assert scep_pkiop.connector_ready(state) is None
     state["services"]["PkiCreateConnectorSvc"]["status"] = "Stopped"
     assert "not running" in scep_pkiop.connector_ready(state)
+
+
+def test_get_ca_caps_advertises_only_what_pki_operation_does():
+    """Every capability the endpoint's GetCACaps lists is one PKIOperation honours (a client may rely on it)."""
+    from lab.winrm_sim import scep_endpoint
+    honoured = {"POSTPKIOperation": True,  # scep_endpoint passes the POST body to pki_operation
+                "Renewal": "17" in scep_pkiop.REQUEST_TYPES,
+                "SHA-1": "sha1" in scep_cms.DIGESTS, "SHA-256": "sha256" in scep_cms.DIGESTS,
+                "SHA-512": "sha512" in scep_cms.DIGESTS, "DES3": "tripledes_3key" in scep_cms.CIPHERS,
+                "AES": {"aes128_cbc", "aes256_cbc"} <= set(scep_cms.CIPHERS)}
+    assert scep_endpoint.CA_CAPS and all(honoured.get(cap) for cap in scep_endpoint.CA_CAPS), scep_endpoint.CA_CAPS
