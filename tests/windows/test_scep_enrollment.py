@@ -368,3 +368,15 @@ def test_pkioperation_by_get_and_a_tampered_request(registered, tmp_path):
 
     r = httpx.post(chain.url, params={"operation": "PKIOperation"}, content=b"not cms", verify=ctx, timeout=30)
     assert r.status_code == 400
+
+
+def test_lab_enroll_cli_prints_the_issued_certificate(registered, tmp_path, capsys):
+    """`python -m lab.enroll` (what ./lab/up ends with): the profile found by its SCEP URL, the challenge, scepclient,
+    and the certificate in words."""
+    chain = registered
+    assert enroll.main(["--url", chain.url, "--graph-url", chain.graph.url, "--out", str(tmp_path / "cli"),
+                        "--upn", "bob@lab.contoso.test", "--profile", chain.profiles["upn"]]) == 0
+    out = capsys.readouterr().out
+    assert "subject: CN=bob@lab.contoso.test" in out and "subjectAlternativeNames: UPN:bob@lab.contoso.test" in out
+    assert "extendedKeyUsages: clientAuth" in out and "keyUsage: digitalSignature, keyEncipherment" in out
+    assert "validityDays: 365.01" in out  # the template's year (the CA back-dates notBefore by 10 minutes)
