@@ -61,7 +61,10 @@ def samba_contents() -> dict[str, dict[str, list[str]]]:
     """Every object of the domain and Configuration partitions with its attributes (minus bookkeeping that AD
     itself rewrites: USNs, timestamps, replication metadata)."""
     skip = {"uSNChanged", "uSNCreated", "whenChanged", "whenCreated", "replPropertyMetaData", "dSCorePropagationData",
-            "lastLogon", "lastLogonTimestamp", "logonCount", "badPwdCount", "badPasswordTime", "msDS-NcType"}
+            "lastLogon", "lastLogonTimestamp", "logonCount", "badPwdCount", "badPasswordTime", "msDS-NcType",
+            # the DC's RID pool moves on with every account created, as on Windows
+            "rIDNextRID", "rIDAllocationPool", "rIDPreviousAllocationPool", "rIDAvailablePool", "rIDUsedPool",
+            "nextRid"}
     conn = samba_dc.connect()
     out: dict[str, dict[str, list[str]]] = {}
     try:
@@ -81,15 +84,19 @@ def samba_contents() -> dict[str, dict[str, list[str]]]:
 def simulator_contents() -> dict[str, Any]:
     """The simulated hosts' state and the Graph simulator's objects (history such as boot ids and counters
     left out: a real host keeps those too)."""
-    from lab.graph_sim.state import state_dir as graph_dir
     from lab.winrm_sim.store import sim_dir
 
     hosts = {}
     for path in sorted(sim_dir().glob("*.json")):
         state = json.loads(path.read_text())
         state.pop("boot", None)
+        # history: how often CertSvc restarted, and the boot a restart was last asked for (a stale marker once
+        # the host restarted: HostBoot compares it with the current boot)
+        (state.get("certsvc") or {}).get("service", {}).pop("restarts", None)
+        marker = (state.get("registry") or {}).get("hklm:\\software\\pulumi\\ndes", {}).get("values", {})
+        marker.pop("rebootpendingboot", None)
         hosts[path.stem] = state
-    graph = json.loads((graph_dir() / "state.json").read_text())
+    graph = graph_state()
     graph.pop("knobs", None)
     return {"hosts": hosts, "graph": graph}
 
@@ -107,10 +114,14 @@ def diff_paths(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: {str(a)[:120]} -> {str(b)[:120]}"]
 
 
+def graph_state() -> dict[str, Any]:
+    """The Graph simulator's live objects (its admin endpoint: the file on disk is written behind)."""
+    from lab.graph_sim.control import admin
+    return admin("/state")
+
+
 def graph_objects(kind: str) -> list[dict[str, Any]]:
-    from lab.graph_sim.state import state_dir as graph_dir
-    state = json.loads((graph_dir() / "state.json").read_text())
-    return list(state.get(kind, {}).values())
+    return list(graph_state().get(kind, {}).values())
 
 
 def python(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:

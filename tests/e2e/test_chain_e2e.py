@@ -96,9 +96,9 @@ def _count_live() -> dict[str, int]:
     apps = [a for a in graph_objects("applications") if str(a.get("displayName", "")).startswith("NDES")]
     profiles = graph_objects("deviceConfigurations")
     ndes1 = simulator_contents()["hosts"][NDES_HOSTS[0]["name"]]
-    my = ndes1["certStores"].get("LocalMachine\\My") or ndes1["certStores"].get("My") or {}
-    ssl = [c for c in (my.values() if isinstance(my, dict) else my) if "msappproxy" in json.dumps(c)]
-    return {"serviceAccounts": len(sa), "apps": len(apps), "profiles": len(profiles), "sslCerts": len(ssl)}
+    my = ndes1["certStores"].get("LocalMachine\\My", {})
+    templates = sorted(c.get("template", "") for c in my.values())
+    return {"serviceAccounts": len(sa), "apps": len(apps), "profiles": len(profiles), "certificates": templates}
 
 
 def test_04_a_killed_up_converges_on_the_next_run_with_nothing_duplicated(lab):
@@ -148,7 +148,8 @@ def test_06_destroy_leaves_the_servers_as_they_were(lab):
     cli.destroy()
     assert not _types(cli)
     samba_after, sims_after = samba_contents(), simulator_contents()
-    assert sorted(set(samba_after) ^ set(samba_before)) == []
+    assert sorted(set(samba_after) ^ set(samba_before)) == [], {
+        dn: ("left behind" if dn in samba_after else "removed") for dn in set(samba_after) ^ set(samba_before)}
     changed = [dn for dn in samba_before if samba_before[dn] != samba_after.get(dn)]
     assert changed == [], {dn: diff_paths(samba_before[dn], samba_after[dn]) for dn in changed[:5]}
-    assert diff_paths(sims_before, sims_after) == []
+    assert diff_paths(sims_before, sims_after) == [], diff_paths(sims_before, sims_after)
