@@ -380,3 +380,62 @@ def test_lab_enroll_cli_prints_the_issued_certificate(registered, tmp_path, caps
     assert "subject: CN=bob@lab.contoso.test" in out and "subjectAlternativeNames: UPN:bob@lab.contoso.test" in out
     assert "extendedKeyUsages: clientAuth" in out and "keyUsage: digitalSignature, keyEncipherment" in out
     assert "validityDays: 365.01" in out  # the template's year (the CA back-dates notBefore by 10 minutes)
+
+
+# ------------------------------------------------------------------------------------------ after a real up
+E2E = {"account": "svc-scep-e2e", "ssl": "SCEP-E2E-SSL", "client": "SCEP-E2E-Intune", "app": "NDES SCEP E2E",
+       "profiles": "SCEP-E2E"}
+
+
+@pytest.mark.e2e
+def test_after_a_real_pulumi_up_scepclient_enrolls(samba_dc, tmp_path):
+    """The product's own `pulumi up` (lab stack config bent to ndes2 and names of its own, on the lab's shared
+    simulators, so the lab stack on ndes1 is never touched) leaves a chain scepclient enrolls through: the
+    client template the config names, the MSCEP value the program derives, the SCEP profile's URL."""
+    from lab.graph_sim import control as graph_control
+    from lab.topology import NDES_HOSTS
+    from lab.winrm_sim import control, store
+    from tests.e2e.lab_chain import ensure_lab_servers
+    from tests.e2e.lab_stack import lab_project
+
+    ensure_lab_servers()
+    host = NDES_HOSTS[1]
+    store.reset_state(host["name"], control.LAB.state_dir)
+    with store.edit_state(host["name"], control.LAB.state_dir) as st:
+        installer = sim_connector.stage_installer(st)
+    cli = lab_project(tmp_path, {
+        "ndesHosts": [{"fqdn": host["name"], "externalUrl": host["external_url"],
+                       "winrm": {"url": f"https://{host['address']}:{host['winrm_port']}/wsman"}}],
+        "serviceAccount.name": E2E["account"],
+        "templates": {"ssl": {"name": E2E["ssl"], "displayName": "SCEP E2E SSL"},
+                      "client": {"name": E2E["client"], "displayName": "SCEP E2E Intune"}},
+        "appProxy.displayName": E2E["app"], "intune.profileNamePrefix": E2E["profiles"], "intune.platforms": ["ios"],
+        "connector.installerPath": installer})
+    graph = graph_control.LAB.graph_url
+    try:
+        t0 = time.monotonic()
+        cli.up()
+        t_up = time.monotonic() - t0
+        enroll.register_connector(host["name"], graph)
+        url = enroll.default_url(1)
+        profile = enroll.profile_for(graph, url)
+        assert profile["displayName"].startswith(E2E["profiles"])
+        ch = enroll.challenge(graph, profile["id"], {"upn": UPN, "deviceName": "E2E-PHONE"})
+        got = enroll.scepclient(url, ch, tmp_path / "device")
+        d = enroll.describe(got.certificate)
+        assert d["subject"] == f"CN={UPN}" and d["subjectAlternativeNames"] == [f"UPN:{UPN}"]
+        assert d["extendedKeyUsages"] == ["clientAuth"] and d["keyUsage"] == ["digitalSignature", "keyEncipherment"]
+        assert round(d["validityDays"]) == 365  # the lab config's client template: 1 year
+        tmpl_ext = got.certificate.extensions.get_extension_for_class(x509.MSCertificateTemplate).value
+        view = ca.SambaView(samba_dc)
+        conn = view.connect()
+        try:
+            assert tmpl_ext.template_id.dotted_string == view.template(conn, E2E["client"]).oid
+        finally:
+            conn.unbind()
+        print(f"\nfull up of the ndes2 chain {t_up:.1f} s; scepclient enrollment {got.seconds:.2f} s")
+    finally:
+        try:
+            enroll.unregister_connector(host["name"], graph)
+        finally:
+            cli.destroy(check=False)
