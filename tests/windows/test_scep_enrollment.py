@@ -439,3 +439,19 @@ def test_after_a_real_pulumi_up_scepclient_enrolls(samba_dc, tmp_path):
             enroll.unregister_connector(host["name"], graph)
         finally:
             cli.destroy(check=False)
+
+
+def test_mscep_left_at_its_default_fails_at_the_ca(registered, tmp_path):
+    """The seed's classic: the MSCEP value for the profile's key usage still names IPSECIntermediateOffline (the
+    role install's default), a template the CA does not issue; NDES submits it and the CA refuses."""
+    from lab.winrm_sim import hostmodel
+    chain = registered
+    with chain.sim.edit_state(NDES1) as st:
+        hostmodel.set_value(st, hostmodel.MSCEP_KEY, "GeneralPurposeTemplate", "String", hostmodel.MSCEP_DEFAULT)
+    try:
+        assert "failInfo: badRequest (2)" in refused(chain, chain.challenge("device"), tmp_path)
+    finally:
+        with chain.sim.edit_state(NDES1) as st:
+            hostmodel.set_value(st, hostmodel.MSCEP_KEY, "GeneralPurposeTemplate", "String", chain.template)
+    last = chain.events()[-1]["message"]
+    assert "IPSECIntermediateOffline (GeneralPurposeTemplate)" in last and "0x80094800" in last
