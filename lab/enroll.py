@@ -43,7 +43,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from . import topology
 from .graph_sim import control as graph_control
 from .pki import ca_bundle_path
-from .winrm_sim import store
+from .winrm_sim import hostmodel, store
 from .winrm_sim.handlers import intune_connector
 
 UPN_OID = "1.3.6.1.4.1.311.20.2.3"
@@ -116,13 +116,19 @@ def scep_requests(graph_url: str) -> list[dict[str, Any]]:
 
 
 def register_connector(host: str, graph_url: str, state_dir: Path | None = None, days: int = 365) -> str:
-    """Install (if missing) and register the Intune connector on `host` with the tenant at `graph_url`."""
-    from .winrm_sim import scep_pkiop
+    """Install (if missing) and register the Intune connector on `host` with the tenant at `graph_url`
+    (idempotent: a connector already registered there with an unexpired certificate keeps it)."""
+    from .winrm_sim import certstore, scep_pkiop
     with store.edit_state(host, state_dir) as st:
         if not intune_connector._live(st)["installed"]:
             intune_connector.stage_installer(st)
             intune_connector._install(st)
-        cert = scep_pkiop.register_connector(st, graph_url, days)
+        live = intune_connector._live(st)
+        same_tenant = scep_pkiop.service_url(st) == graph_url.rstrip("/") and scep_pkiop.INTUNE_STATE in st
+        if live["registered"] and (live["certificateDaysLeft"] or 0) >= 0 and same_tenant:
+            cert = certstore.load(certstore.store(st)[live["certificateThumbprint"]])
+        else:
+            cert = scep_pkiop.register_connector(st, graph_url, days)
     der = cert.public_bytes(serialization.Encoding.DER)
     status, out = _call(graph_url, "POST", "/lab/intune/connectors",
                         {"certificate": base64.b64encode(der).decode(), "hostName": host})
@@ -136,7 +142,6 @@ def unregister_connector(host: str, graph_url: str, state_dir: Path | None = Non
     with store.edit_state(host, state_dir) as st:
         live = intune_connector._live(st)
         thumb = live["certificateThumbprint"]
-        from .winrm_sim import hostmodel
         hostmodel.delete_value(st, intune_connector.CONNECTOR_KEY, "EncryptionCertThumbprint")
         st.pop("labIntune", None)
     if thumb:
