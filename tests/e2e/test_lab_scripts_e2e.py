@@ -1,0 +1,57 @@
+"""The README's first command and its counterpart: ./lab/up deploys the lab stack and ends with the probe
+through the external URL; ./lab/down stops every lab process by its pid and leaves none running."""
+import os
+import socket
+import subprocess
+
+import pytest
+
+from lab.topology import APP_PROXY, CA, DC, GRAPH, NDES_HOSTS
+
+from .lab_chain import ensure_lab_servers
+from .pulumi_cli import REPO_ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _listening(address: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((address, port)) == 0
+
+
+def _lab_processes() -> list[str]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(m in cmd for m in ("lab.winrm_sim", "lab.graph_sim", "lab.samba_dc", "samba -s " + str(REPO_ROOT))):
+            out.append(f"{pid}: {cmd[:120]}")
+    return out
+
+
+def test_lab_up_deploys_and_probes_then_lab_down_stops_everything():
+    up = subprocess.run(["./lab/up"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
+    assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+    for step in ("==> Samba AD DC", "==> Windows host simulator", "==> Graph + App Proxy simulator",
+                 "==> pulumi up on the lab stack", "==> probe through the external URL"):
+        assert step in up.stdout  # progress is visible while it works
+    assert "GetCACaps 200" in up.stdout and "GetCACert 200" in up.stdout
+    assert "https://ndes1-lab.msappproxy.net/certsrv/mscep/mscep.dll" in up.stdout  # the stack outputs
+
+    try:
+        down = subprocess.run(["./lab/down"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert _lab_processes() == []
+        for addr, port in [(DC["address"], DC["ldaps_port"]), (CA["address"], CA["winrm_port"]),
+                           (NDES_HOSTS[0]["address"], NDES_HOSTS[0]["winrm_port"]),
+                           (NDES_HOSTS[0]["address"], NDES_HOSTS[0]["https_port"]),
+                           (GRAPH["address"], GRAPH["https_port"]), (APP_PROXY["address"], APP_PROXY["https_port"])]:
+            assert not _listening(addr, port), f"{addr}:{port} still answers after ./lab/down"
+        assert "ndes-lab begin" not in open("/etc/hosts").read()
+    finally:
+        ensure_lab_servers()  # the tests after this one use the lab
