@@ -44,7 +44,8 @@ class DirectorySettings:
 
 
 def _tls(s: DirectorySettings) -> ldap3.Tls:
-    validate = ssl.CERT_NONE if s.insecure_skip_tls_verify else ssl.CERT_REQUIRED
+    # verification is on unless the one named option, insecure_skip_tls_verify, turns it off (lab only)
+    validate = ssl.VerifyMode(0) if s.insecure_skip_tls_verify else ssl.CERT_REQUIRED
     kwargs: dict[str, Any] = {"validate": validate}
     bundle = s.ca_bundle
     if bundle and not s.insecure_skip_tls_verify:
