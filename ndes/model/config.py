@@ -16,9 +16,10 @@ from pydantic.alias_generators import to_camel
 from .azure import AzureHostConfig
 from .durations import Period, parse_period
 from .eku import normalize_ekus
-from .graph_enums import (CERTIFICATE_STORES, HASH_ALGORITHMS, KEY_SIZES, KEY_STORAGE_PROVIDERS, PLATFORMS,
-                          SAN_TYPES, SUBJECT_NAME_FORMATS)
-from .keyusage import SCEP_KEY_USAGES, normalize_key_usage
+from .graph_enums import PLATFORMS
+from .keyusage import normalize_key_usage
+from .scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider, RenewalThreshold,
+                          SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -336,80 +337,25 @@ class GroupRef(_Model):
 
 
 class SubjectAlternativeName(_Model):
-    type: Literal[SAN_TYPES]  # type: ignore[valid-type]
+    type: SanType
     value: str
 
 
 class ScepConfig(_Model):
-    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
-    key_size: int = 2048
-    hash_algorithm: str = "sha2"
-    subject_name_format: str = "custom"
+    key_usage: ScepKeyUsage = ["digitalSignature", "keyEncipherment"]
+    key_size: ScepKeySize = 2048
+    hash_algorithm: HashAlgorithm = "sha2"
+    subject_name_format: SubjectNameFormat = "custom"
     subject_name: str | None = "CN={{UserPrincipalName}}"
     """Custom subject (with subjectNameFormat: custom), in Intune's variables."""
     subject_alternative_names: list[SubjectAlternativeName] = [
         SubjectAlternativeName(type="userPrincipalName", value="{{UserPrincipalName}}")]
-    extended_key_usage: list[str] = ["clientAuth"]
-    validity: str = "1 year"
-    renewal_threshold_percent: int = Field(default=20, ge=1, le=99)
-    certificate_store: str = "user"
-    key_storage_provider: str = "useTpmKspOtherwiseUseSoftwareKsp"
+    extended_key_usage: ExtendedKeyUsages = ["clientAuth"]
+    validity: ScepValidity = "1 year"
+    renewal_threshold_percent: RenewalThreshold = 20
+    certificate_store: CertificateStore = "user"
+    key_storage_provider: KeyStorageProvider = "useTpmKspOtherwiseUseSoftwareKsp"
     groups: list[GroupRef] = []
-
-    @field_validator("key_usage")
-    @classmethod
-    def _ku(cls, v: list[str]) -> list[str]:
-        ku = normalize_key_usage(v)
-        extra = [k for k in ku if k not in SCEP_KEY_USAGES]
-        if extra or not ku:
-            raise ValueError(f"Intune SCEP profiles offer only {' and '.join(SCEP_KEY_USAGES)}"
-                             + (f"; remove {', '.join(extra)}" if extra else ""))
-        return ku
-
-    @field_validator("key_size")
-    @classmethod
-    def _size(cls, v: int) -> int:
-        if v not in KEY_SIZES:
-            raise ValueError(f"Intune offers key sizes {', '.join(map(str, KEY_SIZES))}")
-        return v
-
-    @field_validator("hash_algorithm")
-    @classmethod
-    def _hash(cls, v: str) -> str:
-        if v.lower() not in HASH_ALGORITHMS:
-            raise ValueError("hashAlgorithm is sha1 or sha2")
-        return HASH_ALGORITHMS[v.lower()]
-
-    @field_validator("subject_name_format")
-    @classmethod
-    def _snf(cls, v: str) -> str:
-        if v not in SUBJECT_NAME_FORMATS:
-            raise ValueError(f"subjectNameFormat is one of {', '.join(SUBJECT_NAME_FORMATS)}")
-        return v
-
-    @field_validator("extended_key_usage")
-    @classmethod
-    def _eku(cls, v: list[str]) -> list[str]:
-        return normalize_ekus(v)
-
-    @field_validator("validity")
-    @classmethod
-    def _validity(cls, v: str) -> str:
-        return str(parse_period(v, allowed=("day", "week", "month", "year")))
-
-    @field_validator("certificate_store")
-    @classmethod
-    def _store(cls, v: str) -> str:
-        if v not in CERTIFICATE_STORES:
-            raise ValueError("certificateStore is user or machine")
-        return v
-
-    @field_validator("key_storage_provider")
-    @classmethod
-    def _ksp(cls, v: str) -> str:
-        if v not in KEY_STORAGE_PROVIDERS:
-            raise ValueError(f"keyStorageProvider is one of {', '.join(KEY_STORAGE_PROVIDERS)}")
-        return v
 
     @property
     def validity_period(self) -> Period:

@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from ..graph import BadRequest
 from ..graph import intune
 from ..model.eku import EKU_DISPLAY, EKU_NAMES, eku_oid, normalize_ekus
-from ..model.graph_enums import (CERTIFICATE_STORES, HASH_ALGORITHMS, KEY_SIZES, KEY_STORAGE_PROVIDERS,
-                                 PLATFORM_BY_SCEP_TYPE, PLATFORMS, SAN_TYPES, SUBJECT_NAME_FORMATS, key_size_bits,
-                                 key_size_value, key_usage_names, key_usage_value, normalize_validity, validity_value,
+from ..model.graph_enums import (KEY_SIZES, PLATFORM_BY_SCEP_TYPE, PLATFORMS, key_size_bits,
+                                 key_size_value, key_usage_names, key_usage_value, validity_value,
                                  validity_words)
 from ..model.durations import parse_period
-from ..model.keyusage import SCEP_KEY_USAGES, normalize_key_usage
+from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
+                                 RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
 from .base import Existing
 from .graph_connection import SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
 from .trusted_certificate_profile import normalize_groups
@@ -33,15 +33,8 @@ DEFAULT_DESCRIPTION = "SCEP certificates from NDES (managed by Pulumi)"
 
 class San(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: str
+    type: SanType
     value: str
-
-    @field_validator("type")
-    @classmethod
-    def _t(cls, v: str) -> str:
-        if v not in SAN_TYPES:
-            raise ValueError(f"SAN type is one of {', '.join(SAN_TYPES)}")
-        return v
 
 
 class ScepInputs(GraphInputs):
@@ -50,17 +43,17 @@ class ScepInputs(GraphInputs):
     description: str = DEFAULT_DESCRIPTION
     root_profile_id: str
     scep_server_urls: list[str]
-    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
-    key_size: int = 2048
-    hash_algorithm: str | None = "sha2"
-    subject_name_format: str = "custom"
+    key_usage: ScepKeyUsage = ["digitalSignature", "keyEncipherment"]
+    key_size: ScepKeySize = 2048
+    hash_algorithm: HashAlgorithm | None = "sha2"
+    subject_name_format: SubjectNameFormat = "custom"
     subject_name: str | None = "CN={{UserPrincipalName}}"
     subject_alternative_names: list[San] = []
-    extended_key_usage: list[str] = ["clientAuth"]
-    validity: str = "1 year"
-    renewal_threshold_percent: int = 20
-    certificate_store: str | None = "user"
-    key_storage_provider: str | None = "useTpmKspOtherwiseUseSoftwareKsp"
+    extended_key_usage: ExtendedKeyUsages = ["clientAuth"]
+    validity: ScepValidity = "1 year"
+    renewal_threshold_percent: RenewalThreshold = 20
+    certificate_store: CertificateStore | None = "user"
+    key_storage_provider: KeyStorageProvider | None = "useTpmKspOtherwiseUseSoftwareKsp"
     groups: list[str] = []
 
     @field_validator("platform")
@@ -68,66 +61,6 @@ class ScepInputs(GraphInputs):
     def _platform(cls, v: str) -> str:
         if v not in PLATFORMS:
             raise ValueError(f"unknown platform {v}; use {', '.join(PLATFORMS)}")
-        return v
-
-    @field_validator("key_usage")
-    @classmethod
-    def _ku(cls, v: list[str]) -> list[str]:
-        ku = normalize_key_usage(v)
-        if not ku or any(k not in SCEP_KEY_USAGES for k in ku):
-            raise ValueError(f"Intune SCEP profiles offer only {' and '.join(SCEP_KEY_USAGES)}")
-        return ku
-
-    @field_validator("key_size")
-    @classmethod
-    def _size(cls, v: int) -> int:
-        if v not in KEY_SIZES:
-            raise ValueError(f"Intune offers key sizes {', '.join(map(str, KEY_SIZES))}")
-        return v
-
-    @field_validator("hash_algorithm")
-    @classmethod
-    def _hash(cls, v: str | None) -> str | None:
-        if v is not None and v.lower() not in HASH_ALGORITHMS:
-            raise ValueError("hashAlgorithm is sha1 or sha2")
-        return None if v is None else HASH_ALGORITHMS[v.lower()]
-
-    @field_validator("subject_name_format")
-    @classmethod
-    def _snf(cls, v: str) -> str:
-        if v not in SUBJECT_NAME_FORMATS:
-            raise ValueError(f"subjectNameFormat is one of {', '.join(SUBJECT_NAME_FORMATS)}")
-        return v
-
-    @field_validator("extended_key_usage")
-    @classmethod
-    def _eku(cls, v: list[str]) -> list[str]:
-        return normalize_ekus(v)
-
-    @field_validator("validity")
-    @classmethod
-    def _validity(cls, v: str) -> str:
-        return normalize_validity(v)
-
-    @field_validator("certificate_store")
-    @classmethod
-    def _store(cls, v: str | None) -> str | None:
-        if v is not None and v not in CERTIFICATE_STORES:
-            raise ValueError("certificateStore is user or machine")
-        return v
-
-    @field_validator("key_storage_provider")
-    @classmethod
-    def _ksp(cls, v: str | None) -> str | None:
-        if v is not None and v not in KEY_STORAGE_PROVIDERS:
-            raise ValueError(f"keyStorageProvider is one of {', '.join(KEY_STORAGE_PROVIDERS)}")
-        return v
-
-    @field_validator("renewal_threshold_percent")
-    @classmethod
-    def _renew(cls, v: int) -> int:
-        if not 1 <= v <= 99:
-            raise ValueError("renewalThresholdPercent is between 1 and 99")
         return v
 
     @field_validator("groups")
