@@ -51,12 +51,17 @@ class TokenSource:
     def __init__(self, settings: GraphSettings, ep: Endpoints, credential: Any | None = None):
         self._s = settings
         self._ep = ep
+        self._own_credential = credential is None
         self._cred = credential if credential is not None else build_credential(settings, ep)
         self._token: str | None = None
         self._expires = 0.0
 
     def invalidate(self) -> None:
+        """Forget the token Graph refused (revoked, or signed by a key the tenant rolled). azure-identity keeps its
+        own cache and would hand the same token back, so a credential we built is built again."""
         self._token = None
+        if self._own_credential:
+            self._cred = build_credential(self._s, self._ep)
 
     def token(self) -> str:
         if self._token and time.time() < self._expires - 300:

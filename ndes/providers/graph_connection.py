@@ -12,7 +12,8 @@ from pydantic import Field
 
 from ..graph import (AccessDenied, AuthenticationFailed, GraphClient, GraphError, GraphSettings, RetryPolicy,
                      client_for)
-from .base import NdesProvider, ResourceInputs
+from ..graph import BadRequest, intune
+from .base import Existing, NdesProvider, ResourceInputs
 
 SECRET_INPUTS = ("clientSecret", "certificatePem")
 
@@ -106,3 +107,26 @@ class GraphProvider(NdesProvider):
             super().delete(id_, props)
         except GraphError as exc:
             raise self._annotated(exc, props) from exc
+
+
+class IntuneProfileProvider(GraphProvider):
+    """What the trusted-certificate and SCEP profile providers share: they are found by display name and
+    @odata.type (Intune has no unique names: two profiles with one name are refused, not guessed between) and
+    carry the owner mark in their description. Subclasses set `label` and an Inputs with display_name,
+    odata_type and config_key."""
+
+    permission: ClassVar[str] = "DeviceManagementConfiguration.ReadWrite.All"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"platform"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset(SECRET_INPUTS)
+    label: ClassVar[str] = "profile"
+
+    def what(self, inp: Any) -> str:
+        return f"{self.label} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
+
+    def find(self, inp: Any) -> Existing | None:
+        found = intune.find_profiles(inp.client(), inp.display_name, inp.odata_type, self.label)
+        if len(found) > 1:
+            raise BadRequest(f"failed to look up {self.label} '{inp.display_name}': {len(found)} profiles of type "
+                             f"{inp.odata_type} carry this name ({', '.join(p['id'] for p in found)}); delete the "
+                             "extra ones")
+        return Existing(found[0]["id"], split_mark(found[0].get("description"))[1]) if found else None

@@ -14,7 +14,7 @@ import pulumi
 import pulumi.dynamic
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from ..graph import BadRequest
+
 from ..graph import intune
 from ..model.eku import EKU_DISPLAY, EKU_NAMES, eku_oid, normalize_ekus
 from ..model.graph_enums import (KEY_SIZES, PLATFORM_BY_SCEP_TYPE, PLATFORMS, key_size_bits,
@@ -24,7 +24,7 @@ from ..model.durations import parse_period
 from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
                                  RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
 from .base import Existing
-from .graph_connection import SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
+from .graph_connection import SECRET_INPUTS, GraphInputs, IntuneProfileProvider, split_mark, with_mark
 from .trusted_certificate_profile import normalize_groups
 
 KIND = "SCEP profile"
@@ -117,23 +117,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-class ScepProfileProvider(GraphProvider):
+class ScepProfileProvider(IntuneProfileProvider):
     kind = "ScepProfile"
-    permission = "DeviceManagementConfiguration.ReadWrite.All"
+    label = KIND
     Inputs: ClassVar[type[ScepInputs]] = ScepInputs
-    replace_on = frozenset({"platform"})
-    secret_fields = frozenset(SECRET_INPUTS)
-
-    def what(self, inp: Any) -> str:
-        return f"{KIND} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
-
-    def find(self, inp: ScepInputs) -> Existing | None:
-        found = intune.find_profiles(inp.client(), inp.display_name, inp.odata_type, KIND)
-        if len(found) > 1:
-            raise BadRequest(f"failed to look up {KIND} '{inp.display_name}': {len(found)} profiles of type "
-                             f"{inp.odata_type} carry this name ({', '.join(p['id'] for p in found)}); delete the "
-                             "extra ones")
-        return Existing(found[0]["id"], split_mark(found[0].get("description"))[1]) if found else None
 
     def apply(self, inp: ScepInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         c = inp.client()

@@ -14,11 +14,11 @@ import pulumi
 import pulumi.dynamic
 from pydantic import field_validator
 
-from ..graph import BadRequest
+
 from ..graph import intune
 from ..model.graph_enums import DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS, WINDOWS_DESTINATION_STORES
 from .base import Existing
-from .graph_connection import SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
+from .graph_connection import SECRET_INPUTS, GraphInputs, IntuneProfileProvider, split_mark, with_mark
 
 KIND = "trusted certificate profile"
 DEFAULT_DESCRIPTION = "CA certificate for NDES/SCEP (managed by Pulumi)"
@@ -70,23 +70,10 @@ def thumbprint(b64: str) -> str:
     return hashlib.sha1(base64.b64decode(b64)).hexdigest().upper()  # noqa: S324 - the Windows thumbprint is SHA-1
 
 
-class TrustedCertificateProfileProvider(GraphProvider):
+class TrustedCertificateProfileProvider(IntuneProfileProvider):
     kind = "TrustedCertificateProfile"
-    permission = "DeviceManagementConfiguration.ReadWrite.All"
+    label = KIND
     Inputs: ClassVar[type[TrustedCertificateInputs]] = TrustedCertificateInputs
-    replace_on = frozenset({"platform"})
-    secret_fields = frozenset(SECRET_INPUTS)
-
-    def what(self, inp: Any) -> str:
-        return f"{KIND} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
-
-    def find(self, inp: TrustedCertificateInputs) -> Existing | None:
-        found = intune.find_profiles(inp.client(), inp.display_name, inp.odata_type, KIND)
-        if len(found) > 1:
-            raise BadRequest(f"failed to look up {KIND} '{inp.display_name}': {len(found)} profiles of type "
-                             f"{inp.odata_type} carry this name ({', '.join(p['id'] for p in found)}); delete the "
-                             "extra ones")
-        return Existing(found[0]["id"], split_mark(found[0].get("description"))[1]) if found else None
 
     def body(self, inp: TrustedCertificateInputs) -> dict[str, Any]:
         b = {"@odata.type": inp.odata_type, "displayName": inp.display_name,

@@ -81,13 +81,15 @@ def samba_contents() -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def simulator_contents() -> dict[str, Any]:
-    """The simulated hosts' state and the Graph simulator's objects (history such as boot ids and counters
-    left out: a real host keeps those too)."""
+def simulator_contents(hosts_wanted: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The simulated hosts' state (all, or the named ones) and the Graph simulator's objects (history such as
+    boot ids and counters left out: a real host keeps those too)."""
     from lab.winrm_sim.store import sim_dir
 
     hosts = {}
     for path in sorted(sim_dir().glob("*.json")):
+        if hosts_wanted is not None and path.stem not in hosts_wanted:
+            continue
         state = json.loads(path.read_text())
         state.pop("boot", None)
         # history: how often CertSvc restarted, and the boot a restart was last asked for (a stale marker once

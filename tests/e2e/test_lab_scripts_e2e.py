@@ -20,18 +20,25 @@ def _listening(address: str, port: int) -> bool:
         return s.connect_ex((address, port)) == 0
 
 
-def _lab_processes() -> list[str]:
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+def _lab_pids() -> dict[str, int]:
+    """The pids the lab's own instances recorded (tests' private simulator instances are not the lab's)."""
+    out = {}
+    lab = REPO_ROOT / ".lab"
+    for path in [*lab.glob("*.pid"), *lab.glob("*/*.pid"), lab / "graph_sim" / "pid"]:
         try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            out[str(path.relative_to(REPO_ROOT))] = int(path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
             continue
-        if any(m in cmd for m in ("lab.winrm_sim", "lab.graph_sim", "lab.samba_dc", "samba -s " + str(REPO_ROOT))):
-            out.append(f"{pid}: {cmd[:120]}")
     return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    return state != "Z"
 
 
 def test_lab_up_deploys_and_probes_then_lab_down_stops_everything():
@@ -43,10 +50,12 @@ def test_lab_up_deploys_and_probes_then_lab_down_stops_everything():
     assert "GetCACaps 200" in up.stdout and "GetCACert 200" in up.stdout
     assert "https://ndes1-lab.msappproxy.net/certsrv/mscep/mscep.dll" in up.stdout  # the stack outputs
 
+    pids = _lab_pids()
+    assert len(pids) >= 3, pids  # Samba, the Windows host simulator, the Graph simulator
     try:
         down = subprocess.run(["./lab/down"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
         assert down.returncode == 0, down.stdout + down.stderr
-        assert _lab_processes() == []
+        assert [f"{name}: {pid}" for name, pid in pids.items() if _alive(pid)] == []
         for addr, port in [(DC["address"], DC["ldaps_port"]), (CA["address"], CA["winrm_port"]),
                            (NDES_HOSTS[0]["address"], NDES_HOSTS[0]["winrm_port"]),
                            (NDES_HOSTS[0]["address"], NDES_HOSTS[0]["https_port"]),

@@ -208,3 +208,33 @@ def test_credential_kinds_and_authorities(monkeypatch, tmp_path):
     assert isinstance(wi, WorkloadIdentityCredential)
     cli = build_credential(GraphSettings(tenant_id="t", credential="azureCli"), endpoints("global"))
     assert isinstance(cli, AzureCliCredential)
+
+
+class CachingCredential:
+    """Like azure-identity: hands back its cached token until it is built again."""
+    built = 0
+
+    def __init__(self):
+        CachingCredential.built += 1
+        self.token = f"tok-of-credential-{CachingCredential.built}"
+
+    def get_token(self, *scopes, **kw):
+        return SimpleNamespace(token=self.token, expires_on=9_999_999_999)
+
+
+def test_a_refused_token_is_fetched_anew_not_served_from_the_credentials_cache(monkeypatch):
+    import ndes.graph.credentials as creds
+    monkeypatch.setattr(creds, "build_credential", lambda s, ep: CachingCredential())
+    CachingCredential.built = 0
+    seen: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req.headers["Authorization"])
+        if req.headers["Authorization"].endswith("credential-1"):  # e.g. the tenant rolled its signing key
+            return err(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+        return httpx.Response(200, json={"value": []})
+
+    s = GraphSettings(tenant_id="t", client_id="c", client_secret="s3cret")
+    c = GraphClient(s, transport=httpx.MockTransport(handler))
+    assert c.request("GET", "/beta/deviceManagement/deviceConfigurations", OP) == {"value": []}
+    assert seen == ["Bearer tok-of-credential-1", "Bearer tok-of-credential-2"]
