@@ -30,8 +30,17 @@ _sessions_lock = threading.Lock()
 _ca_dir: Path | None = None
 
 
+_ca_lock = threading.Lock()
+
+
 def _ca_file(pem: str) -> str:
-    """A private file holding `pem` (requests verifies against a path), one per distinct bundle."""
+    """A private file holding `pem` (requests verifies against a path), one per distinct bundle. The engine runs
+    up to four provider operations at once in one process: the lock keeps them from racing on the same file."""
+    with _ca_lock:
+        return _ca_file_locked(pem)
+
+
+def _ca_file_locked(pem: str) -> str:
     global _ca_dir
     if _ca_dir is None:
         _ca_dir = Path(tempfile.mkdtemp(prefix="ndes-winrm-ca-"))

@@ -120,3 +120,18 @@ def test_auth_method_and_tls_settings_reach_pywinrm(auth):
     assert _session._Session(insecure).protocol.transport.server_cert_validation == "ignore"
     assert _session._Session(win.Endpoint(host="h", url="https://h:5986/wsman", username="u", password="p")) \
         .protocol.transport.ca_trust_path is None  # the system store, not an environment variable
+
+
+def test_the_ca_file_is_safe_under_the_engines_concurrent_operations():
+    """Four provider operations at once (the dynamic provider's limit) must not race on the CA bundle file."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from ndes.windows import _session
+
+    pem = "-----BEGIN CERTIFICATE-----\nconcurrency\n-----END CERTIFICATE-----\n"
+    for _ in range(20):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            paths = list(pool.map(lambda _i: _session._ca_file(pem), range(8)))
+        assert len(set(paths)) == 1 and Path(paths[0]).read_text() == pem
+        Path(paths[0]).unlink()
