@@ -98,7 +98,8 @@ class NdesHost(pulumi.ComponentResource):
         }, [self.role])
         self.reboot = step(HostReboot, "reboot", "ndes:httpSys.allowReboot", {
             "allowReboot": cfg.http_sys.allow_reboot,
-            "triggers": [self.http_sys.values, self.limits.maxUrl, self.limits.maxQueryString],
+            "triggers": [self.http_sys.values, self.http_sys.lastChange, self.limits.maxUrl,
+                         self.limits.maxQueryString],
         }, [self.limits, self.http_sys])
         s = cfg.ssl_certificate
         cn, sans = ssl_names(host.external_url, host.fqdn, s.common_name)

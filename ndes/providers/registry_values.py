@@ -10,6 +10,7 @@ back shows in `values`); delete removes the values.
 from __future__ import annotations
 
 import hashlib
+import uuid
 import re
 from typing import Any, ClassVar, Literal
 
@@ -132,7 +133,10 @@ class RegistryValuesProvider(NdesProvider):
 
     def apply(self, inp: RegistryValuesInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         res = self._run(inp, "set", ensure="present")
-        return self._id(inp), {**self._live(res), "rebootRequired": bool(res.get("rebootRequired"))}
+        # lastChange differs after every write, so what must follow a change (HostReboot's triggers) runs again
+        # even when the values come back to what the state last recorded (a repair of drift)
+        return self._id(inp), {**self._live(res), "rebootRequired": bool(res.get("rebootRequired")),
+                               "lastChange": uuid.uuid4().hex if res.get("changed") else ""}
 
     def get(self, id_: str, inp: RegistryValuesInputs) -> dict[str, Any] | None:
         live = self._live(self._run(inp, "get"))
@@ -143,11 +147,13 @@ class RegistryValuesProvider(NdesProvider):
 
 
 class RegistryValues(pulumi.dynamic.Resource, module="ndes", name="RegistryValues"):
-    """HKLM registry values. Outputs: values (live), rebootRequired (the last change needs a restart)."""
+    """HKLM registry values. Outputs: values (live), rebootRequired (the last change needs a restart),
+    lastChange (new after every write that changed something)."""
 
     values: pulumi.Output[list]
     rebootRequired: pulumi.Output[bool]
+    lastChange: pulumi.Output[str]
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(RegistryValuesProvider(), name, {"rebootRequired": None, **props}, opts)
+        super().__init__(RegistryValuesProvider(), name, {"rebootRequired": None, "lastChange": None, **props}, opts)
