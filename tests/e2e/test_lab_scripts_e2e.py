@@ -1,5 +1,6 @@
 """The README's first command and its counterpart: ./lab/up deploys the lab stack and ends with the probe
 through the external URL; ./lab/down stops every lab process by its pid and leaves none running."""
+import json
 import os
 import socket
 import subprocess
@@ -49,6 +50,14 @@ def test_lab_up_deploys_and_probes_then_lab_down_stops_everything():
         assert step in up.stdout  # progress is visible while it works
     assert "GetCACaps 200" in up.stdout and "GetCACert 200" in up.stdout
     assert "https://ndes1-lab.msappproxy.net/certsrv/mscep/mscep.dll" in up.stdout  # the stack outputs
+
+    # ndes verify, read-only, on what ./lab/up deployed: every check passes
+    from lab.env import lab_environment
+    verify = subprocess.run([str(REPO_ROOT / ".venv/bin/ndes"), "verify", "--stack", "lab", "--json"], cwd=REPO_ROOT,
+                            env={**os.environ, **lab_environment()}, capture_output=True, text=True, timeout=600)
+    assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
+    report = json.loads(verify.stdout)
+    assert report["status"] == "pass" and report["counts"]["fail"] == 0 and report["counts"]["pass"] >= 30, report
 
     pids = _lab_pids()
     assert len(pids) >= 3, pids  # Samba, the Windows host simulator, the Graph simulator
