@@ -30,7 +30,16 @@ from pathlib import Path
 import tree_sitter as ts
 import tree_sitter_powershell as tsp
 
-REFERENCE = Path(os.environ.get("NDES_CMDLET_REFERENCE", "/work/shared/reference/cmdlets.json"))
+def _reference() -> Path:
+    """The cmdlet reference: $NDES_CMDLET_REFERENCE, else shared/ beside the repository (as CI lays it out),
+    else the workplace's /work/shared."""
+    if os.environ.get("NDES_CMDLET_REFERENCE"):
+        return Path(os.environ["NDES_CMDLET_REFERENCE"])
+    beside = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "cmdlets.json"
+    return beside if beside.is_file() else Path("/work/shared/reference/cmdlets.json")
+
+
+REFERENCE = _reference()
 SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "ndes" / "windows" / "scripts"
 BOOTSTRAP = "_bootstrap.ps1"
 
