@@ -75,6 +75,8 @@ def samba_contents() -> dict[str, dict[str, list[str]]]:
                     continue
                 attrs = {k: sorted(str(v) for v in (vals if isinstance(vals, list) else [vals]))
                          for k, vals in entry["raw_attributes"].items() if k not in skip}
+                if "servicePrincipalName" in attrs:  # SPNs compare case-insensitively; Samba re-cases host/ ones
+                    attrs["servicePrincipalName"] = sorted(v.lower() for v in attrs["servicePrincipalName"])
                 out[entry["dn"].lower()] = attrs
     finally:
         conn.unbind()
