@@ -420,36 +420,49 @@ def ca_security_allows(ca_state: dict[str, Any], token: set[str]) -> bool:
     return allowed
 
 
+def _check_service(ca_state: dict[str, Any] | None) -> None:
+    """CertSvc must run: a stopped CA answers RPC_S_SERVER_UNAVAILABLE."""
+    if ca_state is None or ca_state.get("service", {}).get("status") != "Running":
+        raise CaRefused("The RPC server is unavailable. 0x800706ba (WIN32: 1722 RPC_S_SERVER_UNAVAILABLE): the "
+                        "certification authority service (CertSvc) is not running on the CA", "ConnectionError")
+
+
+def _authorize(view: "SambaView", conn: Any, ca_state: dict[str, Any] | None, requester_sam: str,
+               template_name: str) -> tuple[dict[str, Any], "Template"]:
+    """The checks a Windows Enterprise CA makes before it reads a request: the requester exists, may request
+    certificates on the CA, the template is issued here, exists, and grants the requester Enroll."""
+    acct = view.account(conn, requester_sam)
+    if acct is None:
+        raise CaRefused(f"The requester {requester_sam} is not a security principal in the domain",
+                        "ObjectNotFound")
+    token = {acct["sid"], *acct["groups"], EVERYONE, AUTHENTICATED_USERS}
+    if not ca_security_allows(ca_state, token):
+        raise CaRefused("The permissions on this certification authority do not allow the current user to "
+                        "enroll for certificates. 0x80094011 (-2146877423 CERTSRV_E_ENROLL_DENIED)")
+    if template_name not in view.issued_templates(conn):
+        raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
+                        f"(-2146875392 CERTSRV_E_UNSUPPORTED_CERT_TYPE): template {template_name}",
+                        "InvalidArgument")
+    tpl = view.template(conn, template_name)
+    if tpl is None:
+        raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
+                        f"(CERTSRV_E_UNSUPPORTED_CERT_TYPE): no template named {template_name} in the forest",
+                        "InvalidArgument")
+    if may_enroll(tpl.dacl, token) is not True:
+        raise CaRefused(f"Denied by Policy Module 0x80094012, The permissions on the certificate template do "
+                        f"not allow the current user to enroll for this type of certificate "
+                        f"(CERTSRV_E_TEMPLATE_DENIED): {requester_sam} has no Enroll on {template_name}")
+    return acct, tpl
+
+
 def request_from_template(view: SambaView, ca_state: dict[str, Any] | None, requester_sam: str, template_name: str,
                           subject_cn: str, dns_names: list[str], key_size: int | None = None
                           ) -> tuple[x509.Certificate, rsa.RSAPrivateKey, Template]:
     """Enroll `requester_sam` (e.g. NDES1$) for `template_name` as a Windows Enterprise CA would; raises CaRefused."""
-    if ca_state is None or ca_state.get("service", {}).get("status") != "Running":
-        raise CaRefused("The RPC server is unavailable. 0x800706ba (WIN32: 1722 RPC_S_SERVER_UNAVAILABLE): the "
-                        "certification authority service (CertSvc) is not running on the CA", "ConnectionError")
+    _check_service(ca_state)
     conn = view.connect()
     try:
-        acct = view.account(conn, requester_sam)
-        if acct is None:
-            raise CaRefused(f"The requester {requester_sam} is not a security principal in the domain",
-                            "ObjectNotFound")
-        token = {acct["sid"], *acct["groups"], EVERYONE, AUTHENTICATED_USERS}
-        if not ca_security_allows(ca_state, token):
-            raise CaRefused("The permissions on this certification authority do not allow the current user to "
-                            "enroll for certificates. 0x80094011 (-2146877423 CERTSRV_E_ENROLL_DENIED)")
-        if template_name not in view.issued_templates(conn):
-            raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
-                            f"(-2146875392 CERTSRV_E_UNSUPPORTED_CERT_TYPE): template {template_name}",
-                            "InvalidArgument")
-        tpl = view.template(conn, template_name)
-        if tpl is None:
-            raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
-                            f"(CERTSRV_E_UNSUPPORTED_CERT_TYPE): no template named {template_name} in the forest",
-                            "InvalidArgument")
-        if may_enroll(tpl.dacl, token) is not True:
-            raise CaRefused(f"Denied by Policy Module 0x80094012, The permissions on the certificate template do "
-                            f"not allow the current user to enroll for this type of certificate "
-                            f"(CERTSRV_E_TEMPLATE_DENIED): {requester_sam} has no Enroll on {template_name}")
+        acct, tpl = _authorize(view, conn, ca_state, requester_sam, template_name)
         if key_size is None:  # the client takes the template's minimum (and at least 2048)
             key_size = max(2048, tpl.min_key_size)
         if key_size < tpl.min_key_size:
@@ -504,35 +517,13 @@ def issue_from_csr(view: SambaView, ca_state: dict[str, Any] | None, requester_s
     and granting the requester Enroll, the request's key at least msPKI-Minimal-Key-Size. The certificate is the
     template's (validity, key usage, EKUs, template extension); subject and SANs come from the request when the
     template says "Supply in the request", else from the requester's AD object. Raises CaRefused."""
-    if ca_state is None or ca_state.get("service", {}).get("status") != "Running":
-        raise CaRefused("The RPC server is unavailable. 0x800706ba (WIN32: 1722 RPC_S_SERVER_UNAVAILABLE): the "
-                        "certification authority service (CertSvc) is not running on the CA", "ConnectionError")
+    _check_service(ca_state)
     if not csr.is_signature_valid:
         raise CaRefused("The request signature is invalid. 0x80094809 (CERTSRV_E_BAD_REQUEST_SIGNATURE)",
                         "InvalidData")
     conn = view.connect()
     try:
-        acct = view.account(conn, requester_sam)
-        if acct is None:
-            raise CaRefused(f"The requester {requester_sam} is not a security principal in the domain",
-                            "ObjectNotFound")
-        token = {acct["sid"], *acct["groups"], EVERYONE, AUTHENTICATED_USERS}
-        if not ca_security_allows(ca_state, token):
-            raise CaRefused("The permissions on this certification authority do not allow the current user to "
-                            "enroll for certificates. 0x80094011 (-2146877423 CERTSRV_E_ENROLL_DENIED)")
-        if template_name not in view.issued_templates(conn):
-            raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
-                            f"(-2146875392 CERTSRV_E_UNSUPPORTED_CERT_TYPE): template {template_name}",
-                            "InvalidArgument")
-        tpl = view.template(conn, template_name)
-        if tpl is None:
-            raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
-                            f"(CERTSRV_E_UNSUPPORTED_CERT_TYPE): no template named {template_name} in the forest",
-                            "InvalidArgument")
-        if may_enroll(tpl.dacl, token) is not True:
-            raise CaRefused(f"Denied by Policy Module 0x80094012, The permissions on the certificate template do "
-                            f"not allow the current user to enroll for this type of certificate "
-                            f"(CERTSRV_E_TEMPLATE_DENIED): {requester_sam} has no Enroll on {template_name}")
+        acct, tpl = _authorize(view, conn, ca_state, requester_sam, template_name)
         public_key = csr.public_key()
         size = getattr(public_key, "key_size", 0)
         if size < tpl.min_key_size:
