@@ -15,9 +15,8 @@ from pydantic.alias_generators import to_camel
 
 from .azure import AzureHostConfig
 from .durations import Period, parse_period
-from .eku import normalize_ekus
 from .graph_enums import PLATFORMS
-from .keyusage import normalize_key_usage
+from .template_fields import KeyUsages, RsaKeySize, TemplatePeriod
 from .scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider, RenewalThreshold,
                           SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
@@ -187,11 +186,11 @@ class _TemplateBase(_Model):
     name: str
     """Template name (cn): what MSCEP, certutil and the CA's list use."""
     display_name: str | None = None
-    validity: str
-    renewal_period: str = "6 weeks"
-    minimum_key_size: int = 2048
-    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
-    extended_key_usage: list[str]
+    validity: TemplatePeriod
+    renewal_period: TemplatePeriod = "6 weeks"
+    minimum_key_size: RsaKeySize = 2048
+    key_usage: KeyUsages = ["digitalSignature", "keyEncipherment"]
+    extended_key_usage: ExtendedKeyUsages
     exportable: bool = False
     enrollee_supplies_subject: bool = True
     publish_to_ad: bool = False
@@ -201,28 +200,6 @@ class _TemplateBase(_Model):
     @classmethod
     def _name(cls, v: str | None) -> str | None:
         return None if v is None else _plain_name(v, "a template name", 64)
-
-    @field_validator("validity", "renewal_period")
-    @classmethod
-    def _period(cls, v: str) -> str:
-        return str(parse_period(v, allowed=("hour", "day", "week", "year")))
-
-    @field_validator("key_usage")
-    @classmethod
-    def _ku(cls, v: list[str]) -> list[str]:
-        return normalize_key_usage(v)
-
-    @field_validator("extended_key_usage")
-    @classmethod
-    def _eku(cls, v: list[str]) -> list[str]:
-        return normalize_ekus(v)
-
-    @field_validator("minimum_key_size")
-    @classmethod
-    def _size(cls, v: int) -> int:
-        if v not in (1024, 2048, 3072, 4096, 8192, 16384):
-            raise ValueError(f"{v} is not an RSA key size the CA offers (2048, 3072, 4096, ...)")
-        return v
 
     @property
     def display(self) -> str:
@@ -241,16 +218,16 @@ class SslTemplateConfig(_TemplateBase):
     """Duplicate of "Web Server": supply in request, server + client authentication."""
     name: str = "NDES-SSL"
     display_name: str | None = "NDES SSL certificate"
-    validity: str = "2 years"
-    extended_key_usage: list[str] = ["serverAuth", "clientAuth"]
+    validity: TemplatePeriod = "2 years"
+    extended_key_usage: ExtendedKeyUsages = ["serverAuth", "clientAuth"]
 
 
 class ClientTemplateConfig(_TemplateBase):
     """Duplicate of "User": supply in request, client authentication, no nonrepudiation, key not exportable."""
     name: str = "NDES-Intune"
     display_name: str | None = "NDES Intune devices"
-    validity: str = "1 year"
-    extended_key_usage: list[str] = ["clientAuth"]
+    validity: TemplatePeriod = "1 year"
+    extended_key_usage: ExtendedKeyUsages = ["clientAuth"]
 
 
 class TemplatesConfig(_Model):

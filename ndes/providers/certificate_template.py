@@ -24,9 +24,8 @@ from ..directory import DirectoryClient, DirectoryError, NotFound
 from ..directory import accounts as acc
 from ..directory import templates as tpl
 from ..directory.escape import check_name
-from ..model.durations import from_filetime_interval, parse_period, to_filetime_interval
-from ..model.eku import normalize_ekus
-from ..model.keyusage import normalize_key_usage
+from ..model.durations import parse_period
+from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, TemplatePeriod
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
 from .base import Existing, NdesProvider, ResourceInputs
 from .service_account import DIRECTORY_SECRETS, DirectoryInputs
@@ -35,20 +34,16 @@ MINOR = "msPKI-Template-Minor-Revision"
 OID_ATTR = "msPKI-Cert-Template-OID"
 
 
-def _period(v: str) -> str:
-    # normalised through the FILETIME encoding, so what read reports equals what was declared ("14 days" -> "2 weeks")
-    return str(from_filetime_interval(to_filetime_interval(parse_period(v, allowed=("hour", "day", "week", "year")))))
-
 
 class CertificateTemplateInputs(DirectoryInputs):
     kind: Literal["ssl", "client"]
     name: str
     display_name: str
-    validity: str
-    renewal_period: str = "6 weeks"
-    minimum_key_size: int = 2048
-    key_usage: list[str] = ["digitalSignature", "keyEncipherment"]
-    extended_key_usage: list[str]
+    validity: TemplatePeriod
+    renewal_period: TemplatePeriod = "6 weeks"
+    minimum_key_size: RsaKeySize = 2048
+    key_usage: KeyUsages = ["digitalSignature", "keyEncipherment"]
+    extended_key_usage: ExtendedKeyUsages
     exportable: bool = False
     enrollee_supplies_subject: bool = True
     publish_to_ad: bool = False
@@ -59,28 +54,6 @@ class CertificateTemplateInputs(DirectoryInputs):
     @classmethod
     def _name(cls, v: str) -> str:
         return check_name(v, "a template name", 64)
-
-    @field_validator("validity", "renewal_period")
-    @classmethod
-    def _periods(cls, v: str) -> str:
-        return _period(v)
-
-    @field_validator("key_usage")
-    @classmethod
-    def _ku(cls, v: list[str]) -> list[str]:
-        return normalize_key_usage(v)
-
-    @field_validator("extended_key_usage")
-    @classmethod
-    def _eku(cls, v: list[str]) -> list[str]:
-        return normalize_ekus(v)
-
-    @field_validator("minimum_key_size")
-    @classmethod
-    def _size(cls, v: int) -> int:
-        if v not in (1024, 2048, 3072, 4096, 8192, 16384):
-            raise ValueError(f"{v} is not an RSA key size the CA offers (2048, 3072, 4096, ...)")
-        return v
 
     @field_validator("enroll_principals")
     @classmethod
