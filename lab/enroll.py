@@ -187,7 +187,7 @@ def scepclient(url: str, ch: dict[str, Any], workdir: Path, key_bits: int = 2048
     """Run scepclient in `workdir` (fresh: it reuses a key and CSR it finds there) with the challenge `ch`."""
     exe = shutil.which("scepclient")
     if exe is None:
-        raise EnrollError("scepclient is not installed (Debian package scep; scripts/bootstrap installs it)")
+        raise EnrollError("scepclient is not installed (Debian package scep; lab/bootstrap installs it)")
     workdir.mkdir(parents=True, exist_ok=True)
     password = ch["challenge"]
     args = [exe, "-server-url", url, "-challenge", password, "-private-key", str(workdir / "device.key"),

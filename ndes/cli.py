@@ -25,20 +25,14 @@ class UsageError(Exception):
 
 
 def pulumi_binary(project: Path) -> str:
-    """`pulumi` from PATH, else the engine scripts/install-pulumi builds (it prints its bin dir last)."""
+    """`pulumi` from PATH: the official Pulumi CLI. verify installs and builds nothing (the lab puts its own engine
+    on PATH itself)."""
     found = shutil.which("pulumi")
     if found:
         return found
-    installer = project / "scripts" / "install-pulumi"
-    if not installer.is_file():
-        installer = Path(__file__).resolve().parent.parent / "scripts" / "install-pulumi"
-    if not installer.is_file():
-        raise UsageError("pulumi is not on PATH and scripts/install-pulumi was not found: install the Pulumi CLI")
-    proc = subprocess.run([str(installer)], cwd=installer.parent.parent, capture_output=True, text=True)
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise UsageError(f"scripts/install-pulumi failed: {proc.stderr.strip()[-500:]}")
-    return str(Path(lines[-1]) / "pulumi")
+    raise UsageError(
+        "pulumi is not on PATH: install the Pulumi CLI (https://www.pulumi.com/docs/install/) to read the stack's "
+        "config with --stack, or pass the configuration as a file with --config ndes.yaml")
 
 
 def stack_config(stack: str, project: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@
     assert cli.outputs()["thumbprint"]
     cli.destroy()
 
-The engine comes from scripts/install-pulumi (a `pulumi` on PATH at or above the pinned version, otherwise the
+The engine comes from lab/engine/install (a `pulumi` on PATH at or above the pinned version, otherwise the
 version-keyed build cache under ~/.cache/ndes-pulumi; the first call in a fresh machine builds it, which takes
 minutes). It is looked up once per process. Every command runs with:
   PULUMI_BACKEND_URL=file://<state_dir>  (the state of each test stays in its own folder),
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-pulumi"
-PINNED_VERSION = (REPO_ROOT / "scripts" / "pulumi-version").read_text().strip()
+INSTALL_SCRIPT = REPO_ROOT / "lab" / "engine" / "install"
+PINNED_VERSION = (REPO_ROOT / ".pulumi-version").read_text().strip()
 
 # A cold engine build takes minutes on 2 cores; a cache hit is instant.
 INSTALL_TIMEOUT_S = 1800
@@ -71,16 +71,16 @@ def _engine_bin_cached() -> Path:
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         raise RuntimeError(
-            f"scripts/install-pulumi failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
+            f"lab/engine/install failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
         )
     bin_dir = Path(lines[-1])
     if not (bin_dir / "pulumi").exists():
-        raise RuntimeError(f"scripts/install-pulumi printed {bin_dir}, which holds no pulumi")
+        raise RuntimeError(f"lab/engine/install printed {bin_dir}, which holds no pulumi")
     return bin_dir
 
 
 def engine_bin() -> Path:
-    """The folder holding `pulumi` and its plugins (runs scripts/install-pulumi once per process)."""
+    """The folder holding `pulumi` and its plugins (runs lab/engine/install once per process)."""
     with _engine_lock:
         return _engine_bin_cached()
 

@@ -101,3 +101,12 @@ def test_stack_config_failure_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     assert cli.main(["verify", "--stack", "nope", "--project-dir", str(tmp_path)]) == 2
     assert "no stack named nope" in capsys.readouterr().err
+
+
+def test_stack_without_pulumi_on_path_says_to_install_the_cli(tmp_path, monkeypatch, capsys):
+    """verify never installs or builds an engine: with no `pulumi` on PATH it says what to install."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code = cli.main(["verify", "--stack", "prod", "--project-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "install the Pulumi CLI" in err and "--config" in err

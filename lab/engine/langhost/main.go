@@ -2,9 +2,9 @@
 //
 // Why it exists: the engine (github.com/pulumi/pulumi/pkg/v3) and the SDK (github.com/pulumi/pulumi/sdk/v3) are
 // served by the Go module proxy, but the upstream language host lives in a nested module
-// (sdk/python/cmd/pulumi-language-python/v3) that the proxy we can reach refuses to serve. scripts/install-pulumi
-// therefore builds this file, next to the engine, in a throw-away wrapper module that requires pkg/v3 and sdk/v3 at
-// the pinned version. It is written against the LanguageRuntime gRPC service of that SDK and reuses the SDK's own
+// (sdk/python/cmd/pulumi-language-python/v3) that the proxy we can reach refuses to serve. lab/engine/install
+// therefore builds this package, next to the engine, from the module lab/engine (go.mod requires pkg/v3 and sdk/v3
+// at the pinned version). It is LAB TOOLING: users and runners use the official CLI and its own language host. It is written against the LanguageRuntime gRPC service of that SDK and reuses the SDK's own
 // Python toolchain package (pip / poetry / uv virtual environments) and its PolicyProxy (policy packs).
 //
 // What it implements: Handshake, GetPluginInfo, GetRequiredPackages (and the older GetRequiredPlugins), Run (through
@@ -26,11 +26,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/blang/semver"
 	sdk "github.com/pulumi/pulumi/sdk/v3"
@@ -54,61 +57,6 @@ const (
 	// without printing another "program failed" message.
 	exitCodeUserMessageShown = 32
 )
-
-// cliArgs are the flags the engine (or a person) may pass. Unknown flags are ignored rather than fatal, so that a
-// newer engine passing a new flag does not break the host.
-type cliArgs struct {
-	tracing     string
-	verbose     int
-	logToStderr bool
-	logFlow     bool
-	engine      string
-	// Legacy per-option flags (older engines passed runtime options this way).
-	options map[string]string
-}
-
-func parseArgs(argv []string) cliArgs {
-	a := cliArgs{options: map[string]string{}}
-	var positional []string
-	for i := 0; i < len(argv); i++ {
-		arg := argv[i]
-		if !strings.HasPrefix(arg, "-") || arg == "-" {
-			positional = append(positional, arg)
-			continue
-		}
-		name := strings.TrimLeft(arg, "-")
-		value, hasValue := "", false
-		if k, v, ok := strings.Cut(name, "="); ok {
-			name, value, hasValue = k, v, true
-		}
-		switch name {
-		case "logtostderr":
-			a.logToStderr = !hasValue || value == "true"
-		case "logflow":
-			a.logFlow = !hasValue || value == "true"
-		case "v":
-			if !hasValue && i+1 < len(argv) {
-				i++
-				value = argv[i]
-			}
-			a.verbose, _ = strconv.Atoi(value)
-		case "tracing", "virtualenv", "root", "toolchain", "typechecker", "use-executor":
-			if !hasValue && i+1 < len(argv) {
-				i++
-				value = argv[i]
-			}
-			if name == "tracing" {
-				a.tracing = value
-			} else {
-				a.options[name] = value
-			}
-		}
-	}
-	if len(positional) > 0 {
-		a.engine = positional[len(positional)-1]
-	}
-	return a
-}
 
 func main() {
 	args := parseArgs(os.Args[1:])
@@ -136,11 +84,19 @@ func main() {
 		legacyOptions: args.options,
 	}
 
+	// Stop on SIGINT/SIGTERM, and when the engine that started us is gone.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := watchEngine(ctx, args.engine, healthInterval(), stop); err != nil {
+		fatal(fmt.Errorf("could not watch the engine at %s: %w", args.engine, err))
+	}
+
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
 			return nil
 		},
+		Cancel:  stopChannel(ctx),
 		Options: rpcutil.OpenTracingServerInterceptorOptions(nil),
 	})
 	if err != nil {
@@ -150,8 +106,18 @@ func main() {
 	// The engine reads the port from our first stdout line.
 	fmt.Printf("%d\n", handle.Port)
 
-	if err := <-handle.Done; err != nil {
-		fatal(fmt.Errorf("language host stopped serving: %w", err))
+	select {
+	case err := <-handle.Done:
+		if err != nil {
+			fatal(fmt.Errorf("language host stopped serving: %w", err))
+		}
+	case <-ctx.Done():
+		// A graceful stop waits for calls in flight; a program whose engine is gone cannot finish one, so give
+		// it a moment and then leave anyway.
+		select {
+		case <-handle.Done:
+		case <-time.After(5 * time.Second):
+		}
 	}
 }
 
@@ -581,7 +547,7 @@ func (h *languageHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (
 	if err != nil {
 		return nil, err
 	}
-	meta := map[string]string{"host": "ndes pulumi-language-python (scripts/pulumi-engine)"}
+	meta := map[string]string{"host": "ndes pulumi-language-python (lab/engine)"}
 	if opts.toolchain != "" {
 		meta["toolchain"] = opts.toolchain
 	}
