@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 URN_FILE = Path(__file__).with_name("lab_stack_urns.txt")
 PROJECT, STACK = "ndes", "lab"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+DUMMY_SECRET = "unit-test-secret"
 
 
 def urn(parent: str, type_: str, name: str, stack: str = STACK, project: str = PROJECT) -> str:
@@ -78,14 +79,16 @@ def lab_config() -> dict[str, Any]:
     from ndes.program import resolve_env_refs
 
     doc = yaml.safe_load((ROOT / "Pulumi.lab.yaml").read_text())
-    raw = {k.split(":", 1)[1]: v for k, v in doc["config"].items() if k.startswith("ndes:")}
+    from ndes.model.load import TOP_LEVEL_KEYS  # an older release (golden_state.py) may not know newer keys
+    raw = {k.split(":", 1)[1]: v for k, v in doc["config"].items()
+           if k.startswith("ndes:") and k.split(":", 1)[1] in TOP_LEVEL_KEYS}
     bundle = Path(tempfile.mkdtemp(prefix="ndes-urns-")) / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n")
     env = {"NDES_LAB_CA_BUNDLE": str(bundle)}
     problems: list[Any] = []
     saved = dict(os.environ)
     try:
-        os.environ.update({n: "unit-test-secret" for n in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD",
+        os.environ.update({n: DUMMY_SECRET for n in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD",
                                                             "NDES_LAB_SERVICE_PASSWORD", "NDES_LAB_GRAPH_SECRET")})
         os.environ.update(env)
         resolved = {k: resolve_env_refs(v, k, problems) for k, v in raw.items()}
