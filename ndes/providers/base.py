@@ -47,6 +47,15 @@ SCHEMA_KEY = "__schemaVersion"
 """The schema version of the provider code that wrote a state (absent: written before versions were recorded,
 version 0). `__`-prefixed keys are internal to the engine's display, so they never show in a diff."""
 INTERNAL_KEYS = (PROVIDER_KEY, SCHEMA_KEY, gen.GENERATION_KEY)
+IDENTITY_INPUTS: dict[str, frozenset[str]] = {
+    "CaAccess": frozenset({"accountSid"}),             # the service account's SID
+    "IisHttpsBinding": frozenset({"thumbprint"}),      # the SSL certificate's thumbprint
+    "ScepProfile": frozenset({"rootProfileId"}),       # its trusted root profile's Graph id
+}
+"""Inputs that are the immutable identity of another resource (an output it gets when created). At preview they
+are unknown whenever that resource is updated, yet they change only when it is replaced: an unknown value there
+is no change, so a preview does not announce an update the up will not do. (When the other resource is replaced
+the preview shows that replace; the up then re-diffs with the new value and updates this one.)"""
 OWNER_NAMES_A_RECORD = frozenset({"WindowsFeatures"})
 """Planes whose script files records under the owner's name (WindowsFeatures.ps1: one list of installed features
 per owner): a generation there would split the record, so they rely on the in-deployment takeover record only."""
@@ -130,12 +139,16 @@ class NdesProvider(ResourceProvider):
     """Inputs that are secrets: kept in state (the engine encrypts them), never returned from `get`."""
     schema_version: ClassVar[int] = 1
     """Bump when the shape of Inputs/outputs changes in a way `migrate` must translate; recorded in every state."""
+    identity_inputs: ClassVar[frozenset[str]] = frozenset()
+    """See IDENTITY_INPUTS (filled from it by kind unless a provider sets its own)."""
     stamps_generation: ClassVar[bool] = True
     """Whether the owner mark this plane writes is a value (it can carry a generation). False where the plane
     uses the owner as a record's name (OWNER_NAMES_A_RECORD)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "identity_inputs" not in cls.__dict__ and cls.kind in IDENTITY_INPUTS:
+            cls.identity_inputs = IDENTITY_INPUTS[cls.kind]
         if cls.kind in OWNER_NAMES_A_RECORD and "stamps_generation" not in cls.__dict__:
             cls.stamps_generation = False
         if "update" in cls.__dict__:  # a plane's own update keeps the generation and records the schema too
@@ -249,7 +262,8 @@ class NdesProvider(ResourceProvider):
         for name in self.compared_fields():
             new = news.get(name)
             if contains_unknown(new):
-                changed.append(name)
+                if not (name in self.identity_inputs and olds.get(name)):
+                    changed.append(name)
                 continue
             if name not in olds:  # an input added since this state was written: its default is no change
                 has_default, default = self.default_wire(name)

@@ -114,7 +114,7 @@ def test_protected_resources_refuse_destroy_until_unprotected(deployed, tmp_path
 # One value changed per entry, one per key group of the README's configuration table that an existing stack can
 # change in place (identity keys such as domain.dnsName or ca.host name other servers, not a change).
 CATALOGUE: list[tuple[str, Any]] = [
-    ("ndes:templates.client.validity", "6 months"),
+    ("ndes:templates.client.validity", "2 years"),
     ("ndes:templates.ssl.renewalPeriod", "4 weeks"),
     ("ndes:templates.client.minimumKeySize", 4096),
     ("ndes:serviceAccount.passwordNeverExpires", False),
@@ -124,7 +124,7 @@ CATALOGUE: list[tuple[str, Any]] = [
     ("ndes:appProxy.translateHostHeader", False),
     ("ndes:intune.scep.keySize", 4096),
     ("ndes:intune.scep.renewalThresholdPercent", 25),
-    ("ndes:intune.scep.validity", "2 years"),
+    ("ndes:intune.scep.validity", "6 months"),
     ("ndes:intune.platforms", ["ios", "windows"]),
 ]
 
@@ -142,13 +142,22 @@ def _set(doc: dict, dotted: str, value: Any) -> None:
 
 
 def steps(proc) -> dict[str, str]:
-    """URN -> operation of each step that changes something, from `--json` output."""
-    doc = json.loads(proc.stdout)
-    out = {}
-    for s in doc.get("steps") or []:
-        if s.get("op") not in ("same", "read", "refresh"):
-            out[s["urn"]] = s["op"]
-    return out
+    """URN -> operation of each step that changes something. `preview --json` prints one digest with "steps";
+    `up --skip-preview --json` prints the engine's events, one JSON document per line (resOutputsEvent: done)."""
+    out: dict[str, str] = {}
+    text, dec, i = proc.stdout, json.JSONDecoder(), 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        doc, i = dec.raw_decode(text, i)
+        found = list(doc.get("steps") or [])
+        if "resOutputsEvent" in doc:
+            found.append(doc["resOutputsEvent"].get("metadata") or {})
+        for s in found:
+            if s.get("op") not in (None, "same", "read", "refresh"):
+                out[s["urn"]] = s["op"]
 
 
 def sample() -> list[tuple[str, Any]]:
@@ -166,7 +175,7 @@ def test_preview_announces_what_up_does(deployed, tmp_path: Path, key: str, valu
     _set(doc, key, value)
     bent = bent_project(tmp_path, doc=doc)
     preview = bent.preview("--json")
-    up = bent.run("up", "--yes", "--json", "--stack", "lab", "--non-interactive")
+    up = bent.run("up", "--yes", "--skip-preview", "--json", "--stack", "lab", "--non-interactive")
     announced, done = steps(preview), steps(up)
     assert announced, f"{key}={value!r}: the preview announced no change"
     assert announced == done, {"key": key, "preview": announced, "up": done}

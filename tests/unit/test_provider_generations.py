@@ -236,3 +236,17 @@ def test_every_real_provider_keeps_generations_through_its_update():
     for cls in (CertificateTemplateProvider, ServiceAccountProvider):
         assert getattr(cls.update, "_keeps_generation", False), cls
     assert not WindowsFeaturesProvider.stamps_generation  # its script names a record after the owner
+
+
+def test_an_unknown_identity_of_another_resource_is_no_change_at_preview():
+    from pulumi.output import Unknown
+
+    from ndes.providers.ca_access import CaAccessProvider
+    from ndes.providers.iis_https_binding import IisHttpsBindingProvider
+
+    assert CaAccessProvider.identity_inputs == {"accountSid"} and "thumbprint" in IisHttpsBindingProvider.identity_inputs
+    p = CaAccessProvider()
+    olds = {"caName": "CA", "account": "LAB\\svc", "accountSid": "S-1-5-21-1", "endpoint": {"host": "ca"}}
+    assert not p.diff("id", olds, {**olds, "accountSid": Unknown()}).changes  # the account is only updated
+    assert p.diff("id", olds, {**olds, "accountSid": "S-1-5-21-2"}).changes  # the up, re-diffed, sees a new SID
+    assert p.diff("id", {**olds, "accountSid": None}, {**olds, "accountSid": Unknown()}).changes  # none known yet
