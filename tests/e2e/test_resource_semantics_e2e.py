@@ -116,7 +116,7 @@ def test_protected_resources_refuse_destroy_until_unprotected(deployed, tmp_path
 CATALOGUE: list[tuple[str, Any]] = [
     ("ndes:templates.client.validity", "2 years"),
     ("ndes:templates.ssl.renewalPeriod", "4 weeks"),
-    ("ndes:templates.client.minimumKeySize", 4096),
+    ("ndes:templates.ssl.displayName", "NDES SSL (lab)"),
     ("ndes:serviceAccount.passwordNeverExpires", False),
     ("ndes:sslCertificate.renewBeforeDays", 45),
     ("ndes:iis.maxUrl", 65000),
