@@ -37,6 +37,9 @@ class NdesScepDeployment(pulumi.ComponentResource):
 
     def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, pulumi.Output[str]] | None = None,
                  opts: pulumi.ResourceOptions | None = None):
+        from .protection import protection  # protect / retainOnDelete for every plane's resources
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            transformations=[protection(cfg.protect, cfg.retain_adopted)]))
         super().__init__("ndes:index:NdesScepDeployment", name, None, opts)
         self.cfg = cfg
         self.chain = Chain(cfg, outputs={"secrets": secrets or {}})

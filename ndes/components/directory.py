@@ -83,15 +83,19 @@ class DirectoryPlane(pulumi.ComponentResource):
         # the NDES hosts' computer accounts; an Azure-built host's is an Output known after its domain join
         self.ssl_template = template(f"{name}-ssl-template", "ssl", cfg.templates.ssl,
                                      computer_accounts or [h.computer_account for h in cfg.ndes_hosts])
-        # the service account's name once it exists, so the ACE waits for the account (and follows a rename)
-        self.client_template = template(f"{name}-client-template", "client", cfg.templates.client,
-                                        [self.service_account.dn.apply(lambda _dn: sa.name)])
+        # the service account's name, known at preview (a preview must not show an unknown the up will not
+        # change); depends_on makes the ACE wait for the account
+        self.client_template = template(f"{name}-client-template", "client", cfg.templates.client, [sa.name],
+                                        pulumi.ResourceOptions(depends_on=[self.service_account]))
 
         def issuance(res: str, tpl: CertificateTemplate, t: SslTemplateConfig | ClientTemplateConfig) -> TemplateIssuance:
+            # templateName is the configured name, known at preview: derived from the template's outputs it was
+            # unknown whenever the template changed, and templateName forces a replace (un-issue, re-issue) that
+            # the up never did. depends_on keeps the order: the template exists before it is issued.
             return TemplateIssuance(res, {
                 **conn, **meta(res, "ca.commonName", cfg.ca.adopt),
-                "caCommonName": cfg.ca.common_name, "templateName": tpl.dn.apply(lambda _dn: t.name),
-            }, child)
+                "caCommonName": cfg.ca.common_name, "templateName": t.name,
+            }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[tpl])))
 
         self.ssl_issuance = issuance(f"{name}-ssl-issuance", self.ssl_template, cfg.templates.ssl)
         self.client_issuance = issuance(f"{name}-client-issuance", self.client_template, cfg.templates.client)

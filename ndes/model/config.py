@@ -421,6 +421,11 @@ class DeploymentConfig(_Model):
     graph: GraphConfig
     lab: bool = False
     """This stack is the offline lab: relaxes the TLS-verification policy only."""
+    protect: bool = True
+    """Pulumi `protect` on the templates, their issuance, the service account, the NDES role, the App Proxy app and
+    the Intune profiles (ndes/components/protection.py): a destroy or replace of them fails until set false."""
+    retain_adopted: bool = True
+    """Objects taken over with adopt: true stay on their servers when the stack deletes them (retainOnDelete)."""
 
     def winrm_for(self, host: str, own: WinRMConfig | None) -> WinRMConfig:
         """The WinRM settings for a host: its own block over the stack-wide defaults."""

@@ -17,11 +17,18 @@ The base turns these into check / diff / create / read / update / delete:
   resource's own owner mark (left by a create that crashed before the engine recorded it) is taken back;
 - read maps live state back to inputs, so `pulumi refresh` and `preview --diff` show drift in the admin's words,
   and keeps NotFound (the object is gone) apart from Unavailable (the server did not answer: an error).
+- delete removes only what this resource instance made (see ndes/providers/generation.py): every create stamps a
+  new generation into the owner mark the plane writes on the live object and keeps it in state; a delete whose
+  live object now carries another generation (a replacement or a moved resource took it over) is a logged no-op.
+- state written by an older release is brought to today's shape by `migrate` before diff, read, update and
+  delete (each state records the schema version that wrote it); an input absent from old state that equals its
+  default is no change.
 
 Providers hold no live connections: every hook builds its client from `inp` inside the call.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -30,9 +37,28 @@ from pulumi.output import Unknown
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic_core import to_jsonable_python
+
+from . import generation as gen
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value unknown at preview
 PROVIDER_KEY = "__provider"
+SCHEMA_KEY = "__schemaVersion"
+"""The schema version of the provider code that wrote a state (absent: written before versions were recorded,
+version 0). `__`-prefixed keys are internal to the engine's display, so they never show in a diff."""
+INTERNAL_KEYS = (PROVIDER_KEY, SCHEMA_KEY, gen.GENERATION_KEY)
+IDENTITY_INPUTS: dict[str, frozenset[str]] = {
+    "CaAccess": frozenset({"accountSid"}),             # the service account's SID
+    "IisHttpsBinding": frozenset({"thumbprint"}),      # the SSL certificate's thumbprint
+    "ScepProfile": frozenset({"rootProfileId"}),       # its trusted root profile's Graph id
+}
+"""Inputs that are the immutable identity of another resource (an output it gets when created). At preview they
+are unknown whenever that resource is updated, yet they change only when it is replaced: an unknown value there
+is no change, so a preview does not announce an update the up will not do. (When the other resource is replaced
+the preview shows that replace; the up then re-diffs with the new value and updates this one.)"""
+OWNER_NAMES_A_RECORD = frozenset({"WindowsFeatures"})
+"""Planes whose script files records under the owner's name (WindowsFeatures.ps1: one list of installed features
+per owner): a generation there would split the record, so they rely on the in-deployment takeover record only."""
 
 
 class ResourceInputs(BaseModel):
@@ -83,6 +109,25 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def _keeps_generation(update: Any) -> Any:
+    """Wrap a plane's own `update`: its news carry the state's generation (so `parse` stamps the owner mark
+    with it), the old state is migrated first, and the outputs record schema and generation as the base does."""
+    if getattr(update, "_keeps_generation", False):
+        return update
+
+    @functools.wraps(update)
+    def wrapper(self: "NdesProvider", id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        olds = self.upgraded(olds or {})
+        generation = news.get(gen.GENERATION_KEY) or olds.get(gen.GENERATION_KEY) or gen.new()
+        result = update(self, id_, olds, {**news, gen.GENERATION_KEY: generation})
+        if result.outs is not None:
+            self._record(result.outs, generation)
+        return result
+
+    wrapper._keeps_generation = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class NdesProvider(ResourceProvider):
     """Base of the project's dynamic providers. Subclasses set `kind`, `Inputs`, `replace_on`, and the hooks."""
 
@@ -92,6 +137,22 @@ class NdesProvider(ResourceProvider):
     delete_before_replace: ClassVar[bool] = False
     secret_fields: ClassVar[frozenset[str]] = frozenset()
     """Inputs that are secrets: kept in state (the engine encrypts them), never returned from `get`."""
+    schema_version: ClassVar[int] = 1
+    """Bump when the shape of Inputs/outputs changes in a way `migrate` must translate; recorded in every state."""
+    identity_inputs: ClassVar[frozenset[str]] = frozenset()
+    """See IDENTITY_INPUTS (filled from it by kind unless a provider sets its own)."""
+    stamps_generation: ClassVar[bool] = True
+    """Whether the owner mark this plane writes is a value (it can carry a generation). False where the plane
+    uses the owner as a record's name (OWNER_NAMES_A_RECORD)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "identity_inputs" not in cls.__dict__ and cls.kind in IDENTITY_INPUTS:
+            cls.identity_inputs = IDENTITY_INPUTS[cls.kind]
+        if cls.kind in OWNER_NAMES_A_RECORD and "stamps_generation" not in cls.__dict__:
+            cls.stamps_generation = False
+        if "update" in cls.__dict__:  # a plane's own update keeps the generation and records the schema too
+            cls.update = _keeps_generation(cls.__dict__["update"])
 
     # ---- hooks -------------------------------------------------------------------------------------------
     def find(self, inp: Any) -> Existing | None:
@@ -106,6 +167,11 @@ class NdesProvider(ResourceProvider):
     def remove(self, id_: str, inp: Any) -> None:
         raise NotImplementedError
 
+    def migrate(self, olds: dict[str, Any], version: int) -> dict[str, Any]:
+        """Translate a state written by schema `version` (< schema_version) to today's keys and words. The
+        default keeps it: an input added since then with a default reads as that default (see `diff`)."""
+        return olds
+
     def warnings(self, olds: Any, news: Any) -> list[str]:
         """Messages to show with a diff (e.g. why a change replaces); the engine shows check failures only,
         so providers surface these through their outputs' `notes`."""
@@ -113,8 +179,47 @@ class NdesProvider(ResourceProvider):
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def parse(self, props: dict[str, Any]) -> Any:
+        """Validated Inputs from inputs or state; the owner carries the state's generation (what the plane
+        writes and compares on the live object)."""
         data = {k: v for k, v in props.items() if k != PROVIDER_KEY and k in self._wire_names()}
-        return self.Inputs.model_validate(data)
+        return self._stamped(self.Inputs.model_validate(data), props.get(gen.GENERATION_KEY) or "")
+
+    def upgraded(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A state (olds/outputs) brought to today's schema by `migrate` (internal keys kept as they are)."""
+        try:
+            version = int(state.get(SCHEMA_KEY) or 0)
+        except (TypeError, ValueError):
+            version = 0
+        if version >= self.schema_version:
+            return state
+        internal = {k: state[k] for k in INTERNAL_KEYS if k in state}
+        out = dict(self.migrate({k: v for k, v in state.items() if k not in INTERNAL_KEYS}, version))
+        return {**out, **internal}
+
+    @classmethod
+    def default_wire(cls, name: str) -> tuple[bool, Any]:
+        """(has a default, the default as it travels on the wire) of the input `name` (camelCase)."""
+        for n, f in cls.Inputs.model_fields.items():
+            if (f.alias or n) == name:
+                if f.is_required():
+                    return False, None
+                return True, to_jsonable_python(f.get_default(call_default_factory=True), by_alias=True)
+        return False, None
+
+    def _stamped(self, inp: Any, generation: str) -> Any:
+        """inp with the owner mark the plane writes carrying `generation` (unchanged where it cannot)."""
+        if not generation or not inp.owner or not self.stamps_generation:
+            return inp
+        return inp.model_copy(update={"owner": gen.mark(inp.owner, generation)})
+
+    def _record(self, outs: dict[str, Any], generation: str) -> dict[str, Any]:
+        """Outputs with the owner in the admin's words, the schema version and the generation recorded."""
+        if outs.get("owner"):
+            outs["owner"] = gen.owner_of(outs["owner"])
+        outs[SCHEMA_KEY] = self.schema_version
+        if generation:
+            outs[gen.GENERATION_KEY] = generation
+        return outs
 
     @classmethod
     def _wire_names(cls) -> set[str]:
@@ -152,10 +257,19 @@ class NdesProvider(ResourceProvider):
         return CheckResult(inp.wire(), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds = self.upgraded(olds)
         changed = []
         for name in self.compared_fields():
             new = news.get(name)
-            if contains_unknown(new) or _canon(olds.get(name)) != _canon(new):
+            if contains_unknown(new):
+                if not (name in self.identity_inputs and olds.get(name)):
+                    changed.append(name)
+                continue
+            if name not in olds:  # an input added since this state was written: its default is no change
+                has_default, default = self.default_wire(name)
+                if (has_default and _canon(default) == _canon(new)) or (new is None and not has_default):
+                    continue
+            if _canon(olds.get(name)) != _canon(new):
                 changed.append(name)
         replaces = [n for n in changed if n in self.replace_on]
         return DiffResult(changes=bool(changed), replaces=replaces,
@@ -164,20 +278,26 @@ class NdesProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inp = self.parse(props)
         existing = self.find(inp)
-        if existing is not None and not inp.adopt and not (inp.owner and existing.owner == inp.owner):
+        ours = bool(inp.owner) and existing is not None and gen.owner_of(existing.owner) == inp.owner
+        if existing is not None and not inp.adopt and not ours:
             raise AlreadyExists(
                 f"{self.what(inp)} already exists: {existing.id}. Set adopt: true in its config to take it over "
                 f"(pulumi will then converge it to the configuration), or remove it first.")
-        id_, live = self.apply(inp, existing)
-        return CreateResult(id_, self._outs(inp, id_, live))
+        generation = gen.new()
+        stamped = self._stamped(inp, generation)
+        id_, live = self.apply(stamped, existing)
+        gen.created(self.kind, id_, generation)  # a delete of this object by an older generation must keep it
+        return CreateResult(id_, self._record(self._outs(stamped, id_, live), generation))
 
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inp = self.parse(news)
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        generation = news.get(gen.GENERATION_KEY) or (olds or {}).get(gen.GENERATION_KEY) or gen.new()
+        inp = self.parse({**news, gen.GENERATION_KEY: generation})
         existing = self.find(inp)
         new_id, live = self.apply(inp, existing or Existing(id_))
-        return UpdateResult(self._outs(inp, new_id, live))
+        return UpdateResult(self._record(self._outs(inp, new_id, live), generation))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        props = self.upgraded(props)
         inp = self.parse(props)
         live = self.get(id_, inp)
         if live is None:
@@ -189,4 +309,12 @@ class NdesProvider(ResourceProvider):
         return ReadResult(id_, outs, inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self.remove(id_, self.parse(props))
+        props = self.upgraded(props)
+        inp = self.parse(props)
+        generation = props.get(gen.GENERATION_KEY) or ""
+        why = gen.keep_reason(self, id_, inp, generation)
+        if why:
+            gen.say(f"keep: {self.what(inp)} {id_}: {why}; not deleted")
+            return
+        self.remove(id_, inp)
+        gen.deleted(self.kind, id_, generation)

@@ -70,7 +70,8 @@ def test_create_read_converge_update_drift_delete(samba_dc, inputs, names):
         assert a["userPrincipalName"] == [inputs["upn"]]
         assert sorted(s.lower() for s in a["servicePrincipalName"]) == sorted(
             [f"http/{names['host']}", f"http/{names['host'].split('.')[0]}"])
-        assert a["adminDescription"] == [f"managed-by-pulumi:ndes/test/{names['uid']}"]
+        # the owner mark carries this create's generation (ndes/providers/generation.py)
+        assert a["adminDescription"] == [f"managed-by-pulumi:ndes/test/{names['uid']}#{outs['__generation']}"]
     assert created.id == f"CN={names['name']},CN=Users,{samba_dc.domain_dn}"
     assert outs["sid"].startswith("S-1-5-21-") and len(outs["objectGuid"]) == 36
     assert outs["spns"] == [f"http/{names['host']}", f"http/{names['host'].split('.')[0]}"]

@@ -179,3 +179,28 @@ def test_providers_pickle_small_and_without_connections():
 def test_service_account_check_refuses_bad_ou_upn_hosts(field, value, msg):
     res = ServiceAccountProvider().check({}, {**SA, field: value})
     assert [f.property for f in res.failures] == [field] and msg in res.failures[0].reason
+
+
+@pulumi.runtime.test
+def test_a_template_change_previews_no_unknown_issuance_name_or_principal():
+    """At preview every output of a changing template or account is unknown: the issuance's templateName (a
+    replace_on field) and the client template's principals must not be derived from them."""
+
+    class Previewing(Mocks):
+        def new_resource(self, args):  # no outputs yet: dn, sid, oid are unknown, as in a preview
+            self.resources.append(args)
+            return f"{args.name}-id", {}
+
+    mocks = Previewing()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=True)
+    from ndes.components.directory import DirectoryPlane
+    from ndes.providers.base import contains_unknown
+    plane = DirectoryPlane("directory", load_config(sample()), {})
+
+    def check(_):
+        issuances = [r for r in mocks.resources if r.typ.endswith(":TemplateIssuance")]
+        assert sorted(r.inputs["templateName"] for r in issuances) == ["NDES-Intune", "NDES-SSL"]
+        [client] = [r.inputs for r in mocks.resources
+                    if r.typ.endswith(":CertificateTemplate") and r.inputs["kind"] == "client"]
+        assert client["enrollPrincipals"] == ["svc-ndes"] and not contains_unknown(client)
+    return plane.client_issuance.urn.apply(check)
