@@ -70,6 +70,9 @@ def run_bootstrap(host: str, role: str, user: str, stdin: bytes, lab, request_re
                   ) -> tuple[bytes, bytes, int]:
     """Run the bootstrap with `stdin`; returns (stdout, stderr, exit code)."""
     load_all()
+    if not stdin.strip():  # `$input | Out-String` is empty: ConvertFrom-Json has nothing to bind
+        return _error("Cannot bind argument to parameter 'InputObject' because it is an empty string.",
+                      "InvalidData")
     try:
         request = json.loads(stdin.decode("utf-8"))
         name, source_b64, params_b64 = request["script"], request["source"], request["params"]

@@ -135,3 +135,48 @@ def test_the_ca_file_is_safe_under_the_engines_concurrent_operations():
             paths = list(pool.map(lambda _i: _session._ca_file(pem), range(8)))
         assert len(set(paths)) == 1 and Path(paths[0]).read_text() == pem
         Path(paths[0]).unlink()
+
+
+class _FakeProtocol:
+    """Records what the client asks pywinrm for; answers one successful run."""
+
+    def __init__(self) -> None:
+        self.options: list[dict] = []
+        self.sent = b""
+
+    def run_command(self, shell, command, args, **options):
+        self.options.append(options)
+        return "CMD"
+
+    def send_command_input(self, shell, command_id, data, end=False):
+        self.sent += data
+
+    def get_command_output_raw(self, shell, command_id):
+        return b'{"state": {}}', b"", 0, True
+
+    def cleanup_command(self, shell, command_id):
+        pass
+
+
+def test_stdin_goes_through_a_pipe_not_a_console(monkeypatch):
+    """PowerShell fills $input only from redirected stdin: console-mode stdin would leave the bootstrap empty."""
+    import threading
+
+    from ndes.windows import _host
+
+    fake = _FakeProtocol()
+
+    class _Sess:
+        lock = threading.Lock()
+        protocol = fake
+
+        def shell(self):
+            return "SHELL"
+
+        def reset(self):
+            pass
+
+    monkeypatch.setattr(_host, "session_for", lambda _ep: _Sess())
+    assert win.WindowsHost(EP).run_script("HostBoot", {"mode": "get"})["state"] == {}
+    assert fake.options == [{"console_mode_stdin": False, "skip_cmd_shell": True}]
+    assert json.loads(fake.sent)["script"] == "HostBoot"
