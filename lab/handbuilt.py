@@ -211,10 +211,11 @@ def build_windows(cfg, echo) -> None:
     _wait_back(host)
     echo(f"{h.fqdn}: IIS request limits, HTTP.sys values, restarted")
     _, sans = ssl_names(h.external_url, h.fqdn, "external")
-    cert = _set(host, "MachineCertificate", {"thumbprint": "", "template": cfg.templates.ssl.name,
-                                             "subject": f"CN={h.fqdn}", "dnsNames": sans,
-                                             "renewBeforeDays": cfg.ssl_certificate.renew_before_days,
-                                             "friendlyName": ""}, timeout=300)["state"]
+    from ndes.windows.contracts import call
+    from ndes.windows.contracts import machine_certificate as mc
+    cert = call(host, mc.SCRIPT, mc.MachineCertificateParams(
+        mode="set", action="enroll", template=cfg.templates.ssl.name, subject=f"CN={h.fqdn}", dns_names=sans),
+        mc.MachineCertificateState, timeout=300).state.certificate.model_dump(by_alias=True)
     echo(f"{h.fqdn}: SSL certificate {cert['thumbprint']} CN={h.fqdn} (mistake 1: CN = internal FQDN)")
     _set(host, "IisHttpsBinding", {"siteName": SITE, "port": 443, "ipAddress": "*", "hostName": h.fqdn,
                                    "thumbprint": cert["thumbprint"], "sslFlags": 0})

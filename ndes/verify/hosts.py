@@ -11,6 +11,9 @@ from typing import Any
 from ..model.config import DeploymentConfig, NdesHostConfig
 from ..model.keyusage import MSCEP_VALUES, mscep_value_for, template_purpose
 from ..model.urls import ssl_names
+from ..windows.certificates import TIME_FORMAT, decode
+from ..windows.contracts.machine_certificate import SCRIPT as MC_SCRIPT
+from ..windows.contracts.machine_certificate import MachineCertificateParams, MachineCertificateState
 from .result import Result, fail, ok, warn
 
 HTTP_SYS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
@@ -171,30 +174,35 @@ def ssl_and_binding(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig, ca_names
     else:
         out.append(ok(h.fqdn, "https binding host name", "empty (answers every name)"))
     thumb = str(b.get("thumbprint") or "")
-    c = _run(ctx, h, "MachineCertificate", {"thumbprint": thumb, "template": cfg.templates.ssl.name,
-                                            "subject": f"CN={cn}", "dnsNames": sans,
-                                            "renewBeforeDays": s.renew_before_days, "friendlyName": ""})
-    if not thumb or not c.get("exists"):
+    st = MachineCertificateState.model_validate(
+        _run(ctx, h, MC_SCRIPT, MachineCertificateParams(mode="get", thumbprint=thumb).wire()))
+    if not thumb or st.certificate is None:
         out.append(fail(h.fqdn, "SSL certificate", f"the binding names certificate '{thumb}', which is not in "
                         r"LocalMachine\My", f"enroll a certificate from {cfg.templates.ssl.name} and bind it"))
         return out
+    cert = decode(st.certificate)
+    c = {"commonName": cert.common_name, "issuer": cert.issuer, "notAfter": cert.not_after.strftime(TIME_FORMAT),
+         "daysLeft": cert.days_left()}
     problems = []
-    if str(c.get("commonName") or "").lower() != cn:
-        problems.append(f"CN is {c.get('commonName')}, expected {cn} "
+    if cert.common_name.lower() != cn:
+        problems.append(f"CN is {cert.common_name}, expected {cn} "
                         f"(ndes:sslCertificate.commonName: {s.common_name})")
-    have_sans = sorted(str(n).lower() for n in c.get("dnsNames") or [])
+    have_sans = cert.dns_names
     missing = [n for n in sans if n not in have_sans]
     if missing:
         problems.append(f"SANs {', '.join(have_sans) or '(none)'} lack {', '.join(missing)}")
-    if c.get("hasPrivateKey") is False:
+    if not cert.has_private_key:
         out.append(fail(h.fqdn, "SSL certificate private key", "the bound certificate has no private key: IIS cannot "
                         "serve TLS with it", f"enroll it on this host from {cfg.templates.ssl.name} (or import it with "
                         "its key) and bind it"))
-    tpl = str(c.get("template") or "")
-    if tpl and tpl.lower() != cfg.templates.ssl.name.lower():
-        out.append(warn(h.fqdn, "SSL certificate template", f"issued from template '{tpl}', configured "
-                        f"{cfg.templates.ssl.name}", f"`pulumi up` enrolls one from {cfg.templates.ssl.name}; or set "
-                        "ndes:templates.ssl.name to the template in use"))
+    if cert.template is None and cert.template_name is None:
+        out.append(warn(h.fqdn, "SSL certificate template", "the certificate carries no certificate template "
+                        "extension: it was not enrolled from an Enterprise CA template",
+                        f"`pulumi up` enrolls one from {cfg.templates.ssl.name}"))
+    elif cert.template is None and (cert.template_name or "").lower() != cfg.templates.ssl.name.lower():
+        out.append(warn(h.fqdn, "SSL certificate template", f"issued from template '{cert.template_name}', "
+                        f"configured {cfg.templates.ssl.name}", f"`pulumi up` enrolls one from "
+                        f"{cfg.templates.ssl.name}; or set ndes:templates.ssl.name to the template in use"))
     if problems:
         out.append(fail(h.fqdn, "SSL certificate names", "; ".join(problems),
                         f"enroll a new certificate from {cfg.templates.ssl.name} with CN={cn} and DNS names "

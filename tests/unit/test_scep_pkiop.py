@@ -175,7 +175,7 @@ def ndes_state(tmp_path, monkeypatch):
     ra = {"name": "NDES1-MSCEP-RA", "company": "Contoso Lab", "country": "US"}
     for template in ca.RA_TEMPLATES:
         cert, k = ca.issue_ra(template, ra, 2048)
-        certstore.add(state, cert, ca.key_pem(k), template=template)
+        certstore.add(state, cert, ca.key_pem(k))
     hostmodel.install_mscep_defaults(state)
     from lab.winrm_sim import store
     with store.edit_state(state["name"]) as st:

@@ -109,13 +109,12 @@ def test_certificate_with_internal_cn_passes_when_configured_so():
 def test_certificate_sans_chain_and_expiry():
     cfg = config()
     h = cfg.ndes_hosts[0]
-    ctx = ctx_with(cfg, MachineCertificate={"dnsNames": [EXT], "issuer": "CN=Someone Else", "daysLeft": 10,
-                                            "notAfter": when(10)})
+    ctx = ctx_with(cfg, MachineCertificate={"dnsNames": [EXT], "issuer": "Someone Else", "daysLeft": 10})
     res = w.ssl_and_binding(cfg, ctx, h, {"cn=contoso issuing ca"})
     assert f"lack {HOST}" in one(res, "SSL certificate names").detail
     assert one(res, "SSL certificate chain").status == "fail"
     assert one(res, "SSL certificate expiry").status == "warn"
-    ctx = ctx_with(cfg, MachineCertificate={"daysLeft": -1, "notAfter": when(-1)})
+    ctx = ctx_with(cfg, MachineCertificate={"daysLeft": -2})
     assert one(w.ssl_and_binding(cfg, ctx, h, set()), "SSL certificate expiry").status == "fail"
     ctx = ctx_with(cfg, IisHttpsBinding={"exists": False})
     assert one(w.ssl_and_binding(cfg, ctx, h, set())).status == "fail"
@@ -173,7 +172,8 @@ def test_a_script_failure_is_one_failed_step_and_the_run_goes_on():
 
 def test_certificate_without_private_key_or_from_another_template():
     cfg = config()
-    ctx = ctx_with(cfg, MachineCertificate={"hasPrivateKey": False, "template": "WebServer"})
+    ctx = ctx_with(cfg, MachineCertificate={"hasPrivateKey": False, "templateOid": "",
+                                                     "templateName": "WebServer"})
     res = w.ssl_and_binding(cfg, ctx, cfg.ndes_hosts[0], set())
     assert one(res, "SSL certificate private key").status == "fail"
     r = one(res, "SSL certificate template")

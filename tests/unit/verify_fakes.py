@@ -110,8 +110,7 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
             "GeneralPurposeTemplate": cfg.templates.client.name}},
         "IisHttpsBinding": {"exists": True, "hostName": "", "thumbprint": "C" * 40, "port": 443, "ipAddress": "*"},
         "MachineCertificate": {"exists": True, "thumbprint": "C" * 40, "commonName": EXT, "dnsNames": [EXT, HOST],
-                               "template": cfg.templates.ssl.name, "issuer": "CN=Contoso Issuing CA",
-                               "notAfter": when(400), "daysLeft": 400},
+                               "templateOid": SSL_TEMPLATE_OID, "issuer": "Contoso Issuing CA", "daysLeft": 400},
         "NdesRole": {"installed": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
             {"template": t, "thumbprint": tp, "notBefore": when(-30), "notAfter": when(700), "daysLeft": 700}
             for t, tp in RA.items()]},
@@ -119,6 +118,47 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
                             "services": {"PFXCertificateConnectorSvc": "Running"}, "registered": True,
                             "certificateNotAfter": when(300), "certificateDaysLeft": 300},
     }
+
+
+SSL_TEMPLATE_OID = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.1234567.7654321"
+
+
+def machine_certificate_state(spec: dict[str, Any]) -> dict[str, Any]:
+    """MachineCertificate.ps1's state for a certificate described in words (exists, commonName, dnsNames,
+    issuer CN, daysLeft, templateOid, thumbprint): a real certificate's DER, as the script returns it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    if not spec.get("exists", True):
+        return {"certificate": None, "store": []}
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    b = (x509.CertificateBuilder()
+         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec["commonName"])]))
+         .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec["issuer"])]))
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - dt.timedelta(days=400)).not_valid_after(now + dt.timedelta(days=spec["daysLeft"],
+                                                                                           hours=1))
+         .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in spec["dnsNames"]]), critical=False))
+    if spec.get("templateOid"):
+        from lab.winrm_sim.ca import _template_v2_ext
+        oid = ObjectIdentifier("1.3.6.1.4.1.311.21.7")
+        b = b.add_extension(x509.UnrecognizedExtension(oid, _template_v2_ext(spec["templateOid"], 100, 0)),
+                            critical=False)
+    if spec.get("templateName"):  # a v1 template: its name as a BMPString (szOID_ENROLL_CERTTYPE_EXTENSION)
+        raw = spec["templateName"].encode("utf-16-be")
+        b = b.add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.311.20.2"),
+                                                       b"\x1e" + bytes([len(raw)]) + raw), critical=False)
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+    cert = b.sign(key, hashes.SHA256())
+    return {"certificate": {"thumbprint": spec["thumbprint"], "derBase64": base64.b64encode(
+        cert.public_bytes(Encoding.DER)).decode(), "subject": f"CN={spec['commonName']}",
+        "issuer": f"CN={spec['issuer']}", "friendlyName": "", "hasPrivateKey": spec.get("hasPrivateKey", True)},
+        "store": []}
 
 
 class FakeHost:
@@ -130,7 +170,10 @@ class FakeHost:
         self.calls.append((name, params))
         if isinstance(self.states.get(name), Exception):
             raise self.states[name]
-        return {"changed": False, "state": copy.deepcopy(self.states[name]), "rebootRequired": False, "warnings": []}
+        state = copy.deepcopy(self.states[name])
+        if name == "MachineCertificate":
+            state = machine_certificate_state(state)
+        return {"changed": False, "state": state, "rebootRequired": False, "warnings": []}
 
 
 class FakeFetcher:

@@ -68,6 +68,20 @@ def param(params: dict, name: str, default: Any = ...) -> Any:
     return default
 
 
+def validated(model: Any, params: dict) -> Any:
+    """The params checked against the script's contract (ndes/windows/contracts): a caller that sends
+    something else fails as PowerShell's binding or StrictMode would, naming what is wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "Params"
+        raise ScriptError(f"Cannot validate argument on parameter '{where}'. {first.get('msg', '')}",
+                          "InvalidArgument") from None
+
+
 def mode_of(params: dict) -> str:
     mode = param(params, "mode")
     if mode not in ("get", "set"):

@@ -32,7 +32,7 @@ def ra_certificates(state: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for tp, entry in certstore.store(state).items():
         cert = certstore.load(entry)
-        template = entry.get("template") or ca.template_name_v1(cert)
+        template = ca.template_name_v1(cert)
         if template not in ca.RA_TEMPLATES:
             continue
         f = ca.cert_facts(cert)
@@ -103,7 +103,7 @@ def _install(ctx: Any, p: dict[str, Any]) -> None:
         raise ScriptError("RAName must not be empty", "InvalidArgument")
     for template, which in (("EnrollmentAgentOffline", "signing"), ("CEPEncryption", "encryption")):
         cert, key = ca.issue_ra(template, ra, int(p[f"{which}KeyLength"]))
-        tp = certstore.add(state, cert, ca.key_pem(key), template=template)
+        tp = certstore.add(state, cert, ca.key_pem(key))
         certstore.store(state)[tp]["provider"] = p[f"{which}Provider"]
     hostmodel.install_mscep_defaults(state)
     hostmodel.ensure_key(state, CAINFO_KEY)
