@@ -32,7 +32,9 @@ def test_bootstrap_command_carries_the_bootstrap_file_as_utf16_base64():
     assert list(args[:-1]) == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"]
     text = base64.b64decode(args[-1]).decode("utf-16-le")
     assert text == (_scripts.SCRIPTS_DIR / "_bootstrap.ps1").read_text(encoding="utf-8")
-    assert len(" ".join((cmd, *args))) < 8191  # fits even a cmd.exe command line
+    # WinRS may wrap the command in `cmd.exe /C` even with WINRS_SKIP_CMD_SHELL: cmd.exe takes at most 8,191
+    # characters (Microsoft KB 830473, "Command prompt (Cmd.exe) command-line string limitation")
+    assert len("cmd.exe /C " + " ".join((cmd, *args))) < 8191
 
 
 def test_stdin_line_is_one_ascii_json_line_with_the_scripts_bytes_and_the_params():
@@ -42,6 +44,7 @@ def test_stdin_line_is_one_ascii_json_line_with_the_scripts_bytes_and_the_params
     doc = json.loads(line)
     assert doc["script"] == "HostBoot"
     assert base64.b64decode(doc["source"]) == (_scripts.SCRIPTS_DIR / "HostBoot.ps1").read_bytes()
+    assert base64.b64decode(doc["prelude"]) == (_scripts.SCRIPTS_DIR / "_prelude.ps1").read_bytes()
     assert json.loads(base64.b64decode(doc["params"]).decode("utf-8")) == params
 
 

@@ -67,6 +67,16 @@ def test_a_tampered_script_is_refused(proto):
     assert code == 1 and err["category"] == "NotImplemented" and "unchanged" in err["message"]
 
 
+def test_a_tampered_prelude_is_refused(proto):
+    p, shell = proto
+    cmd, args = _scripts.bootstrap_command()
+    line = json.loads(_scripts.stdin_line("HostBoot", {"mode": "get"}))
+    line["prelude"] = base64.b64encode(_scripts.prelude_bytes() + b"\nRestart-Computer -Force\n").decode()
+    out, _, code = run(p, shell, cmd, list(args), json.dumps(line).encode())
+    err = json.loads(out)["error"]
+    assert code == 1 and err["category"] == "NotImplemented" and "prelude" in err["message"]
+
+
 def test_any_other_powershell_is_not_run(proto):
     p, shell = proto
     other = base64.b64encode("Get-Date".encode("utf-16-le")).decode()
