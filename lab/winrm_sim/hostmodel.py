@@ -20,6 +20,9 @@ from .features_catalog import CATALOG, DEFAULT_INSTALLED, closure_of
 REG_TYPES = ("String", "ExpandString", "DWord", "QWord", "MultiString", "Binary")
 CBS_REBOOT_PENDING = r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending"
 PULUMI_KEY = r"HKLM:\SOFTWARE\Pulumi\NDES"
+SESSION_MANAGER = r"HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager"
+PATCH_LEFTOVER = [r"\??\C:\Windows\SoftwareDistribution\Download\Install\pending.tmp", ""]
+"""A PendingFileRenameOperations entry as patching leaves it (REG_MULTI_SZ pairs: source, empty = delete)."""
 IIS_SERVER_DEFAULTS = {"maxUrl": 4096, "maxQueryString": 2048, "maxAllowedContentLength": 30000000}
 MSCEP_KEY = r"HKLM:\SOFTWARE\Microsoft\Cryptography\MSCEP"
 MSCEP_DEFAULT = "IPSECIntermediateOffline"
@@ -68,7 +71,13 @@ def initial_state(host: str) -> dict[str, Any]:
         ensure_key(state, key)
     set_value(state, r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters", "EnableAggressiveMemoryUsage",
               "DWord", 0)
+    patched(state)  # a server in service: the last patching left a file rename for the next restart
     return state
+
+
+def patched(state: dict) -> None:
+    """What Windows servicing leaves behind until the next restart: a PendingFileRenameOperations entry."""
+    set_value(state, SESSION_MANAGER, "PendingFileRenameOperations", "MultiString", list(PATCH_LEFTOVER))
 
 
 # ----------------------------------------------------------------------------------------------- registry
