@@ -44,6 +44,21 @@ def facts(entry: dict[str, Any]) -> dict[str, Any]:
     return f
 
 
+def template_of(entry: dict[str, Any]) -> str:
+    """What a stored certificate's own extensions say it came from (for tests and the simulator's own use): a
+    v1 template's name, else a v2 template's OID, else ''."""
+    cert = load(entry)
+    name = _ca.template_name_v1(cert)
+    if name:
+        return name
+    try:
+        value = cert.extensions.get_extension_for_oid(_ca.TEMPLATE_INFO_V2_OID).value
+    except x509.ExtensionNotFound:
+        return ""
+    oid = getattr(value, "template_id", None)
+    return oid.dotted_string if oid is not None else ""
+
+
 def windows_facts(entry: dict[str, Any]) -> dict[str, Any]:
     """A certificate as Windows exposes it (X509Certificate2: RawData, Subject, Issuer, FriendlyName,
     HasPrivateKey): what MachineCertificate.ps1 returns."""

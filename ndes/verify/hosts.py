@@ -14,6 +14,7 @@ from ..model.urls import ssl_names
 from ..windows.certificates import TIME_FORMAT, decode
 from ..windows.contracts.machine_certificate import SCRIPT as MC_SCRIPT
 from ..windows.contracts.machine_certificate import MachineCertificateParams, MachineCertificateState
+from ..windows.contracts import ndes_role as NR
 from .result import Result, fail, ok, warn
 
 HTTP_SYS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
@@ -228,40 +229,39 @@ def ssl_and_binding(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig, ca_names
 
 
 def ra_certificates(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
-    st = _run(ctx, h, "NdesRole", {
-        "serviceAccount": account_of(cfg), "serviceAccountPassword": "", "caConfig": cfg.ca.config,
-        "raName": cfg.ndes_role.ra_name or f"{h.short_name.upper()}-MSCEP-RA", "raEmail": "", "raCompany": "",
-        "raDepartment": "", "raCity": "", "raState": "", "raCountry": "",
-        "signingProvider": cfg.ndes_role.signing_provider, "signingKeyLength": cfg.ndes_role.signing_key_length,
-        "encryptionProvider": cfg.ndes_role.encryption_provider,
-        "encryptionKeyLength": cfg.ndes_role.encryption_key_length, "owner": ""})
-    if not st.get("installed"):
+    r = cfg.ndes_role
+    raw = _run(ctx, h, NR.SCRIPT, NR.NdesRoleParams(
+        mode="get", service_account=account_of(cfg), ca_config=cfg.ca.config,
+        ra_name=r.ra_name or f"{h.short_name.upper()}-MSCEP-RA", signing_provider=r.signing_provider,
+        signing_key_length=r.signing_key_length, encryption_provider=r.encryption_provider,
+        encryption_key_length=r.encryption_key_length).wire())
+    st = NR.NdesRoleState.model_validate(raw)
+    if not st.installed:
         return [fail(h.fqdn, "NDES role", "NDES (ADCS-Device-Enrollment) is not installed and configured",
                      "install the role and run its configuration (`pulumi up`, ndes:ndesRole)")]
     out = []
-    pool = str(st.get("serviceAccount") or "")
-    if pool and pool.lower() != account_of(cfg).lower():
+    pool = st.service_account
+    if pool and pool.casefold() != account_of(cfg).casefold():  # Windows spells it its own way: no case
         out.append(fail(h.fqdn, "NDES service account", f"NDES runs as {pool}, configured {account_of(cfg)}",
                         "NDES keeps its install-time account: reinstall NDES with the configured account, or set "
                         "ndes:serviceAccount.name to the one it runs as"))
-    certs = st.get("raCertificates") or []
+    certs = NR.ra_certificates(st)
     current = []
     for tpl, words in RA_TEMPLATES.items():
-        mine = [c for c in certs if c.get("template") == tpl]
-        if not mine:
+        found = NR.newest(certs, tpl)
+        if found is None:
             out.append(fail(h.fqdn, f"RA certificate {words}", "missing: NDES cannot answer",
                             RA_RENEWAL))
             continue
-        c = max(mine, key=lambda c: c.get("notBefore") or c.get("notAfter") or "")
-        current.append(str(c.get("thumbprint") or "").upper())
-        days = _days(c)
-        if days is None or days < 0:
-            out.append(fail(h.fqdn, f"RA certificate {words}", f"expired {c.get('notAfter')}: NDES has stopped",
-                            RA_RENEWAL))
+        c = found[0]
+        current.append(c.thumbprint.upper())
+        days, when = c.days_left(), c.not_after.strftime(TIME_FORMAT)
+        if days < 0:
+            out.append(fail(h.fqdn, f"RA certificate {words}", f"expired {when}: NDES has stopped", RA_RENEWAL))
         elif days < RA_WARN_DAYS:
-            out.append(warn(h.fqdn, f"RA certificate {words}", f"{days} days left ({c.get('notAfter')})", RA_RENEWAL))
+            out.append(warn(h.fqdn, f"RA certificate {words}", f"{days} days left ({when})", RA_RENEWAL))
         else:
-            out.append(ok(h.fqdn, f"RA certificate {words}", f"{days} days left ({c.get('notAfter')})"))
+            out.append(ok(h.fqdn, f"RA certificate {words}", f"{days} days left ({when})"))
     ctx.cache[("ra", h.fqdn)] = [t for t in current if t]
     return out
 

@@ -25,6 +25,9 @@ __all__ = ["Certificate", "TemplateInfo", "decode", "template_info", "template_n
 TEMPLATE_INFO_OID = ObjectIdentifier("1.3.6.1.4.1.311.21.7")
 TEMPLATE_NAME_OID = ObjectIdentifier("1.3.6.1.4.1.311.20.2")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+SHORT_NAMES = {NameOID.COMMON_NAME: "CN", NameOID.EMAIL_ADDRESS: "E", NameOID.ORGANIZATION_NAME: "O",
+               NameOID.ORGANIZATIONAL_UNIT_NAME: "OU", NameOID.LOCALITY_NAME: "L",
+               NameOID.STATE_OR_PROVINCE_NAME: "S", NameOID.COUNTRY_NAME: "C"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class Certificate:
     friendly_name: str = ""
     has_private_key: bool = False
     ekus: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    """The subject's attributes by their Windows short names (CN, E, O, OU, L, S, C), decoded from the DER:
+    no quoting or escaping, whatever characters the values hold."""
+    key_size: int | None = None
 
     def days_left(self, now: dt.datetime | None = None) -> int:
         return int((self.not_after - (now or dt.datetime.now(dt.timezone.utc))).total_seconds() // 86400)
@@ -121,9 +128,15 @@ def decode(facts: CertificateFacts) -> Certificate:
     except x509.ExtensionNotFound:
         ekus = []
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    names = {short: str(attrs[-1].value) for oid, short in SHORT_NAMES.items()
+             if (attrs := cert.subject.get_attributes_for_oid(oid))}
+    try:
+        key_size = getattr(cert.public_key(), "key_size", None)
+    except ValueError:
+        key_size = None
     return Certificate(
         thumbprint=facts.thumbprint.upper(), subject=facts.subject, issuer=facts.issuer,
         common_name=str(cns[-1].value) if cns else "", dns_names=dns,
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
         template=template_info(cert), template_name=template_name_v1(cert), friendly_name=facts.friendly_name,
-        has_private_key=facts.has_private_key, ekus=ekus)
+        has_private_key=facts.has_private_key, ekus=ekus, names=names, key_size=key_size)

@@ -134,6 +134,12 @@ def test_ra_certificates_expiry():
     assert r.status == "fail"
 
 
+def test_the_service_account_spelled_the_windows_way_is_the_same_account():
+    cfg = config()
+    res = w.ra_certificates(cfg, ctx_with(cfg, NdesRole={"serviceAccount": "contoso\\SVC-NDES"}), cfg.ndes_hosts[0])
+    assert not [r for r in res if r.check == "NDES service account"]
+
+
 def test_ra_certificates_run_as_another_account():
     cfg = config()
     res = w.ra_certificates(cfg, ctx_with(cfg, NdesRole={"serviceAccount": "CONTOSO\\other"}), cfg.ndes_hosts[0])

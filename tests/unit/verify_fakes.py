@@ -161,6 +161,40 @@ def machine_certificate_state(spec: dict[str, Any]) -> dict[str, Any]:
         "store": []}
 
 
+def ndes_role_state(spec: dict[str, Any]) -> dict[str, Any]:
+    """NdesRole.ps1's state for RA certificates described in words (template, thumbprint, daysLeft): real
+    certificates carrying the v1 template-name extension, as DER."""
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    out = {k: v for k, v in spec.items() if k != "raCertificates"}
+    certs = []
+    for ra in spec.get("raCertificates") or []:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = dt.datetime.now(dt.timezone.utc)
+        raw = ra["template"].encode("utf-16-be")
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "NDES01-MSCEP-RA")]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contoso Issuing CA")]))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=800))
+                .not_valid_after(now + dt.timedelta(days=ra["daysLeft"], hours=1))
+                .add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.311.20.2"),
+                                                          b"\x1e" + bytes([len(raw)]) + raw), critical=False)
+                .sign(key, hashes.SHA256()))
+        certs.append({"thumbprint": ra["thumbprint"], "derBase64": base64.b64encode(
+            cert.public_bytes(Encoding.DER)).decode(), "subject": "CN=NDES01-MSCEP-RA",
+            "issuer": "CN=Contoso Issuing CA", "hasPrivateKey": True,
+            "provider": "Microsoft Strong Cryptographic Provider"})
+    out["raCertificates"] = certs
+    return out
+
+
 class FakeHost:
     def __init__(self, states: dict[str, dict[str, Any]]):
         self.states = states
@@ -173,6 +207,8 @@ class FakeHost:
         state = copy.deepcopy(self.states[name])
         if name == "MachineCertificate":
             state = machine_certificate_state(state)
+        elif name == "NdesRole":
+            state = ndes_role_state(state)
         return {"changed": False, "state": state, "rebootRequired": False, "warnings": []}
 
 

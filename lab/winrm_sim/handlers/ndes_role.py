@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ndes.windows.contracts.ndes_role import NdesRoleParams
+
 from .. import ca, certstore, hostmodel
-from . import ScriptError, handler
+from . import ScriptError, handler, validated
 
 CAINFO_KEY = hostmodel.MSCEP_KEY + r"\CAInfo"
 CRYPTOAPI_PROVIDERS = ("Microsoft Strong Cryptographic Provider", "Microsoft Enhanced Cryptographic Provider v1.0",
@@ -48,12 +50,16 @@ def ra_certificates(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def live(state: dict[str, Any]) -> dict[str, Any]:
+    """What NdesRole.ps1 reports: raw facts; every certificate carrying a v1 template-name extension as DER
+    (+ its key's CSP), for the client to pick the RA certificates from."""
     inst = installed(state)
     iis = state.get("iis") or {}
     pool = (iis.get("appPools") or {}).get("SCEP") if inst else None
     cfg = hostmodel.get_value(state, CAINFO_KEY, "Configuration") if inst else None
+    v1 = [dict(certstore.windows_facts(e), provider=e.get("provider", "")) for e in certstore.store(state).values()
+          if ca.template_name_v1(certstore.load(e)) is not None]
     return {"installed": inst, "serviceAccount": pool["userName"] if pool else "",
-            "caConfig": cfg["value"] if cfg else None, "raCertificates": ra_certificates(state)}
+            "caConfig": cfg["value"] if cfg else None, "raCertificates": v1}
 
 
 def _in_iis_iusrs(state: dict[str, Any], account: str) -> bool:
@@ -125,7 +131,8 @@ def _uninstall(state: dict[str, Any]) -> None:
 
 
 @handler("NdesRole")
-def ndes_role(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+def ndes_role(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    params = validated(NdesRoleParams, raw).wire()
     state = ctx.state
     now = live(state)
     changed = False
@@ -134,12 +141,13 @@ def ndes_role(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
             if now["installed"]:
                 _uninstall(state)
                 changed = True
-            for ra in now["raCertificates"]:  # the script deletes the RA certificates with their keys
-                if certstore.store(state).pop(ra["thumbprint"], None) is not None:
+            for tp in params["removeThumbprints"]:  # the certificates the client named, with their keys
+                if certstore.store(state).pop(str(tp).upper(), None) is not None:
                     changed = True
             hostmodel.clear_owner_mark(state, "NdesRole")
         else:
-            if now["installed"] and now["serviceAccount"] and now["serviceAccount"] != params.get("serviceAccount"):
+            if now["installed"] and now["serviceAccount"] and \
+                    now["serviceAccount"].lower() != str(params.get("serviceAccount")).lower():  # PowerShell's -ne
                 if not params.get("allowReinstall"):
                     raise ScriptError(
                         f"NDES is installed with the service account {now['serviceAccount']}, the configuration asks "
