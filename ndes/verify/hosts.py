@@ -14,6 +14,7 @@ from ..model.urls import ssl_names
 from ..windows.certificates import TIME_FORMAT, decode
 from ..windows.contracts.machine_certificate import SCRIPT as MC_SCRIPT
 from ..windows.contracts.machine_certificate import MachineCertificateParams, MachineCertificateState
+from ..windows.contracts import intune_connector as IC
 from ..windows.contracts import ndes_role as NR
 from .result import Result, fail, ok, warn
 
@@ -277,8 +278,8 @@ def connector(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result
                          "install it (IntuneCertificateConnector.exe; ndes:connector.installerPath lets `pulumi up` "
                          "do it silently)")]
     out = [ok(h.fqdn, "Intune connector installed", f"version {st.get('version') or '?'}")]
-    stopped = [n for n, s in (st.get("services") or {}).items() if s != "Running"]
-    out.append(ok(h.fqdn, "Intune connector services", "running") if st.get("servicesRunning") else
+    stopped = IC.stopped(st)  # only the services meant to run (start type Automatic)
+    out.append(ok(h.fqdn, "Intune connector services", "running") if IC.services_running(st) else
                fail(h.fqdn, "Intune connector services", f"not running: {', '.join(stopped) or 'none found'}",
                     f"Start-Service {' ,'.join(stopped) or 'PFXCertificateConnectorSvc'}"))
     if not st.get("registered"):

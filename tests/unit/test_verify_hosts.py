@@ -152,9 +152,12 @@ def test_connector_states():
     assert one(w.connector(cfg, ctx_with(cfg, IntuneConnector={"installed": False}), h)).status == "warn"
     req = config(**{"connector.requireRegistered": True})
     assert one(w.connector(req, ctx_with(req, IntuneConnector={"installed": False}), h)).status == "fail"
-    res = w.connector(cfg, ctx_with(cfg, IntuneConnector={"servicesRunning": False,
-                                                          "services": {"PFXCertificateConnectorSvc": "Stopped"}}), h)
-    assert "PFXCertificateConnectorSvc" in one(res, "Intune connector services").fix
+    res = w.connector(cfg, ctx_with(cfg, IntuneConnector={
+        "services": {"PFXCertificateConnectorSvc": "Stopped", "PkiRevokeConnectorSvc": "Stopped"}}), h)
+    r = one(res, "Intune connector services")
+    assert r.status == "fail" and "PFXCertificateConnectorSvc" in r.fix and "PkiRevokeConnectorSvc" not in r.fix
+    # a service of a feature not configured (start type Manual) is not meant to run: healthy
+    assert one(w.connector(cfg, ctx_with(cfg), h), "Intune connector services").status == "pass"
     r = one(w.connector(cfg, ctx_with(cfg, IntuneConnector={"certificateDaysLeft": -1}), h),
             "Intune connector certificate")
     assert r.status == "fail" and "403.17" in r.detail

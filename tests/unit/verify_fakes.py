@@ -114,8 +114,10 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "NdesRole": {"installed": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
             {"template": t, "thumbprint": tp, "notBefore": when(-30), "notAfter": when(700), "daysLeft": 700}
             for t, tp in RA.items()]},
-        "IntuneConnector": {"installed": True, "version": "6.2301.1.0", "servicesRunning": True,
-                            "services": {"PFXCertificateConnectorSvc": "Running"}, "registered": True,
+        "IntuneConnector": {"installed": True, "version": "6.2301.1.0",
+                            "services": {"PFXCertificateConnectorSvc": "Running", "PkiRevokeConnectorSvc": "Stopped"},
+                            "startTypes": {"PFXCertificateConnectorSvc": "Automatic",
+                                           "PkiRevokeConnectorSvc": "Manual"}, "registered": True,
                             "certificateNotAfter": when(300), "certificateDaysLeft": 300},
     }
 
