@@ -189,7 +189,9 @@ def build_windows(cfg, echo) -> None:
                                                 "Web-Asp-Net45", "Web-Net-Ext45", "Web-Metabase", "Web-WMI",
                                                 "NET-WCF-HTTP-Activation45"], "includeManagementTools": True},
          timeout=1800)
-    _set(host, "LocalGroupMember", {"group": "IIS_IUSRS", "member": account})
+    from ndes.windows.contracts import local_group_member as lgm
+    host.run_script(lgm.SCRIPT, lgm.LocalGroupMemberParams(mode="set", group="IIS_IUSRS", member=account,
+                                                           action="add").wire())
     r = cfg.ndes_role
     _set(host, "NdesRole", {
         "serviceAccount": account, "serviceAccountPassword": cfg.service_account.password.get_secret_value(),

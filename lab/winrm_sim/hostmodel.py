@@ -23,6 +23,8 @@ PULUMI_KEY = r"HKLM:\SOFTWARE\Pulumi\NDES"
 SESSION_MANAGER = r"HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager"
 PATCH_LEFTOVER = [r"\??\C:\Windows\SoftwareDistribution\Download\Install\pending.tmp", ""]
 """A PendingFileRenameOperations entry as patching leaves it (REG_MULTI_SZ pairs: source, empty = delete)."""
+ORPHANED_SID = "S-1-5-21-3623811015-3361044348-30300820-1108"
+"""A domain SID that no longer resolves (its account was deleted), as IIS_IUSRS often keeps one."""
 IIS_SERVER_DEFAULTS = {"maxUrl": 4096, "maxQueryString": 2048, "maxAllowedContentLength": 30000000}
 MSCEP_KEY = r"HKLM:\SOFTWARE\Microsoft\Cryptography\MSCEP"
 MSCEP_DEFAULT = "IPSECIntermediateOffline"
@@ -34,6 +36,13 @@ def role_of(host: str) -> str:
 
 def short_name(host: str) -> str:
     return host.split(".")[0].upper()
+
+
+def machine_sid(state: dict) -> str:
+    """The host's machine SID (its local accounts are <machine SID>-<RID>), stable per host name."""
+    import hashlib
+    h = hashlib.sha256(state["name"].encode()).digest()
+    return "S-1-5-21-" + "-".join(str(int.from_bytes(h[i:i + 4], "big")) for i in (0, 4, 8))
 
 
 def new_boot_id() -> str:
@@ -56,7 +65,9 @@ def initial_state(host: str) -> dict[str, Any]:
                 {"name": f"{short}\\Administrator", "objectClass": "User", "principalSource": "Local"},
                 {"name": f"{topology.NETBIOS}\\Domain Admins", "objectClass": "Group",
                  "principalSource": "ActiveDirectory"}]},
-            "IIS_IUSRS": {"name": "IIS_IUSRS", "members": []},
+            # an orphaned SID: an earlier service account deleted from the domain (PowerShell issue 2996)
+            "IIS_IUSRS": {"name": "IIS_IUSRS", "members": [
+                {"name": "", "sid": ORPHANED_SID, "objectClass": "User", "principalSource": "Unknown"}]},
             "Users": {"name": "Users", "members": [
                 {"name": "NT AUTHORITY\\INTERACTIVE", "objectClass": "Group", "principalSource": "Unknown"},
                 {"name": "NT AUTHORITY\\Authenticated Users", "objectClass": "Group",

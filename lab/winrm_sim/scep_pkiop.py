@@ -165,7 +165,7 @@ def connector_ready(state: dict[str, Any]) -> str | None:
     if live["certificateDaysLeft"] is not None and live["certificateDaysLeft"] < 0:
         return (f"The Intune Certificate Connector's certificate expired on {live['certificateNotAfter']}: it "
                 f"cannot validate the challenge")
-    if not live["servicesRunning"]:
+    if not intune_connector.configured_running(state):
         return "The Intune Certificate Connector's services are not running: it cannot validate the challenge"
     return None
 

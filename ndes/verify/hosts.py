@@ -15,6 +15,7 @@ from ..windows.certificates import TIME_FORMAT, decode
 from ..windows.contracts.machine_certificate import SCRIPT as MC_SCRIPT
 from ..windows.contracts.machine_certificate import MachineCertificateParams, MachineCertificateState
 from ..windows.contracts import intune_connector as IC
+from ..windows.contracts import local_group_member as LGM
 from ..windows.contracts import ndes_role as NR
 from .result import Result, fail, ok, warn
 
@@ -62,9 +63,10 @@ def _run(ctx: Any, h: NdesHostConfig, script: str, params: dict[str, Any]) -> di
 
 
 def iis_iusrs(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
-    st = _run(ctx, h, "LocalGroupMember", {"group": "IIS_IUSRS", "member": account_of(cfg), "owner": ""})
+    st = LGM.LocalGroupMemberState.model_validate(_run(ctx, h, LGM.SCRIPT, LGM.LocalGroupMemberParams(
+        mode="get", group="IIS_IUSRS", member=account_of(cfg)).wire()))
     check = "service account in IIS_IUSRS"
-    if st.get("present"):
+    if st.found() is not None:  # by SID: the account in any spelling, whatever orphans the group holds
         return [ok(h.fqdn, check, f"{account_of(cfg)} is a member")]
     return [fail(h.fqdn, check, f"{account_of(cfg)} is not in the local IIS_IUSRS group",
                  f"Add-LocalGroupMember -Group IIS_IUSRS -Member {account_of(cfg)} (then iisreset)")]

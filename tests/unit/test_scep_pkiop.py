@@ -230,7 +230,7 @@ def test_connector_installed_but_not_registered(ndes_state, parties):
     assert "expired" in scep_pkiop.connector_ready(state)
     intune_connector.register(state)
     assert scep_pkiop.connector_ready(state) is None
-    state["services"]["PkiCreateConnectorSvc"]["status"] = "Stopped"
+    state["services"]["PFXCertificateConnectorSvc"]["status"] = "Stopped"
     assert "not running" in scep_pkiop.connector_ready(state)
 
 

@@ -40,7 +40,8 @@ def test_ca_access():
 def test_iis_iusrs():
     cfg = config()
     h = cfg.ndes_hosts[0]
-    r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember={"present": False}), h))
+    orphan_only = {"members": [{"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"}]}
+    r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=orphan_only), h))
     assert r.status == "fail" and "Add-LocalGroupMember -Group IIS_IUSRS -Member CONTOSO\\svc-ndes" in r.fix
 
 

@@ -100,7 +100,9 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "CaAccess": {"exists": True, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
         "CaCertificate": {"exists": True, "issuing": {"subject": "CN=Contoso Issuing CA"},
                           "root": {"subject": "CN=Contoso Root CA"}},
-        "LocalGroupMember": {"present": True, "group": "IIS_IUSRS", "member": "CONTOSO\\svc-ndes"},
+        "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
+            {"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"},  # an orphaned SID
+            {"sid": SIDS["svc-ndes"], "path": "WinNT://CONTOSO/svc-ndes"}]},
         "IisRequestLimits": {"siteExists": True, "maxUrl": 65534, "maxQueryString": 65534},
         "RegistryValues": {"values": [
             {"path": "x", "name": "MaxFieldLength", "type": "DWord", "value": 65534, "exists": True},

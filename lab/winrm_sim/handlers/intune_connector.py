@@ -71,6 +71,12 @@ def _live(state: dict[str, Any]) -> dict[str, Any]:
             "certificateDaysLeft": certstore.days_left(cert) if cert else None}
 
 
+def configured_running(state: dict[str, Any]) -> bool:
+    """The services of the configured features (start type Automatic) all run: the connector can work."""
+    mine = {n: s for n, s in certstore.services(state).items() if n in SERVICES and s.get("startType") == "Automatic"}
+    return bool(mine) and all(s["status"] == "Running" for s in mine.values())
+
+
 def _install(state: dict[str, Any]) -> None:
     hostmodel.ensure_key(state, UNINSTALL_KEY)
     hostmodel.set_value(state, UNINSTALL_KEY, "DisplayName", "String", DISPLAY_NAME)
