@@ -160,6 +160,27 @@ def reboot(state: dict) -> None:
     sm = state["registry"].get(_k(r"HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager"))
     if sm is not None:
         sm["values"].pop("pendingfilerenameoperations", None)
+    for name in ((state.get("iis") or {}).get("appPools") or {}):
+        start_app_pool(state, name)
+
+
+MSCEP_VALUES = ("SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate")
+
+
+def start_app_pool(state: dict, name: str) -> None:
+    """An application pool (re)starts: the SCEP pool's NDES reads the MSCEP template values now and keeps them
+    until its next start (a later registry change takes effect at the next recycle or restart)."""
+    pool = ((state.get("iis") or {}).get("appPools") or {}).get(name)
+    if pool is None:
+        return
+    pool["state"] = "Started"
+    pool["starts"] = int(pool.get("starts", 0)) + 1
+    if name == "SCEP":
+        loaded = {}
+        for value in MSCEP_VALUES:
+            v = get_value(state, MSCEP_KEY, value)
+            loaded[value] = None if v is None else str(v["value"])
+        pool["mscep"] = loaded
 
 
 # ----------------------------------------------------------------------------------------------- IIS

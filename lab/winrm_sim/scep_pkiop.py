@@ -196,9 +196,9 @@ def _submit(state: dict[str, Any], req: scep_cms.PkiMessage, csr: x509.Certifica
     value_name = PURPOSE.get(ku)
     if value_name is None:
         raise _failed(state, req, f"The profile's key usage {list(ku)} maps to no MSCEP template value")
-    value = hostmodel.get_value(state, hostmodel.MSCEP_KEY, value_name)
-    template = str(value["value"]) if value else ""
     pool = ((state.get("iis") or {}).get("appPools") or {}).get("SCEP") or {}
+    # NDES reads the MSCEP values when its application pool starts, not per request
+    template = str((pool.get("mscep") or {}).get(value_name) or "")
     account = str(pool.get("userName") or "")
     if not template or not account:
         raise _failed(state, req, f"The Network Device Enrollment Service is not configured (MSCEP {value_name} "

@@ -115,7 +115,8 @@ def _install(ctx: Any, p: dict[str, Any]) -> None:
     hostmodel.ensure_key(state, CAINFO_KEY)
     hostmodel.set_value(state, CAINFO_KEY, "Configuration", "String", want)
     iis = state["iis"]
-    iis.setdefault("appPools", {})["SCEP"] = {"userName": account, "state": "Started"}
+    iis.setdefault("appPools", {})["SCEP"] = {"userName": account, "state": "Stopped"}
+    hostmodel.start_app_pool(state, "SCEP")
     site = hostmodel.find_site(state, "Default Web Site")
     if site is not None:
         site[1].setdefault("applications", {})[MSCEP_APP] = {"appPool": "SCEP"}
