@@ -124,7 +124,7 @@ class WindowsHost:
 
     def _parse(self, name: str, stdout: bytes, stderr: bytes, code: int) -> dict:
         host = self.endpoint.host
-        text = stdout.decode("utf-8", errors="replace").strip()
+        text = stdout.decode("utf-8-sig", errors="replace").strip()  # a BOM, should a host emit one
         doc: Any = None
         if text:
             try:

@@ -183,3 +183,8 @@ def test_stdin_goes_through_a_pipe_not_a_console(monkeypatch):
     assert win.WindowsHost(EP).run_script("HostBoot", {"mode": "get"})["state"] == {}
     assert fake.options == [{"console_mode_stdin": False, "skip_cmd_shell": True}]
     assert json.loads(fake.sent)["script"] == "HostBoot"
+
+
+def test_a_byte_order_mark_before_the_json_is_tolerated():
+    doc = win.WindowsHost(EP)._parse("HostBoot", "\ufeff".encode("utf-8") + b'{"state": {"bootId": "x"}}', b"", 0)
+    assert doc["state"] == {"bootId": "x"}
