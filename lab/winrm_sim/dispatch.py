@@ -67,7 +67,7 @@ def _error(message: str, category: str) -> tuple[bytes, bytes, int]:
 
 
 def run_bootstrap(host: str, role: str, user: str, stdin: bytes, lab, request_reboot: Callable[[], None],
-                  ) -> tuple[bytes, bytes, int]:
+                  knobs=None) -> tuple[bytes, bytes, int]:
     """Run the bootstrap with `stdin`; returns (stdout, stderr, exit code)."""
     load_all()
     if not stdin.strip():  # `$input | Out-String` is empty: ConvertFrom-Json has nothing to bind
@@ -100,7 +100,8 @@ def run_bootstrap(host: str, role: str, user: str, stdin: bytes, lab, request_re
         return _error("Cannot bind argument to parameter 'Params' because it is not an object.", "InvalidData")
     try:
         with store.edit_state(host) as state:
-            ctx = HostContext(name=host, role=role, state=state, user=user, lab=lab, _reboot=request_reboot)
+            ctx = HostContext(name=host, role=role, state=state, user=user, lab=lab, _reboot=request_reboot,
+                              knobs=knobs)
             doc = fn(ctx, params)
     except ScriptError as exc:
         return _error(exc.message, exc.category)

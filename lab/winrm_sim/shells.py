@@ -169,7 +169,7 @@ class ShellHost:
             # console-mode stdin: the Send data become console input, never the script's $input
             stdin = b"" if cmd.console_stdin else bytes(cmd.stdin)
             out, err, code = dispatch.run_bootstrap(self.name, self.role, user, stdin, self.lab,
-                                                    self.request_reboot)
+                                                    self.request_reboot, self.knobs)
         else:
             out, err, code = b"", cmd.launch.refusal.encode(), 1
         cmd.stdout, cmd.stderr, cmd.exit_code, cmd.done = out, err, code, True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from typing import Any, ClassVar
 
 import pulumi
@@ -19,6 +20,7 @@ from pulumi.dynamic import DiffResult
 from pydantic import field_validator
 
 from ..model.urls import normalize_fqdn
+from ..windows import ScriptFailed
 from ..windows.certificates import TIME_FORMAT, Certificate, decode
 from ..windows.contracts import call
 from ..windows.contracts import machine_certificate as C
@@ -70,6 +72,17 @@ class MachineCertificateInputs(WindowsInputs):
         if v and not _OID.match(v):
             raise ValueError(f"'{v}' is not an OID (the template's msPKI-Cert-Template-OID)")
         return v
+
+
+TEMPLATE_WAIT_SECONDS = 600.0
+"""How long an enrollment waits for the CA to offer a template it does not offer yet."""
+TEMPLATE_RETRY_FIRST, TEMPLATE_RETRY_MAX = 5.0, 60.0
+_sleep = time.sleep
+
+
+def not_offered_yet(exc: ScriptFailed) -> bool:
+    """The CA refused because it does not (yet) offer the template: CERTSRV_E_UNSUPPORTED_CERT_TYPE."""
+    return "0x80094800" in exc.message or "CERTSRV_E_UNSUPPORTED_CERT_TYPE" in exc.message
 
 
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
@@ -165,10 +178,7 @@ class MachineCertificateProvider(NdesProvider):
             if cert is not None and not (self._friendly(inp) and cert.friendly_name == self._friendly(inp)):
                 cert = None  # someone else's certificate: this resource enrolls its own
         if cert is None:
-            st = self._run(inp, C.MachineCertificateParams(
-                mode="set", action="enroll", template=inp.template, subject=x500_cn(inp.common_name),
-                dns_names=inp.dns_names, friendly_name=self._friendly(inp)),
-                timeout=max(inp.endpoint.operation_timeout, 300))
+            st = self._enroll(inp)
             if st.certificate is None:
                 raise RuntimeError(f"{self.what(inp)}: the enrollment returned no certificate")
             cert = decode(st.certificate)
@@ -176,6 +186,30 @@ class MachineCertificateProvider(NdesProvider):
             self._run(inp, C.MachineCertificateParams(mode="set", action="mark", thumbprint=cert.thumbprint,
                                                       friendly_name=self._friendly(inp)))
         return cert.thumbprint, self._live(inp, cert)
+
+    def _enroll(self, inp: MachineCertificateInputs) -> C.MachineCertificateState:
+        """Get-Certificate, waiting (bounded backoff) while the CA does not offer the template yet: a template
+        just issued reaches the CA through AD replication and its template cache, and until then the CA answers
+        CERTSRV_E_UNSUPPORTED_CERT_TYPE (0x80094800)."""
+        params = C.MachineCertificateParams(mode="set", action="enroll", template=inp.template,
+                                            subject=x500_cn(inp.common_name), dns_names=inp.dns_names,
+                                            friendly_name=self._friendly(inp))
+        waited, delay = 0.0, TEMPLATE_RETRY_FIRST
+        while True:
+            try:
+                return self._run(inp, params, timeout=max(inp.endpoint.operation_timeout, 300))
+            except ScriptFailed as exc:
+                if not not_offered_yet(exc) or waited >= TEMPLATE_WAIT_SECONDS:
+                    if not_offered_yet(exc):
+                        raise ScriptFailed(exc.script, exc.host, f"{exc.message} -- the CA still did not offer "
+                                           f"template {inp.template} after {int(waited)} s: check that it is issued "
+                                           f"on the CA (ndes:templates.ssl) and that AD replication reached the CA",
+                                           exc.category) from exc
+                    raise
+            step = min(delay, TEMPLATE_WAIT_SECONDS - waited)
+            _sleep(step)
+            waited += step
+            delay = min(delay * 2, TEMPLATE_RETRY_MAX)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
         # Only renewBeforeDays / templateOid / the endpoint change in place: keep the certificate (a renewal is a

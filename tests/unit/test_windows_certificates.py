@@ -151,3 +151,46 @@ def test_an_adopted_hand_made_certificate_is_marked_not_replaced(monkeypatch):
     created = p.create(news)
     assert created.id == hand.thumbprint and host.enrolled == 0
     assert host.store[hand.thumbprint].friendly_name == "pulumi:p/s/ssl"
+
+
+class PropagatingHost(FakeHost):
+    """The CA offers the template only after `refusals` requests (AD replication, the CA's template cache)."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__([])
+        self.refusals = refusals
+
+    def run_script(self, name, params, *, timeout=None):
+        from ndes.windows import ScriptFailed
+        if params["mode"] == "set" and params["action"] == "enroll" and self.refusals > 0:
+            self.refusals -= 1
+            raise ScriptFailed(name, "ndes1", "CertEnroll::CX509Enrollment::Enroll: The requested certificate "
+                               "template is not supported by this CA. 0x80094800 (-2146875392 "
+                               "CERTSRV_E_UNSUPPORTED_CERT_TYPE)", "InvalidArgument")
+        return super().run_script(name, params, timeout=timeout)
+
+
+def test_enrollment_waits_while_the_ca_does_not_offer_the_template_yet(monkeypatch):
+    from ndes.providers import machine_certificate as mod
+
+    slept: list[float] = []
+    monkeypatch.setattr(mod, "_sleep", slept.append)
+    host = PropagatingHost(refusals=3)
+    monkeypatch.setattr(mod, "host_of", lambda _inp: host)
+    p = MachineCertificateProvider()
+    created = p.create(p.check({}, inputs().wire()).inputs)
+    assert created.outs["template"] == "NDES-SSL" and host.enrolled == 1
+    assert slept == [5.0, 10.0, 20.0]  # bounded exponential backoff
+
+
+def test_enrollment_gives_up_after_the_wait_budget_naming_the_config_key(monkeypatch):
+    from ndes.providers import machine_certificate as mod
+    from ndes.windows import ScriptFailed
+
+    slept: list[float] = []
+    monkeypatch.setattr(mod, "_sleep", slept.append)
+    monkeypatch.setattr(mod, "host_of", lambda _inp: PropagatingHost(refusals=10**6))
+    p = MachineCertificateProvider()
+    with pytest.raises(ScriptFailed, match="still did not offer template NDES-SSL after 600 s.*ndes:templates.ssl"):
+        p.create(p.check({}, inputs().wire()).inputs)
+    assert sum(slept) == 600.0 and max(slept) == 60.0

@@ -134,3 +134,22 @@ def test_the_simulator_validates_the_scripts_contract(sim, endpoint):
 
 def test_subject_escaping():
     assert x500_cn("a,b") == "CN=a\\,b" and x500_cn(" x") == "CN=\\ x" and x500_cn("plain.example") == "CN=plain.example"
+
+
+def test_the_enrollment_waits_for_the_ca_to_pick_up_a_new_template(sim, samba_dc, monkeypatch):
+    """A template just issued reaches the CA's template cache later (templateDelaySeconds); until then the CA
+    answers 0x80094800 and the provider retries with backoff instead of failing the deploy."""
+    from ndes.providers import machine_certificate as mod
+
+    sim.knobs(templateDelaySeconds=2)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        import time
+        time.sleep(min(seconds, 1.0))
+
+    monkeypatch.setattr(mod, "_sleep", sleep)
+    with ssl_template(samba_dc) as tpl:
+        created = P.create(inputs(sim, tpl))
+        assert created.outs["template"] == tpl.name and slept  # refused at first, then issued

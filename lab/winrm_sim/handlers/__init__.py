@@ -47,6 +47,8 @@ class HostContext:
     lab: Any
     """LabAccess: other hosts' state by name (lab.edit_host(name)), the Samba DC (lab.directory())."""
     _reboot: Callable[[], None] = field(repr=False, default=lambda: None)
+    knobs: Any = field(repr=False, default=None)
+    """The simulator's test knobs (lab/winrm_sim/knobs.py), or None."""
 
     def request_reboot(self) -> None:
         """Restart the host once the current answer has been sent (as Restart-Computer -Force does)."""

@@ -25,8 +25,9 @@ def _enroll(ctx: Any, p: MachineCertificateParams) -> str:
     ca_state = certstore.certsvc_view(certstore.host_state(ctx, certstore.ca_host_name()))
     requester = hostmodel.short_name(ctx.name) + "$"
     try:
+        delay = ctx.knobs.template_delay_seconds if ctx.knobs is not None else 0.0
         cert, key, _tpl = ca.request_from_template(certstore.samba(ctx), ca_state, requester, p.template,
-                                                   m.group(1), [n.lower() for n in p.dns_names])
+                                                   m.group(1), [n.lower() for n in p.dns_names], pickup_delay=delay)
     except ca.CaRefused as exc:
         raise ScriptError(f"CertEnroll::CX509Enrollment::Enroll: {exc.message}", exc.category) from None
     return certstore.add(ctx.state, cert, ca.key_pem(key), friendly_name=p.friendly_name)
