@@ -189,7 +189,9 @@ def build_windows(cfg, echo) -> None:
                                                 "Web-Asp-Net45", "Web-Net-Ext45", "Web-Metabase", "Web-WMI",
                                                 "NET-WCF-HTTP-Activation45"], "includeManagementTools": True},
          timeout=1800)
-    _set(host, "LocalGroupMember", {"group": "IIS_IUSRS", "member": account})
+    from ndes.windows.contracts import local_group_member as lgm
+    host.run_script(lgm.SCRIPT, lgm.LocalGroupMemberParams(mode="set", group="IIS_IUSRS", member=account,
+                                                           action="add").wire())
     r = cfg.ndes_role
     _set(host, "NdesRole", {
         "serviceAccount": account, "serviceAccountPassword": cfg.service_account.password.get_secret_value(),
@@ -211,10 +213,11 @@ def build_windows(cfg, echo) -> None:
     _wait_back(host)
     echo(f"{h.fqdn}: IIS request limits, HTTP.sys values, restarted")
     _, sans = ssl_names(h.external_url, h.fqdn, "external")
-    cert = _set(host, "MachineCertificate", {"thumbprint": "", "template": cfg.templates.ssl.name,
-                                             "subject": f"CN={h.fqdn}", "dnsNames": sans,
-                                             "renewBeforeDays": cfg.ssl_certificate.renew_before_days,
-                                             "friendlyName": ""}, timeout=300)["state"]
+    from ndes.windows.contracts import call
+    from ndes.windows.contracts import machine_certificate as mc
+    cert = call(host, mc.SCRIPT, mc.MachineCertificateParams(
+        mode="set", action="enroll", template=cfg.templates.ssl.name, subject=f"CN={h.fqdn}", dns_names=sans),
+        mc.MachineCertificateState, timeout=300).state.certificate.model_dump(by_alias=True)
     echo(f"{h.fqdn}: SSL certificate {cert['thumbprint']} CN={h.fqdn} (mistake 1: CN = internal FQDN)")
     _set(host, "IisHttpsBinding", {"siteName": SITE, "port": 443, "ipAddress": "*", "hostName": h.fqdn,
                                    "thumbprint": cert["thumbprint"], "sslFlags": 0})

@@ -427,8 +427,12 @@ def _check_service(ca_state: dict[str, Any] | None) -> None:
                         "certification authority service (CertSvc) is not running on the CA", "ConnectionError")
 
 
+_FIRST_SEEN: dict[str, float] = {}
+"""When the simulated CA first saw each template issued (its template cache picks it up `pickup_delay` later)."""
+
+
 def _authorize(view: "SambaView", conn: Any, ca_state: dict[str, Any] | None, requester_sam: str,
-               template_name: str) -> tuple[dict[str, Any], "Template"]:
+               template_name: str, pickup_delay: float = 0.0) -> tuple[dict[str, Any], "Template"]:
     """The checks a Windows Enterprise CA makes before it reads a request: the requester exists, may request
     certificates on the CA, the template is issued here, exists, and grants the requester Enroll."""
     acct = view.account(conn, requester_sam)
@@ -440,9 +444,16 @@ def _authorize(view: "SambaView", conn: Any, ca_state: dict[str, Any] | None, re
         raise CaRefused("The permissions on this certification authority do not allow the current user to "
                         "enroll for certificates. 0x80094011 (-2146877423 CERTSRV_E_ENROLL_DENIED)")
     if template_name not in view.issued_templates(conn):
+        _FIRST_SEEN.pop(template_name.lower(), None)
         raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
                         f"(-2146875392 CERTSRV_E_UNSUPPORTED_CERT_TYPE): template {template_name}",
                         "InvalidArgument")
+    import time as _time
+    seen = _FIRST_SEEN.setdefault(template_name.lower(), _time.monotonic())
+    if _time.monotonic() - seen < pickup_delay:  # issued in AD, not yet in the CA's template cache
+        raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
+                        f"(-2146875392 CERTSRV_E_UNSUPPORTED_CERT_TYPE): template {template_name} (not yet "
+                        f"in the CA's template cache)", "InvalidArgument")
     tpl = view.template(conn, template_name)
     if tpl is None:
         raise CaRefused(f"The requested certificate template is not supported by this CA. 0x80094800 "
@@ -456,13 +467,13 @@ def _authorize(view: "SambaView", conn: Any, ca_state: dict[str, Any] | None, re
 
 
 def request_from_template(view: SambaView, ca_state: dict[str, Any] | None, requester_sam: str, template_name: str,
-                          subject_cn: str, dns_names: list[str], key_size: int | None = None
-                          ) -> tuple[x509.Certificate, rsa.RSAPrivateKey, Template]:
+                          subject_cn: str, dns_names: list[str], key_size: int | None = None,
+                          pickup_delay: float = 0.0) -> tuple[x509.Certificate, rsa.RSAPrivateKey, Template]:
     """Enroll `requester_sam` (e.g. NDES1$) for `template_name` as a Windows Enterprise CA would; raises CaRefused."""
     _check_service(ca_state)
     conn = view.connect()
     try:
-        acct, tpl = _authorize(view, conn, ca_state, requester_sam, template_name)
+        acct, tpl = _authorize(view, conn, ca_state, requester_sam, template_name, pickup_delay)
         if key_size is None:  # the client takes the template's minimum (and at least 2048)
             key_size = max(2048, tpl.min_key_size)
         if key_size < tpl.min_key_size:

@@ -1,7 +1,8 @@
 """The simulated hosts' certificate stores, services and the CA service model (part-2 handlers' host model).
 
 Host state keys used here (all plain JSON, saved with the host):
-    state["certStores"]["LocalMachine\\My"][<THUMBPRINT>] = {"pem", "keyPem", "friendlyName", "template"}
+    state["certStores"]["LocalMachine\\My"][<THUMBPRINT>] = {"pem", "keyPem", "friendlyName"}
+    (no side channel: what a certificate came from is only what its extensions say, as on Windows)
     state["services"][<name>] = {"status": "Running" | "Stopped", "startType": "Automatic", "restarts": int}
     state["certsvc"] = {"caName", "service": {...}, "security": [{"type": "allow"|"deny", "sid", "mask"}]}
 """
@@ -21,11 +22,9 @@ def store(state: dict[str, Any], name: str = MY) -> dict[str, dict[str, Any]]:
     return state.setdefault("certStores", {}).setdefault(name, {})
 
 
-def add(state: dict[str, Any], cert: x509.Certificate, key_pem: str | None, *, friendly_name: str = "",
-        template: str | None = None) -> str:
+def add(state: dict[str, Any], cert: x509.Certificate, key_pem: str | None, *, friendly_name: str = "") -> str:
     tp = _ca.thumbprint(cert)
-    store(state)[tp] = {"pem": _ca.cert_pem(cert), "keyPem": key_pem, "friendlyName": friendly_name,
-                        "template": template}
+    store(state)[tp] = {"pem": _ca.cert_pem(cert), "keyPem": key_pem, "friendlyName": friendly_name}
     return tp
 
 
@@ -39,10 +38,34 @@ def facts(entry: dict[str, Any]) -> dict[str, Any]:
     f.pop("pem", None)
     f.pop("derBase64", None)
     f["friendlyName"] = entry.get("friendlyName", "")
-    f["template"] = entry.get("template") or _ca.template_name_v1(cert)
+    f["template"] = _ca.template_name_v1(cert)  # the v1 template name extension (the RA certificates carry it)
     f["hasPrivateKey"] = bool(entry.get("keyPem"))
     f["daysLeft"] = days_left(cert)
     return f
+
+
+def template_of(entry: dict[str, Any]) -> str:
+    """What a stored certificate's own extensions say it came from (for tests and the simulator's own use): a
+    v1 template's name, else a v2 template's OID, else ''."""
+    cert = load(entry)
+    name = _ca.template_name_v1(cert)
+    if name:
+        return name
+    try:
+        value = cert.extensions.get_extension_for_oid(_ca.TEMPLATE_INFO_V2_OID).value
+    except x509.ExtensionNotFound:
+        return ""
+    oid = getattr(value, "template_id", None)
+    return oid.dotted_string if oid is not None else ""
+
+
+def windows_facts(entry: dict[str, Any]) -> dict[str, Any]:
+    """A certificate as Windows exposes it (X509Certificate2: RawData, Subject, Issuer, FriendlyName,
+    HasPrivateKey): what MachineCertificate.ps1 returns."""
+    cert = load(entry)
+    return {"thumbprint": _ca.thumbprint(cert), "derBase64": _ca.cert_facts(cert)["derBase64"],
+            "subject": _ca.windows_subject(cert.subject), "issuer": _ca.windows_subject(cert.issuer),
+            "friendlyName": entry.get("friendlyName", ""), "hasPrivateKey": bool(entry.get("keyPem"))}
 
 
 def days_left(cert: x509.Certificate) -> int:

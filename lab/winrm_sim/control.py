@@ -160,7 +160,7 @@ class Instance:
 
     # ------------------------------------------------------------------ knobs
     def knobs(self, **doc: Any) -> dict:
-        """latencyMs (with host=... or for all), rebootSeconds, reset=True."""
+        """latencyMs (with host=... or for all), rebootSeconds, templateDelaySeconds, reset=True."""
         return self._admin("POST", "/knobs", doc)
 
     def drop(self, host: str | None = None, action: str | None = None, count: int = 1) -> None:

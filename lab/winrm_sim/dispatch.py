@@ -1,8 +1,8 @@
 """What the simulated powershell.exe does with a command line and its stdin.
 
 Only the project's bootstrap runs here: the command must be powershell.exe with -EncodedCommand holding
-ndes/windows/scripts/_bootstrap.ps1 exactly, and the stdin line's `source` must be byte-identical to the
-named script's file. Then the params are decoded and the script's handler plays its contract against the
+ndes/windows/scripts/_bootstrap.ps1 exactly, and the stdin line's `prelude` and `source` must be byte-identical
+to _prelude.ps1 and the named script's file. Then the params are decoded and the script's handler plays its contract against the
 host's state (saved after a successful call). Output is what the bootstrap writes: one JSON document on
 stdout (non-ASCII escaped), exit code 0, or {"error": {...}} and exit code 1.
 """
@@ -67,19 +67,27 @@ def _error(message: str, category: str) -> tuple[bytes, bytes, int]:
 
 
 def run_bootstrap(host: str, role: str, user: str, stdin: bytes, lab, request_reboot: Callable[[], None],
-                  ) -> tuple[bytes, bytes, int]:
+                  knobs=None) -> tuple[bytes, bytes, int]:
     """Run the bootstrap with `stdin`; returns (stdout, stderr, exit code)."""
     load_all()
+    if not stdin.strip():  # `$input | Out-String` is empty: ConvertFrom-Json has nothing to bind
+        return _error("Cannot bind argument to parameter 'InputObject' because it is an empty string.",
+                      "InvalidData")
     try:
         request = json.loads(stdin.decode("utf-8"))
         name, source_b64, params_b64 = request["script"], request["source"], request["params"]
+        prelude_b64 = request["prelude"]
     except (ValueError, KeyError, TypeError) as exc:
         return _error(f"Invalid JSON primitive or missing property in the request: {exc}", "NotSpecified")
     try:
+        prelude = base64.b64decode(prelude_b64, validate=True)
         source = base64.b64decode(source_b64, validate=True)
         params = json.loads(base64.b64decode(params_b64, validate=True).decode("utf-8", errors="strict"))
     except (binascii.Error, ValueError) as exc:
         return _error(f"Exception calling \"FromBase64String\" with \"1\" argument(s): {exc}", "NotSpecified")
+    if prelude != (SCRIPTS_DIR / "_prelude.ps1").read_bytes():
+        return _error("the WinRM simulator runs only the project's scripts, unchanged: the prelude sent is not "
+                      "ndes/windows/scripts/_prelude.ps1", "NotImplemented")
     path = SCRIPTS_DIR / f"{name}.ps1"
     if not isinstance(name, str) or "/" in name or "\\" in name or not path.is_file() \
             or path.read_bytes() != source:
@@ -92,7 +100,8 @@ def run_bootstrap(host: str, role: str, user: str, stdin: bytes, lab, request_re
         return _error("Cannot bind argument to parameter 'Params' because it is not an object.", "InvalidData")
     try:
         with store.edit_state(host) as state:
-            ctx = HostContext(name=host, role=role, state=state, user=user, lab=lab, _reboot=request_reboot)
+            ctx = HostContext(name=host, role=role, state=state, user=user, lab=lab, _reboot=request_reboot,
+                              knobs=knobs)
             doc = fn(ctx, params)
     except ScriptError as exc:
         return _error(exc.message, exc.category)

@@ -20,6 +20,11 @@ from .features_catalog import CATALOG, DEFAULT_INSTALLED, closure_of
 REG_TYPES = ("String", "ExpandString", "DWord", "QWord", "MultiString", "Binary")
 CBS_REBOOT_PENDING = r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending"
 PULUMI_KEY = r"HKLM:\SOFTWARE\Pulumi\NDES"
+SESSION_MANAGER = r"HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager"
+PATCH_LEFTOVER = [r"\??\C:\Windows\SoftwareDistribution\Download\Install\pending.tmp", ""]
+"""A PendingFileRenameOperations entry as patching leaves it (REG_MULTI_SZ pairs: source, empty = delete)."""
+ORPHANED_SID = "S-1-5-21-3623811015-3361044348-30300820-1108"
+"""A domain SID that no longer resolves (its account was deleted), as IIS_IUSRS often keeps one."""
 IIS_SERVER_DEFAULTS = {"maxUrl": 4096, "maxQueryString": 2048, "maxAllowedContentLength": 30000000}
 MSCEP_KEY = r"HKLM:\SOFTWARE\Microsoft\Cryptography\MSCEP"
 MSCEP_DEFAULT = "IPSECIntermediateOffline"
@@ -31,6 +36,13 @@ def role_of(host: str) -> str:
 
 def short_name(host: str) -> str:
     return host.split(".")[0].upper()
+
+
+def machine_sid(state: dict) -> str:
+    """The host's machine SID (its local accounts are <machine SID>-<RID>), stable per host name."""
+    import hashlib
+    h = hashlib.sha256(state["name"].encode()).digest()
+    return "S-1-5-21-" + "-".join(str(int.from_bytes(h[i:i + 4], "big")) for i in (0, 4, 8))
 
 
 def new_boot_id() -> str:
@@ -53,7 +65,9 @@ def initial_state(host: str) -> dict[str, Any]:
                 {"name": f"{short}\\Administrator", "objectClass": "User", "principalSource": "Local"},
                 {"name": f"{topology.NETBIOS}\\Domain Admins", "objectClass": "Group",
                  "principalSource": "ActiveDirectory"}]},
-            "IIS_IUSRS": {"name": "IIS_IUSRS", "members": []},
+            # an orphaned SID: an earlier service account deleted from the domain (PowerShell issue 2996)
+            "IIS_IUSRS": {"name": "IIS_IUSRS", "members": [
+                {"name": "", "sid": ORPHANED_SID, "objectClass": "User", "principalSource": "Unknown"}]},
             "Users": {"name": "Users", "members": [
                 {"name": "NT AUTHORITY\\INTERACTIVE", "objectClass": "Group", "principalSource": "Unknown"},
                 {"name": "NT AUTHORITY\\Authenticated Users", "objectClass": "Group",
@@ -68,7 +82,13 @@ def initial_state(host: str) -> dict[str, Any]:
         ensure_key(state, key)
     set_value(state, r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters", "EnableAggressiveMemoryUsage",
               "DWord", 0)
+    patched(state)  # a server in service: the last patching left a file rename for the next restart
     return state
+
+
+def patched(state: dict) -> None:
+    """What Windows servicing leaves behind until the next restart: a PendingFileRenameOperations entry."""
+    set_value(state, SESSION_MANAGER, "PendingFileRenameOperations", "MultiString", list(PATCH_LEFTOVER))
 
 
 # ----------------------------------------------------------------------------------------------- registry
@@ -140,6 +160,27 @@ def reboot(state: dict) -> None:
     sm = state["registry"].get(_k(r"HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager"))
     if sm is not None:
         sm["values"].pop("pendingfilerenameoperations", None)
+    for name in ((state.get("iis") or {}).get("appPools") or {}):
+        start_app_pool(state, name)
+
+
+MSCEP_VALUES = ("SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate")
+
+
+def start_app_pool(state: dict, name: str) -> None:
+    """An application pool (re)starts: the SCEP pool's NDES reads the MSCEP template values now and keeps them
+    until its next start (a later registry change takes effect at the next recycle or restart)."""
+    pool = ((state.get("iis") or {}).get("appPools") or {}).get(name)
+    if pool is None:
+        return
+    pool["state"] = "Started"
+    pool["starts"] = int(pool.get("starts", 0)) + 1
+    if name == "SCEP":
+        loaded = {}
+        for value in MSCEP_VALUES:
+            v = get_value(state, MSCEP_KEY, value)
+            loaded[value] = None if v is None else str(v["value"])
+        pool["mscep"] = loaded
 
 
 # ----------------------------------------------------------------------------------------------- IIS

@@ -12,6 +12,9 @@ class Knobs:
         """Added delay before each WinRM answer: per host, or "*" for all."""
         self.reboot_seconds = 3.0
         """How long a restarted host refuses connections."""
+        self.template_delay_seconds = 0.0
+        """How long the simulated CA takes to offer a template after it first sees it issued (AD replication
+        and the CA's template cache)."""
         self._drops: list[dict] = []
         self._fails: list[dict] = []
         self._hangs: list[dict] = []
@@ -21,6 +24,7 @@ class Knobs:
         with self._lock:
             self.latency_ms.clear()
             self.reboot_seconds = 3.0
+            self.template_delay_seconds = 0.0
             self._drops.clear()
             self._fails.clear()
             self._hangs.clear()

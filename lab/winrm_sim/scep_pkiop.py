@@ -165,7 +165,7 @@ def connector_ready(state: dict[str, Any]) -> str | None:
     if live["certificateDaysLeft"] is not None and live["certificateDaysLeft"] < 0:
         return (f"The Intune Certificate Connector's certificate expired on {live['certificateNotAfter']}: it "
                 f"cannot validate the challenge")
-    if not live["servicesRunning"]:
+    if not intune_connector.configured_running(state):
         return "The Intune Certificate Connector's services are not running: it cannot validate the challenge"
     return None
 
@@ -196,9 +196,9 @@ def _submit(state: dict[str, Any], req: scep_cms.PkiMessage, csr: x509.Certifica
     value_name = PURPOSE.get(ku)
     if value_name is None:
         raise _failed(state, req, f"The profile's key usage {list(ku)} maps to no MSCEP template value")
-    value = hostmodel.get_value(state, hostmodel.MSCEP_KEY, value_name)
-    template = str(value["value"]) if value else ""
     pool = ((state.get("iis") or {}).get("appPools") or {}).get("SCEP") or {}
+    # NDES reads the MSCEP values when its application pool starts, not per request
+    template = str((pool.get("mscep") or {}).get(value_name) or "")
     account = str(pool.get("userName") or "")
     if not template or not account:
         raise _failed(state, req, f"The Network Device Enrollment Service is not configured (MSCEP {value_name} "

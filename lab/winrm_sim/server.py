@@ -308,6 +308,8 @@ class Simulator:
             k.latency_ms[doc.get("host") or "*"] = int(doc["latencyMs"])
         if "rebootSeconds" in doc:
             k.reboot_seconds = float(doc["rebootSeconds"])
+        if "templateDelaySeconds" in doc:
+            k.template_delay_seconds = float(doc["templateDelaySeconds"])
         if "drop" in doc:
             d = doc["drop"]
             k.add_drop(d.get("host"), d.get("action"), int(d.get("count", 1)))
@@ -316,7 +318,8 @@ class Simulator:
         if "fail" in doc:
             f = doc["fail"]
             k.add_fail(f.get("host"), f.get("action"), int(f.get("count", 1)), int(f.get("status", 500)))
-        return {"latencyMs": dict(k.latency_ms), "rebootSeconds": k.reboot_seconds}
+        return {"latencyMs": dict(k.latency_ms), "rebootSeconds": k.reboot_seconds,
+                "templateDelaySeconds": k.template_delay_seconds}
 
     def start(self) -> None:
         for rt in self.hosts.values():

@@ -38,6 +38,9 @@ class Command:
     stderr: bytes = b""
     exit_code: int = 0
     delivered: bool = False
+    console_stdin: bool = True
+    """WINRS_CONSOLEMODE_STDIN: the child's stdin is a console (TRUE, the default) or a pipe (FALSE). PowerShell
+    copies stdin into `$input` only when it is redirected, so in console mode the bootstrap reads nothing."""
 
 
 @dataclass
@@ -152,7 +155,8 @@ class ShellHost:
                 and launch.refusal.startswith("'"):
             raise wsman.Fault("s:Receiver", "w:InternalError", 2147942402, "The system cannot find the file "
                                                                            "specified. ")
-        cmd = Command(str(uuid.uuid4()).upper(), launch)
+        cmd = Command(str(uuid.uuid4()).upper(), launch,
+                      console_stdin=req.options.get("WINRS_CONSOLEMODE_STDIN", "TRUE").strip().upper() != "FALSE")
         if not launch.is_bootstrap:  # the process starts, fails at once and exits: no input needed
             cmd.stderr, cmd.exit_code, cmd.done = launch.refusal.encode(), 1, True
         shell.commands[cmd.id] = cmd
@@ -162,8 +166,10 @@ class ShellHost:
         if self.knobs is not None and self.knobs.take_hang(self.name):
             return  # the test knob: this run never finishes
         if cmd.launch.is_bootstrap:
-            out, err, code = dispatch.run_bootstrap(self.name, self.role, user, bytes(cmd.stdin), self.lab,
-                                                    self.request_reboot)
+            # console-mode stdin: the Send data become console input, never the script's $input
+            stdin = b"" if cmd.console_stdin else bytes(cmd.stdin)
+            out, err, code = dispatch.run_bootstrap(self.name, self.role, user, stdin, self.lab,
+                                                    self.request_reboot, self.knobs)
         else:
             out, err, code = b"", cmd.launch.refusal.encode(), 1
         cmd.stdout, cmd.stderr, cmd.exit_code, cmd.done = out, err, code, True

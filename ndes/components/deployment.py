@@ -114,6 +114,7 @@ class NdesScepDeployment(pulumi.ComponentResource):
             host = NdesHost(f"ndes-host-{h.short_name}", self.cfg, h, i, self.chain.outputs["secrets"],
                             after_directory=self.chain.after("directory"), after_ca=self.chain.after("ca_host"),
                             winrm_url=vm["winrmUrl"] if vm else None,
+                            ssl_template_oid=(self.chain.outputs.get("directory") or {}).get("sslTemplateOid"),
                             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                                 depends_on=self.chain.after("azure"))))
             resources += host.resources

@@ -48,7 +48,7 @@ class NdesHost(pulumi.ComponentResource):
     def __init__(self, name: str, cfg: DeploymentConfig, host: NdesHostConfig, index: int, secrets: dict[str, Any], *,
                  after_directory: list[pulumi.Resource] | None = None, after_ca: list[pulumi.Resource] | None = None,
                  winrm_url: pulumi.Input[str] | None = None, opts: pulumi.ResourceOptions | None = None,
-                 owner_prefix: str | None = None):
+                 owner_prefix: str | None = None, ssl_template_oid: pulumi.Input[str] | None = None):
         super().__init__("ndes:index:NdesHost", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         key = f"ndes:ndesHosts[{index}]"
@@ -105,6 +105,7 @@ class NdesHost(pulumi.ComponentResource):
         cn, sans = ssl_names(host.external_url, host.fqdn, s.common_name)
         self.certificate = step(MachineCertificate, "ssl-certificate", "ndes:sslCertificate", {
             "template": cfg.templates.ssl.name, "commonName": cn,
+            "templateOid": "" if ssl_template_oid is None else ssl_template_oid,
             "dnsNames": sorted(set(sans) | set(s.subject_alternative_names or [])),
             "renewBeforeDays": s.renew_before_days,
         }, [self.reboot, *after_directory], s.adopt)

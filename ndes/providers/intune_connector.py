@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import pulumi
 
+from ..windows.contracts.intune_connector import services_running
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -58,7 +59,7 @@ class IntuneConnectorProvider(NdesProvider):
             instruction = ("install the Certificate Connector for Microsoft Intune on the NDES host (or set "
                            "ndes:connector.installerPath), then " + instruction)
         return {"installed": bool(st.get("installed")), "version": st.get("version") or "",
-                "servicesRunning": bool(st.get("servicesRunning")), "services": st.get("services") or {},
+                "servicesRunning": services_running(st), "services": st.get("services") or {},
                 "registered": bool(st.get("registered")), "certificateNotAfter": st.get("certificateNotAfter") or "",
                 "certificateDaysLeft": st.get("certificateDaysLeft"), "instruction": instruction,
                 "notes": list(warnings or [])}

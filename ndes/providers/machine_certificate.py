@@ -4,12 +4,15 @@ CN = the external or the internal FQDN (ndes:sslCertificate.commonName), SANs = 
 (ndes.model.urls.ssl_names). The id is the certificate's thumbprint; a certificate cannot change, so any
 change of template, CN or names is a replace (create the new one, move the binding, delete the old one), and
 so is renewal: when fewer than renewBeforeDays are left, `diff` asks for a replacement. `read` reports the
-live certificate; one whose subject or names were changed (a different certificate under the same thumbprint
-cannot exist) or that was deleted reads as gone. The owner mark is the certificate's FriendlyName.
+live certificate (decoded from its DER in Python: ndes/windows/certificates.py); one that was deleted reads as
+gone. Its template is identified by the template's OID in the certificate's template extension, never by the
+text Windows formats for it (a localized display name). The owner mark is the certificate's FriendlyName.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from typing import Any, ClassVar
 
 import pulumi
@@ -17,6 +20,10 @@ from pulumi.dynamic import DiffResult
 from pydantic import field_validator
 
 from ..model.urls import normalize_fqdn
+from ..windows import ScriptFailed
+from ..windows.certificates import TIME_FORMAT, Certificate, decode
+from ..windows.contracts import call
+from ..windows.contracts import machine_certificate as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -37,7 +44,11 @@ def x500_cn(cn: str) -> str:
 
 class MachineCertificateInputs(WindowsInputs):
     template: str
-    """The SSL template's name (cn), e.g. NDES-SSL."""
+    """The SSL template's name (cn), e.g. NDES-SSL: what Get-Certificate asks the CA for."""
+    template_oid: str = ""
+    """The template's msPKI-Cert-Template-OID (the CertificateTemplate resource's `oid` output): what identifies
+    the template in a certificate (its 1.3.6.1.4.1.311.21.7 extension). Empty only in state written before this
+    input existed: then the template is taken on trust until the next `up` records the OID."""
     common_name: str
     dns_names: list[str]
     renew_before_days: int = 30
@@ -54,6 +65,28 @@ class MachineCertificateInputs(WindowsInputs):
             raise ValueError("give at least one DNS name (the external and the internal FQDN)")
         return sorted({normalize_fqdn(n) for n in v})
 
+    @field_validator("template_oid")
+    @classmethod
+    def _oid(cls, v: str) -> str:
+        v = v.strip()
+        if v and not _OID.match(v):
+            raise ValueError(f"'{v}' is not an OID (the template's msPKI-Cert-Template-OID)")
+        return v
+
+
+TEMPLATE_WAIT_SECONDS = 600.0
+"""How long an enrollment waits for the CA to offer a template it does not offer yet."""
+TEMPLATE_RETRY_FIRST, TEMPLATE_RETRY_MAX = 5.0, 60.0
+_sleep = time.sleep
+
+
+def not_offered_yet(exc: ScriptFailed) -> bool:
+    """The CA refused because it does not (yet) offer the template: CERTSRV_E_UNSUPPORTED_CERT_TYPE."""
+    return "0x80094800" in exc.message or "CERTSRV_E_UNSUPPORTED_CERT_TYPE" in exc.message
+
+
+_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
+
 
 def _days_left(not_after: str | None) -> float | None:
     if not not_after:
@@ -65,16 +98,52 @@ def _days_left(not_after: str | None) -> float | None:
     return (end - dt.datetime.now(dt.timezone.utc)).total_seconds() / 86400
 
 
+def live_template(inp: MachineCertificateInputs, cert: Certificate) -> str:
+    """The template a certificate says it came from, in the admin's words: the configured name when its
+    template extension carries the configured template's OID; otherwise what it carries (an OID, or a v1
+    template's name), so the diff shows a certificate from another template."""
+    if inp.template_oid:
+        if cert.from_template(inp.template_oid):
+            return inp.template
+    elif cert.template is not None or cert.template_name == inp.template:
+        return inp.template  # state from before templateOid: taken on trust (see MachineCertificateInputs)
+    if cert.template is not None:
+        return cert.template.oid
+    return cert.template_name or ""
+
+
+def wanted(inp: MachineCertificateInputs, cert: Certificate) -> bool:
+    """The certificate this resource declares: CN, DNS names, template, a private key, not due for renewal."""
+    return (cert.common_name.lower() == inp.common_name and cert.dns_names == inp.dns_names
+            and live_template(inp, cert) == inp.template and cert.has_private_key
+            and cert.days_left() > inp.renew_before_days)
+
+
 class MachineCertificateProvider(NdesProvider):
     kind: ClassVar[str] = "MachineCertificate"
     Inputs: ClassVar[type[ResourceInputs]] = MachineCertificateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"template", "commonName", "dnsNames"})
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
-    def _params(self, inp: MachineCertificateInputs, mode: str, thumbprint: str, **extra: Any) -> dict[str, Any]:
-        return {"mode": mode, "thumbprint": thumbprint, "template": inp.template, "subject": x500_cn(inp.common_name),
-                "dnsNames": inp.dns_names, "renewBeforeDays": inp.renew_before_days,
-                "friendlyName": FRIENDLY_PREFIX + inp.owner if inp.owner else "", **extra}
+    @staticmethod
+    def _friendly(inp: MachineCertificateInputs) -> str:
+        return FRIENDLY_PREFIX + inp.owner if inp.owner else ""
+
+    def _run(self, inp: MachineCertificateInputs, params: C.MachineCertificateParams,
+             timeout: int | None = None) -> C.MachineCertificateState:
+        return call(host_of(inp), C.SCRIPT, params, C.MachineCertificateState, timeout=timeout).state
+
+    def _read(self, inp: MachineCertificateInputs, thumbprint: str) -> Certificate | None:
+        st = self._run(inp, C.MachineCertificateParams(mode="get", thumbprint=thumbprint))
+        return decode(st.certificate) if st.certificate else None
+
+    def _match(self, inp: MachineCertificateInputs) -> Certificate | None:
+        """A certificate in the store that is what this resource declares: one carrying this resource's owner
+        mark first (a create that crashed before the engine recorded it), else any (adoption)."""
+        st = self._run(inp, C.MachineCertificateParams(mode="get", list_store=True))
+        found = [c for c in map(decode, st.store) if wanted(inp, c)]
+        mine = [c for c in found if self._friendly(inp) and c.friendly_name == self._friendly(inp)]
+        return (mine or found or [None])[0]
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         res = super().diff(id_, olds, news)
@@ -90,40 +159,75 @@ class MachineCertificateProvider(NdesProvider):
         return res
 
     def find(self, inp: MachineCertificateInputs) -> Existing | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get", ""))["state"]
-        if not st.get("match"):
+        c = self._match(inp)
+        if c is None:
             return None
-        fn = st.get("matchFriendlyName") or ""
-        return Existing(st["match"], fn[len(FRIENDLY_PREFIX):] if fn.startswith(FRIENDLY_PREFIX) else None)
+        fn = c.friendly_name
+        return Existing(c.thumbprint, fn[len(FRIENDLY_PREFIX):] if fn.startswith(FRIENDLY_PREFIX) else None)
 
-    def _live(self, st: dict[str, Any]) -> dict[str, Any]:
-        return {"thumbprint": st["thumbprint"], "subject": st["subject"], "commonName": st["commonName"],
-                "dnsNames": sorted(st["dnsNames"]), "template": st["template"], "issuer": st["issuer"],
-                "notBefore": st["notBefore"], "notAfter": st["notAfter"], "daysLeft": st["daysLeft"]}
+    def _live(self, inp: MachineCertificateInputs, c: Certificate) -> dict[str, Any]:
+        return {"thumbprint": c.thumbprint, "subject": c.subject, "commonName": c.common_name.lower(),
+                "dnsNames": c.dns_names, "template": live_template(inp, c), "issuer": c.issuer,
+                "notBefore": c.not_before.strftime(TIME_FORMAT), "notAfter": c.not_after.strftime(TIME_FORMAT),
+                "daysLeft": c.days_left()}
 
     def apply(self, inp: MachineCertificateInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
-        res = host_of(inp).run_script(SCRIPT, self._params(inp, "set", existing.id if existing else "",
-                                                           ensure="present"),
-                                      timeout=max(inp.endpoint.operation_timeout, 300))
-        st = res["state"]
-        return st["thumbprint"], self._live(st)
+        cert = self._read(inp, existing.id) if existing else None
+        if cert is None or not wanted(inp, cert):
+            cert = self._match(inp)
+            if cert is not None and not (self._friendly(inp) and cert.friendly_name == self._friendly(inp)):
+                cert = None  # someone else's certificate: this resource enrolls its own
+        if cert is None:
+            st = self._enroll(inp)
+            if st.certificate is None:
+                raise RuntimeError(f"{self.what(inp)}: the enrollment returned no certificate")
+            cert = decode(st.certificate)
+        elif self._friendly(inp) and cert.friendly_name != self._friendly(inp):
+            self._run(inp, C.MachineCertificateParams(mode="set", action="mark", thumbprint=cert.thumbprint,
+                                                      friendly_name=self._friendly(inp)))
+        return cert.thumbprint, self._live(inp, cert)
+
+    def _enroll(self, inp: MachineCertificateInputs) -> C.MachineCertificateState:
+        """Get-Certificate, waiting (bounded backoff) while the CA does not offer the template yet: a template
+        just issued reaches the CA through AD replication and its template cache, and until then the CA answers
+        CERTSRV_E_UNSUPPORTED_CERT_TYPE (0x80094800)."""
+        params = C.MachineCertificateParams(mode="set", action="enroll", template=inp.template,
+                                            subject=x500_cn(inp.common_name), dns_names=inp.dns_names,
+                                            friendly_name=self._friendly(inp))
+        waited, delay = 0.0, TEMPLATE_RETRY_FIRST
+        while True:
+            try:
+                return self._run(inp, params, timeout=max(inp.endpoint.operation_timeout, 300))
+            except ScriptFailed as exc:
+                if not not_offered_yet(exc) or waited >= TEMPLATE_WAIT_SECONDS:
+                    if not_offered_yet(exc):
+                        raise ScriptFailed(exc.script, exc.host, f"{exc.message} -- the CA still did not offer "
+                                           f"template {inp.template} after {int(waited)} s: check that it is issued "
+                                           f"on the CA (ndes:templates.ssl) and that AD replication reached the CA",
+                                           exc.category) from exc
+                    raise
+            step = min(delay, TEMPLATE_WAIT_SECONDS - waited)
+            _sleep(step)
+            waited += step
+            delay = min(delay * 2, TEMPLATE_RETRY_MAX)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
-        # Only renewBeforeDays / the endpoint can change in place: keep the certificate (a renewal is a replace).
+        # Only renewBeforeDays / templateOid / the endpoint change in place: keep the certificate (a renewal is a
+        # replace).
         from pulumi.dynamic import UpdateResult
 
         inp = self.parse(news)
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get", id_))["state"]
-        if not st.get("exists"):
+        cert = self._read(inp, id_)
+        if cert is None:
             return super().update(id_, olds, news)
-        return UpdateResult(self._outs(inp, id_, self._live(st)))
+        return UpdateResult(self._outs(inp, id_, self._live(inp, cert)))
 
     def get(self, id_: str, inp: MachineCertificateInputs) -> dict[str, Any] | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get", id_))["state"]
-        return self._live(st) if st.get("exists") else None
+        cert = self._read(inp, id_)
+        return self._live(inp, cert) if cert is not None else None
 
     def remove(self, id_: str, inp: MachineCertificateInputs) -> None:
-        host_of(inp).run_script(SCRIPT, self._params(inp, "set", id_, ensure="absent"))
+        self._run(inp, C.MachineCertificateParams(mode="set", action="remove", thumbprint=id_))
 
 
 class MachineCertificate(pulumi.dynamic.Resource, module="ndes", name="MachineCertificate"):

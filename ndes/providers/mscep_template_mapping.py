@@ -5,7 +5,9 @@ Inputs are the SCEP profile's key usage and the client template's name; the valu
 ndes.model.keyusage.mscep_mapping (never typed by hand). `read` maps the live registry back: the template found
 in the derived value, or, when the template sits in another value, the key usage that value stands for, so
 a wrong value written behind Pulumi's back shows as drift in the admin's words. Delete puts the values this
-resource set back to the NDES default (IPSECIntermediateOffline).
+resource set back to the NDES default (IPSECIntermediateOffline). NDES reads the values when the SCEP
+application pool starts, so after any change the SCEP pool is recycled (Restart-WebAppPool): without it NDES
+keeps issuing from the template it loaded (IPSECIntermediateOffline after the install) until the next restart.
 """
 from __future__ import annotations
 
@@ -89,7 +91,11 @@ class MscepTemplateMappingProvider(NdesProvider):
         for name in MSCEP_VALUES:  # our template left in a value of an earlier key usage goes back to default
             if name not in templates and current["values"].get(name) == inp.template_name:
                 templates[name] = DEFAULT
-        st = self._run(inp, "set", templates, ensure="present")
+        res = host_of(inp).run_script(SCRIPT, {"mode": "set", "templates": templates, "owner": inp.owner,
+                                               "ensure": "present"})
+        st = res["state"]
+        if res["changed"]:  # NDES reads the values at the SCEP pool's start: recycle it so they apply now
+            st = self._run(inp, "set", {}, ensure="present", recycle=True)
         return self._id(inp), self._live(inp, st)
 
     def get(self, id_: str, inp: MscepTemplateMappingInputs) -> dict[str, Any] | None:
@@ -101,7 +107,10 @@ class MscepTemplateMappingProvider(NdesProvider):
             st = self._run(inp, "get")
             ours = {n: DEFAULT for n in MSCEP_VALUES if st["values"].get(n) == inp.template_name}
             if st["exists"]:
-                self._run(inp, "set", ours, ensure="absent")
+                res = host_of(inp).run_script(SCRIPT, {"mode": "set", "templates": ours, "owner": inp.owner,
+                                                       "ensure": "absent"})
+                if res["changed"]:
+                    self._run(inp, "set", {}, ensure="present", recycle=True)
         except ScriptFailed as exc:
             if exc.category != "ObjectNotFound":
                 raise

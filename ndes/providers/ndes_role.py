@@ -8,8 +8,10 @@ and the provider says why where `pulumi preview` shows it (see `replace_warning`
 password is kept as a secret input; it is used at install only.
 
 Read reports the live configuration (from the SCEP app pool, the CAInfo key and the RA certificates' subject
-and keys) and the RA certificates (EnrollmentAgentOffline, CEPEncryption: issued for two years, after which
-NDES stops issuing): raCertificates, raNotAfter (the earlier expiry), raDaysLeft.
+and keys, decoded from their DER) compared as Windows compares it: an account, CA or CSP name spelled in
+another case is the same name (Windows spells the app pool identity its own way), so a spelling difference
+never plans a replace of NDES; and the RA certificates (EnrollmentAgentOffline, CEPEncryption: issued for two
+years, after which NDES stops issuing): raCertificates, raNotAfter (the earlier expiry), raDaysLeft.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ import pulumi
 from pulumi.dynamic import CheckResult
 from pydantic import Field
 
+from ..windows.certificates import TIME_FORMAT
+from ..windows.contracts import call
+from ..windows.contracts import ndes_role as C
 from ._windows import WindowsInputs, host_of
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs, contains_unknown
 
@@ -28,8 +33,11 @@ UNSUPPORTED = ("changing the RA cert configs after installing the NDES server is
                "lead to NDES stop working")
 INSTALL_TIME = ("serviceAccount", "caConfig", "raName", "raEmail", "raCompany", "raDepartment", "raCity", "raState",
                 "raCountry", "signingProvider", "signingKeyLength", "encryptionProvider", "encryptionKeyLength")
-RA_DETAILS = {"raName": "raName", "raEmail": "raEmail", "raCompany": "raCompany", "raDepartment": "raDepartment",
-              "raCity": "raCity", "raState": "raState", "raCountry": "raCountry"}
+CASELESS = ("serviceAccount", "caConfig", "signingProvider", "encryptionProvider")
+"""Install-time settings Windows compares without case (account, CA config, CSP names)."""
+RA_DETAILS = {"raName": "CN", "raEmail": "E", "raCompany": "O", "raDepartment": "OU", "raCity": "L", "raState": "S",
+              "raCountry": "C"}
+"""Each RA detail and the subject attribute it becomes in the RA certificates (read from their DER)."""
 
 
 class NdesRoleInputs(WindowsInputs):
@@ -53,8 +61,13 @@ class NdesRoleInputs(WindowsInputs):
 
 def replace_warning(kind_name: str, olds: dict[str, Any], news: dict[str, Any]) -> str | None:
     """The warning shown when an install-time setting changes (None when none does)."""
-    changed = [k for k in INSTALL_TIME if k in news and not contains_unknown(news.get(k))
-               and olds.get(k) != news.get(k)]
+    def same(k: str) -> bool:
+        old, new = olds.get(k), news.get(k)
+        if k in CASELESS and isinstance(old, str) and isinstance(new, str):
+            return old.casefold() == new.casefold()
+        return old == new
+
+    changed = [k for k in INSTALL_TIME if k in news and not contains_unknown(news.get(k)) and not same(k)]
     if not olds or not changed:
         return None
     parts = ", ".join(f"{k} {olds.get(k)!r} -> {news.get(k)!r}" for k in changed)
@@ -78,72 +91,103 @@ class NdesRoleProvider(NdesProvider):
             print(f"warning: {msg}", file=sys.stderr, flush=True)
         return result
 
-    def _params(self, inp: NdesRoleInputs, mode: str, **extra: Any) -> dict[str, Any]:
-        return {"mode": mode, "serviceAccount": inp.service_account,
-                "serviceAccountPassword": inp.service_account_password if mode == "set" else "",
-                "caConfig": inp.ca_config, "raName": inp.ra_name, "raEmail": inp.ra_email or "",
-                "raCompany": inp.ra_company or "", "raDepartment": inp.ra_department or "",
-                "raCity": inp.ra_city or "", "raState": inp.ra_state or "", "raCountry": inp.ra_country or "",
-                "signingProvider": inp.signing_provider, "signingKeyLength": inp.signing_key_length,
-                "encryptionProvider": inp.encryption_provider, "encryptionKeyLength": inp.encryption_key_length,
-                "owner": inp.owner, **extra}
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
+        # A name Windows compares without case is the same name in any spelling: never a replace.
+        olds = dict(olds)
+        for key in CASELESS:
+            old, new = olds.get(key), news.get(key)
+            if isinstance(old, str) and isinstance(new, str) and old.casefold() == new.casefold():
+                olds[key] = new
+        return super().diff(id_, olds, news)
+
+    def _params(self, inp: NdesRoleInputs, mode: str, **extra: Any) -> C.NdesRoleParams:
+        return C.NdesRoleParams(
+            mode=mode, service_account=inp.service_account,
+            service_account_password=inp.service_account_password if mode == "set" else "",
+            ca_config=inp.ca_config, ra_name=inp.ra_name, ra_email=inp.ra_email or "",
+            ra_company=inp.ra_company or "", ra_department=inp.ra_department or "", ra_city=inp.ra_city or "",
+            ra_state=inp.ra_state or "", ra_country=inp.ra_country or "", signing_provider=inp.signing_provider,
+            signing_key_length=inp.signing_key_length, encryption_provider=inp.encryption_provider,
+            encryption_key_length=inp.encryption_key_length, owner=inp.owner, **extra)
+
+    def _run(self, inp: NdesRoleInputs, params: C.NdesRoleParams, timeout: int | None = None):
+        return call(host_of(inp), C.SCRIPT, params, C.NdesRoleState, timeout=timeout)
 
     def _id(self, inp: NdesRoleInputs) -> str:
         return f"{inp.endpoint.host}/NDES"
 
     def find(self, inp: NdesRoleInputs) -> Existing | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
-        return Existing(self._id(inp), st.get("owner") or None) if st["installed"] else None
+        st = self._run(inp, self._params(inp, "get")).state
+        return Existing(self._id(inp), st.owner or None) if st.installed else None
 
     def apply(self, inp: NdesRoleInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
-        res = host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="present", allowReinstall=False),
-                                      timeout=max(inp.endpoint.operation_timeout, 600))
-        live = self._live(res["state"], inp)
+        res = self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False),
+                        timeout=max(inp.endpoint.operation_timeout, 600))
+        live = self._live(res.state, inp)
+        warnings = list(res.warnings)
         if existing is not None:
             drift = [k for k in INSTALL_TIME if live.get(k) != inp.wire().get(k)]
             if drift:
-                res.setdefault("warnings", []).append(
+                warnings.append(
                     f"NDES was installed with other settings ({', '.join(drift)}): {UNSUPPORTED}; run "
                     f"`pulumi up` again to replace it, or set the configuration to the installed values")
-        live["notes"] = list(res.get("warnings", []))
+        live["notes"] = warnings
         return self._id(inp), live
 
-    @staticmethod
-    def _pick(certs: list[dict[str, Any]], template: str) -> dict[str, Any] | None:
-        mine = [c for c in certs if c["template"] == template]
-        return max(mine, key=lambda c: c["notBefore"]) if mine else None
-
-    def _live(self, st: dict[str, Any], inp: NdesRoleInputs) -> dict[str, Any]:
-        certs = st.get("raCertificates") or []
-        sign, enc = self._pick(certs, "EnrollmentAgentOffline"), self._pick(certs, "CEPEncryption")
+    def _live(self, st: C.NdesRoleState, inp: NdesRoleInputs) -> dict[str, Any]:
+        certs = C.ra_certificates(st)
+        sign, enc = C.newest(certs, "EnrollmentAgentOffline"), C.newest(certs, "CEPEncryption")
         live: dict[str, Any] = {
-            "serviceAccount": st.get("serviceAccount") or inp.service_account,
-            "caConfig": st.get("caConfig") or inp.ca_config,  # where the host does not record it: as installed
+            "serviceAccount": same_account(st.service_account, inp.service_account) or inp.service_account,
+            # where the host does not record the CA: as installed
+            "caConfig": same_ignoring_case(st.ca_config, inp.ca_config) or inp.ca_config,
         }
         if sign is not None:
-            for key in RA_DETAILS:
-                live[key] = sign.get(key) or None
-            live["signingKeyLength"] = sign["keyLength"]
-            live["signingProvider"] = sign.get("provider") or inp.signing_provider
+            cert, provider = sign
+            for key, short in RA_DETAILS.items():
+                live[key] = cert.names.get(short) or None
+            live["signingKeyLength"] = cert.key_size
+            live["signingProvider"] = same_ignoring_case(provider, inp.signing_provider) or inp.signing_provider
         if enc is not None:
-            live["encryptionKeyLength"] = enc["keyLength"]
-            live["encryptionProvider"] = enc.get("provider") or inp.encryption_provider
-        current = [c for c in (sign, enc) if c is not None]
-        live["raCertificates"] = [{k: c[k] for k in ("template", "thumbprint", "subject", "notAfter", "daysLeft")}
+            cert, provider = enc
+            live["encryptionKeyLength"] = cert.key_size
+            live["encryptionProvider"] = same_ignoring_case(provider, inp.encryption_provider) or \
+                inp.encryption_provider
+        current = [c for c in (sign[0] if sign else None, enc[0] if enc else None) if c is not None]
+        live["raCertificates"] = [{"template": c.template_name, "thumbprint": c.thumbprint, "subject": c.subject,
+                                   "notAfter": c.not_after.strftime(TIME_FORMAT), "daysLeft": c.days_left()}
                                   for c in current]
-        live["raNotAfter"] = min((c["notAfter"] for c in current), default=None)
-        live["raDaysLeft"] = min((c["daysLeft"] for c in current), default=None)
+        live["raNotAfter"] = min((c.not_after for c in current), default=None)
+        if live["raNotAfter"] is not None:
+            live["raNotAfter"] = live["raNotAfter"].strftime(TIME_FORMAT)
+        live["raDaysLeft"] = min((c.days_left() for c in current), default=None)
         return live
 
     def get(self, id_: str, inp: NdesRoleInputs) -> dict[str, Any] | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
-        if not st["installed"]:
+        st = self._run(inp, self._params(inp, "get")).state
+        if not st.installed:
             return None
         return self._live(st, inp)
 
     def remove(self, id_: str, inp: NdesRoleInputs) -> None:
-        host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="absent"),
-                                timeout=max(inp.endpoint.operation_timeout, 600))
+        st = self._run(inp, self._params(inp, "get")).state
+        ra = [c.thumbprint for c, _ in C.ra_certificates(st)]
+        self._run(inp, self._params(inp, "set", ensure="absent", remove_thumbprints=ra),
+                  timeout=max(inp.endpoint.operation_timeout, 600))
+
+
+def same_ignoring_case(live: str | None, want: str) -> str | None:
+    """Windows compares account names, CA names and CSP names without case: the configured spelling when the
+    live value is the same name, else the live value (None stays None)."""
+    if live is None or live == "":
+        return live
+    return want if live.casefold() == want.casefold() else live
+
+
+def same_account(live: str | None, want: str) -> str | None:
+    """DOMAIN\\name as Windows spells it (contoso\\svc-ndes for CONTOSO\\svc-ndes): the configured spelling when
+    it names the same account (case-insensitive, as Windows resolves it), else the live value."""
+    return same_ignoring_case(live, want)
 
 
 class NdesRole(pulumi.dynamic.Resource, module="ndes", name="NdesRole"):

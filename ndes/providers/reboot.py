@@ -2,10 +2,13 @@
 
 The guide restarts the NDES server after the HTTP.sys values (an iisreset is not enough). This resource sits
 after the resources whose changes may need a restart (`triggers`: their outputs, so a change there re-runs
-it): it asks HostBoot.ps1 whether a restart is pending (Windows' own indicators, or a Pulumi script that
-recorded one during the current boot) and, with allowReboot (ndes:httpSys.allowReboot), restarts the host
-once and waits; without it, it reports `rebootPending: true` and the reason in `notes`. `read` reports a
-pending restart as drift (`rebootPending: true`) so `pulumi up` after a refresh restarts then.
+it). It acts only on a restart THIS project asked for: a script that made such a change recorded it during the
+current boot (HostBoot.ps1 reports the mark; ndes/windows/contracts/host_boot.py decides). With allowReboot
+(ndes:httpSys.allowReboot) it restarts the host once and waits; without it, it reports the need in `notes`.
+Windows' own indicators (Component Based Servicing, Windows Update, pending file renames) come and go with
+patching: they are reported in `notes` and `pendingReasons`, never acted on, never drift, so a refresh on a
+patched server does not restart production NDES. `read` reports the project's pending restart as drift
+(`rebootPending: true`) so `pulumi up` after a refresh restarts then.
 """
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ from typing import Any, ClassVar
 
 import pulumi
 
+from ..windows.contracts import call
+from ..windows.contracts.host_boot import SCRIPT, HostBootParams, HostBootState
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
-SCRIPT = "HostBoot"
+OURS = "a setting changed by Pulumi"
 
 
 class HostRebootInputs(WindowsInputs):
@@ -36,29 +41,44 @@ class HostRebootProvider(NdesProvider):
     def find(self, inp: HostRebootInputs) -> Existing | None:
         return None  # nothing on the host to take over
 
+    @staticmethod
+    def _facts(host) -> HostBootState:
+        return call(host, SCRIPT, HostBootParams(mode="get"), HostBootState).state
+
+    @staticmethod
+    def _windows_note(inp: HostRebootInputs, st: HostBootState) -> list[str]:
+        reasons = st.windows_reasons()
+        if not reasons:
+            return []
+        return [f"Windows itself reports a pending restart on {inp.endpoint.host} ({', '.join(reasons)}): not "
+                "restarted by Pulumi; restart it in your patching window"]
+
+    @staticmethod
+    def _reasons(st: HostBootState) -> list[str]:
+        return ([OURS] if st.restart_requested() else []) + st.windows_reasons()
+
     def apply(self, inp: HostRebootInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         host = host_of(inp)
-        st = host.run_script(SCRIPT, {"mode": "get"})["state"]
+        st = self._facts(host)
         rebooted, notes = False, []
-        if st.get("rebootPending"):
-            reasons = ", ".join(st.get("pendingReasons") or []) or "pending"
+        if st.restart_requested():
             if inp.allow_reboot:
                 host.reboot_and_wait(timeout=inp.timeout_seconds)
                 rebooted = True
-                notes.append(f"restarted {inp.endpoint.host} once ({reasons})")
-                st = host.run_script(SCRIPT, {"mode": "get"})["state"]
+                notes.append(f"restarted {inp.endpoint.host} once ({OURS})")
+                st = self._facts(host)
             else:
-                notes.append(f"{inp.endpoint.host} needs a restart ({reasons}); allowReboot is off "
+                notes.append(f"{inp.endpoint.host} needs a restart ({OURS}); allowReboot is off "
                              f"({inp.config_key or 'ndes:httpSys.allowReboot'}): restart it in a maintenance window")
-        return f"{inp.endpoint.host}/reboot", {"rebooted": rebooted, "bootId": st.get("bootId"),
-                                               "rebootPending": False, "pendingReasons": st.get("pendingReasons") or [],
-                                               "notes": notes}
+        notes += self._windows_note(inp, st)
+        return f"{inp.endpoint.host}/reboot", {"rebooted": rebooted, "bootId": st.boot_id, "rebootPending": False,
+                                               "pendingReasons": self._reasons(st), "notes": notes}
 
     def get(self, id_: str, inp: HostRebootInputs) -> dict[str, Any] | None:
-        st = host_of(inp).run_script(SCRIPT, {"mode": "get"})["state"]
-        live: dict[str, Any] = {"bootId": st.get("bootId"), "pendingReasons": st.get("pendingReasons") or []}
-        if inp.allow_reboot:  # only then is a pending restart something `up` will act on
-            live["rebootPending"] = bool(st.get("rebootPending"))
+        st = self._facts(host_of(inp))
+        live: dict[str, Any] = {"bootId": st.boot_id, "pendingReasons": self._reasons(st)}
+        if inp.allow_reboot:  # only then is the project's pending restart something `up` will act on
+            live["rebootPending"] = st.restart_requested()
         return live
 
     def remove(self, id_: str, inp: HostRebootInputs) -> None:

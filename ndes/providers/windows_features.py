@@ -19,9 +19,11 @@ from .base import Existing, NdesProvider, ResourceInputs
 
 SCRIPT = "WindowsFeatures"
 NDES_FEATURES = ["ADCS-Device-Enrollment", "Web-Server", "Web-Filtering", "Web-Asp-Net45", "Web-Net-Ext45",
-                 "Web-Metabase", "Web-WMI", "NET-WCF-HTTP-Activation45"]
-"""What the guide and Microsoft's NDES validation script check for. NET-HTTP-Activation (.NET 3.5) is left
-out: its payload is removed from current Windows Server images, so it installs only with a -Source."""
+                 "Web-Metabase", "Web-WMI", "NET-WCF-HTTP-Activation45", "Web-Scripting-Tools"]
+"""What the guide and Microsoft's NDES validation script check for, plus Web-Scripting-Tools ("IIS Management
+Scripts and Tools"), which ships the WebAdministration module our IIS scripts import (without
+-IncludeManagementTools nothing else brings it). NET-HTTP-Activation (.NET 3.5) is left out: its payload is
+removed from current Windows Server images, so it installs only with a -Source."""
 
 
 class WindowsFeaturesInputs(WindowsInputs):

@@ -11,6 +11,12 @@ from typing import Any
 from ..model.config import DeploymentConfig, NdesHostConfig
 from ..model.keyusage import MSCEP_VALUES, mscep_value_for, template_purpose
 from ..model.urls import ssl_names
+from ..windows.certificates import TIME_FORMAT, decode
+from ..windows.contracts.machine_certificate import SCRIPT as MC_SCRIPT
+from ..windows.contracts.machine_certificate import MachineCertificateParams, MachineCertificateState
+from ..windows.contracts import intune_connector as IC
+from ..windows.contracts import local_group_member as LGM
+from ..windows.contracts import ndes_role as NR
 from .result import Result, fail, ok, warn
 
 HTTP_SYS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
@@ -57,9 +63,10 @@ def _run(ctx: Any, h: NdesHostConfig, script: str, params: dict[str, Any]) -> di
 
 
 def iis_iusrs(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
-    st = _run(ctx, h, "LocalGroupMember", {"group": "IIS_IUSRS", "member": account_of(cfg), "owner": ""})
+    st = LGM.LocalGroupMemberState.model_validate(_run(ctx, h, LGM.SCRIPT, LGM.LocalGroupMemberParams(
+        mode="get", group="IIS_IUSRS", member=account_of(cfg)).wire()))
     check = "service account in IIS_IUSRS"
-    if st.get("present"):
+    if st.found() is not None:  # by SID: the account in any spelling, whatever orphans the group holds
         return [ok(h.fqdn, check, f"{account_of(cfg)} is a member")]
     return [fail(h.fqdn, check, f"{account_of(cfg)} is not in the local IIS_IUSRS group",
                  f"Add-LocalGroupMember -Group IIS_IUSRS -Member {account_of(cfg)} (then iisreset)")]
@@ -171,30 +178,35 @@ def ssl_and_binding(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig, ca_names
     else:
         out.append(ok(h.fqdn, "https binding host name", "empty (answers every name)"))
     thumb = str(b.get("thumbprint") or "")
-    c = _run(ctx, h, "MachineCertificate", {"thumbprint": thumb, "template": cfg.templates.ssl.name,
-                                            "subject": f"CN={cn}", "dnsNames": sans,
-                                            "renewBeforeDays": s.renew_before_days, "friendlyName": ""})
-    if not thumb or not c.get("exists"):
+    st = MachineCertificateState.model_validate(
+        _run(ctx, h, MC_SCRIPT, MachineCertificateParams(mode="get", thumbprint=thumb).wire()))
+    if not thumb or st.certificate is None:
         out.append(fail(h.fqdn, "SSL certificate", f"the binding names certificate '{thumb}', which is not in "
                         r"LocalMachine\My", f"enroll a certificate from {cfg.templates.ssl.name} and bind it"))
         return out
+    cert = decode(st.certificate)
+    c = {"commonName": cert.common_name, "issuer": cert.issuer, "notAfter": cert.not_after.strftime(TIME_FORMAT),
+         "daysLeft": cert.days_left()}
     problems = []
-    if str(c.get("commonName") or "").lower() != cn:
-        problems.append(f"CN is {c.get('commonName')}, expected {cn} "
+    if cert.common_name.lower() != cn:
+        problems.append(f"CN is {cert.common_name}, expected {cn} "
                         f"(ndes:sslCertificate.commonName: {s.common_name})")
-    have_sans = sorted(str(n).lower() for n in c.get("dnsNames") or [])
+    have_sans = cert.dns_names
     missing = [n for n in sans if n not in have_sans]
     if missing:
         problems.append(f"SANs {', '.join(have_sans) or '(none)'} lack {', '.join(missing)}")
-    if c.get("hasPrivateKey") is False:
+    if not cert.has_private_key:
         out.append(fail(h.fqdn, "SSL certificate private key", "the bound certificate has no private key: IIS cannot "
                         "serve TLS with it", f"enroll it on this host from {cfg.templates.ssl.name} (or import it with "
                         "its key) and bind it"))
-    tpl = str(c.get("template") or "")
-    if tpl and tpl.lower() != cfg.templates.ssl.name.lower():
-        out.append(warn(h.fqdn, "SSL certificate template", f"issued from template '{tpl}', configured "
-                        f"{cfg.templates.ssl.name}", f"`pulumi up` enrolls one from {cfg.templates.ssl.name}; or set "
-                        "ndes:templates.ssl.name to the template in use"))
+    if cert.template is None and cert.template_name is None:
+        out.append(warn(h.fqdn, "SSL certificate template", "the certificate carries no certificate template "
+                        "extension: it was not enrolled from an Enterprise CA template",
+                        f"`pulumi up` enrolls one from {cfg.templates.ssl.name}"))
+    elif cert.template is None and (cert.template_name or "").lower() != cfg.templates.ssl.name.lower():
+        out.append(warn(h.fqdn, "SSL certificate template", f"issued from template '{cert.template_name}', "
+                        f"configured {cfg.templates.ssl.name}", f"`pulumi up` enrolls one from "
+                        f"{cfg.templates.ssl.name}; or set ndes:templates.ssl.name to the template in use"))
     if problems:
         out.append(fail(h.fqdn, "SSL certificate names", "; ".join(problems),
                         f"enroll a new certificate from {cfg.templates.ssl.name} with CN={cn} and DNS names "
@@ -220,40 +232,39 @@ def ssl_and_binding(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig, ca_names
 
 
 def ra_certificates(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
-    st = _run(ctx, h, "NdesRole", {
-        "serviceAccount": account_of(cfg), "serviceAccountPassword": "", "caConfig": cfg.ca.config,
-        "raName": cfg.ndes_role.ra_name or f"{h.short_name.upper()}-MSCEP-RA", "raEmail": "", "raCompany": "",
-        "raDepartment": "", "raCity": "", "raState": "", "raCountry": "",
-        "signingProvider": cfg.ndes_role.signing_provider, "signingKeyLength": cfg.ndes_role.signing_key_length,
-        "encryptionProvider": cfg.ndes_role.encryption_provider,
-        "encryptionKeyLength": cfg.ndes_role.encryption_key_length, "owner": ""})
-    if not st.get("installed"):
+    r = cfg.ndes_role
+    raw = _run(ctx, h, NR.SCRIPT, NR.NdesRoleParams(
+        mode="get", service_account=account_of(cfg), ca_config=cfg.ca.config,
+        ra_name=r.ra_name or f"{h.short_name.upper()}-MSCEP-RA", signing_provider=r.signing_provider,
+        signing_key_length=r.signing_key_length, encryption_provider=r.encryption_provider,
+        encryption_key_length=r.encryption_key_length).wire())
+    st = NR.NdesRoleState.model_validate(raw)
+    if not st.installed:
         return [fail(h.fqdn, "NDES role", "NDES (ADCS-Device-Enrollment) is not installed and configured",
                      "install the role and run its configuration (`pulumi up`, ndes:ndesRole)")]
     out = []
-    pool = str(st.get("serviceAccount") or "")
-    if pool and pool.lower() != account_of(cfg).lower():
+    pool = st.service_account
+    if pool and pool.casefold() != account_of(cfg).casefold():  # Windows spells it its own way: no case
         out.append(fail(h.fqdn, "NDES service account", f"NDES runs as {pool}, configured {account_of(cfg)}",
                         "NDES keeps its install-time account: reinstall NDES with the configured account, or set "
                         "ndes:serviceAccount.name to the one it runs as"))
-    certs = st.get("raCertificates") or []
+    certs = NR.ra_certificates(st)
     current = []
     for tpl, words in RA_TEMPLATES.items():
-        mine = [c for c in certs if c.get("template") == tpl]
-        if not mine:
+        found = NR.newest(certs, tpl)
+        if found is None:
             out.append(fail(h.fqdn, f"RA certificate {words}", "missing: NDES cannot answer",
                             RA_RENEWAL))
             continue
-        c = max(mine, key=lambda c: c.get("notBefore") or c.get("notAfter") or "")
-        current.append(str(c.get("thumbprint") or "").upper())
-        days = _days(c)
-        if days is None or days < 0:
-            out.append(fail(h.fqdn, f"RA certificate {words}", f"expired {c.get('notAfter')}: NDES has stopped",
-                            RA_RENEWAL))
+        c = found[0]
+        current.append(c.thumbprint.upper())
+        days, when = c.days_left(), c.not_after.strftime(TIME_FORMAT)
+        if days < 0:
+            out.append(fail(h.fqdn, f"RA certificate {words}", f"expired {when}: NDES has stopped", RA_RENEWAL))
         elif days < RA_WARN_DAYS:
-            out.append(warn(h.fqdn, f"RA certificate {words}", f"{days} days left ({c.get('notAfter')})", RA_RENEWAL))
+            out.append(warn(h.fqdn, f"RA certificate {words}", f"{days} days left ({when})", RA_RENEWAL))
         else:
-            out.append(ok(h.fqdn, f"RA certificate {words}", f"{days} days left ({c.get('notAfter')})"))
+            out.append(ok(h.fqdn, f"RA certificate {words}", f"{days} days left ({when})"))
     ctx.cache[("ra", h.fqdn)] = [t for t in current if t]
     return out
 
@@ -269,8 +280,8 @@ def connector(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result
                          "install it (IntuneCertificateConnector.exe; ndes:connector.installerPath lets `pulumi up` "
                          "do it silently)")]
     out = [ok(h.fqdn, "Intune connector installed", f"version {st.get('version') or '?'}")]
-    stopped = [n for n, s in (st.get("services") or {}).items() if s != "Running"]
-    out.append(ok(h.fqdn, "Intune connector services", "running") if st.get("servicesRunning") else
+    stopped = IC.stopped(st)  # only the services meant to run (start type Automatic)
+    out.append(ok(h.fqdn, "Intune connector services", "running") if IC.services_running(st) else
                fail(h.fqdn, "Intune connector services", f"not running: {', '.join(stopped) or 'none found'}",
                     f"Start-Service {' ,'.join(stopped) or 'PFXCertificateConnectorSvc'}"))
     if not st.get("registered"):

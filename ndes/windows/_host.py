@@ -7,6 +7,10 @@ host (plus Create shell and the NTLM handshake once per process and host).
 Retries: one, and only where it cannot do a change twice: a connection that broke before the host accepted
 the command's input (opening the shell, Command), a shell the host no longer knows (restarted host), or any
 break while running a get-mode script (reads change nothing).
+
+Stdin is a pipe (WINRS_CONSOLEMODE_STDIN=FALSE): PowerShell fills `$input`, which the bootstrap reads, only
+from redirected stdin; with console-mode stdin the script would see no input (Ansible's WinRM connection passes
+console_mode_stdin=False whenever it sends input, ansible/ansible lib/ansible/plugins/connection/winrm.py).
 """
 from __future__ import annotations
 
@@ -71,14 +75,14 @@ class WindowsHost:
             try:
                 try:
                     shell = sess.shell()
-                    command_id = sess.protocol.run_command(shell, command, args, console_mode_stdin=True,
+                    command_id = sess.protocol.run_command(shell, command, args, console_mode_stdin=False,
                                                            skip_cmd_shell=True)
                 except Exception as exc:
                     if not is_shell_gone(exc):
                         raise
                     sess.reset()  # the host restarted or closed the idle shell: a new one, nothing ran
                     shell = sess.shell()
-                    command_id = sess.protocol.run_command(shell, command, args, console_mode_stdin=True,
+                    command_id = sess.protocol.run_command(shell, command, args, console_mode_stdin=False,
                                                            skip_cmd_shell=True)
                 accepted = True
                 for start in range(0, len(data), STDIN_CHUNK):
@@ -120,7 +124,7 @@ class WindowsHost:
 
     def _parse(self, name: str, stdout: bytes, stderr: bytes, code: int) -> dict:
         host = self.endpoint.host
-        text = stdout.decode("utf-8", errors="replace").strip()
+        text = stdout.decode("utf-8-sig", errors="replace").strip()  # a BOM, should a host emit one
         doc: Any = None
         if text:
             try:

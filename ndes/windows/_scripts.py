@@ -2,8 +2,10 @@
 
 The client runs `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64
 UTF-16LE of scripts/_bootstrap.ps1>` and writes one line to its stdin:
-`{"script": "<Name>", "source": "<base64 of the bytes of <Name>.ps1>", "params": "<base64 UTF-8 JSON>"}`.
-Values travel only inside `params`; the script text is always one of the files in `scripts/`.
+`{"script": "<Name>", "prelude": "<base64 of scripts/_prelude.ps1>", "source": "<base64 of the bytes of
+<Name>.ps1>", "params": "<base64 UTF-8 JSON>"}`. The bootstrap dot-sources the prelude (the functions every
+script shares: parameter access, owner marks, the boot identity, the restart mark, the result shape), then runs
+the script. Values travel only inside `params`; the code is always files in `scripts/`.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 BOOTSTRAP = "_bootstrap.ps1"
+PRELUDE = "_prelude.ps1"
 POWERSHELL = "powershell.exe"
 POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
 _NAME = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
@@ -37,6 +40,11 @@ def script_bytes(name: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=1)
+def prelude_bytes() -> bytes:
+    return (SCRIPTS_DIR / PRELUDE).read_bytes()
+
+
+@functools.lru_cache(maxsize=1)
 def bootstrap_command() -> tuple[str, tuple[str, ...]]:
     """(command, arguments) of the fixed bootstrap."""
     text = (SCRIPTS_DIR / BOOTSTRAP).read_bytes().decode("utf-8")
@@ -51,6 +59,7 @@ def stdin_line(name: str, params: dict[str, Any]) -> str:
     doc = json.dumps(params, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     return json.dumps({
         "script": name,
+        "prelude": base64.b64encode(prelude_bytes()).decode("ascii"),
         "source": base64.b64encode(script_bytes(name)).decode("ascii"),
         "params": base64.b64encode(doc).decode("ascii"),
     }, separators=(",", ":")) + "\r\n"

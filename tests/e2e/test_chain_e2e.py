@@ -18,6 +18,7 @@ import pytest
 
 from lab.env import lab_environment
 from lab.topology import NDES_HOSTS
+from lab.winrm_sim import certstore
 from ndes.model.urls import scep_url
 
 from .lab_chain import (bent_project, diff_paths, ensure_lab_servers, graph_objects, lab_cli, python,
@@ -109,7 +110,7 @@ def _count_live() -> dict[str, int]:
     profiles = graph_objects("deviceConfigurations")
     ndes1 = simulator_contents()["hosts"][NDES_HOSTS[0]["name"]]
     my = ndes1["certStores"].get("LocalMachine\\My", {})
-    templates = sorted(c.get("template") or "" for c in my.values())
+    templates = sorted(certstore.template_of(c) for c in my.values())
     return {"serviceAccounts": len(sa), "apps": len(apps), "profiles": len(profiles), "certificates": templates}
 
 

@@ -27,7 +27,7 @@ from lab import pki, topology
 from lab.secrets import lab_secret
 from lab.winrm_sim.control import Instance
 from lab.winrm_sim.handlers import intune_connector as sim_connector
-from lab.winrm_sim import hostmodel
+from lab.winrm_sim import certstore, hostmodel
 from tests.e2e.pulumi_cli import REPO_ROOT, PulumiCLI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -133,7 +133,8 @@ def _ours(sim) -> dict:
     site = (st.get("iis") or {}).get("sites", {}).get("Default Web Site", {})
     return {
         "ssl": [t for t, e in store.items() if (e.get("friendlyName") or "").startswith("pulumi:")],
-        "ra": [t for t, e in store.items() if e.get("template") in ("EnrollmentAgentOffline", "CEPEncryption")],
+        "ra": [t for t, e in store.items()
+               if certstore.template_of(e) in ("EnrollmentAgentOffline", "CEPEncryption")],
         "https": [b for b in site.get("bindings", []) if b["protocol"] == "https"],
         "ndes": hostmodel.key_exists(st, hostmodel.MSCEP_KEY),
         "boot": st["boot"]["bootId"],

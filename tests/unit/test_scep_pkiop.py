@@ -175,7 +175,7 @@ def ndes_state(tmp_path, monkeypatch):
     ra = {"name": "NDES1-MSCEP-RA", "company": "Contoso Lab", "country": "US"}
     for template in ca.RA_TEMPLATES:
         cert, k = ca.issue_ra(template, ra, 2048)
-        certstore.add(state, cert, ca.key_pem(k), template=template)
+        certstore.add(state, cert, ca.key_pem(k))
     hostmodel.install_mscep_defaults(state)
     from lab.winrm_sim import store
     with store.edit_state(state["name"]) as st:
@@ -230,7 +230,7 @@ def test_connector_installed_but_not_registered(ndes_state, parties):
     assert "expired" in scep_pkiop.connector_ready(state)
     intune_connector.register(state)
     assert scep_pkiop.connector_ready(state) is None
-    state["services"]["PkiCreateConnectorSvc"]["status"] = "Stopped"
+    state["services"]["PFXCertificateConnectorSvc"]["status"] = "Stopped"
     assert "not running" in scep_pkiop.connector_ready(state)
 
 

@@ -40,7 +40,8 @@ def test_ca_access():
 def test_iis_iusrs():
     cfg = config()
     h = cfg.ndes_hosts[0]
-    r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember={"present": False}), h))
+    orphan_only = {"members": [{"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"}]}
+    r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=orphan_only), h))
     assert r.status == "fail" and "Add-LocalGroupMember -Group IIS_IUSRS -Member CONTOSO\\svc-ndes" in r.fix
 
 
@@ -109,13 +110,12 @@ def test_certificate_with_internal_cn_passes_when_configured_so():
 def test_certificate_sans_chain_and_expiry():
     cfg = config()
     h = cfg.ndes_hosts[0]
-    ctx = ctx_with(cfg, MachineCertificate={"dnsNames": [EXT], "issuer": "CN=Someone Else", "daysLeft": 10,
-                                            "notAfter": when(10)})
+    ctx = ctx_with(cfg, MachineCertificate={"dnsNames": [EXT], "issuer": "Someone Else", "daysLeft": 10})
     res = w.ssl_and_binding(cfg, ctx, h, {"cn=contoso issuing ca"})
     assert f"lack {HOST}" in one(res, "SSL certificate names").detail
     assert one(res, "SSL certificate chain").status == "fail"
     assert one(res, "SSL certificate expiry").status == "warn"
-    ctx = ctx_with(cfg, MachineCertificate={"daysLeft": -1, "notAfter": when(-1)})
+    ctx = ctx_with(cfg, MachineCertificate={"daysLeft": -2})
     assert one(w.ssl_and_binding(cfg, ctx, h, set()), "SSL certificate expiry").status == "fail"
     ctx = ctx_with(cfg, IisHttpsBinding={"exists": False})
     assert one(w.ssl_and_binding(cfg, ctx, h, set())).status == "fail"
@@ -135,6 +135,12 @@ def test_ra_certificates_expiry():
     assert r.status == "fail"
 
 
+def test_the_service_account_spelled_the_windows_way_is_the_same_account():
+    cfg = config()
+    res = w.ra_certificates(cfg, ctx_with(cfg, NdesRole={"serviceAccount": "contoso\\SVC-NDES"}), cfg.ndes_hosts[0])
+    assert not [r for r in res if r.check == "NDES service account"]
+
+
 def test_ra_certificates_run_as_another_account():
     cfg = config()
     res = w.ra_certificates(cfg, ctx_with(cfg, NdesRole={"serviceAccount": "CONTOSO\\other"}), cfg.ndes_hosts[0])
@@ -147,9 +153,12 @@ def test_connector_states():
     assert one(w.connector(cfg, ctx_with(cfg, IntuneConnector={"installed": False}), h)).status == "warn"
     req = config(**{"connector.requireRegistered": True})
     assert one(w.connector(req, ctx_with(req, IntuneConnector={"installed": False}), h)).status == "fail"
-    res = w.connector(cfg, ctx_with(cfg, IntuneConnector={"servicesRunning": False,
-                                                          "services": {"PFXCertificateConnectorSvc": "Stopped"}}), h)
-    assert "PFXCertificateConnectorSvc" in one(res, "Intune connector services").fix
+    res = w.connector(cfg, ctx_with(cfg, IntuneConnector={
+        "services": {"PFXCertificateConnectorSvc": "Stopped", "PkiRevokeConnectorSvc": "Stopped"}}), h)
+    r = one(res, "Intune connector services")
+    assert r.status == "fail" and "PFXCertificateConnectorSvc" in r.fix and "PkiRevokeConnectorSvc" not in r.fix
+    # a service of a feature not configured (start type Manual) is not meant to run: healthy
+    assert one(w.connector(cfg, ctx_with(cfg), h), "Intune connector services").status == "pass"
     r = one(w.connector(cfg, ctx_with(cfg, IntuneConnector={"certificateDaysLeft": -1}), h),
             "Intune connector certificate")
     assert r.status == "fail" and "403.17" in r.detail
@@ -173,7 +182,8 @@ def test_a_script_failure_is_one_failed_step_and_the_run_goes_on():
 
 def test_certificate_without_private_key_or_from_another_template():
     cfg = config()
-    ctx = ctx_with(cfg, MachineCertificate={"hasPrivateKey": False, "template": "WebServer"})
+    ctx = ctx_with(cfg, MachineCertificate={"hasPrivateKey": False, "templateOid": "",
+                                                     "templateName": "WebServer"})
     res = w.ssl_and_binding(cfg, ctx, cfg.ndes_hosts[0], set())
     assert one(res, "SSL certificate private key").status == "fail"
     r = one(res, "SSL certificate template")

@@ -32,7 +32,9 @@ def test_bootstrap_command_carries_the_bootstrap_file_as_utf16_base64():
     assert list(args[:-1]) == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"]
     text = base64.b64decode(args[-1]).decode("utf-16-le")
     assert text == (_scripts.SCRIPTS_DIR / "_bootstrap.ps1").read_text(encoding="utf-8")
-    assert len(" ".join((cmd, *args))) < 8191  # fits even a cmd.exe command line
+    # WinRS may wrap the command in `cmd.exe /C` even with WINRS_SKIP_CMD_SHELL: cmd.exe takes at most 8,191
+    # characters (Microsoft KB 830473, "Command prompt (Cmd.exe) command-line string limitation")
+    assert len("cmd.exe /C " + " ".join((cmd, *args))) < 8191
 
 
 def test_stdin_line_is_one_ascii_json_line_with_the_scripts_bytes_and_the_params():
@@ -42,6 +44,7 @@ def test_stdin_line_is_one_ascii_json_line_with_the_scripts_bytes_and_the_params
     doc = json.loads(line)
     assert doc["script"] == "HostBoot"
     assert base64.b64decode(doc["source"]) == (_scripts.SCRIPTS_DIR / "HostBoot.ps1").read_bytes()
+    assert base64.b64decode(doc["prelude"]) == (_scripts.SCRIPTS_DIR / "_prelude.ps1").read_bytes()
     assert json.loads(base64.b64decode(doc["params"]).decode("utf-8")) == params
 
 
@@ -135,3 +138,53 @@ def test_the_ca_file_is_safe_under_the_engines_concurrent_operations():
             paths = list(pool.map(lambda _i: _session._ca_file(pem), range(8)))
         assert len(set(paths)) == 1 and Path(paths[0]).read_text() == pem
         Path(paths[0]).unlink()
+
+
+class _FakeProtocol:
+    """Records what the client asks pywinrm for; answers one successful run."""
+
+    def __init__(self) -> None:
+        self.options: list[dict] = []
+        self.sent = b""
+
+    def run_command(self, shell, command, args, **options):
+        self.options.append(options)
+        return "CMD"
+
+    def send_command_input(self, shell, command_id, data, end=False):
+        self.sent += data
+
+    def get_command_output_raw(self, shell, command_id):
+        return b'{"state": {}}', b"", 0, True
+
+    def cleanup_command(self, shell, command_id):
+        pass
+
+
+def test_stdin_goes_through_a_pipe_not_a_console(monkeypatch):
+    """PowerShell fills $input only from redirected stdin: console-mode stdin would leave the bootstrap empty."""
+    import threading
+
+    from ndes.windows import _host
+
+    fake = _FakeProtocol()
+
+    class _Sess:
+        lock = threading.Lock()
+        protocol = fake
+
+        def shell(self):
+            return "SHELL"
+
+        def reset(self):
+            pass
+
+    monkeypatch.setattr(_host, "session_for", lambda _ep: _Sess())
+    assert win.WindowsHost(EP).run_script("HostBoot", {"mode": "get"})["state"] == {}
+    assert fake.options == [{"console_mode_stdin": False, "skip_cmd_shell": True}]
+    assert json.loads(fake.sent)["script"] == "HostBoot"
+
+
+def test_a_byte_order_mark_before_the_json_is_tolerated():
+    doc = win.WindowsHost(EP)._parse("HostBoot", "\ufeff".encode("utf-8") + b'{"state": {"bootId": "x"}}', b"", 0)
+    assert doc["state"] == {"bootId": "x"}

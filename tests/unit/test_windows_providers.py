@@ -49,6 +49,7 @@ def test_windows_features_default_to_what_ndes_needs_and_dedupe():
     assert inp.features == ["Web-Server", "ADCS-Device-Enrollment"]
     assert WindowsFeaturesProvider().parse(p()).features == NDES_FEATURES
     assert "NET-HTTP-Activation" not in NDES_FEATURES
+    assert "Web-Scripting-Tools" in NDES_FEATURES  # the WebAdministration module the IIS scripts import
 
 
 def test_local_group_member_defaults_to_iis_iusrs():

@@ -100,7 +100,9 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "CaAccess": {"exists": True, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
         "CaCertificate": {"exists": True, "issuing": {"subject": "CN=Contoso Issuing CA"},
                           "root": {"subject": "CN=Contoso Root CA"}},
-        "LocalGroupMember": {"present": True, "group": "IIS_IUSRS", "member": "CONTOSO\\svc-ndes"},
+        "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
+            {"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"},  # an orphaned SID
+            {"sid": SIDS["svc-ndes"], "path": "WinNT://CONTOSO/svc-ndes"}]},
         "IisRequestLimits": {"siteExists": True, "maxUrl": 65534, "maxQueryString": 65534},
         "RegistryValues": {"values": [
             {"path": "x", "name": "MaxFieldLength", "type": "DWord", "value": 65534, "exists": True},
@@ -110,15 +112,91 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
             "GeneralPurposeTemplate": cfg.templates.client.name}},
         "IisHttpsBinding": {"exists": True, "hostName": "", "thumbprint": "C" * 40, "port": 443, "ipAddress": "*"},
         "MachineCertificate": {"exists": True, "thumbprint": "C" * 40, "commonName": EXT, "dnsNames": [EXT, HOST],
-                               "template": cfg.templates.ssl.name, "issuer": "CN=Contoso Issuing CA",
-                               "notAfter": when(400), "daysLeft": 400},
+                               "templateOid": SSL_TEMPLATE_OID, "issuer": "Contoso Issuing CA", "daysLeft": 400},
         "NdesRole": {"installed": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
             {"template": t, "thumbprint": tp, "notBefore": when(-30), "notAfter": when(700), "daysLeft": 700}
             for t, tp in RA.items()]},
-        "IntuneConnector": {"installed": True, "version": "6.2301.1.0", "servicesRunning": True,
-                            "services": {"PFXCertificateConnectorSvc": "Running"}, "registered": True,
+        "IntuneConnector": {"installed": True, "version": "6.2301.1.0",
+                            "services": {"PFXCertificateConnectorSvc": "Running", "PkiRevokeConnectorSvc": "Stopped"},
+                            "startTypes": {"PFXCertificateConnectorSvc": "Automatic",
+                                           "PkiRevokeConnectorSvc": "Manual"}, "registered": True,
                             "certificateNotAfter": when(300), "certificateDaysLeft": 300},
     }
+
+
+SSL_TEMPLATE_OID = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.1234567.7654321"
+
+
+def machine_certificate_state(spec: dict[str, Any]) -> dict[str, Any]:
+    """MachineCertificate.ps1's state for a certificate described in words (exists, commonName, dnsNames,
+    issuer CN, daysLeft, templateOid, thumbprint): a real certificate's DER, as the script returns it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    if not spec.get("exists", True):
+        return {"certificate": None, "store": []}
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    b = (x509.CertificateBuilder()
+         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec["commonName"])]))
+         .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec["issuer"])]))
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - dt.timedelta(days=400)).not_valid_after(now + dt.timedelta(days=spec["daysLeft"],
+                                                                                           hours=1))
+         .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in spec["dnsNames"]]), critical=False))
+    if spec.get("templateOid"):
+        from lab.winrm_sim.ca import _template_v2_ext
+        oid = ObjectIdentifier("1.3.6.1.4.1.311.21.7")
+        b = b.add_extension(x509.UnrecognizedExtension(oid, _template_v2_ext(spec["templateOid"], 100, 0)),
+                            critical=False)
+    if spec.get("templateName"):  # a v1 template: its name as a BMPString (szOID_ENROLL_CERTTYPE_EXTENSION)
+        raw = spec["templateName"].encode("utf-16-be")
+        b = b.add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.311.20.2"),
+                                                       b"\x1e" + bytes([len(raw)]) + raw), critical=False)
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+    cert = b.sign(key, hashes.SHA256())
+    return {"certificate": {"thumbprint": spec["thumbprint"], "derBase64": base64.b64encode(
+        cert.public_bytes(Encoding.DER)).decode(), "subject": f"CN={spec['commonName']}",
+        "issuer": f"CN={spec['issuer']}", "friendlyName": "", "hasPrivateKey": spec.get("hasPrivateKey", True)},
+        "store": []}
+
+
+def ndes_role_state(spec: dict[str, Any]) -> dict[str, Any]:
+    """NdesRole.ps1's state for RA certificates described in words (template, thumbprint, daysLeft): real
+    certificates carrying the v1 template-name extension, as DER."""
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    out = {k: v for k, v in spec.items() if k != "raCertificates"}
+    certs = []
+    for ra in spec.get("raCertificates") or []:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = dt.datetime.now(dt.timezone.utc)
+        raw = ra["template"].encode("utf-16-be")
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "NDES01-MSCEP-RA")]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contoso Issuing CA")]))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=800))
+                .not_valid_after(now + dt.timedelta(days=ra["daysLeft"], hours=1))
+                .add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.311.20.2"),
+                                                          b"\x1e" + bytes([len(raw)]) + raw), critical=False)
+                .sign(key, hashes.SHA256()))
+        certs.append({"thumbprint": ra["thumbprint"], "derBase64": base64.b64encode(
+            cert.public_bytes(Encoding.DER)).decode(), "subject": "CN=NDES01-MSCEP-RA",
+            "issuer": "CN=Contoso Issuing CA", "hasPrivateKey": True,
+            "provider": "Microsoft Strong Cryptographic Provider"})
+    out["raCertificates"] = certs
+    return out
 
 
 class FakeHost:
@@ -130,7 +208,12 @@ class FakeHost:
         self.calls.append((name, params))
         if isinstance(self.states.get(name), Exception):
             raise self.states[name]
-        return {"changed": False, "state": copy.deepcopy(self.states[name]), "rebootRequired": False, "warnings": []}
+        state = copy.deepcopy(self.states[name])
+        if name == "MachineCertificate":
+            state = machine_certificate_state(state)
+        elif name == "NdesRole":
+            state = ndes_role_state(state)
+        return {"changed": False, "state": state, "rebootRequired": False, "warnings": []}
 
 
 class FakeFetcher:

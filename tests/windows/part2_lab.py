@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -17,13 +18,23 @@ def conn_props(dc) -> dict:
             "caBundle": Path(dc.ca_bundle).read_text()}
 
 
+@dataclass(frozen=True)
+class SslTemplate:
+    name: str
+    """cn: what Get-Certificate and the CA's certificateTemplates name."""
+    oid: str
+    """msPKI-Cert-Template-OID: what a certificate's template extension carries."""
+
+
 @contextlib.contextmanager
 def ssl_template(dc, *, principals: tuple[str, ...] = ("NDES1$", "NDES2$"), issue: bool = True,
-                 validity: str = "2 years") -> Iterator[str]:
-    """An SSL template (from Web Server: supply in request, server + client auth) named NDES-SSL-T<uid>."""
+                 validity: str = "2 years") -> Iterator[SslTemplate]:
+    """An SSL template (from Web Server: supply in request, server + client auth) named NDES-SSL-T<uid>, whose
+    display name differs from its name, as the console makes it."""
     name = f"NDES-SSL-T{uuid.uuid4().hex[:8]}"
     tp, ip = CertificateTemplateProvider(), TemplateIssuanceProvider()
-    tprops = {**conn_props(dc), "kind": "ssl", "name": name, "displayName": name, "validity": validity,
+    tprops = {**conn_props(dc), "kind": "ssl", "name": name, "displayName": f"NDES SSL certificate {name[-8:]}",
+              "validity": validity,
               "renewalPeriod": "6 weeks", "minimumKeySize": 2048, "keyUsage": ["digitalSignature", "keyEncipherment"],
               "extendedKeyUsage": ["serverAuth", "clientAuth"], "exportable": False, "enrolleeSuppliesSubject": True,
               "publishToAd": False, "enrollPrincipals": list(principals), "owner": f"tests/part2/{name}"}
@@ -35,7 +46,7 @@ def ssl_template(dc, *, principals: tuple[str, ...] = ("NDES1$", "NDES2$"), issu
             iprops = ip.check({}, {**conn_props(dc), "caCommonName": dc.enterprise_ca_name, "templateName": name,
                                    "owner": f"tests/part2/{name}-issuance"}).inputs
             i = ip.create(iprops)
-        yield name
+        yield SslTemplate(name, t.outs["oid"])
     finally:
         if iprops is not None:
             ip.delete(i.id, {**iprops, **i.outs})

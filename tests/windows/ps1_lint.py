@@ -7,9 +7,12 @@ Rules (every script targets Windows PowerShell 5.1 over WinRM):
 - syntax       parses without ERROR or MISSING nodes; UTF-8 without a byte-order mark
 - header       `Set-StrictMode -Version Latest` and `$ErrorActionPreference = 'Stop'`; product scripts start
                with `param([Parameter(Mandatory)] $Params)`
+- prelude      _prelude.ps1 (dot-sourced before every script) holds only functions and constant assignments;
+               its functions count as known commands in every script
 - no-eval      no Invoke-Expression / iex, no [scriptblock]::Create (except in _bootstrap.ps1), no
                NewScriptBlock / InvokeScript, no Add-Type (code compiled from text), no `&` / `.` invocation of
-               anything but a literal command name (the bootstrap's one `& ([scriptblock]::Create($source))`)
+               anything but a literal command name (the bootstrap's `& ([scriptblock]::Create($source))` and
+               `. ([scriptblock]::Create($prelude))`)
 - no-expand    no $Params inside an expandable ("...") string or here-string: values never become text that
                is run or parsed; pass them as parameters instead
 - no-splat     no @splatting (it hides parameters from the check below)
@@ -42,6 +45,9 @@ def _reference() -> Path:
 REFERENCE = _reference()
 SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "ndes" / "windows" / "scripts"
 BOOTSTRAP = "_bootstrap.ps1"
+PRELUDE = "_prelude.ps1"
+_BOOTSTRAP_INVOKES = {"&": re.compile(r"\(\s*\[scriptblock\]::Create\(\$source\)\s*\)", re.I),
+                      ".": re.compile(r"\(\s*\[scriptblock\]::Create\(\$prelude\)\s*\)", re.I)}
 
 _PARAM_HEADER = re.compile(r"^(?:\s*#[^\n]*\n|\s*\n)*\s*param\s*\(\s*\[Parameter\(\s*Mandatory\s*\)\]\s*\$Params\s*\)",
                            re.IGNORECASE)
@@ -126,11 +132,42 @@ def _walk(node: ts.Node):
         stack.extend(reversed(n.children))
 
 
+def _functions(tree: ts.Tree, txt) -> dict[str, list[str]]:
+    """The functions a source defines, with their parameter names."""
+    functions: dict[str, list[str]] = {}
+    for n in _walk(tree.root_node):
+        if n.type == "function_statement":
+            fname = next((txt(c) for c in n.children if c.type == "function_name"), "")
+            params = []
+            for decl in n.children:
+                if decl.type in ("function_parameter_declaration", "script_block", "ERROR"):
+                    for sub in _walk(decl):
+                        if sub.type == "function_statement":
+                            break
+                        if sub.type == "script_parameter":
+                            var = next((c for c in sub.children if c.type == "variable"), None)
+                            if var is not None:
+                                params.append(txt(var).lstrip("$"))
+            functions[fname.lower()] = params
+    return functions
+
+
+@functools.lru_cache(maxsize=4)
+def prelude_functions(directory: Path = SCRIPTS_DIR) -> dict[str, list[str]]:
+    """The functions _prelude.ps1 gives every script."""
+    path = Path(directory) / PRELUDE
+    if not path.is_file():
+        return {}
+    src = path.read_bytes()
+    return _functions(_parser().parse(src), lambda n: src[n.start_byte:n.end_byte].decode("utf-8"))
+
+
 def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> list[Finding]:
     """All findings for the script `name` (its file name, e.g. "WindowsFeatures.ps1") with source `text`."""
     ref = ref or CmdletReference.load()
     out: list[Finding] = []
     is_bootstrap = name == BOOTSTRAP
+    is_prelude = name == PRELUDE
     src = text.encode("utf-8")
     if text.startswith("\ufeff"):
         out.append(Finding(name, 1, "syntax", "the file starts with a byte-order mark: save as UTF-8 without BOM"))
@@ -152,31 +189,20 @@ def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> lis
         out.append(Finding(name, 1, "header", "missing `Set-StrictMode -Version Latest`"))
     if not re.search(r"\$ErrorActionPreference\s*=\s*['\"]Stop['\"]", code, re.I):
         out.append(Finding(name, 1, "header", "missing `$ErrorActionPreference = 'Stop'`"))
-    if not is_bootstrap and not _PARAM_HEADER.match(text.lstrip("\ufeff")):
+    if not (is_bootstrap or is_prelude) and not _PARAM_HEADER.match(text.lstrip("\ufeff")):
         out.append(Finding(name, 1, "header", "must start with `param([Parameter(Mandatory)] $Params)`"))
+    if is_prelude:
+        out.extend(_prelude_shape(tree, name, txt))
 
-    # ---- the script's own functions and their parameters
-    functions: dict[str, list[str]] = {}
-    for n in _walk(tree.root_node):
-        if n.type == "function_statement":
-            fname = next((txt(c) for c in n.children if c.type == "function_name"), "")
-            params = []
-            for decl in n.children:
-                if decl.type in ("function_parameter_declaration", "script_block", "ERROR"):
-                    for sub in _walk(decl):
-                        if sub.type == "function_statement":
-                            break
-                        if sub.type == "script_parameter":
-                            var = next((c for c in sub.children if c.type == "variable"), None)
-                            if var is not None:
-                                params.append(txt(var).lstrip("$"))
-            functions[fname.lower()] = params
+    # ---- the script's own functions and their parameters (and the prelude's, which every script gets)
+    functions = {} if is_bootstrap else dict(prelude_functions())
+    functions.update(_functions(tree, txt))
 
     # ---- code from text
     for pattern, why in _EVAL:
         if pattern.search(code):
             allowed = is_bootstrap and why.startswith("[scriptblock]::Create") and \
-                len(pattern.findall(code)) == 1
+                len(pattern.findall(code)) == len(_BOOTSTRAP_INVOKES)
             if not allowed:
                 line = next((i + 1 for i, l in enumerate(code.splitlines()) if pattern.search(l)), 1)
                 out.append(Finding(name, line, "no-eval", why))
@@ -193,7 +219,8 @@ def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> lis
         name_node = next((c for c in n.children if c.type in ("command_name", "command_name_expr")), None)
         if invoke is not None:
             target = txt(name_node) if name_node is not None else ""
-            if not (is_bootstrap and re.fullmatch(r"\(\s*\[scriptblock\]::Create\(\$source\)\s*\)", target, re.I)):
+            allowed = _BOOTSTRAP_INVOKES.get(txt(invoke).strip())
+            if not (is_bootstrap and allowed is not None and allowed.fullmatch(target)):
                 out.append(Finding(name, _line(n), "no-eval",
                                    f"`{txt(invoke)} {target}` invokes a computed command; call cmdlets by name"))
             continue
@@ -225,6 +252,33 @@ def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> lis
                 out.append(Finding(name, _line(el), "no-splat",
                                    f"splatting {txt(el).strip()} hides parameters from the check"))
     return out
+
+
+def _prelude_shape(tree: ts.Tree, name: str, txt) -> list[Finding]:
+    """The prelude runs before every script: at its top level only function definitions, constant assignments
+    and the StrictMode / ErrorActionPreference header, so dot-sourcing it never acts on the host."""
+    out = []
+    for n in tree.root_node.children:
+        for stmt in _walk(n):
+            if stmt.type in ("function_statement", "comment"):
+                continue
+            if stmt.type == "pipeline" and stmt.parent is not None and stmt.parent.type == "statement_list" and \
+                    stmt.parent.parent is not None and stmt.parent.parent.type in ("program", "script_block_body") \
+                    and not _inside_function(stmt):
+                code = txt(stmt).strip()
+                if not re.fullmatch(r"(Set-StrictMode\s+-Version\s+Latest|\$\w+\s*=\s*'[^']*')", code, re.I):
+                    out.append(Finding(name, _line(stmt), "prelude", f"only functions and constants at the top "
+                                       f"level of the prelude, not `{code[:50]}`"))
+    return out
+
+
+def _inside_function(node: ts.Node) -> bool:
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "function_statement":
+            return True
+        cur = cur.parent
+    return False
 
 
 def lint_file(path: Path, ref: CmdletReference | None = None) -> list[Finding]:

@@ -67,6 +67,14 @@ def test_silent_install_registration_and_uninstall(sim):
     with pytest.raises(ScriptFailed, match="403.17"):
         P.update(created.id, read.outs, {**inp, "requireRegistered": True})
 
+    with sim.edit_state(NDES1) as st:  # a feature not configured: its Manual service is left alone
+        assert st["services"]["PkiRevokeConnectorSvc"] == {"status": "Stopped", "startType": "Manual"}
+        st["services"]["PFXCertificateConnectorSvc"].update(status="Stopped", failsToStart=True)
+    res = P.update(created.id, read.outs, inp)  # a service that will not start is a warning, not a failure
+    assert res.outs["servicesRunning"] is False
+    assert any("PFXCertificateConnectorSvc did not start" in n for n in res.outs["notes"])
+    assert sim.read_state(NDES1)["services"]["PkiRevokeConnectorSvc"]["status"] == "Stopped"
+
     P.delete(created.id, read.outs)
     assert P.read(created.id, read.outs).id is None
 

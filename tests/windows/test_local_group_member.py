@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 
 def members(sim, group="IIS_IUSRS") -> list[str]:
-    return [m["name"] for m in sim.read_state(NDES1)["localGroups"][group]["members"]]
+    """The members that resolve to a name (IIS_IUSRS also holds an orphaned SID, as real ones often do)."""
+    return [m["name"] for m in sim.read_state(NDES1)["localGroups"][group]["members"] if m["name"]]
 
 
 def test_a_local_account_converges_reads_and_is_removed(sim):
@@ -33,7 +34,8 @@ def test_a_member_removed_behind_the_modules_back_reads_as_gone_and_comes_back(s
     p = props(sim, NDES1, member="NDES1\\Administrator")
     created = prov.create(p)
     with sim.edit_state(NDES1) as st:
-        st["localGroups"]["IIS_IUSRS"]["members"].clear()
+        st["localGroups"]["IIS_IUSRS"]["members"] = [m for m in st["localGroups"]["IIS_IUSRS"]["members"]
+                                                     if not m["name"]]
     assert prov.read(created.id, created.outs).id is None  # refresh drops it; the next up creates it again
     again = prov.create(p)  # our owner mark is still there: taken back without adopt
     assert again.id == created.id and members(sim) == ["NDES1\\Administrator"]
@@ -89,3 +91,26 @@ def test_a_domain_account_from_the_lab_dc(sim, samba_dc, samba_ldap):
         assert members(sim) == []
     finally:
         samba_ldap.delete(dn)
+
+
+def test_an_orphaned_sid_in_the_group_breaks_nothing(sim):
+    """IIS_IUSRS holds a SID that no longer resolves (Get-LocalGroupMember would fail: PowerShell#2996): the
+    membership is still read, added and removed by SID, and the orphan is left alone."""
+    from lab.winrm_sim import hostmodel
+    orphan = [m for m in sim.read_state(NDES1)["localGroups"]["IIS_IUSRS"]["members"] if not m["name"]]
+    assert [m["sid"] for m in orphan] == [hostmodel.ORPHANED_SID]
+    prov = LocalGroupMemberProvider()
+    created = prov.create(props(sim, NDES1, member="NDES1\\Administrator"))
+    assert created.outs["memberName"] == "NDES1\\Administrator"
+    prov.delete(created.id, created.outs)
+    left = sim.read_state(NDES1)["localGroups"]["IIS_IUSRS"]["members"]
+    assert [m["sid"] for m in left] == [hostmodel.ORPHANED_SID]
+
+
+def test_the_same_account_spelled_another_way_is_the_same_member(sim):
+    """Compared by SID: ndes1\\administrator is NDES1\\Administrator; adding it again is MemberExists, no change."""
+    prov = LocalGroupMemberProvider()
+    created = prov.create(props(sim, NDES1, member="NDES1\\Administrator"))
+    other = prov.create(props(sim, NDES1, member="ndes1\\ADMINISTRATOR", owner="ndes/test/other", adopt=True))
+    assert other.outs["memberName"] == "NDES1\\Administrator" and members(sim) == ["NDES1\\Administrator"]
+    assert prov.read(created.id, created.outs).id == created.id

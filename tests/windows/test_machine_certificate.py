@@ -19,8 +19,9 @@ P = MachineCertificateProvider()
 EXT, INT = "ndes1-lab.msappproxy.net", "ndes1.lab.contoso.test"
 
 
-def inputs(sim, template: str, **over) -> dict:
-    res = P.check({}, {"endpoint": endpoint_props(sim, NDES1), "template": template, "commonName": EXT,
+def inputs(sim, template, **over) -> dict:
+    res = P.check({}, {"endpoint": endpoint_props(sim, NDES1), "template": template.name,
+                       "templateOid": template.oid, "commonName": EXT,
                        "dnsNames": [EXT, INT], "renewBeforeDays": 30, "owner": "tests/part2/ssl-cert",
                        "configKey": "ndes:sslCertificate", **over})
     assert not res.failures, res.failures
@@ -32,12 +33,12 @@ def store(sim) -> dict:
 
 
 def test_issue_converge_read_drift_delete(sim, samba_dc):
-    with ssl_template(samba_dc, validity="1 year") as name:
-        inp = inputs(sim, name)
+    with ssl_template(samba_dc, validity="1 year") as tpl:
+        inp = inputs(sim, tpl)
         created = P.create(inp)
         out = created.outs
         assert created.id == out["thumbprint"] and out["commonName"] == EXT
-        assert out["dnsNames"] == sorted([EXT, INT]) and out["template"] == name
+        assert out["dnsNames"] == sorted([EXT, INT]) and out["template"] == tpl.name
         assert out["issuer"].startswith("CN=Lab Issuing CA") and out["subject"] == f"CN={EXT}"
         assert 364 <= out["daysLeft"] <= 365  # the template's validity (pKIExpirationPeriod), not a default
         cert = x509.load_pem_x509_certificate(store(sim)[created.id]["pem"].encode())
@@ -49,6 +50,7 @@ def test_issue_converge_read_drift_delete(sim, samba_dc):
         assert again.outs["thumbprint"] == created.id and len(store(sim)) == 1
         read = P.read(created.id, out)
         assert read.id == created.id and read.inputs["dnsNames"] == inp["dnsNames"]
+        assert read.inputs["template"] == tpl.name and not P.diff(created.id, read.outs, inp).changes
 
         # a crashed create found its own certificate again (owner mark), no second request
         assert P.create(inp).id == created.id and len(store(sim)) == 1
@@ -76,38 +78,78 @@ def test_names_and_renewal_are_replacements(sim, samba_dc):
 
 
 def test_read_reports_other_names_on_the_certificate(sim, samba_dc):
-    with ssl_template(samba_dc) as name:
-        created = P.create(inputs(sim, name))
-        other = P.create(inputs(sim, name, commonName=INT, dnsNames=[INT], owner="tests/part2/other"))
+    with ssl_template(samba_dc) as tpl:
+        created = P.create(inputs(sim, tpl))
+        other = P.create(inputs(sim, tpl, commonName=INT, dnsNames=[INT], owner="tests/part2/other"))
         # the same resource now reads a certificate with the other names: CN and SANs show as changed
         read = P.read(other.id, created.outs)
         assert read.inputs["commonName"] == INT and read.inputs["dnsNames"] == [INT]
-        assert set(P.diff(other.id, read.outs, inputs(sim, name)).replaces) == {"commonName", "dnsNames"}
+        assert set(P.diff(other.id, read.outs, inputs(sim, tpl)).replaces) == {"commonName", "dnsNames"}
 
 
 def test_the_ca_refuses_what_samba_does_not_allow(sim, samba_dc):
-    with ssl_template(samba_dc, issue=False) as name:
+    with ssl_template(samba_dc, issue=False) as tpl:
         with pytest.raises(ScriptFailed, match="template is not supported by this CA"):
-            P.create(inputs(sim, name))
-    with ssl_template(samba_dc, principals=("NDES2$",)) as name:
+            P.create(inputs(sim, tpl))
+    with ssl_template(samba_dc, principals=("NDES2$",)) as tpl:
         with pytest.raises(ScriptFailed, match="Denied by Policy Module.*NDES1\\$ has no Enroll"):
-            P.create(inputs(sim, name))
-    with ssl_template(samba_dc) as name:
+            P.create(inputs(sim, tpl))
+    with ssl_template(samba_dc) as tpl:
         with sim.edit_state(CA1) as st:  # the CA service stopped
             from lab.winrm_sim import certstore
             certstore.certsvc(st)["service"]["status"] = "Stopped"
         with pytest.raises(ScriptFailed, match="RPC server is unavailable"):
-            P.create(inputs(sim, name))
+            P.create(inputs(sim, tpl))
     assert store(sim) == {}
 
 
 def test_a_hand_made_certificate_needs_adopt(sim, samba_dc):
-    with ssl_template(samba_dc) as name:
-        hand = P.create(inputs(sim, name, owner=""))
+    with ssl_template(samba_dc) as tpl:
+        hand = P.create(inputs(sim, tpl, owner=""))
         with pytest.raises(AlreadyExists, match="adopt"):
-            P.create(inputs(sim, name))
-        assert P.create(inputs(sim, name, adopt=True)).id == hand.id
+            P.create(inputs(sim, tpl))
+        assert P.create(inputs(sim, tpl, adopt=True)).id == hand.id
+
+
+def test_the_simulated_store_holds_only_what_windows_holds(sim, samba_dc):
+    """No side channel: the simulated certificate carries the template extension a Windows CA writes (the
+    template's OID, major = revision, minor = msPKI-Template-Minor-Revision), and the store keeps nothing else
+    about where the certificate came from."""
+    from ndes.windows.certificates import template_info
+
+    with ssl_template(samba_dc) as tpl:
+        created = P.create(inputs(sim, tpl))
+        entry = store(sim)[created.id]
+        assert set(entry) == {"pem", "keyPem", "friendlyName"}
+        info = template_info(x509.load_pem_x509_certificate(entry["pem"].encode()))
+        assert info.oid == tpl.oid and info.major == 100 and info.minor is not None
+
+
+def test_the_simulator_validates_the_scripts_contract(sim, endpoint):
+    from ndes.windows import WindowsHost
+
+    with pytest.raises(ScriptFailed, match="Cannot validate argument on parameter 'action'"):
+        WindowsHost(endpoint).run_script("MachineCertificate", {"mode": "set", "action": "renew"})
 
 
 def test_subject_escaping():
     assert x500_cn("a,b") == "CN=a\\,b" and x500_cn(" x") == "CN=\\ x" and x500_cn("plain.example") == "CN=plain.example"
+
+
+def test_the_enrollment_waits_for_the_ca_to_pick_up_a_new_template(sim, samba_dc, monkeypatch):
+    """A template just issued reaches the CA's template cache later (templateDelaySeconds); until then the CA
+    answers 0x80094800 and the provider retries with backoff instead of failing the deploy."""
+    from ndes.providers import machine_certificate as mod
+
+    sim.knobs(templateDelaySeconds=2)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        import time
+        time.sleep(min(seconds, 1.0))
+
+    monkeypatch.setattr(mod, "_sleep", sleep)
+    with ssl_template(samba_dc) as tpl:
+        created = P.create(inputs(sim, tpl))
+        assert created.outs["template"] == tpl.name and slept  # refused at first, then issued

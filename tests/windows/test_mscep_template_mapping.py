@@ -17,9 +17,20 @@ BOTH = ["digitalSignature", "keyEncipherment"]
 
 @pytest.fixture
 def ndes(sim):
-    with sim.edit_state(NDES1) as st:
-        hostmodel.install_mscep_defaults(st)  # what the NDES role install leaves
+    with sim.edit_state(NDES1) as st:  # what the NDES role install leaves: the MSCEP key, the SCEP pool
+        from lab.winrm_sim.features_catalog import closure_of
+        st["features"]["installed"] = sorted(set(st["features"]["installed"])
+                                             | set(closure_of(["ADCS-Device-Enrollment", "Web-Server"])))
+        hostmodel.install_mscep_defaults(st)
+        hostmodel.ensure_iis(st)
+        st["iis"].setdefault("appPools", {})["SCEP"] = {"userName": "LAB\\svc-ndes", "state": "Stopped"}
+        hostmodel.start_app_pool(st, "SCEP")
     return sim
+
+
+def loaded(sim) -> dict:
+    """The MSCEP values NDES loaded at the SCEP pool's last start (what it issues from)."""
+    return sim.read_state(NDES1)["iis"]["appPools"]["SCEP"]["mscep"]
 
 
 def values(sim) -> dict:
@@ -89,3 +100,23 @@ def test_check_refuses_key_usages_intune_does_not_offer(sim):
     res = MscepTemplateMappingProvider().check({}, props(sim, NDES1, keyUsage=["nonRepudiation"],
                                                          templateName="NDES-Intune"))
     assert res.failures and "digitalSignature" in res.failures[0].reason
+
+
+def test_a_changed_mapping_recycles_the_scep_pool_so_ndes_uses_it(ndes):
+    """NDES reads the MSCEP values when the SCEP application pool starts: after the install it serves
+    IPSECIntermediateOffline; the mapping's change recycles the pool, so the new template is used at once."""
+    assert loaded(ndes)["GeneralPurposeTemplate"] == "IPSECIntermediateOffline"
+    starts = ndes.read_state(NDES1)["iis"]["appPools"]["SCEP"]["starts"]
+    prov = MscepTemplateMappingProvider()
+    p = props(ndes, NDES1, keyUsage=BOTH, templateName="NDES-Intune")
+    created = prov.create(p)
+    assert loaded(ndes)["GeneralPurposeTemplate"] == "NDES-Intune"
+    assert ndes.read_state(NDES1)["iis"]["appPools"]["SCEP"]["starts"] == starts + 1
+    prov.update(created.id, created.outs, checked(prov, p))  # nothing changed: no recycle
+    assert ndes.read_state(NDES1)["iis"]["appPools"]["SCEP"]["starts"] == starts + 1
+
+    with ndes.edit_state(NDES1) as st:  # a registry edit alone (no recycle) does not reach NDES
+        hostmodel.set_value(st, hostmodel.MSCEP_KEY, "GeneralPurposeTemplate", "String", "Other")
+    assert loaded(ndes)["GeneralPurposeTemplate"] == "NDES-Intune"
+    prov.update(created.id, created.outs, checked(prov, p))  # converges the value and recycles
+    assert values(ndes)["GeneralPurposeTemplate"] == loaded(ndes)["GeneralPurposeTemplate"] == "NDES-Intune"

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from cryptography import x509
 
+from lab.winrm_sim import certstore
 from ndes.providers.base import AlreadyExists
 from ndes.providers.ndes_role import INSTALL_TIME, NdesRoleProvider, replace_warning
 from ndes.windows import ScriptFailed
@@ -38,7 +39,7 @@ def test_install_converge_read_drift_uninstall(sim, samba_dc):
         assert not_after > dt.datetime.utcnow() + dt.timedelta(days=700)
         st = sim.read_state(NDES1)
         assert st["iis"]["appPools"]["SCEP"]["userName"] == account
-        ra = [e for e in st["certStores"]["LocalMachine\\My"].values() if e.get("template") in
+        ra = [e for e in st["certStores"]["LocalMachine\\My"].values() if certstore.template_of(e) in
               ("EnrollmentAgentOffline", "CEPEncryption")]
         assert len(ra) == 2 and all(e["keyPem"] for e in ra)
         subjects = {x509.load_pem_x509_certificate(e["pem"].encode()).subject.rfc4514_string() for e in ra}
@@ -67,7 +68,7 @@ def test_install_converge_read_drift_uninstall(sim, samba_dc):
         assert P.read(created.id, out).id is None
         assert "SCEP" not in sim.read_state(NDES1)["iis"].get("appPools", {})
         left = sim.read_state(NDES1)["certStores"]["LocalMachine\\My"]
-        assert not [e for e in left.values() if e.get("template") in ("EnrollmentAgentOffline", "CEPEncryption")]
+        assert not [e for e in left.values() if certstore.template_of(e) in ("EnrollmentAgentOffline", "CEPEncryption")]
         P.delete(created.id, out)  # gone is fine
 
 

@@ -108,3 +108,25 @@ def test_the_reference_knows_the_cmdlets_our_scripts_rely_on():
     for name in ("Install-WindowsFeature", "Get-LocalGroupMember", "Set-WebConfigurationProperty",
                  "New-ItemProperty", "Restart-Computer"):
         assert ref.cmdlet(name) is not None, name
+
+
+PRELUDE_HEADER = "Set-StrictMode -Version Latest\n$ErrorActionPreference = 'Stop'\n"
+
+
+def test_the_prelude_may_only_define_functions_and_constants():
+    ok = PRELUDE_HEADER + "$K = 'HKLM:\\SOFTWARE\\X'\nfunction Get-X([string] $Name) { Get-Item -LiteralPath $K }\n"
+    assert [f for f in lint_source(ok, "_prelude.ps1")] == []
+    bad = PRELUDE_HEADER + "Remove-Item -LiteralPath 'HKLM:\\SOFTWARE\\X'\n"
+    assert any(f.rule == "prelude" for f in lint_source(bad, "_prelude.ps1"))
+
+
+def test_scripts_may_call_the_preludes_functions_with_their_parameters():
+    assert rules("$o = Get-OwnerMark -Mark 'x'\nSet-OwnerMark -Mark 'x' -Owner 'y'\n") == []
+    found = rules("Get-OwnerMark -Nmae 'x'\n")
+    assert any(r == "cmdlet" for r, _ in found), found
+
+
+def test_the_bootstrap_may_build_exactly_the_prelude_and_the_script():
+    text = (SCRIPTS_DIR / "_bootstrap.ps1").read_text()
+    extra = text.replace("exit 0", ". ([scriptblock]::Create($params))\n    exit 0")
+    assert any(f.rule == "no-eval" for f in lint_source(extra, "_bootstrap.ps1"))

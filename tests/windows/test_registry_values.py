@@ -18,8 +18,9 @@ def _value(sim, name):
 
 def _pending(sim):
     from ndes.windows import WindowsHost
+    from ndes.windows.contracts.host_boot import HostBootState
     from .conftest import make_endpoint
-    return WindowsHost(make_endpoint(sim)).run_script("HostBoot", {"mode": "get"})["state"]
+    return HostBootState.model_validate(WindowsHost(make_endpoint(sim)).run_script("HostBoot", {"mode": "get"})["state"])
 
 
 def test_http_sys_values_converge_read_update_and_delete(sim):
@@ -28,7 +29,7 @@ def test_http_sys_values_converge_read_update_and_delete(sim):
     created = converge_twice(prov, p, sim, NDES1)
     assert created.outs["rebootRequired"] is True
     assert _value(sim, "MaxFieldLength") == {"name": "MaxFieldLength", "type": "DWord", "value": 65534}
-    assert _pending(sim)["pendingReasons"] == ["a setting changed by Pulumi"]
+    assert _pending(sim).restart_requested()
 
     read = prov.read(created.id, created.outs)
     assert read.outs["values"] == [{"path": HTTP_SYS_PARAMETERS, "name": "MaxFieldLength", "type": "DWord",
@@ -97,9 +98,10 @@ def test_the_pending_reboot_flag_is_cleared_by_a_restart(sim):
     from .conftest import make_endpoint
     sim.knobs(rebootSeconds=1)
     RegistryValuesProvider().create(props(sim, NDES1, values=http_sys_values(), markRebootPending=True))
-    assert _pending(sim)["rebootPending"] is True
+    assert _pending(sim).restart_requested() is True
     WindowsHost(make_endpoint(sim)).reboot_and_wait(timeout=60, poll=0.5)
-    assert _pending(sim)["rebootPending"] is False
+    after = _pending(sim)
+    assert after.restart_requested() is False and after.windows_reasons() == []  # a restart clears them all
 
 
 def test_check_refuses_wrong_types_naming_the_field(sim):

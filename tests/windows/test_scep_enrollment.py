@@ -446,12 +446,14 @@ def test_mscep_left_at_its_default_fails_at_the_ca(registered, tmp_path):
     role install's default), a template the CA does not issue; NDES submits it and the CA refuses."""
     from lab.winrm_sim import hostmodel
     chain = registered
-    with chain.sim.edit_state(NDES1) as st:
+    with chain.sim.edit_state(NDES1) as st:  # the value as the install left it, the pool recycled
         hostmodel.set_value(st, hostmodel.MSCEP_KEY, "GeneralPurposeTemplate", "String", hostmodel.MSCEP_DEFAULT)
+        hostmodel.start_app_pool(st, "SCEP")
     try:
         assert "failInfo: badRequest (2)" in refused(chain, chain.challenge("device"), tmp_path)
     finally:
         with chain.sim.edit_state(NDES1) as st:
             hostmodel.set_value(st, hostmodel.MSCEP_KEY, "GeneralPurposeTemplate", "String", chain.template)
+            hostmodel.start_app_pool(st, "SCEP")
     last = chain.events()[-1]["message"]
     assert "IPSECIntermediateOffline (GeneralPurposeTemplate)" in last and "0x80094800" in last

@@ -29,8 +29,8 @@ def proto(sim):
     p.close_shell(shell)
 
 
-def run(p: Protocol, shell: str, command: str, args: list[str], stdin: bytes | None):
-    cid = p.run_command(shell, command, args, skip_cmd_shell=False)
+def run(p: Protocol, shell: str, command: str, args: list[str], stdin: bytes | None, *, console: bool = False):
+    cid = p.run_command(shell, command, args, skip_cmd_shell=False, console_mode_stdin=console)
     if stdin is not None:
         p.send_command_input(shell, cid, stdin, end=True)
     out, err, code = p.get_command_output(shell, cid)
@@ -45,6 +45,18 @@ def test_the_real_bootstrap_with_a_real_script_runs(proto):
     assert code == 0 and json.loads(out)["state"]["bootId"]
 
 
+def test_console_mode_stdin_never_reaches_the_script(proto):
+    """WINRS_CONSOLEMODE_STDIN=TRUE gives the child a console, not a pipe: PowerShell fills $input only from
+    redirected stdin, so the bootstrap reads nothing and fails; the same bytes through a pipe run the script."""
+    p, shell = proto
+    cmd, args = _scripts.bootstrap_command()
+    line = _scripts.stdin_line("HostBoot", {"mode": "get"}).encode()
+    out, _, code = run(p, shell, cmd, list(args), line, console=True)
+    assert code == 1 and "empty string" in json.loads(out)["error"]["message"]
+    out, _, code = run(p, shell, cmd, list(args), line, console=False)
+    assert code == 0 and json.loads(out)["state"]["bootId"]
+
+
 def test_a_tampered_script_is_refused(proto):
     p, shell = proto
     cmd, args = _scripts.bootstrap_command()
@@ -53,6 +65,16 @@ def test_a_tampered_script_is_refused(proto):
     out, _, code = run(p, shell, cmd, list(args), json.dumps(line).encode())
     err = json.loads(out)["error"]
     assert code == 1 and err["category"] == "NotImplemented" and "unchanged" in err["message"]
+
+
+def test_a_tampered_prelude_is_refused(proto):
+    p, shell = proto
+    cmd, args = _scripts.bootstrap_command()
+    line = json.loads(_scripts.stdin_line("HostBoot", {"mode": "get"}))
+    line["prelude"] = base64.b64encode(_scripts.prelude_bytes() + b"\nRestart-Computer -Force\n").decode()
+    out, _, code = run(p, shell, cmd, list(args), json.dumps(line).encode())
+    err = json.loads(out)["error"]
+    assert code == 1 and err["category"] == "NotImplemented" and "prelude" in err["message"]
 
 
 def test_any_other_powershell_is_not_run(proto):

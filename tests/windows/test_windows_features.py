@@ -70,8 +70,9 @@ def test_removing_iis_asks_for_a_restart(sim):
     prov.delete(created.id, created.outs)
     from ndes.windows import WindowsHost
     from .conftest import make_endpoint
-    boot = WindowsHost(make_endpoint(sim)).run_script("HostBoot", {"mode": "get"})["state"]
-    assert boot["pendingReasons"] == ["Component Based Servicing"]
+    from ndes.windows.contracts.host_boot import HostBootState
+    boot = HostBootState.model_validate(WindowsHost(make_endpoint(sim)).run_script("HostBoot", {"mode": "get"})["state"])
+    assert boot.cbs_reboot_pending and boot.restart_requested()  # Windows' flag, and the project's own mark
 
 
 def test_unknown_feature_names_are_refused_like_windows_does(sim):

@@ -47,6 +47,8 @@ class HostContext:
     lab: Any
     """LabAccess: other hosts' state by name (lab.edit_host(name)), the Samba DC (lab.directory())."""
     _reboot: Callable[[], None] = field(repr=False, default=lambda: None)
+    knobs: Any = field(repr=False, default=None)
+    """The simulator's test knobs (lab/winrm_sim/knobs.py), or None."""
 
     def request_reboot(self) -> None:
         """Restart the host once the current answer has been sent (as Restart-Computer -Force does)."""
@@ -66,6 +68,20 @@ def param(params: dict, name: str, default: Any = ...) -> Any:
         raise ScriptError(f"The property '{name}' cannot be found on this object. Verify that the property "
                           "exists.", "NotSpecified")
     return default
+
+
+def validated(model: Any, params: dict) -> Any:
+    """The params checked against the script's contract (ndes/windows/contracts): a caller that sends
+    something else fails as PowerShell's binding or StrictMode would, naming what is wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "Params"
+        raise ScriptError(f"Cannot validate argument on parameter '{where}'. {first.get('msg', '')}",
+                          "InvalidArgument") from None
 
 
 def mode_of(params: dict) -> str:

@@ -1,33 +1,31 @@
-"""HostBoot.ps1: the boot id and Windows' pending-restart indicators; set + restart -> Restart-Computer."""
+"""HostBoot.ps1: the boot id, the project's restart mark and Windows' pending-restart indicators as raw facts
+(ndes/windows/contracts/host_boot.py); set + restart -> Restart-Computer."""
 from __future__ import annotations
 
+from ndes.windows.contracts.host_boot import HostBootParams, HostBootState
+
 from .. import hostmodel as hm
-from . import HostContext, handler, mode_of, result
+from . import HostContext, handler, result, validated
 
-_PENDING_KEYS = {
-    hm.CBS_REBOOT_PENDING: "Component Based Servicing",
-    r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired": "Windows Update",
-}
+WINDOWS_UPDATE_REBOOT_REQUIRED = r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired"
 
 
-def pending_reasons(state: dict) -> list[str]:
-    reasons = [why for key, why in _PENDING_KEYS.items() if hm.key_exists(state, key)]
-    if hm.get_value(state, r"HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager",
-                    "PendingFileRenameOperations") is not None:
-        reasons.append("pending file rename operations")
+def facts(state: dict) -> HostBootState:
     marker = hm.get_value(state, hm.PULUMI_KEY, "RebootPendingBoot")
-    if marker is not None and marker["value"] == state["boot"]["bootId"]:
-        reasons.append("a setting changed by Pulumi")
-    return reasons
+    return HostBootState(
+        boot_id=state["boot"]["bootId"], reboot_mark_boot=str(marker["value"]) if marker else "",
+        cbs_reboot_pending=hm.key_exists(state, hm.CBS_REBOOT_PENDING),
+        windows_update_reboot_required=hm.key_exists(state, WINDOWS_UPDATE_REBOOT_REQUIRED),
+        pending_file_rename_operations=hm.get_value(state, hm.SESSION_MANAGER, "PendingFileRenameOperations")
+        is not None)
 
 
 @handler("HostBoot")
 def host_boot(ctx: HostContext, params: dict) -> dict:
-    mode = mode_of(params)
-    reasons = pending_reasons(ctx.state)
+    p = validated(HostBootParams, params)
+    st = facts(ctx.state)
     changed = False
-    if mode == "set" and params.get("restart"):
+    if p.mode == "set" and p.restart:
         ctx.request_reboot()
         changed = True
-    return result({"bootId": ctx.state["boot"]["bootId"], "rebootPending": bool(reasons),
-                   "pendingReasons": reasons}, changed=changed, reboot_required=bool(reasons))
+    return result(st.wire(), changed=changed)

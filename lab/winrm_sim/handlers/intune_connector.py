@@ -23,6 +23,10 @@ UNINSTALL_KEY = r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\{8A3
 CONNECTOR_KEY = r"HKLM:\SOFTWARE\Microsoft\MicrosoftIntune\PFXCertificateConnector"
 SERVICES = ("PFXCertificateConnectorSvc", "PkiCreateConnectorSvc", "PfxCreateLegacyConnectorSvc",
             "PkiRevokeConnectorSvc", "PKIConnectorSvc")
+CONFIGURED = ("PFXCertificateConnectorSvc", "PKIConnectorSvc")
+"""The services of the features the lab's connector is configured with (SCEP/PKCS): Automatic and running; the
+others (legacy PFX, PKCS create, revocation) stay Manual and stopped, as for features not selected. Which
+services a given selection starts is a guess (the connector's documentation does not list it)."""
 VERSION = "6.2301.1.0"
 INSTALLER = r"C:\Installers\IntuneCertificateConnector.exe"
 UI = r"%ProgramFiles%\Microsoft Intune\PFXCertificateConnector\ConnectorUI\PFXCertificateConnectorUI.exe"
@@ -55,16 +59,22 @@ def _live(state: dict[str, Any]) -> dict[str, Any]:
     inst = bool(uninstall and uninstall["value"] == DISPLAY_NAME)
     version = hostmodel.get_value(state, UNINSTALL_KEY, "DisplayVersion") if inst else None
     services = {n: s["status"] for n, s in certstore.services(state).items() if n in SERVICES}
+    start_types = {n: s.get("startType", "Automatic") for n, s in certstore.services(state).items() if n in SERVICES}
     thumb_v = hostmodel.get_value(state, CONNECTOR_KEY, "EncryptionCertThumbprint")
     thumb = str(thumb_v["value"]).upper() if thumb_v else ""
     entry = certstore.store(state).get(thumb) if thumb else None
     cert = certstore.load(entry) if entry else None
     registered = inst and cert is not None and "Microsoft Intune" in ca.windows_subject(cert.issuer)
     return {"installed": inst, "version": version["value"] if version else "", "services": services,
-            "servicesRunning": inst and bool(services) and all(v == "Running" for v in services.values()),
-            "registered": bool(registered), "certificateThumbprint": thumb,
+            "startTypes": start_types, "registered": bool(registered), "certificateThumbprint": thumb,
             "certificateNotAfter": ca.cert_facts(cert)["notAfter"] if cert else "",
             "certificateDaysLeft": certstore.days_left(cert) if cert else None}
+
+
+def configured_running(state: dict[str, Any]) -> bool:
+    """The services of the configured features (start type Automatic) all run: the connector can work."""
+    mine = {n: s for n, s in certstore.services(state).items() if n in SERVICES and s.get("startType") == "Automatic"}
+    return bool(mine) and all(s["status"] == "Running" for s in mine.values())
 
 
 def _install(state: dict[str, Any]) -> None:
@@ -72,7 +82,9 @@ def _install(state: dict[str, Any]) -> None:
     hostmodel.set_value(state, UNINSTALL_KEY, "DisplayName", "String", DISPLAY_NAME)
     hostmodel.set_value(state, UNINSTALL_KEY, "DisplayVersion", "String", VERSION)
     for name in SERVICES:
-        certstore.services(state)[name] = {"status": "Running", "startType": "Automatic"}
+        on = name in CONFIGURED
+        certstore.services(state)[name] = {"status": "Running" if on else "Stopped",
+                                           "startType": "Automatic" if on else "Manual"}
 
 
 def _uninstall(state: dict[str, Any]) -> None:
@@ -114,8 +126,13 @@ def intune_connector(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
                 changed = True
             if p.get("owner") and _live(state)["installed"]:
                 hostmodel.set_owner_mark(state, "IntuneConnector", str(p["owner"]))
-            for name, svc in certstore.services(state).items():
-                if name in SERVICES and svc["status"] != "Running" and svc.get("startType") != "Disabled":
+            for name, svc in certstore.services(state).items():  # Start-Service on the Automatic ones
+                if name in SERVICES and svc["status"] != "Running" and svc.get("startType") == "Automatic":
+                    if svc.get("failsToStart"):  # a test knob: the service's own failure (Windows error 1053)
+                        warnings.append(f"the connector service {name} did not start: Service '{name} ({name})' "
+                                        "cannot be started due to the following error: Cannot start service "
+                                        f"{name} on computer '.'.")
+                        continue
                     svc["status"] = "Running"
                     changed = True
             now = _live(state)

@@ -1,84 +1,60 @@
-"""MachineCertificate on a simulated NDES host: Get-Certificate from an Enterprise CA template into
-LocalMachine\\My, as the host's computer account (e.g. NDES1$), through the simulated CA (lab/winrm_sim/ca.py),
-which asks the real lab Samba whether the template is issued and whether the computer may enroll."""
+"""MachineCertificate on a simulated NDES host: LocalMachine\\My as Windows exposes it (each certificate's DER,
+Subject, Issuer, FriendlyName, HasPrivateKey) and the script's three primitives: Get-Certificate from an
+Enterprise CA template as the host's computer account (e.g. NDES1$) through the simulated CA
+(lab/winrm_sim/ca.py, which asks the real lab Samba whether the template is issued and whether the computer may
+enroll), setting a FriendlyName, and Remove-Item -DeleteKey. The handler holds no notion of which template a
+certificate came from: that is only in the certificate's own extensions, which the client decodes."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
+from ndes.windows.contracts.machine_certificate import MachineCertificateParams
+
 from .. import ca, certstore, hostmodel
-from . import ScriptError, handler
+from . import ScriptError, handler, validated
 
 _CN = re.compile(r"^CN=(.+)$")
 
 
-def _wanted(entry: dict[str, Any], p: dict[str, Any]) -> bool:
-    f = certstore.facts(entry)
-    want = sorted(str(n).lower() for n in p.get("dnsNames") or [])
-    return (f["subject"] == p.get("subject") and sorted(f["dnsNames"]) == want and f["template"] == p.get("template")
-            and f["hasPrivateKey"] and f["daysLeft"] > int(p.get("renewBeforeDays") or 0)
-            and _left(entry) > dt.timedelta(days=int(p.get("renewBeforeDays") or 0)))
-
-
-def _left(entry: dict[str, Any]) -> dt.timedelta:
-    return certstore.load(entry).not_valid_after_utc - dt.datetime.now(dt.timezone.utc)
-
-
-def _find_match(store: dict[str, Any], p: dict[str, Any]) -> str | None:
-    mine = None
-    for tp, entry in store.items():
-        if _wanted(entry, p):
-            if p.get("friendlyName") and entry.get("friendlyName") == p["friendlyName"]:
-                return tp
-            mine = mine or tp
-    return mine
-
-
-def _facts(entry: dict[str, Any]) -> dict[str, Any]:
-    f = certstore.facts(entry)
-    f.update({"exists": True, "match": ""})
-    for k in ("derBase64", "pem"):
-        f.pop(k, None)
-    return f
+def _enroll(ctx: Any, p: MachineCertificateParams) -> str:
+    m = _CN.match(p.subject)
+    if not m:
+        raise ScriptError("CertEnroll::CX509CertificateRequestPkcs10::Encode: The subject name is invalid (give "
+                          "it as CN=<name>)", "InvalidArgument")
+    ca_state = certstore.certsvc_view(certstore.host_state(ctx, certstore.ca_host_name()))
+    requester = hostmodel.short_name(ctx.name) + "$"
+    try:
+        delay = ctx.knobs.template_delay_seconds if ctx.knobs is not None else 0.0
+        cert, key, _tpl = ca.request_from_template(certstore.samba(ctx), ca_state, requester, p.template,
+                                                   m.group(1), [n.lower() for n in p.dns_names], pickup_delay=delay)
+    except ca.CaRefused as exc:
+        raise ScriptError(f"CertEnroll::CX509Enrollment::Enroll: {exc.message}", exc.category) from None
+    return certstore.add(ctx.state, cert, ca.key_pem(key), friendly_name=p.friendly_name)
 
 
 @handler("MachineCertificate")
-def machine_certificate(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
+def machine_certificate(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    p = validated(MachineCertificateParams, raw)
     store = certstore.store(ctx.state)
-    thumb = str(p.get("thumbprint") or "").upper()
+    thumb = p.thumbprint.upper()
     entry = store.get(thumb) if thumb else None
     changed = False
-    if p.get("mode") == "set":
-        if (p.get("ensure") or "present") == "absent":
+    if p.mode == "set":
+        if p.action == "remove":
             if entry is not None:
                 del store[thumb]
                 entry, changed = None, True
-        elif entry is None or not _wanted(entry, p):
-            found = _find_match(store, p)
-            if found and p.get("friendlyName") and store[found].get("friendlyName") == p["friendlyName"]:
-                thumb, entry = found, store[found]
-            else:
-                m = _CN.match(str(p.get("subject") or ""))
-                if not m:
-                    raise ScriptError("CertEnroll::CX509CertificateRequestPkcs10::Encode: The subject name is "
-                                      "invalid (give it as CN=<name>)", "InvalidArgument")
-                ca_state = certstore.certsvc_view(certstore.host_state(ctx, certstore.ca_host_name()))
-                requester = hostmodel.short_name(ctx.name) + "$"
-                try:
-                    cert, key, tpl = ca.request_from_template(
-                        certstore.samba(ctx), ca_state, requester, str(p.get("template")), m.group(1),
-                        [str(n).lower() for n in p.get("dnsNames") or []])
-                except ca.CaRefused as exc:
-                    raise ScriptError(f"CertEnroll::CX509Enrollment::Enroll: {exc.message}", exc.category) from None
-                thumb = certstore.add(ctx.state, cert, ca.key_pem(key), template=tpl.name)
-                entry, changed = store[thumb], True
-            if p.get("friendlyName") and entry.get("friendlyName") != p["friendlyName"]:
-                entry["friendlyName"] = p["friendlyName"]
-    state = _facts(entry) if entry is not None else {"exists": False, "match": ""}
-    if p.get("mode") == "get":
-        found = _find_match(store, p)
-        if found:
-            state["match"] = found
-            state["matchFriendlyName"] = store[found].get("friendlyName", "")
+        elif p.action == "mark":
+            if entry is None:
+                raise ScriptError(f"certificate {p.thumbprint} is not in LocalMachine\\My", "NotSpecified")
+            if entry.get("friendlyName", "") != p.friendly_name:
+                entry["friendlyName"], changed = p.friendly_name, True
+        elif p.action == "enroll":
+            thumb = _enroll(ctx, p)
+            entry, changed = store[thumb], True
+        else:
+            raise ScriptError("unknown action '' (enroll, mark, remove)", "NotSpecified")
+    state = {"certificate": certstore.windows_facts(entry) if entry is not None else None,
+             "store": [certstore.windows_facts(e) for e in store.values()] if p.list_store else []}
     return {"changed": changed, "state": state, "rebootRequired": False, "warnings": []}

@@ -45,4 +45,14 @@ def mscep_template_mapping(ctx: HostContext, params: dict) -> dict:
             hm.clear_owner_mark(st, MARK)
         elif owner:
             hm.set_owner_mark(st, MARK, owner)
-    return result({"exists": exists, "values": read(st), "owner": hm.owner_mark(st, MARK) or ""}, changed=changed)
+    recycled = False
+    if mode == "set" and params.get("recycle"):  # Restart-WebAppPool SCEP: NDES reads the values again
+        if not hm.iis_installed(st):
+            raise ScriptError("The specified module 'WebAdministration' was not loaded because no valid module file "
+                              "was found in any module directory.", "ResourceUnavailable")
+        if "SCEP" not in ((st.get("iis") or {}).get("appPools") or {}):
+            raise ScriptError("Cannot find path 'IIS:\\AppPools\\SCEP' because it does not exist.", "ObjectNotFound")
+        hm.start_app_pool(st, "SCEP")
+        recycled = changed = True
+    return result({"exists": exists, "values": read(st), "owner": hm.owner_mark(st, MARK) or "",
+                   "recycled": recycled}, changed=changed)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ndes.windows.contracts.ndes_role import NdesRoleParams
+
 from .. import ca, certstore, hostmodel
-from . import ScriptError, handler
+from . import ScriptError, handler, validated
 
 CAINFO_KEY = hostmodel.MSCEP_KEY + r"\CAInfo"
 CRYPTOAPI_PROVIDERS = ("Microsoft Strong Cryptographic Provider", "Microsoft Enhanced Cryptographic Provider v1.0",
@@ -32,7 +34,7 @@ def ra_certificates(state: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for tp, entry in certstore.store(state).items():
         cert = certstore.load(entry)
-        template = entry.get("template") or ca.template_name_v1(cert)
+        template = ca.template_name_v1(cert)
         if template not in ca.RA_TEMPLATES:
             continue
         f = ca.cert_facts(cert)
@@ -48,12 +50,16 @@ def ra_certificates(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def live(state: dict[str, Any]) -> dict[str, Any]:
+    """What NdesRole.ps1 reports: raw facts; every certificate carrying a v1 template-name extension as DER
+    (+ its key's CSP), for the client to pick the RA certificates from."""
     inst = installed(state)
     iis = state.get("iis") or {}
     pool = (iis.get("appPools") or {}).get("SCEP") if inst else None
     cfg = hostmodel.get_value(state, CAINFO_KEY, "Configuration") if inst else None
+    v1 = [dict(certstore.windows_facts(e), provider=e.get("provider", "")) for e in certstore.store(state).values()
+          if ca.template_name_v1(certstore.load(e)) is not None]
     return {"installed": inst, "serviceAccount": pool["userName"] if pool else "",
-            "caConfig": cfg["value"] if cfg else None, "raCertificates": ra_certificates(state)}
+            "caConfig": cfg["value"] if cfg else None, "raCertificates": v1}
 
 
 def _in_iis_iusrs(state: dict[str, Any], account: str) -> bool:
@@ -103,13 +109,14 @@ def _install(ctx: Any, p: dict[str, Any]) -> None:
         raise ScriptError("RAName must not be empty", "InvalidArgument")
     for template, which in (("EnrollmentAgentOffline", "signing"), ("CEPEncryption", "encryption")):
         cert, key = ca.issue_ra(template, ra, int(p[f"{which}KeyLength"]))
-        tp = certstore.add(state, cert, ca.key_pem(key), template=template)
+        tp = certstore.add(state, cert, ca.key_pem(key))
         certstore.store(state)[tp]["provider"] = p[f"{which}Provider"]
     hostmodel.install_mscep_defaults(state)
     hostmodel.ensure_key(state, CAINFO_KEY)
     hostmodel.set_value(state, CAINFO_KEY, "Configuration", "String", want)
     iis = state["iis"]
-    iis.setdefault("appPools", {})["SCEP"] = {"userName": account, "state": "Started"}
+    iis.setdefault("appPools", {})["SCEP"] = {"userName": account, "state": "Stopped"}
+    hostmodel.start_app_pool(state, "SCEP")
     site = hostmodel.find_site(state, "Default Web Site")
     if site is not None:
         site[1].setdefault("applications", {})[MSCEP_APP] = {"appPool": "SCEP"}
@@ -125,7 +132,8 @@ def _uninstall(state: dict[str, Any]) -> None:
 
 
 @handler("NdesRole")
-def ndes_role(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+def ndes_role(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    params = validated(NdesRoleParams, raw).wire()
     state = ctx.state
     now = live(state)
     changed = False
@@ -134,12 +142,13 @@ def ndes_role(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
             if now["installed"]:
                 _uninstall(state)
                 changed = True
-            for ra in now["raCertificates"]:  # the script deletes the RA certificates with their keys
-                if certstore.store(state).pop(ra["thumbprint"], None) is not None:
+            for tp in params["removeThumbprints"]:  # the certificates the client named, with their keys
+                if certstore.store(state).pop(str(tp).upper(), None) is not None:
                     changed = True
             hostmodel.clear_owner_mark(state, "NdesRole")
         else:
-            if now["installed"] and now["serviceAccount"] and now["serviceAccount"] != params.get("serviceAccount"):
+            if now["installed"] and now["serviceAccount"] and \
+                    now["serviceAccount"].lower() != str(params.get("serviceAccount")).lower():  # PowerShell's -ne
                 if not params.get("allowReinstall"):
                     raise ScriptError(
                         f"NDES is installed with the service account {now['serviceAccount']}, the configuration asks "

@@ -94,5 +94,7 @@ def windows_features(ctx: HostContext, params: dict) -> dict:
                 _set_record(st, owner, list(dict.fromkeys(record + missing)))
         if changed:
             feats, unknown = _read(st, names)
+        if reboot:  # WindowsFeatures.ps1 records the restart it asks for (Set-RebootMark)
+            hm.mark_reboot_pending(st)
     return result({"features": feats, "unknown": unknown, "installedByOwner": _record(st, owner),
                    "owner": str(params.get("owner") or "")}, changed=changed, reboot_required=reboot)

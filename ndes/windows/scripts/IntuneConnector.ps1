@@ -9,25 +9,12 @@
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# Owner marks come from the prelude. Which services are meant to run is decided in Python
+# (ndes/windows/contracts/intune_connector.py): this script reports each service's status and start type and,
+# in set mode, starts the stopped services whose start type is Automatic (the features selected in the
+# connector's configuration); a service that will not start is a warning, never a failed deploy.
 
-$ownerKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
-function Get-OwnerMark($Mark) {
-    if (Test-Path -LiteralPath $ownerKey) {
-        $p = Get-ItemProperty -LiteralPath $ownerKey
-        if ($p.PSObject.Properties[$Mark]) { return [string]$p.PSObject.Properties[$Mark].Value }
-    }
-    return ''
-}
-function Set-OwnerMark($Mark, $Owner) {
-    if (-not $Owner) { return }
-    if (-not (Test-Path -LiteralPath $ownerKey)) { $null = New-Item -Path $ownerKey -Force }
-    Set-ItemProperty -LiteralPath $ownerKey -Name $Mark -Value ([string]$Owner)
-}
-function Clear-OwnerMark($Mark) {
-    if ((Get-OwnerMark $Mark) -ne '') { Remove-ItemProperty -LiteralPath $ownerKey -Name $Mark }
-}
-$ownerValue = ''
-if ($Params.PSObject.Properties['owner'] -and $Params.owner) { $ownerValue = [string]$Params.owner }
+$ownerValue = [string] (Get-Param $Params 'owner' '')
 $mark = 'IntuneConnector'
 
 $displayName = 'Certificate Connector for Microsoft Intune'
@@ -55,9 +42,10 @@ function Get-Installed {
 function Get-ConnectorState {
     $inst = Get-Installed
     $services = @{}
+    $startTypes = @{}
     foreach ($name in $serviceNames) {
         $svc = Get-Service -Name $name -ErrorAction SilentlyContinue
-        if ($null -ne $svc) { $services[$name] = [string]$svc.Status }
+        if ($null -ne $svc) { $services[$name] = [string]$svc.Status; $startTypes[$name] = [string]$svc.StartType }
     }
     $thumb = ''
     if (Test-Path -LiteralPath $connectorKey) {
@@ -75,10 +63,8 @@ function Get-ConnectorState {
         $notAfter = $cert.NotAfter.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
         $daysLeft = [int][Math]::Floor(($cert.NotAfter.ToUniversalTime() - [DateTime]::UtcNow).TotalDays)
     }
-    $stopped = @($services.Keys | Where-Object { $services[$_] -ne 'Running' })
     return @{
-        installed = $inst.installed; version = $inst.version; services = $services
-        servicesRunning = ($inst.installed -and $services.Count -gt 0 -and $stopped.Count -eq 0)
+        installed = $inst.installed; version = $inst.version; services = $services; startTypes = $startTypes
         registered = [bool]$registered; certificateThumbprint = $thumb; certificateNotAfter = $notAfter
         certificateDaysLeft = $daysLeft
     }
@@ -95,7 +81,10 @@ if ($Params.mode -eq 'set') {
     if ($ensure -eq 'absent') {
         if ($state.installed -and $installer) {
             $p = Start-Process -FilePath $installer -ArgumentList @('/uninstall', '/quiet') -Wait -PassThru
-            if ($p.ExitCode -ne 0) { throw ('the connector uninstaller {0} exited with {1}' -f $installer, $p.ExitCode) }
+            # 3010 ERROR_SUCCESS_REBOOT_REQUIRED, 1641 ERROR_SUCCESS_REBOOT_INITIATED: done, a restart follows
+            if (@(0, 3010, 1641) -notcontains $p.ExitCode) {
+                throw ('the connector uninstaller {0} exited with {1}' -f $installer, $p.ExitCode)
+            }
             $changed = $true
         } elseif ($state.installed) {
             $warnings += 'the connector stays installed: no installerPath to uninstall it with'
@@ -112,7 +101,7 @@ if ($Params.mode -eq 'set') {
         } elseif (-not $state.installed) {
             if (-not (Test-Path -LiteralPath $installer)) { throw ('the connector installer {0} does not exist on this host' -f $installer) }
             $p = Start-Process -FilePath $installer -ArgumentList @('/install', '/quiet') -Wait -PassThru
-            if ($p.ExitCode -ne 0 -and $p.ExitCode -ne 3010) {
+            if (@(0, 3010, 1641) -notcontains $p.ExitCode) {
                 throw ('the connector installer {0} exited with {1}' -f $installer, $p.ExitCode)
             }
             $changed = $true
@@ -120,9 +109,13 @@ if ($Params.mode -eq 'set') {
         }
         if ($state.installed) { Set-OwnerMark $mark $ownerValue }
         foreach ($name in @($state.services.Keys)) {
-            if ($state.services[$name] -ne 'Running') {
-                $svc = Get-Service -Name $name
-                if ([string]$svc.StartType -ne 'Disabled') { Start-Service -Name $name; $changed = $true }
+            if ($state.services[$name] -ne 'Running' -and $state.startTypes[$name] -eq 'Automatic') {
+                try {
+                    Start-Service -Name $name
+                    $changed = $true
+                } catch {
+                    $warnings += ('the connector service {0} did not start: {1}' -f $name, $_.Exception.Message)
+                }
             }
         }
         $state = Get-ConnectorState
@@ -143,4 +136,4 @@ if ($Params.mode -eq 'set') {
 }
 $state = Get-ConnectorState
 $state.owner = Get-OwnerMark $mark
-return @{ changed = $changed; rebootRequired = $false; warnings = $warnings; state = $state }
+New-Result -State $state -Changed $changed -Warnings $warnings

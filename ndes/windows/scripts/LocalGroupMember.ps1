@@ -1,60 +1,64 @@
-# One member of a local group (the NDES service account in IIS_IUSRS).
-# Params: mode get|set; group; member (DOMAIN\name); ensure present|absent; owner.
-# State: {group, member, present, memberName, objectClass, principalSource, owner}; the owner mark lives under
-# HKLM:\SOFTWARE\Pulumi\NDES\Owners as 'LocalGroupMember:<group>:<member>'.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# One member of a local group (the NDES service account in IIS_IUSRS), as facts: the account's SID and the
+# group's members (objectSid, ADsPath) listed through the ADSI WinNT provider, which, unlike
+# Get-LocalGroupMember, does not fail on orphaned SIDs (PowerShell/PowerShell#2996). Python decides membership
+# by SID (ndes/windows/contracts/local_group_member.py). Owner marks come from the prelude.
 
-$ownersKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
 $group = [string] $Params.group
 $member = [string] $Params.member
+if ($group -match '[,/\\]') { throw ('''{0}'' is not a local group name' -f $group) }
 $mark = 'LocalGroupMember:' + $group.ToLowerInvariant() + ':' + $member.ToLowerInvariant()
-$owner = ''
-if ($Params.PSObject.Properties.Name -contains 'owner' -and $Params.owner) { $owner = [string] $Params.owner }
-$ensure = 'present'
-if ($Params.PSObject.Properties.Name -contains 'ensure' -and $Params.ensure) { $ensure = [string] $Params.ensure }
+$null = Get-LocalGroup -Name $group  # GroupNotFound (ObjectNotFound) when there is no such group
 
-function Get-OwnerMark {
-    if (-not (Test-Path -LiteralPath $ownersKey)) { return '' }
-    $key = Get-Item -LiteralPath $ownersKey
-    if (-not ($key.GetValueNames() -contains $mark)) { return '' }
-    return [string] $key.GetValue($mark)
-}
-
-function Find-Member {
-    foreach ($m in @(Get-LocalGroupMember -Group $group)) {
-        if ([string]::Equals([string] $m.Name, $member, [StringComparison]::OrdinalIgnoreCase)) { return $m }
+function Get-MemberSid {
+    try {
+        $account = New-Object -TypeName System.Security.Principal.NTAccount -ArgumentList $member
+        return $account.Translate([System.Security.Principal.SecurityIdentifier]).Value
+    } catch {
+        return ''
     }
-    return $null
 }
 
-$found = Find-Member
+function Get-Members {
+    $adsi = [ADSI] ('WinNT://' + $env:COMPUTERNAME + '/' + $group + ',group')
+    $out = @()
+    foreach ($m in @($adsi.psbase.Invoke('Members'))) {
+        $type = $m.GetType()
+        $bytes = [byte[]] $type.InvokeMember('objectSid', 'GetProperty', $null, $m, $null)
+        $sid = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $bytes, 0
+        $out += @{ sid = $sid.Value; path = [string] $type.InvokeMember('ADsPath', 'GetProperty', $null, $m, $null) }
+    }
+    return $out
+}
+
 $changed = $false
 if ($Params.mode -eq 'set') {
-    if ($ensure -eq 'absent') {
-        if ($null -ne $found) {
-            Remove-LocalGroupMember -Group $group -Member $member
-            $changed = $true
+    switch ($Params.action) {
+        'add' {
+            try {
+                Add-LocalGroupMember -Group $group -Member $member
+                $changed = $true
+            } catch [Microsoft.PowerShell.Commands.MemberExistsException] {
+                $changed = $false  # already a member under another spelling: what we wanted
+            }
+            Set-OwnerMark $mark ([string] $Params.owner)
         }
-        if ((Get-OwnerMark) -ne '') { Remove-ItemProperty -LiteralPath $ownersKey -Name $mark }
-    } else {
-        if ($null -eq $found) {
-            Add-LocalGroupMember -Group $group -Member $member
-            $changed = $true
+        'keep' { Set-OwnerMark $mark ([string] $Params.owner) }
+        'remove' {
+            if ($Params.sid) {
+                try {
+                    Remove-LocalGroupMember -Group $group -Member ([string] $Params.sid)
+                    $changed = $true
+                } catch [Microsoft.PowerShell.Commands.MemberNotFoundException] {
+                    $changed = $false
+                }
+            }
+            Clear-OwnerMark $mark
         }
-        if ($owner) {
-            if (-not (Test-Path -LiteralPath $ownersKey)) { New-Item -Path $ownersKey -Force | Out-Null }
-            New-ItemProperty -LiteralPath $ownersKey -Name $mark -PropertyType String -Value $owner -Force | Out-Null
-        }
+        default { throw ('unknown action ''{0}'' (add, keep, remove)' -f $Params.action) }
     }
-    if ($changed) { $found = Find-Member }
 }
-$state = @{ group = $group; member = $member; present = ($null -ne $found); memberName = $null; objectClass = $null
-    principalSource = $null; owner = (Get-OwnerMark) }
-if ($null -ne $found) {
-    $state.memberName = [string] $found.Name
-    $state.objectClass = [string] $found.ObjectClass
-    $state.principalSource = [string] $found.PrincipalSource
-}
-@{ changed = $changed; state = $state; rebootRequired = $false; warnings = @() }
+New-Result -State @{ group = $group; memberSid = (Get-MemberSid); members = @(Get-Members)
+    owner = (Get-OwnerMark $mark) } -Changed $changed

@@ -1,29 +1,21 @@
 # The MSCEP registry values the Intune connector reads (HKLM:\SOFTWARE\Microsoft\Cryptography\MSCEP:
 # SignatureTemplate, EncryptionTemplate, GeneralPurposeTemplate = a template name). The caller derives which
 # value gets which template from the SCEP key usage; this script writes exactly what it is given.
+# NDES reads these values when the SCEP application pool starts: with recycle = $true (Python asks for it after
+# a change) the script restarts the SCEP pool (Restart-WebAppPool), so the new mapping takes effect now.
 # Params: mode get|set; templates: {<value name>: <template name>}; ensure present|absent (absent puts the
-# given values back to the NDES install default IPSECIntermediateOffline); owner.
-# State: {exists (the MSCEP key; created by the NDES role install), values: {the three}, owner}.
+# given values back to the NDES install default IPSECIntermediateOffline); owner; recycle.
+# State: {exists (the MSCEP key; created by the NDES role install), values: {the three}, owner, recycled}.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 $mscepKey = 'HKLM:\SOFTWARE\Microsoft\Cryptography\MSCEP'
-$ownersKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
 $mark = 'MscepTemplateMapping'
 $valueNames = @('SignatureTemplate', 'EncryptionTemplate', 'GeneralPurposeTemplate')
 $default = 'IPSECIntermediateOffline'
-$owner = ''
-if ($Params.PSObject.Properties.Name -contains 'owner' -and $Params.owner) { $owner = [string] $Params.owner }
-$ensure = 'present'
-if ($Params.PSObject.Properties.Name -contains 'ensure' -and $Params.ensure) { $ensure = [string] $Params.ensure }
-
-function Get-OwnerMark {
-    if (-not (Test-Path -LiteralPath $ownersKey)) { return '' }
-    $key = Get-Item -LiteralPath $ownersKey
-    if (-not ($key.GetValueNames() -contains $mark)) { return '' }
-    return [string] $key.GetValue($mark)
-}
+$owner = [string] (Get-Param $Params 'owner' '')
+$ensure = [string] (Get-Param $Params 'ensure' 'present')
 
 function Read-Mscep {
     $values = @{}
@@ -56,16 +48,14 @@ if ($Params.mode -eq 'set') {
             $changed = $true
         }
     }
-    if ($ensure -eq 'absent') {
-        if ((Get-OwnerMark) -ne '') { Remove-ItemProperty -LiteralPath $ownersKey -Name $mark }
-    } elseif ($owner) {
-        if (-not (Test-Path -LiteralPath $ownersKey)) { New-Item -Path $ownersKey -Force | Out-Null }
-        New-ItemProperty -LiteralPath $ownersKey -Name $mark -PropertyType String -Value $owner -Force | Out-Null
-    }
+    if ($ensure -eq 'absent') { Clear-OwnerMark $mark } else { Set-OwnerMark $mark $owner }
 }
-@{
-    changed = $changed
-    state = @{ exists = [bool] $exists; values = (Read-Mscep); owner = (Get-OwnerMark) }
-    rebootRequired = $false
-    warnings = @()
+$recycled = $false
+if ($Params.mode -eq 'set' -and (Get-Param $Params 'recycle' $false)) {
+    Import-Module -Name 'WebAdministration'
+    Restart-WebAppPool -Name 'SCEP'
+    $recycled = $true
+    $changed = $true
 }
+New-Result -State @{ exists = [bool] $exists; values = (Read-Mscep); owner = (Get-OwnerMark $mark)
+    recycled = $recycled } -Changed $changed

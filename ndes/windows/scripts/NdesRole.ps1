@@ -5,50 +5,22 @@
 # allowReinstall (then it uninstalls and installs again). Get reports the live configuration and the RA
 # certificates (EnrollmentAgentOffline, CEPEncryption: two years, then NDES stops). ensure absent uninstalls
 # NDES and deletes its RA certificates (with their keys) from LocalMachine\My.
-# Params: mode get|set, ensure present|absent, serviceAccount (DOMAIN\name), serviceAccountPassword, caConfig,
-#   raName, raEmail, raCompany, raDepartment, raCity, raState, raCountry, signingProvider, signingKeyLength,
-#   encryptionProvider, encryptionKeyLength, allowReinstall.
+# Contract (params, state): ndes/windows/contracts/ndes_role.py. The RA certificates are returned as facts (DER,
+# subject, CSP) for Python to read; owner marks come from the prelude.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-$ownerKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
-function Get-OwnerMark($Mark) {
-    if (Test-Path -LiteralPath $ownerKey) {
-        $p = Get-ItemProperty -LiteralPath $ownerKey
-        if ($p.PSObject.Properties[$Mark]) { return [string]$p.PSObject.Properties[$Mark].Value }
-    }
-    return ''
-}
-function Set-OwnerMark($Mark, $Owner) {
-    if (-not $Owner) { return }
-    if (-not (Test-Path -LiteralPath $ownerKey)) { $null = New-Item -Path $ownerKey -Force }
-    Set-ItemProperty -LiteralPath $ownerKey -Name $Mark -Value ([string]$Owner)
-}
-function Clear-OwnerMark($Mark) {
-    if ((Get-OwnerMark $Mark) -ne '') { Remove-ItemProperty -LiteralPath $ownerKey -Name $Mark }
-}
-$ownerValue = ''
-if ($Params.PSObject.Properties['owner'] -and $Params.owner) { $ownerValue = [string]$Params.owner }
+$ownerValue = [string] $Params.owner
 $mark = 'NdesRole'
 
 $mscepKey = 'HKLM:\SOFTWARE\Microsoft\Cryptography\MSCEP'
 if (Get-Module -ListAvailable -Name 'WebAdministration') { Import-Module -Name 'WebAdministration' }
-$raTemplates = @('EnrollmentAgentOffline', 'CEPEncryption')
 
-function Get-TemplateName($Cert) {
-    foreach ($ext in $Cert.Extensions) {
-        if ($ext.Oid.Value -eq '1.3.6.1.4.1.311.20.2') { return $ext.Format($false).Trim() }
-    }
-    return ''
-}
-
-function Get-Rdn($Cert, $Name) {
-    foreach ($line in ($Cert.SubjectName.Format($true) -split "`r?`n")) {
-        $eq = $line.IndexOf('=')
-        if ($eq -gt 0 -and $line.Substring(0, $eq).Trim() -eq $Name) { return $line.Substring($eq + 1).Trim() }
-    }
-    return $null
+function Test-V1Template($Cert) {
+    # carries szOID_ENROLL_CERTTYPE_EXTENSION (a v1 template's name): the RA certificates are among these
+    foreach ($ext in $Cert.Extensions) { if ($ext.Oid.Value -eq '1.3.6.1.4.1.311.20.2') { return $true } }
+    return $false
 }
 
 function Get-KeyProvider($Cert) {
@@ -75,19 +47,12 @@ function Get-NdesState {
         if ($prop.PSObject.Properties['Configuration']) { $caConfig = $prop.Configuration }
     }
     $ra = @()
-    $now = [DateTime]::UtcNow
     foreach ($cert in @(Get-ChildItem -LiteralPath 'Cert:\LocalMachine\My')) {
-        $template = Get-TemplateName $cert
-        if ($raTemplates -notcontains $template) { continue }
+        if (-not (Test-V1Template $cert)) { continue }
         $ra += @{
-            template = $template; thumbprint = $cert.Thumbprint.ToUpperInvariant(); subject = $cert.Subject
-            notBefore = $cert.NotBefore.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
-            notAfter = $cert.NotAfter.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
-            daysLeft = [int][Math]::Floor(($cert.NotAfter.ToUniversalTime() - $now).TotalDays)
-            keyLength = $cert.PublicKey.Key.KeySize; provider = (Get-KeyProvider $cert)
-            raName = (Get-Rdn $cert 'CN'); raEmail = (Get-Rdn $cert 'E'); raCompany = (Get-Rdn $cert 'O')
-            raDepartment = (Get-Rdn $cert 'OU'); raCity = (Get-Rdn $cert 'L'); raState = (Get-Rdn $cert 'S')
-            raCountry = (Get-Rdn $cert 'C')
+            thumbprint = $cert.Thumbprint.ToUpperInvariant(); derBase64 = [Convert]::ToBase64String($cert.RawData)
+            subject = $cert.Subject; issuer = $cert.Issuer; friendlyName = $cert.FriendlyName
+            hasPrivateKey = $cert.HasPrivateKey; provider = (Get-KeyProvider $cert)
         }
     }
     return @{ installed = $installed; serviceAccount = $account; caConfig = $caConfig; raCertificates = $ra }
@@ -97,16 +62,15 @@ $state = Get-NdesState
 $changed = $false
 $warnings = @()
 if ($Params.mode -eq 'set') {
-    $ensure = 'present'
-    if ($Params.ensure) { $ensure = $Params.ensure }
-    if ($ensure -eq 'absent') {
+    if ($Params.ensure -eq 'absent') {
         if ($state.installed) {
             $null = Uninstall-AdcsNetworkDeviceEnrollmentService -Force
             $changed = $true
         }
-        # the RA certificates the install enrolled are useless without NDES (and a reinstall enrolls new ones)
-        foreach ($ra in @($state.raCertificates)) {
-            $path = Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath $ra.thumbprint
+        # the RA certificates the install enrolled are useless without NDES (and a reinstall enrolls new ones):
+        # Python names them (removeThumbprints), as it read them from the DER
+        foreach ($thumbprint in @($Params.removeThumbprints)) {
+            $path = Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath ([string] $thumbprint)
             if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -DeleteKey; $changed = $true }
         }
         Clear-OwnerMark $mark
@@ -130,8 +94,7 @@ if ($Params.mode -eq 'set') {
             $ra = @{}
             foreach ($field in @('raEmail', 'raCompany', 'raDepartment', 'raCity', 'raState', 'raCountry')) {
                 $ra[$field] = $null
-                $value = $Params.PSObject.Properties[$field]
-                if ($null -ne $value -and $value.Value) { $ra[$field] = [string]$value.Value }
+                if ($Params.$field) { $ra[$field] = [string] $Params.$field }
             }
             $result = Install-AdcsNetworkDeviceEnrollmentService -ServiceAccountName $Params.serviceAccount `
                 -ServiceAccountPassword $secure -CAConfig $Params.caConfig -RAName $Params.raName `
@@ -150,4 +113,4 @@ if ($Params.mode -eq 'set') {
     $state = Get-NdesState
 }
 $state.owner = Get-OwnerMark $mark
-return @{ changed = $changed; rebootRequired = $false; warnings = $warnings; state = $state }
+New-Result -State $state -Changed $changed -Warnings $warnings

@@ -7,13 +7,7 @@ param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-function Get-Param([string] $Name, $Default) {
-    if ($Params.PSObject.Properties.Name -contains $Name) { return $Params.$Name }
-    return $Default
-}
-
-$pulumiKey = 'HKLM:\SOFTWARE\Pulumi\NDES'
-$ownersKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
+# Get-Param, the owner marks, Get-BootId and Set-RebootMark come from the prelude (_prelude.ps1).
 $kinds = @('String', 'ExpandString', 'DWord', 'QWord', 'MultiString', 'Binary')
 
 function Read-Value([string] $Path, [string] $Name) {
@@ -65,14 +59,10 @@ function Test-Same($Current, [string] $Kind, $Value) {
     }
 }
 
-function Get-BootId {
-    return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
-}
-
 $mode = $Params.mode
-$ensure = Get-Param 'ensure' 'present'
-$mark = [string] (Get-Param 'mark' '')
-$owner = [string] (Get-Param 'owner' '')
+$ensure = Get-Param $Params 'ensure' 'present'
+$mark = [string] (Get-Param $Params 'mark' '')
+$owner = [string] (Get-Param $Params 'owner' '')
 $changed = $false
 $rebootRequired = $false
 
@@ -102,30 +92,16 @@ foreach ($v in @($Params.values)) {
 }
 
 if ($mode -eq 'set') {
-    if ($changed -and $ensure -ne 'absent' -and (Get-Param 'markRebootPending' $false)) {
-        if (-not (Test-Path -LiteralPath $pulumiKey)) { New-Item -Path $pulumiKey -Force | Out-Null }
-        New-ItemProperty -LiteralPath $pulumiKey -Name 'RebootPendingBoot' -PropertyType String -Value (Get-BootId) -Force |
-            Out-Null
+    if ($changed -and $ensure -ne 'absent' -and (Get-Param $Params 'markRebootPending' $false)) {
+        Set-RebootMark
         $rebootRequired = $true
     }
     if ($mark) {
-        if ($ensure -eq 'absent') {
-            if ((Test-Path -LiteralPath $ownersKey) -and ((Get-Item -LiteralPath $ownersKey).GetValueNames() -contains $mark)) {
-                Remove-ItemProperty -LiteralPath $ownersKey -Name $mark
-            }
-        } elseif ($owner) {
-            if (-not (Test-Path -LiteralPath $ownersKey)) { New-Item -Path $ownersKey -Force | Out-Null }
-            New-ItemProperty -LiteralPath $ownersKey -Name $mark -PropertyType String -Value $owner -Force | Out-Null
-        }
+        if ($ensure -eq 'absent') { Clear-OwnerMark $mark } else { Set-OwnerMark $mark $owner }
     }
 }
 
 $values = @(foreach ($v in @($Params.values)) { Read-Value ([string] $v.path) ([string] $v.name) })
 $ownerNow = $null
-if ($mark) { $ownerNow = (Read-Value $ownersKey $mark).value }
-@{
-    changed = $changed
-    state = @{ values = $values; owner = $ownerNow }
-    rebootRequired = $rebootRequired
-    warnings = @()
-}
+if ($mark) { $ownerNow = (Read-Value $OwnersKey $mark).value }
+New-Result -State @{ values = $values; owner = $ownerNow } -Changed $changed -RebootRequired $rebootRequired

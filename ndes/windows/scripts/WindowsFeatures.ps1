@@ -83,6 +83,7 @@ if ($Params.mode -eq 'set') {
         }
     }
     if ($changed) { $now = Read-Features }
+    if ($rebootRequired) { Set-RebootMark }  # a restart this project asked for (HostReboot acts on it)
 }
 @{
     changed = $changed

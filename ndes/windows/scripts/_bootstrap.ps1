@@ -1,7 +1,7 @@
 # The fixed entry point of every script run (sent as -EncodedCommand). Reads ONE JSON line from stdin:
-# {"script": <name>, "source": <base64 UTF-8 text of <name>.ps1>, "params": <base64 UTF-8 JSON>}, runs the
-# source (always one of the project's own files, never text built from values) with the params object, and
-# writes exactly one JSON document to stdout (non-ASCII escaped as \uXXXX); on error {"error": ...}, exit 1.
+# {"script": <name>, "prelude": <base64 of _prelude.ps1>, "source": <base64 of <name>.ps1>, "params": <base64
+# JSON>}, dot-sources the prelude, runs the source (both the project's own files, never text built from values)
+# with the params object, and writes one JSON document to stdout (non-ASCII as \uXXXX); on error {"error":...}.
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -14,6 +14,8 @@ function Out-Result($Value) {
 try {
     $request = ($input | Out-String) | ConvertFrom-Json
     $utf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
+    $prelude = $utf8.GetString([Convert]::FromBase64String($request.prelude))
+    . ([scriptblock]::Create($prelude))
     $source = $utf8.GetString([Convert]::FromBase64String($request.source))
     $params = $utf8.GetString([Convert]::FromBase64String($request.params)) | ConvertFrom-Json
     $output = @(& ([scriptblock]::Create($source)) -Params $params 3>&1)
