@@ -7,7 +7,7 @@ from __future__ import annotations
 from .azure import azure_host_problems
 from .config import DeploymentConfig
 from .errors import Problem, set_hint
-from .graph_enums import APPLE
+from .graph_enums import APPLE, PLATFORMS, subject_name_problem
 from .keyusage import mscep_value_for, template_purpose, PURPOSES
 from .urls import ssl_names
 
@@ -93,6 +93,21 @@ def check_apple_nonrepudiation(c: DeploymentConfig) -> list[Problem]:
     return []
 
 
+def check_platform_fields(c: DeploymentConfig) -> list[Problem]:
+    """Settings a platform's profile type does not offer: refused here, never dropped on the way to Graph."""
+    fmt = c.intune.scep.subject_name_format
+    refusing = [PLATFORMS[p] for p in c.intune.platforms if subject_name_problem(p, fmt)]
+    if not refusing:
+        return []
+    allowed = [f for f in PLATFORMS[refusing[0].name].subject_name_formats
+               if all(f in p.subject_name_formats for p in refusing)]
+    return [Problem("intune.scep.subjectNameFormat",
+                    f"{fmt} is not offered for {', '.join(p.title for p in refusing)} profiles (Graph's "
+                    f"appleSubjectNameFormat has no device-id formats); those platforms accept {', '.join(allowed)}",
+                    "use custom with a subjectName such as CN={{AAD_Device_ID}}, or one of the formats listed, or "
+                    "remove the platform from intune.platforms")]
+
+
 def check_client_template(c: DeploymentConfig) -> list[Problem]:
     out: list[Problem] = []
     t = c.templates.client
@@ -154,7 +169,7 @@ def check_tls(c: DeploymentConfig) -> list[Problem]:
 
 
 ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_ssl_names, check_apple_nonrepudiation,
-              check_client_template, check_groups, check_tls, azure_host_problems)
+              check_platform_fields, check_client_template, check_groups, check_tls, azure_host_problems)
 
 
 def cross_check(c: DeploymentConfig) -> list[Problem]:
