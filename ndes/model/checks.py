@@ -9,7 +9,7 @@ from .config import DeploymentConfig
 from .errors import Problem, set_hint
 from .graph_enums import APPLE, PLATFORMS, subject_name_problem
 from .keyusage import mscep_value_for, template_purpose, PURPOSES
-from .urls import ssl_names
+from .urls import external_url_problem, ssl_names
 
 
 def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
@@ -67,6 +67,18 @@ def check_hosts(c: DeploymentConfig) -> list[Problem]:
                 out.append(Problem(f"ndesHosts[{i}].{what}", f"{value} is already used by ndesHosts[{seen[key]}]",
                                    "each NDES server needs its own host name and its own published URL"))
             seen.setdefault(key, i)
+    return out
+
+
+def check_external_urls(c: DeploymentConfig) -> list[Problem]:
+    """App Proxy's default domain only (the tenant's own suffix is checked against Graph at preview)."""
+    out: list[Problem] = []
+    for i, h in enumerate(c.ndes_hosts):
+        why = external_url_problem(h.external_url, None)
+        if why:
+            out.append(Problem(f"ndesHosts[{i}].externalUrl", why,
+                               f"publish {h.fqdn} as https://{h.short_name}-<tenant prefix>.msappproxy.net/ (the "
+                               "prefix is your <prefix>.onmicrosoft.com initial domain)"))
     return out
 
 
@@ -168,7 +180,7 @@ def check_tls(c: DeploymentConfig) -> list[Problem]:
     return out
 
 
-ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_ssl_names, check_apple_nonrepudiation,
+ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_external_urls, check_ssl_names, check_apple_nonrepudiation,
               check_platform_fields, check_client_template, check_groups, check_tls, azure_host_problems)
 
 

@@ -134,6 +134,13 @@ class IntuneProfileProvider(GraphProvider):
                 olds[name] = news[name]
         return super().diff(id_, olds, news)
 
+    @staticmethod
+    def mine(inp: Any):
+        """Whether a live profile carries this resource's owner mark (None: no owner, no mark to look for)."""
+        if not inp.owner:
+            return None
+        return lambda p: split_mark(p.get("description"))[1] == inp.owner
+
     def find(self, inp: Any) -> Existing | None:
         found = intune.find_profiles(inp.client(), inp.display_name, inp.odata_type, self.label)
         if len(found) > 1:

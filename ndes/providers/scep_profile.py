@@ -160,7 +160,7 @@ class ScepProfileProvider(IntuneProfileProvider):
         body = scep_body(inp)
         if existing is None:
             body["rootCertificate@odata.bind"] = intune.profile_ref(c, inp.root_profile_id)
-            pid = intune.create_profile(c, body, KIND)["id"]
+            pid = intune.create_profile(c, body, KIND, self.mine(inp))["id"]
         else:
             pid = existing.id
             have = intune.get_profile(c, pid, KIND, wait_for=True) or {}

@@ -103,7 +103,7 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
         c = inp.client()
         body = self.body(inp)
         if existing is None:
-            pid = intune.create_profile(c, body, KIND)["id"]
+            pid = intune.create_profile(c, body, KIND, self.mine(inp))["id"]
         else:
             pid = existing.id
             have = intune.get_profile(c, pid, KIND, wait_for=True) or {}
