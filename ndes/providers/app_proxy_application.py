@@ -22,7 +22,7 @@ import pulumi.dynamic
 from pulumi.dynamic import CheckFailure, CheckResult
 from pydantic import field_validator
 
-from ..graph import BadRequest, GraphClient, GraphError, NotFound
+from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
 from ..graph import app_proxy as ap
 from ..model.urls import normalize_https_url
 from .base import Existing, contains_unknown
@@ -120,7 +120,13 @@ class AppProxyApplicationProvider(GraphProvider):
         c = inp.client()
         group = self._group(c, inp)  # before creating anything: a wrong name leaves nothing half-made
         if existing is None:
-            why = ap.external_url_problem(inp.external_url, ap.initial_domain(c))
+            try:
+                initial: str | None = ap.initial_domain(c)
+            except AccessDenied as exc:  # a read permission short: Graph itself still refuses a wrong URL
+                print(f"{self.what(inp)}: externalUrl not checked against the tenant ({exc})", file=sys.stderr,
+                      flush=True)
+                initial = None
+            why = ap.external_url_problem(inp.external_url, initial)
             if why:  # Graph would refuse the publish after the application exists: refuse before
                 raise BadRequest(f"failed to create {self.kind} '{inp.display_name}' on {c.target}: {why} "
                                  "[config: ndes:ndesHosts[].externalUrl]")
