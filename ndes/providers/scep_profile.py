@@ -78,8 +78,6 @@ class ScepInputs(GraphInputs):
     @model_validator(mode="after")
     def _platform_fields(self) -> "ScepInputs":
         p = PLATFORMS[self.platform]
-        if self.certificate_store is not None and not p.has_certificate_store:
-            raise ValueError(f"certificateStore: {p.title} profiles have no certificate type; remove it")
         if p.has_deployment_channel:
             if self.deployment_channel is None:
                 self.deployment_channel = deployment_channel(self.certificate_store)
