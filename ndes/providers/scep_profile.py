@@ -201,11 +201,12 @@ class ScepProfileProvider(IntuneProfileProvider):
             "extendedKeyUsage": normalize_ekus(ekus) if ekus else [],
             "validity": validity_words(value, scale) if value and scale else None,
             "renewalThresholdPercent": p.get("renewalThresholdPercentage"),
-            "certificateStore": p.get("certificateStore") if e.certificate_store is not None
-            else inp.certificate_store,
+            # a profile made before these were sent carries neither: it is not a change (no replace on upgrade)
+            "certificateStore": p.get("certificateStore") or inp.certificate_store,
             "keyStorageProvider": p.get("keyStorageProvider") if e.key_storage_provider is not None
             else inp.key_storage_provider,
-            "deploymentChannel": p.get("deploymentChannel") if e.deployment_channel is not None else None,
+            "deploymentChannel": (p.get("deploymentChannel") or e.deployment_channel) if e.deployment_channel is not None
+            else None,
             "groups": intune.get_assigned_groups(c, id_, KIND),
             "profileId": id_,
         }

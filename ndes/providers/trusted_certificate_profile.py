@@ -127,7 +127,8 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
         return {"platform": platform, "role": role, "displayName": p.get("displayName"),
                 "description": split_mark(p.get("description"))[0], "certificate": cert,
                 "certFileName": p.get("certFileName"), "groups": intune.get_assigned_groups(c, id_, KIND),
-                "deploymentChannel": p.get("deploymentChannel") if inp.deployment_channel is not None else None,
+                "deploymentChannel": (p.get("deploymentChannel") or inp.deployment_channel)
+                if inp.deployment_channel is not None else None,  # absent: made before it was sent, not a change
                 "profileId": id_, "thumbprint": thumbprint(cert) if cert else None}
 
     def remove(self, id_: str, inp: TrustedCertificateInputs) -> None:

@@ -175,3 +175,21 @@ def test_refresh_of_a_scep_profile_without_a_root_does_not_wait(graph_sim, lab_c
     assert time.monotonic() - start < 5
     key = "GET /beta/deviceManagement/deviceConfigurations/{id}/microsoft.graph.iosScepCertificateProfile/rootCertificate"
     assert graph_sim.stats()[key] - before.get(key, 0) == 1
+
+
+def test_a_profile_made_before_certificate_type_and_channel_were_sent_is_not_replaced(graph_sim, lab_ca_der, client):
+    """Upgrade: profiles an older version made carry no certificateStore / deploymentChannel; a refresh must not
+    turn that into a replace."""
+    root = Managed(TrustedCertificateProfileProvider())
+    root.create(root_props(graph_sim, lab_ca_der, "macos"))
+    scep = Managed(ScepProfileProvider())
+    scep.create(scep_props(graph_sim, "macos", root.id))
+    for pid in (root.id, scep.id):
+        obj = graph_sim.state()["deviceConfigurations"][pid]
+        graph_sim.admin("/edit", {"collection": "deviceConfigurations", "id": pid,
+                                  "set": {"certificateStore": None, "deploymentChannel": None}})
+        assert obj["@odata.type"]
+    for r, p in ((root, root_props(graph_sim, lab_ca_der, "macos")), (scep, scep_props(graph_sim, "macos", root.id))):
+        r.refresh()
+        d = r.provider.diff(r.id, r.outs, r.checked(p))
+        assert not d.replaces and not d.changes
