@@ -1,8 +1,10 @@
-"""Applications, service principals and connector groups (App Proxy publishing) in the simulator."""
+"""Applications, service principals and connector groups (App Proxy publishing) in the simulator; deleted
+applications and service principals wait in deleted items (directory.py) until purged."""
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import schema
 from .odata import GUID, GraphFault, Reply, Request, bad, filtered, lookup, not_found, now, paged, ref_id, select, visible
@@ -14,6 +16,9 @@ def app_view(app: dict, version: str) -> dict:
     if version != "beta":
         out.pop("onPremisesPublishing", None)
     return out
+
+
+SP_WRITABLE = {"displayName", "notes", "tags", "appRoleAssignmentRequired", "description", "homepage"}
 
 
 def instantiate(state: State, req: Request, template_id: str) -> Reply:
@@ -71,19 +76,69 @@ def patch_application(state: State, version: str, app: dict, body: Any) -> Reply
             raise bad(f"The value '{opp['externalAuthenticationType']}' is not valid for externalAuthenticationType.")
         ext = opp.get("externalUrl")
         if ext is not None:
-            if not re.fullmatch(r"https://[a-z0-9-]+\.msappproxy\.net/([^?#]*/)?", str(ext)):
-                raise bad(f"Invalid externalUrl '{ext}': use https://<name>.msappproxy.net/ with a trailing slash "
-                          "(or a verified custom domain).", "Request_BadRequest")
+            check_external_url(state, str(ext))
             for other in state.data["applications"].values():
                 if other["id"] != app["id"] and (other.get("onPremisesPublishing") or {}).get("externalUrl") == ext:
                     raise bad(f"The externalUrl '{ext}' is already used by another application.", "Request_BadRequest")
         inte = opp.get("internalUrl")
         if inte is not None and not re.fullmatch(r"https?://[^/\s]+/([^?#\s]*)?", str(inte)):
             raise bad(f"Invalid internalUrl '{inte}'.", "Request_BadRequest")
+        opp = {k: v for k, v in opp.items() if k not in schema.ON_PREM_READ_ONLY}  # ignored, as Graph does
         app["onPremisesPublishing"].update(opp)
+        if app["onPremisesPublishing"].get("externalUrl"):
+            app["onPremisesPublishing"]["isOnPremPublishingEnabled"] = True  # preset by the system once published
     else:
+        if "identifierUris" in body:
+            check_identifier_uris(state, app, body["identifierUris"])
+        if "web" in body:
+            web = body["web"]
+            if not isinstance(web, dict) or set(web) - schema.WEB_WRITABLE:
+                raise bad("Property 'web' must be a webApplication object ("
+                          f"{', '.join(sorted(schema.WEB_WRITABLE))}).")
+            for k in ("redirectUris",):
+                if k in web and not (isinstance(web[k], list) and all(isinstance(u, str) for u in web[k])):
+                    raise bad(f"web.{k} must be a list of URLs.")
+            app["web"] = {**(app.get("web") or {}), **web}
+            body = {k: v for k, v in body.items() if k != "web"}
         app.update(body)
     return Reply(204)
+
+
+def initial_prefix(state: State) -> str:
+    for d in state.data["organization"]["verifiedDomains"]:
+        if d.get("isInitial"):
+            return str(d["name"]).split(".", 1)[0].lower()
+    return ""
+
+
+def check_external_url(state: State, ext: str) -> None:
+    """The default domain is https://<name>-<initial domain prefix>.msappproxy.net/ (trailing slash); any other
+    host is refused with ExternalUrl_InvalidAsciiRules, whose message names the tenant's suffix. A custom domain
+    needs its certificate uploaded first, which the simulator does not play: refused too."""
+    prefix = initial_prefix(state)
+    m = re.fullmatch(r"https://([a-z0-9-]+)\.msappproxy\.net/([^?#]*/)?", ext)
+    if m is None or not m.group(1).endswith("-" + prefix) or m.group(1) == "-" + prefix:
+        raise bad(f"ExternalUrl_InvalidAsciiRules: externalUrl '{ext}' is not valid for this tenant: on the "
+                  f"default domain it must be https://<name>-{prefix}.msappproxy.net/ (custom domains need a "
+                  "verified domain and an uploaded certificate).", "ExternalUrl_InvalidAsciiRules")
+
+
+def check_identifier_uris(state: State, app: dict, uris: Any) -> None:
+    """identifierUris: api:// URIs, or https URIs on a verified domain (or a subdomain of one), or on the
+    application's own published App Proxy host."""
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        raise bad("identifierUris must be a list of URIs.")
+    verified = [str(d["name"]).lower() for d in state.data["organization"]["verifiedDomains"]]
+    ext = (app.get("onPremisesPublishing") or {}).get("externalUrl") or ""
+    own = urlsplit(ext).hostname or ""
+    for u in uris:
+        parts = urlsplit(u)
+        host = (parts.hostname or "").lower()
+        if parts.scheme == "api" or (host and (host == own or any(host == d or host.endswith("." + d)
+                                                                  for d in verified))):
+            continue
+        raise bad(f"Values of identifierUris property must use a verified domain of the organization or its "
+                  f"subdomain: '{u}'", "HostNameNotOnVerifiedDomain")
 
 
 def applications(state: State, req: Request, version: str, rest: list[str]) -> Reply:
@@ -101,6 +156,8 @@ def applications(state: State, req: Request, version: str, rest: list[str]) -> R
             return patch_application(state, version, app, req.body)
         if req.method == "DELETE":
             del apps[app["id"]]
+            state.data["deletedItems"][app["id"]] = {"@odata.type": "#microsoft.graph.application", **app,
+                                                     "deletedDateTime": now()}
             state.data["appConnectorGroup"].pop(app["id"], None)
             return Reply(204)
     if rest[1:] == ["connectorGroup"] and req.method == "GET" and version == "beta":
@@ -128,7 +185,17 @@ def service_principals(state: State, req: Request, version: str, rest: list[str]
         sp = lookup(state, "servicePrincipals", rest[0], "servicePrincipal")
         if req.method == "GET":
             return Reply(200, select(sp, req.query))
+        if req.method == "PATCH":
+            body = req.body
+            if not isinstance(body, dict) or not body or set(body) - SP_WRITABLE:
+                bad_keys = sorted(set(body) - SP_WRITABLE) if isinstance(body, dict) else []
+                raise bad(f"Property '{bad_keys[0] if bad_keys else ''}' does not exist on type "
+                          "'microsoft.graph.servicePrincipal'.")
+            sp.update(body)
+            return Reply(204)
         if req.method == "DELETE":
             del sps[sp["id"]]
+            state.data["deletedItems"][sp["id"]] = {"@odata.type": "#microsoft.graph.servicePrincipal", **sp,
+                                                    "deletedDateTime": now()}
             return Reply(204)
     raise GraphFault(405, "Request_BadRequest", "Unsupported request on servicePrincipals.")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from .applications import applications, instantiate, service_principals
+from .directory import deleted_items, organization
 from .odata import GraphFault, Reply, Request, error_reply, not_found, paged, parse_query, segments
 from .profiles import profiles
 from .state import State
@@ -24,6 +25,10 @@ def handle(state: State, req: Request) -> Reply:
         return applications(state, req, version, rest[1:])
     if rest[:1] == ["servicePrincipals"]:
         return service_principals(state, req, version, rest[1:])
+    if rest[:1] == ["organization"]:
+        return organization(state, req, version, rest[1:])
+    if rest[:2] == ["directory", "deletedItems"]:
+        return deleted_items(state, req, version, rest[2:])
     if rest == ["onPremisesPublishingProfiles", "applicationProxy", "connectorGroups"] and req.method == "GET" \
             and version == "beta":
         return paged(req, list(state.data["connectorGroups"].values()),

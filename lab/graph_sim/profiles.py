@@ -12,6 +12,13 @@ from .odata import GUID, GraphFault, Reply, Request, bad, filtered, lookup, not_
 from .state import State
 
 
+GROUP_TARGET = "#microsoft.graph.groupAssignmentTarget"
+EXCLUSION_TARGET = "#microsoft.graph.exclusionGroupAssignmentTarget"
+TARGET_TYPES = {GROUP_TARGET, EXCLUSION_TARGET, "#microsoft.graph.allLicensedUsersAssignmentTarget",
+                "#microsoft.graph.allDevicesAssignmentTarget"}
+"""deviceAndAppManagementAssignmentTarget's derived types an assignment of a device configuration takes."""
+
+
 def check_profile_body(state: State, body: Any, *, creating: bool, existing_type: str | None = None) -> str:
     if not isinstance(body, dict):
         raise bad("Empty Payload. JSON content expected.")
@@ -41,7 +48,8 @@ def check_profile_body(state: State, body: Any, *, creating: bool, existing_type
             raise bad(f"Property '{k}' does not exist on type 'microsoft.graph.{tname}'. Make sure to only use "
                       "property names that are defined by the type or mark the type as open type.",
                       "ModelValidationFailure")
-        if k in schema.ENUMS and v is not None and v not in schema.ENUMS[k]:
+        allowed = schema.enum_values(tname, k)
+        if allowed is not None and v is not None and v not in allowed:
             raise bad(f"Requested value '{v}' was not found for property '{k}'.", "ModelValidationFailure")
         if k in schema.FLAG_ENUMS and v is not None:
             flags = [f.strip() for f in str(v).split(",")]
@@ -123,6 +131,10 @@ def profiles(state: State, req: Request, rest: list[str]) -> Reply:
             return Reply(200, select(obj, req.query))
         if req.method == "PATCH":
             check_profile_body(state, req.body, creating=False, existing_type=tname)
+            for k in schema.FIXED_AT_CREATION & set(req.body):
+                if obj.get(k) is not None and req.body[k] != obj[k]:
+                    raise bad(f"Property '{k}' cannot be changed once the profile exists (it is "
+                              f"'{obj[k]}'): create a new profile.", "ModelValidationFailure")
             obj.update({k: v for k, v in req.body.items() if k not in ("@odata.type", "id", "createdDateTime",
                                                                       "lastModifiedDateTime", "version",
                                                                       "supportsScopeTags")})
@@ -136,31 +148,41 @@ def profiles(state: State, req: Request, rest: list[str]) -> Reply:
             del coll[pid]
             state.data["rootLinks"].pop(pid, None)
             state.data["assignments"].pop(pid, None)
+            state.data["assignmentTargets"].pop(pid, None)
             return Reply(204)
     if tail == ["assignments"] and req.method == "GET":
         items = [{"id": f"{pid}_{g}", "source": "direct", "sourceId": pid,
-                  "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": g,
+                  "target": {"@odata.type": GROUP_TARGET, "groupId": g,
                              "deviceAndAppManagementAssignmentFilterType": "none"}}
                  for g in state.data["assignments"].get(pid, [])]
+        items += [{"id": f"{pid}_{i}", "source": "direct", "sourceId": pid, "target": dict(t)}
+                  for i, t in enumerate(state.data["assignmentTargets"].get(pid, []))]
         return paged(req, items, "beta/$metadata#deviceManagement/deviceConfigurations('x')/assignments")
     if tail == ["assign"] and req.method == "POST":
         body = req.body
         if not isinstance(body, dict) or set(body) - {"assignments", "deviceConfigurationGroupAssignments"} or \
                 not isinstance(body.get("assignments"), list):
             raise bad("The assign action takes {\"assignments\": [...]}.")
-        groups = []
+        groups, others = [], []
         for a in body["assignments"]:
             t = a.get("target") if isinstance(a, dict) else None
-            if not isinstance(t, dict) or t.get("@odata.type") != "#microsoft.graph.groupAssignmentTarget":
-                raise bad("Each assignment needs a target of type #microsoft.graph.groupAssignmentTarget.",
+            kind = t.get("@odata.type") if isinstance(t, dict) else None
+            if kind not in TARGET_TYPES:
+                raise bad("Each assignment needs a target of a known type (" + ", ".join(sorted(TARGET_TYPES)) + ").",
                           "ModelValidationFailure")
-            g = str(t.get("groupId", ""))
-            if not GUID.match(g):
-                raise bad(f"groupId '{g}' is not a GUID.", "ModelValidationFailure")
-            if g.lower() not in state.data["groups"]:
-                raise bad(f"The group '{g}' does not exist in the tenant.", "ModelValidationFailure")
-            groups.append(g.lower())
+            if kind in (GROUP_TARGET, EXCLUSION_TARGET):
+                g = str(t.get("groupId", ""))
+                if not GUID.match(g):
+                    raise bad(f"groupId '{g}' is not a GUID.", "ModelValidationFailure")
+                if g.lower() not in state.data["groups"]:
+                    raise bad(f"The group '{g}' does not exist in the tenant.", "ModelValidationFailure")
+            filtered_target = t.get("deviceAndAppManagementAssignmentFilterType", "none") not in (None, "none")
+            if kind == GROUP_TARGET and not filtered_target:
+                groups.append(str(t["groupId"]).lower())
+            else:
+                others.append(dict(t))
         state.data["assignments"][pid] = sorted(set(groups))
+        state.data["assignmentTargets"][pid] = others
         return profiles(state, Request("GET", req.path.rsplit("/", 1)[0] + "/assignments", {}, None, req.base),
                         [pid, "assignments"])
     if tname in schema.SCEP_TYPES and len(tail) >= 2 and tail[0] == f"microsoft.graph.{tname}" and \

@@ -19,7 +19,7 @@ _SCEP = _CERT_BASE | {"scepServerUrls", "subjectNameFormatString", "keyUsage", "
 
 TRUSTED_ROOT_TYPES: dict[str, set[str]] = {
     "iosTrustedRootCertificate": _BASE | _TRUSTED,
-    "macOSTrustedRootCertificate": _BASE | _TRUSTED,
+    "macOSTrustedRootCertificate": _BASE | _TRUSTED | {"deploymentChannel"},
     "androidTrustedRootCertificate": _BASE | _TRUSTED,
     "androidWorkProfileTrustedRootCertificate": _BASE | _TRUSTED,
     "androidDeviceOwnerTrustedRootCertificate": _BASE | _TRUSTED,
@@ -28,7 +28,7 @@ TRUSTED_ROOT_TYPES: dict[str, set[str]] = {
 SCEP_TYPES: dict[str, tuple[set[str], str]] = {
     # type: (properties, the trusted root type its rootCertificate must be)
     "iosScepCertificateProfile": (_BASE | _SCEP, "iosTrustedRootCertificate"),
-    "macOSScepCertificateProfile": (_BASE | _SCEP | {"hashAlgorithm", "allowAllAppsAccess"},
+    "macOSScepCertificateProfile": (_BASE | _SCEP | {"hashAlgorithm", "allowAllAppsAccess", "deploymentChannel"},
                                     "macOSTrustedRootCertificate"),
     "androidScepCertificateProfile": (_BASE | _SCEP | {"hashAlgorithm"}, "androidTrustedRootCertificate"),
     "androidWorkProfileScepCertificateProfile": (_BASE | _SCEP | {"hashAlgorithm"},
@@ -51,7 +51,20 @@ ENUMS: dict[str, set[str]] = {
     "subjectNameFormat": {"commonName", "commonNameIncludingEmail", "commonNameAsEmail", "custom",
                           "commonNameAsIMEI", "commonNameAsSerialNumber", "commonNameAsAadDeviceId",
                           "commonNameAsIntuneDeviceId", "commonNameAsDurableDeviceId"},
+    "deploymentChannel": {"deviceChannel", "userChannel"},
 }
+APPLE_SUBJECT_NAME_FORMATS = {"commonName", "commonNameAsEmail", "custom", "commonNameIncludingEmail",
+                              "commonNameAsIMEI", "commonNameAsSerialNumber"}
+"""iOS and macOS certificate profiles type subjectNameFormat as appleSubjectNameFormat (no device-id formats)."""
+FIXED_AT_CREATION = {"deploymentChannel"}
+"""Graph: "Once set, cannot be changed" (appleDeploymentChannel properties)."""
+
+
+def enum_values(tname: str, prop: str) -> set[str] | None:
+    """The values a property of a type accepts (None: not an enum)."""
+    if prop == "subjectNameFormat" and (tname.startswith("ios") or tname.startswith("macOS")):
+        return APPLE_SUBJECT_NAME_FORMATS
+    return ENUMS.get(prop)
 FLAG_ENUMS: dict[str, set[str]] = {
     "keyUsage": {"keyEncipherment", "digitalSignature"},
     "subjectAlternativeNameType": {"none", "emailAddress", "userPrincipalName", "customAzureADAttribute",
@@ -61,6 +74,10 @@ SAN_TYPES = {"none", "emailAddress", "userPrincipalName", "customAzureADAttribut
              "universalResourceIdentifier"}
 
 APPLICATION_WRITABLE = {"displayName", "notes", "tags", "description", "identifierUris", "web", "onPremisesPublishing"}
+WEB_WRITABLE = {"homePageUrl", "redirectUris", "logoutUrl", "implicitGrantSettings", "redirectUriSettings"}
+ON_PREM_READ_ONLY = {"isOnPremPublishingEnabled", "applicationType"}
+"""onPremisesPublishing properties the system presets ("Read-only" in the onPremisesPublishing reference): a write
+is ignored, as Graph ignores read-only properties it is sent."""
 ON_PREM_PUBLISHING = {"externalUrl", "internalUrl", "externalAuthenticationType", "isTranslateHostHeaderEnabled",
                       "isTranslateLinksInBodyEnabled", "isOnPremPublishingEnabled", "isHttpOnlyCookieEnabled",
                       "isSecureCookieEnabled", "isPersistentCookieEnabled", "isBackendCertificateValidationEnabled",

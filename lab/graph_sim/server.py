@@ -14,6 +14,11 @@ Admin API (lab only, no token; on the Graph address):
                                                   the next `count` matching Graph requests answer `status`
   POST /_admin/replication {requests?, seconds?}  new ids answer 404 for that many requests / seconds (null: off)
   POST /_admin/fail-after-create {count, status=500}  the next instantiates create, then answer an error
+  POST /_admin/lose-answer {count=1, skip=0, methods?, pathContains?, mode="drop"|"stall", stallSeconds=60}
+                                                  the matching Graph request (after `skip` others) is carried
+                                                  out, then its answer is lost: "drop" closes the connection,
+                                                  "stall" holds it (knobs.loseAnswer.stalled turns true) until
+                                                  the client gives up or is killed, then closes it
   POST /_admin/edit {collection, id, set?, assignments?, root?, connectorGroup?}
                                                   change an object behind the module's back
   POST /_admin/groups {id, displayName}           add a group to the tenant
@@ -128,6 +133,27 @@ class Sim:
         return graph.error_reply(status, code, "Too many requests, retry later." if status == 429 else
                                  "The service is temporarily unavailable.", headers)
 
+    def lose_answer(self, method: str, path: str) -> dict | None:
+        """The loseAnswer knob's settings when this request's answer is to be lost (counts the request)."""
+        with self.state.lock:
+            k = self.state.data["knobs"].get("loseAnswer")
+            if not k or k.get("count", 1) <= 0:
+                return None
+            if k.get("methods") and method not in k["methods"]:
+                return None
+            if k.get("pathContains") and k["pathContains"] not in path:
+                return None
+            if k.get("skip", 0) > 0:
+                k["skip"] -= 1
+                self.state.save()
+                return None
+            k["count"] = k.get("count", 1) - 1
+            k["lost"] = k.get("lost", 0) + 1
+            if k.get("mode") == "stall":
+                k["stalled"] = True
+            self.state.save()
+            return dict(k)
+
     def admin(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         st = self.state
         with st.lock:
@@ -139,7 +165,7 @@ class Sim:
             if path == "/_admin/stats" and method == "GET":
                 return 200, dict(st.stats)
             knobs = {"/_admin/throttle": "throttle", "/_admin/replication": "replication",
-                     "/_admin/fail-after-create": "failAfterCreate"}
+                     "/_admin/fail-after-create": "failAfterCreate", "/_admin/lose-answer": "loseAnswer"}
             if path in knobs and method == "POST":
                 st.data["knobs"][knobs[path]] = body or None
                 st.save()
@@ -160,6 +186,8 @@ class Sim:
                         obj[k] = v
                 if "assignments" in body:
                     st.data["assignments"][obj["id"]] = sorted({g.lower() for g in body["assignments"]})
+                if "targets" in body:
+                    st.data["assignmentTargets"][obj["id"]] = list(body["targets"])
                 if "root" in body:
                     st.data["rootLinks"][obj["id"]] = body["root"]
                 if "connectorGroup" in body:
@@ -233,6 +261,12 @@ class Handler(BaseHTTPRequestHandler):
                 r = graph.error_reply(f.status, f.code, f.message)
             if self.command != "GET" or sim.state.data["hidden"]:
                 sim.state.save()
+        lost = sim.lose_answer(self.command, path) if r.status < 400 else None
+        if lost is not None:  # the work is done; the answer never arrives
+            if lost.get("mode") == "stall":
+                time.sleep(float(lost.get("stallSeconds", 60)))
+            self.close_connection = True
+            return None
         self._send(r.status, r.body, {"request-id": r.headers.get("request-id", ""), **r.headers})
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch

@@ -23,6 +23,8 @@ SEED_GROUPS = {
 }
 LAB_STACK = Path(__file__).resolve().parents[2] / "Pulumi.lab.yaml"
 DEFAULT_CONNECTOR_GROUP = "2f5ad4a8-0000-4000-8000-00000000c0c0"
+INITIAL_DOMAIN = "lab.onmicrosoft.com"
+"""The lab tenant's initial domain: its App Proxy default domain is <name>-lab.msappproxy.net."""
 
 
 def state_dir() -> Path:
@@ -51,7 +53,14 @@ def seed() -> dict[str, Any]:
                                                       "region": "eur"}},
         "appConnectorGroup": {}, "deviceConfigurations": {}, "rootLinks": {}, "assignments": {},
         "groups": {**lab_stack_groups(), **SEED_GROUPS},
-        "knobs": {"throttle": None, "replication": None, "failAfterCreate": None},
+        "organization": {"displayName": "Contoso Lab",
+                         "verifiedDomains": [{"name": INITIAL_DOMAIN, "isInitial": True, "isDefault": True,
+                                              "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
+                                             {"name": "lab.contoso.test", "isInitial": False, "isDefault": False,
+                                              "type": "Managed", "capabilities": "None"}]},
+        "deletedItems": {},
+        "assignmentTargets": {},
+        "knobs": {"throttle": None, "replication": None, "failAfterCreate": None, "loseAnswer": None},
         "hidden": {},
     }
 

@@ -3,18 +3,30 @@
 Facts (shared/reference/graph.md): the on-premises app template is instantiated on v1.0 and may answer an
 error yet have created the application, so the display name is looked up before any retry; publishing is a
 beta PATCH of `onPremisesPublishing` alone; the connector group is set through `connectorGroup/$ref`.
+`isOnPremPublishingEnabled` is preset by the system (read-only): never written. identifierUris, the redirect URI
+and the home page follow the external URL, as Microsoft's App Proxy tutorial sets them
+(concepts/application-proxy-configure-api.md). A deleted application waits 30 days in deleted items: `delete`
+purges it, so its names are free for a re-create.
+
+The default-domain external URL is `https://<name>-<tenant prefix>.msappproxy.net/`, the prefix being the
+tenant's initial domain without `.onmicrosoft.com` (GET /organization verifiedDomains[isInitial]); anything else
+is answered ExternalUrl_InvalidAsciiRules, after the application exists: `external_url_problem` says it first.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from .client import GraphClient, Op, odata_literal, quote_id
-from .errors import BadRequest, GraphError, NotFound, Unavailable
+from ..model.urls import APP_PROXY_DOMAIN, expected_external_url, external_url_problem  # noqa: F401
+from .errors import BadRequest, NotFound
+from .once import create_once
 
 ON_PREM_TEMPLATE_ID = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 CONNECTOR_GROUPS = "/beta/onPremisesPublishingProfiles/applicationProxy/connectorGroups"
 PUBLISHING_FIELDS = ("externalUrl", "internalUrl", "externalAuthenticationType", "isTranslateHostHeaderEnabled",
-                     "isTranslateLinksInBodyEnabled", "isOnPremPublishingEnabled")
+                     "isTranslateLinksInBodyEnabled")
+"""What publish() writes; isOnPremPublishingEnabled is read-only (preset by the system) and never sent."""
+
 KIND = "App Proxy application"
 
 
@@ -49,40 +61,61 @@ def find_service_principal(c: GraphClient, app_id: str, *, wait_for: bool = Fals
 def instantiate(c: GraphClient, display_name: str) -> tuple[dict, dict | None]:
     """Create the application and its service principal from the on-premises template; never two of them.
 
-    An error answer (or no answer) is followed by a look-up by display name: when the application exists the
-    call succeeded after all; only when it is absent is the instantiate sent again (once)."""
+    An error answer (or no answer) is followed by a look-up by display name within the replication budget: when
+    the application exists the call succeeded after all; only when it is absent is the instantiate sent again
+    (once). Callers pass a display name unique to the resource (see provisional_name)."""
     op = Op("create", KIND, display_name)
     path = f"/v1.0/applicationTemplates/{quote_id(ON_PREM_TEMPLATE_ID)}/instantiate"
-    last: GraphError | None = None
-    for _ in range(2):
-        try:
-            res = c.post(path, op, {"displayName": display_name})
-            return res["application"], res.get("servicePrincipal")
-        except (Unavailable, NotFound) as exc:
-            last = exc
-        # the answer was an error: did it create the application anyway? New objects replicate slowly, so
-        # look for the whole replication budget before concluding it did not.
-        pol = c.settings.retry
-        start = c.clock()
-        for i in range(pol.not_found_attempts):
-            app = find_application(c, display_name)
-            if app is not None:
-                return app, find_service_principal(c, app["appId"], wait_for=True)
-            wait = min(0.25 * 2 ** i, 5.0)
-            if c.clock() - start + wait > pol.not_found_seconds:
-                break
-            c.sleep(wait)
-    assert last is not None
-    raise last
+
+    def post() -> tuple[dict, dict | None]:
+        res = c.post(path, op, {"displayName": display_name})
+        return res["application"], res.get("servicePrincipal")
+
+    def lookup() -> tuple[dict, dict | None] | None:
+        app = find_application(c, display_name)
+        return None if app is None else (app, find_service_principal(c, app["appId"], wait_for=True))
+
+    return create_once(c, post, lookup)
+
+
+def provisional_name(display_name: str, mark: str) -> str:
+    """The name an application is instantiated under: the display name plus the owner mark, so the mark is part
+    of the first write (instantiate takes nothing else). The next write gives the application its name and its
+    mark in `notes`; a process killed in between leaves an application the next run finds by this name."""
+    return f"{display_name} {mark}" if mark else display_name
 
 
 def get_application(c: GraphClient, object_id: str, *, wait_for: bool = False) -> dict:
     return c.get(f"/beta/applications/{quote_id(object_id)}", Op("read", KIND, object_id), wait_for=wait_for,
-                 params={"$select": "id,appId,displayName,notes,onPremisesPublishing"})
+                 params={"$select": "id,appId,displayName,notes,onPremisesPublishing,identifierUris,web"})
+
+
+def initial_domain(c: GraphClient) -> str:
+    """The tenant's initial domain (<prefix>.onmicrosoft.com), from GET /organization."""
+    orgs = c.list("/v1.0/organization", Op("read", "the tenant's verified domains"),
+                  params={"$select": "id,verifiedDomains"})
+    for org in orgs:
+        for d in org.get("verifiedDomains") or []:
+            if d.get("isInitial") and d.get("name"):
+                return str(d["name"]).lower()
+    raise NotFound(f"failed to read the tenant's verified domains on {c.target}: no initial domain in "
+                   "GET /organization")
+
+
+def web_settings(external_url: str) -> dict[str, Any]:
+    """identifierUris, redirect URI and home page as Microsoft's App Proxy tutorial sets them."""
+    return {"identifierUris": [external_url.rstrip("/")],
+            "web": {"redirectUris": [external_url], "homePageUrl": external_url}}
+
+
+def rename_service_principal(c: GraphClient, sp_id: str, display_name: str) -> None:
+    c.patch(f"/v1.0/servicePrincipals/{quote_id(sp_id)}", Op("rename", "service principal", sp_id),
+            {"displayName": display_name}, wait_for=True)
 
 
 def update_application(c: GraphClient, object_id: str, changes: dict[str, Any]) -> None:
-    """PATCH plain application properties (displayName, notes); never onPremisesPublishing (see publish)."""
+    """PATCH plain application properties (displayName, notes, identifierUris, web); never onPremisesPublishing
+    (see publish)."""
     if "onPremisesPublishing" in changes:
         raise ValueError("onPremisesPublishing goes in its own request: use publish()")
     c.patch(f"/v1.0/applications/{quote_id(object_id)}", Op("update", KIND, object_id), changes, wait_for=True)
@@ -121,9 +154,22 @@ def get_connector_group(c: GraphClient, object_id: str) -> dict | None:
 
 
 def delete(c: GraphClient, object_id: str, app_id: str | None) -> None:
-    """Delete the service principal (by appId) and the application; either being gone already is fine."""
+    """Delete the service principal (by appId) and the application, then purge both from deleted items (where
+    Entra keeps them 30 days), so a re-create finds its names free; anything gone already is fine."""
     if app_id:
         sp = find_service_principal(c, app_id)
         if sp is not None:
-            c.delete(f"/v1.0/servicePrincipals/{quote_id(sp['id'])}", Op("delete", "service principal", sp["id"]))
-    c.delete(f"/v1.0/applications/{quote_id(object_id)}", Op("delete", KIND, object_id))
+            if c.delete(f"/v1.0/servicePrincipals/{quote_id(sp['id'])}", Op("delete", "service principal", sp["id"])):
+                purge(c, sp["id"], "service principal")
+    if c.delete(f"/v1.0/applications/{quote_id(object_id)}", Op("delete", KIND, object_id)):
+        purge(c, object_id, KIND)
+
+
+def purge(c: GraphClient, object_id: str, kind: str) -> None:
+    """Permanently delete an object from deleted items (DELETE /directory/deletedItems/{id}); a deleted object
+    shows there after replication, so a 404 is waited out briefly before it is taken as 'already purged'."""
+    path = f"/v1.0/directory/deletedItems/{quote_id(object_id)}"
+    try:
+        c.request("DELETE", path, Op("purge from deleted items", kind, object_id), wait_for=True)
+    except NotFound:
+        pass

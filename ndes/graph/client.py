@@ -4,28 +4,35 @@
   within RetryPolicy.throttle_attempts and .throttle_seconds; past either, `Throttled` names what was throttled.
 - 404 on an id that was just created (`wait_for=True`): retried within .not_found_attempts / .not_found_seconds
   (Graph replicates new objects slowly), then `NotFound`.
+- 500 / 502 to an idempotent request: retried with exponential backoff within the same budget (a POST is
+  never retried: it may have done the work, the caller looks first).
+- A certificate that cannot be verified is final (`TlsFailure`, naming ndes:graph.caBundle): no retry.
 - Graph errors become the exception tree in errors.py with code, message and request-id.
-- `list()` follows `@odata.nextLink`.
+- `list()` follows `@odata.nextLink` only on the Graph endpoint's own origin (scheme, host, port): the bearer
+  token never goes to another host.
 - The httpx transport is a constructor argument: a test wraps it to count or inspect requests.
 """
 from __future__ import annotations
 
 import email.utils
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from .clouds import endpoints
 from .credentials import TokenSource
-from .errors import AccessDenied, BadRequest, Conflict, GraphError, NotFound, Throttled, Unavailable
+from .errors import AccessDenied, BadRequest, Conflict, GraphError, NotFound, Throttled, TlsFailure, Unavailable
 from .settings import GraphSettings
 from .tls import httpx_verify
 
 THROTTLE_STATUSES = (429, 503, 504)
+SERVER_ERRORS = (500, 502)
+"""Retried for idempotent requests only, with backoff (Graph's guidance: transient; Retry-After rarely set)."""
 IDEMPOTENT = ("GET", "PUT", "PATCH", "DELETE")
 
 
@@ -63,6 +70,27 @@ def _retry_after(resp: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+
+def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind a transport error (httpx wraps ssl's), if that is what it was."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ssl.SSLError):
+            return cur
+        cur = cur.__cause__ or cur.__context__
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return ssl.SSLCertVerificationError(text)
+    return None
+
+
 def make_transport(settings: GraphSettings) -> httpx.BaseTransport:
     """The default transport (TLS verified unless the named insecure option is set)."""
     return httpx.HTTPTransport(verify=httpx_verify(settings.ca_bundle_pem, settings.insecure_skip_tls_verify))
@@ -90,6 +118,10 @@ class GraphClient:
             return path
         return self.endpoints.graph + "/" + path.lstrip("/")
 
+    def own_origin(self, url: str) -> bool:
+        """True when the absolute URL is on the Graph endpoint's scheme, host and port."""
+        return _origin(url) == _origin(self.endpoints.graph)
+
     # ---- verbs -------------------------------------------------------------------------------------------
     def get(self, path: str, op: Op, *, params: dict[str, str] | None = None, wait_for: bool = False) -> dict:
         return self.request("GET", path, op, params=params, wait_for=wait_for) or {}
@@ -102,6 +134,11 @@ class GraphClient:
             nxt = page.get("@odata.nextLink")
             if not nxt:
                 return out
+            if not self.own_origin(str(nxt)):
+                scheme, host, port = _origin(str(nxt))
+                raise Unavailable(self._msg(op, f"refusing to follow @odata.nextLink to {scheme}://{host}:{port}, "
+                                                f"not the Graph endpoint {self.endpoints.graph}: the access token "
+                                                "goes only to Graph"))
             page = self.request("GET", nxt, op) or {}
 
     def post(self, path: str, op: Op, body: dict, *, idempotent: bool = False) -> dict:
@@ -132,11 +169,22 @@ class GraphClient:
         throttles = not_founds = 0
         refreshed = False
         backoff = pol.backoff_seconds
+        url = self.url(path)
+        if not self.own_origin(url):
+            raise Unavailable(self._msg(op, f"refusing to send {method} to {url.split('?', 1)[0]}: not on the Graph "
+                                            f"endpoint {self.endpoints.graph}"))
         while True:
             try:
                 headers = {"Authorization": f"Bearer {self.tokens.token()}", "Accept": "application/json"}
-                resp = self._http.request(method, self.url(path), json=json, params=params, headers=headers)
+                resp = self._http.request(method, url, json=json, params=params, headers=headers)
             except httpx.TransportError as exc:
+                tls = _tls_cause(exc)
+                if tls is not None:
+                    reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or str(tls)
+                    raise TlsFailure(self._msg(op, f"TLS: the certificate of {self.endpoints.host} could not be "
+                                                   f"verified ({reason}); if Graph is reached through a TLS-inspecting "
+                                                   "proxy or a private endpoint, give ndes:graph.caBundle the CA that "
+                                                   "issued its certificate")) from exc
                 throttles += 1
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 if not idem or throttles >= pol.throttle_attempts or self.clock() - start + backoff > pol.throttle_seconds:
@@ -172,6 +220,14 @@ class GraphClient:
                         "(Intune allows about 100 writes per 20 s per app and tenant)"))
                 self.sleep(wait)
                 continue
+            if status in SERVER_ERRORS and idem:
+                throttles += 1
+                wait = backoff
+                backoff = min(backoff * 2, 30.0)
+                if throttles < pol.throttle_attempts and self.clock() - start + wait <= pol.throttle_seconds:
+                    self.sleep(wait)
+                    continue
+                raise self._error(resp, op, method, path, Unavailable)
             if status == 404 and wait_for:
                 not_founds += 1
                 wait = min(0.25 * (2 ** (not_founds - 1)), 5.0)

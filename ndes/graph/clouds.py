@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 CLOUDS: dict[str, tuple[str, str]] = {
     # cloud: (Graph endpoint, login authority)
@@ -29,8 +30,20 @@ class Endpoints:
         return self.graph.split("://", 1)[-1].split("/", 1)[0]
 
 
+def require_https(url: str, key: str) -> str:
+    """The URL without a trailing slash; refuses anything but https (a bearer token or a client secret would
+    otherwise cross the network in clear)."""
+    if urlsplit(url.strip()).scheme.lower() != "https" or not urlsplit(url.strip()).hostname:
+        raise ValueError(f"{key} '{url}' must be an https URL (tokens and secrets travel over it)")
+    return url.strip().rstrip("/")
+
+
 def endpoints(cloud: str, graph_endpoint: str | None = None, authority: str | None = None) -> Endpoints:
-    """Endpoints of a named cloud, or of `custom` (both URLs required)."""
+    """Endpoints of a named cloud, or of `custom` (both URLs required); every URL https."""
+    if graph_endpoint:
+        graph_endpoint = require_https(graph_endpoint, "graphEndpoint")
+    if authority:
+        authority = require_https(authority, "authority")
     if cloud == "custom":
         if not graph_endpoint or not authority:
             raise ValueError("cloud custom needs graphEndpoint and authority")

@@ -43,4 +43,9 @@ class Throttled(GraphError):
 
 
 class Unavailable(GraphError):
-    """Graph did not answer (network, TLS, 5xx): never read as 'absent'."""
+    """Graph did not answer (network, 5xx): never read as 'absent'."""
+
+
+class TlsFailure(GraphError):
+    """The server's certificate could not be verified: final (a retry gives the same answer), and never read
+    as 'absent' or 'no answer'."""

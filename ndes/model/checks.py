@@ -7,9 +7,9 @@ from __future__ import annotations
 from .azure import azure_host_problems
 from .config import DeploymentConfig
 from .errors import Problem, set_hint
-from .graph_enums import APPLE
+from .graph_enums import APPLE, PLATFORMS, subject_name_problem
 from .keyusage import mscep_value_for, template_purpose, PURPOSES
-from .urls import ssl_names
+from .urls import external_url_problem, ssl_names
 
 
 def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
@@ -70,6 +70,18 @@ def check_hosts(c: DeploymentConfig) -> list[Problem]:
     return out
 
 
+def check_external_urls(c: DeploymentConfig) -> list[Problem]:
+    """App Proxy's default domain only (the tenant's own suffix is checked against Graph at preview)."""
+    out: list[Problem] = []
+    for i, h in enumerate(c.ndes_hosts):
+        why = external_url_problem(h.external_url, None)
+        if why:
+            out.append(Problem(f"ndesHosts[{i}].externalUrl", why,
+                               f"publish {h.fqdn} as https://{h.short_name}-<tenant prefix>.msappproxy.net/ (the "
+                               "prefix is your <prefix>.onmicrosoft.com initial domain)"))
+    return out
+
+
 def check_ssl_names(c: DeploymentConfig) -> list[Problem]:
     out: list[Problem] = []
     for i, h in enumerate(c.ndes_hosts):
@@ -91,6 +103,21 @@ def check_apple_nonrepudiation(c: DeploymentConfig) -> list[Problem]:
                         "iOS/macOS devices refuse a SCEP certificate whose template has 'Signature is proof of origin'",
                         "remove nonRepudiation from templates.client.keyUsage")]
     return []
+
+
+def check_platform_fields(c: DeploymentConfig) -> list[Problem]:
+    """Settings a platform's profile type does not offer: refused here, never dropped on the way to Graph."""
+    fmt = c.intune.scep.subject_name_format
+    refusing = [PLATFORMS[p] for p in c.intune.platforms if subject_name_problem(p, fmt)]
+    if not refusing:
+        return []
+    allowed = [f for f in PLATFORMS[refusing[0].name].subject_name_formats
+               if all(f in p.subject_name_formats for p in refusing)]
+    return [Problem("intune.scep.subjectNameFormat",
+                    f"{fmt} is not offered for {', '.join(p.title for p in refusing)} profiles (Graph's "
+                    f"appleSubjectNameFormat has no device-id formats); those platforms accept {', '.join(allowed)}",
+                    "use custom with a subjectName such as CN={{AAD_Device_ID}}, or one of the formats listed, or "
+                    "remove the platform from intune.platforms")]
 
 
 def check_client_template(c: DeploymentConfig) -> list[Problem]:
@@ -153,8 +180,8 @@ def check_tls(c: DeploymentConfig) -> list[Problem]:
     return out
 
 
-ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_ssl_names, check_apple_nonrepudiation,
-              check_client_template, check_groups, check_tls, azure_host_problems)
+ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_external_urls, check_ssl_names, check_apple_nonrepudiation,
+              check_platform_fields, check_client_template, check_groups, check_tls, azure_host_problems)
 
 
 def cross_check(c: DeploymentConfig) -> list[Problem]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -388,6 +389,13 @@ class GraphConfig(TlsOptions):
     """With cloud: custom (the lab): the Graph base URL."""
     authority: str | None = None
     """With cloud: custom: the login authority URL."""
+
+    @field_validator("graph_endpoint", "authority")
+    @classmethod
+    def _https(cls, v: str | None) -> str | None:
+        if v is not None and urlsplit(v.strip()).scheme.lower() != "https":
+            raise ValueError(f"'{v}' must be an https URL: the access token and the client secret travel over it")
+        return v
 
     @model_validator(mode="after")
     def _cred(self) -> "GraphConfig":

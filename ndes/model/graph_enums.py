@@ -10,6 +10,18 @@ from dataclasses import dataclass
 from .durations import Period
 
 
+SUBJECT_NAME_FORMATS = (
+    "commonName", "commonNameIncludingEmail", "commonNameAsEmail", "custom", "commonNameAsIMEI",
+    "commonNameAsSerialNumber", "commonNameAsAadDeviceId", "commonNameAsIntuneDeviceId", "commonNameAsDurableDeviceId",
+)
+"""Graph's subjectNameFormat (Android, Windows)."""
+APPLE_SUBJECT_NAME_FORMATS = ("commonName", "commonNameAsEmail", "custom", "commonNameIncludingEmail",
+                              "commonNameAsIMEI", "commonNameAsSerialNumber")
+"""Graph's appleSubjectNameFormat (iOS/iPadOS, macOS): no device-id formats (intune-deviceconfig-applesubjectnameformat)."""
+DEPLOYMENT_CHANNELS = ("deviceChannel", "userChannel")
+"""Graph's appleDeploymentChannel: the macOS keychain a profile's certificate goes to (System or login)."""
+
+
 @dataclass(frozen=True)
 class Platform:
     name: str  # the admin's word, also the config value
@@ -20,21 +32,29 @@ class Platform:
     has_certificate_store: bool
     has_key_storage_provider: bool
     needs_issuing_ca: bool  # the seed: Android needs root and issuing CA trusted-certificate profiles
+    subject_name_formats: tuple[str, ...] = SUBJECT_NAME_FORMATS
+    has_deployment_channel: bool = False
+    """macOS: deploymentChannel (deviceChannel | userChannel) on the SCEP and trusted-root profiles; fixed at
+    creation."""
 
 
+# certificateStore ("Certificate type": user or device) exists on every platform's SCEP profile: Intune's SCEP
+# profile doc lists it for Android Enterprise, iOS/iPadOS, macOS and Windows, and the Graph beta types carry it.
 PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
         Platform("ios", "iOS/iPadOS", "#microsoft.graph.iosTrustedRootCertificate",
-                 "#microsoft.graph.iosScepCertificateProfile", False, False, False, False),
+                 "#microsoft.graph.iosScepCertificateProfile", False, True, False, False,
+                 APPLE_SUBJECT_NAME_FORMATS),
         Platform("macos", "macOS", "#microsoft.graph.macOSTrustedRootCertificate",
-                 "#microsoft.graph.macOSScepCertificateProfile", True, True, False, False),
+                 "#microsoft.graph.macOSScepCertificateProfile", True, True, False, False,
+                 APPLE_SUBJECT_NAME_FORMATS, True),
         Platform("androidWorkProfile", "Android Enterprise work profile",
                  "#microsoft.graph.androidWorkProfileTrustedRootCertificate",
-                 "#microsoft.graph.androidWorkProfileScepCertificateProfile", True, False, False, True),
+                 "#microsoft.graph.androidWorkProfileScepCertificateProfile", True, True, False, True),
         Platform("androidDeviceOwner", "Android Enterprise fully managed",
                  "#microsoft.graph.androidDeviceOwnerTrustedRootCertificate",
-                 "#microsoft.graph.androidDeviceOwnerScepCertificateProfile", True, False, False, True),
+                 "#microsoft.graph.androidDeviceOwnerScepCertificateProfile", True, True, False, True),
         Platform("windows", "Windows 10 and later", "#microsoft.graph.windows81TrustedRootCertificate",
                  "#microsoft.graph.windows81SCEPCertificateProfile", True, True, True, False),
     )
@@ -44,16 +64,27 @@ APPLE = ("ios", "macos")
 KEY_SIZES = {1024: "size1024", 2048: "size2048", 4096: "size4096"}
 HASH_ALGORITHMS = {"sha1": "sha1", "sha2": "sha2", "sha256": "sha2"}
 VALIDITY_SCALES = {"day": "days", "month": "months", "year": "years"}
-SUBJECT_NAME_FORMATS = (
-    "commonName", "commonNameIncludingEmail", "commonNameAsEmail", "custom", "commonNameAsIMEI",
-    "commonNameAsSerialNumber", "commonNameAsAadDeviceId", "commonNameAsIntuneDeviceId", "commonNameAsDurableDeviceId",
-)
 SAN_TYPES = ("emailAddress", "userPrincipalName", "customAzureADAttribute", "domainNameService",
              "universalResourceIdentifier")
 CERTIFICATE_STORES = ("user", "machine")
 KEY_STORAGE_PROVIDERS = ("useTpmKspOtherwiseUseSoftwareKsp", "useTpmKspOtherwiseFail", "usePassportForWorkKspOtherwiseFail",
                          "useSoftwareKsp")
 WINDOWS_DESTINATION_STORES = {"root": "computerCertStoreRoot", "issuing": "computerCertStoreIntermediate"}
+
+
+def deployment_channel(certificate_store: str | None) -> str:
+    """The macOS channel a certificate type goes over: user certificates to the login keychain (userChannel),
+    device certificates to the System keychain (deviceChannel)."""
+    return "userChannel" if certificate_store == "user" else "deviceChannel"
+
+
+def subject_name_problem(platform: str, fmt: str) -> str | None:
+    """Why `fmt` is refused on `platform` (None: accepted)."""
+    p = PLATFORMS[platform]
+    if fmt in p.subject_name_formats:
+        return None
+    return (f"subjectNameFormat {fmt} is not offered for {p.title} profiles; use one of "
+            f"{', '.join(p.subject_name_formats)}")
 
 
 def key_size_value(bits: int) -> str:

@@ -8,6 +8,8 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 MSCEP_PATH = "certsrv/mscep/mscep.dll"
+APP_PROXY_DOMAIN = "msappproxy.net"
+"""Entra application proxy's default domain: https://<name>-<tenant prefix>.msappproxy.net/."""
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -79,3 +81,29 @@ def ssl_names(external_url: str, internal_fqdn: str, common_name: str = "externa
     cn = ext if common_name == "external" else internal
     sans = [ext] if ext == internal else [ext, internal]
     return cn, sans
+
+
+def expected_external_url(external_url: str, initial: str) -> str:
+    """The default-domain URL the tenant accepts for the name in `external_url` (its path kept)."""
+    parts = urlsplit(external_url)
+    prefix = initial.split(".", 1)[0]
+    label = (parts.hostname or "").split(".", 1)[0]
+    name = label[: -len(prefix) - 1] if label.endswith("-" + prefix) else (label.rsplit("-", 1)[0] or label)
+    return f"https://{name}-{prefix}.{APP_PROXY_DOMAIN}{parts.path or '/'}"
+
+
+def external_url_problem(external_url: str, initial: str | None) -> str | None:
+    """Why Graph would refuse this external URL (None: it would not). `initial` None: only the offline part."""
+    host = (urlsplit(external_url).hostname or "").lower()
+    if not host.endswith("." + APP_PROXY_DOMAIN):
+        return (f"{external_url} is on a custom domain: publishing on a custom domain needs the domain verified in "
+                "Entra and its TLS certificate uploaded to the application, which this module does not do yet; use "
+                f"the default domain https://<name>-<tenant prefix>.{APP_PROXY_DOMAIN}/")
+    if initial is None:
+        return None
+    want = expected_external_url(external_url, initial)
+    if host != (urlsplit(want).hostname or ""):
+        return (f"{external_url} is not on this tenant's App Proxy domain: Graph answers ExternalUrl_InvalidAsciiRules "
+                f"to it (after the application is created). The tenant's initial domain is {initial}, so the URL "
+                f"must end in -{initial.split('.', 1)[0]}.{APP_PROXY_DOMAIN}: use {want}")
+    return None

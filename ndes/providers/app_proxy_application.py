@@ -1,23 +1,32 @@
 """AppProxyApplication: NDES published through Entra application proxy (one application per NDES host).
 
-Create instantiates the on-premises application template (never twice: see ndes.graph.app_proxy.instantiate),
-marks the application with its owner (notes), publishes `onPremisesPublishing` in its own request
-(passthrough pre-authentication, as NDES needs: devices present no Entra token), and assigns the connector
-group found by name. Delete removes the service principal and the application.
+Create instantiates the on-premises application template under a provisional name that carries the owner mark
+(the mark is part of the first write: a process killed right after leaves an application the next run takes
+back), then names it and marks it in `notes` in one PATCH, names its service principal, publishes
+`onPremisesPublishing` in its own request (passthrough pre-authentication, as NDES needs: devices present no
+Entra token), sets identifierUris / redirect URI / home page as Microsoft's App Proxy tutorial does, and assigns
+the connector group found by name. Every step compares first, so a rerun after any step converges.
+
+The external URL is checked against the tenant before anything is created (at preview when Graph answers):
+Graph refuses a default-domain URL whose suffix is not the tenant's (ExternalUrl_InvalidAsciiRules), and custom
+domains need a certificate upload this module does not do. Delete removes the service principal and the
+application and purges both from deleted items.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar, Literal
 
 import pulumi
 import pulumi.dynamic
+from pulumi.dynamic import CheckFailure, CheckResult
 from pydantic import field_validator
 
-from ..graph import BadRequest, GraphClient, NotFound
+from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
 from ..graph import app_proxy as ap
 from ..model.urls import normalize_https_url
-from .base import Existing
-from .graph_connection import SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
+from .base import Existing, contains_unknown
+from .graph_connection import OWNER_MARK, SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
 
 PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentication"}
 PRE_AUTH_WORDS = {v: k for k, v in PRE_AUTH.items()}
@@ -31,12 +40,33 @@ class AppProxyInputs(GraphInputs):
     translate_host_header: bool = True
     translate_links_in_body: bool = False
     enabled: bool = True
+    """Read-only in Graph (isOnPremPublishingEnabled is preset by the system): only true is accepted."""
     connector_group: str = "Default"
 
     @field_validator("external_url", "internal_url")
     @classmethod
     def _url(cls, v: str) -> str:
         return normalize_https_url(v)
+
+    @field_validator("external_url")
+    @classmethod
+    def _default_domain(cls, v: str) -> str:
+        why = ap.external_url_problem(v, None)
+        if why:
+            raise ValueError(why)
+        return v
+
+    @field_validator("enabled")
+    @classmethod
+    def _enabled(cls, v: bool) -> bool:
+        if not v:
+            raise ValueError("isOnPremPublishingEnabled is read-only in Graph (preset by the system): an application "
+                             "cannot be unpublished by writing it; remove the NDES host (or the application) instead")
+        return v
+
+    @property
+    def mark(self) -> str:
+        return OWNER_MARK.format(owner=self.owner) if self.owner else ""
 
 
 class AppProxyApplicationProvider(GraphProvider):
@@ -48,8 +78,30 @@ class AppProxyApplicationProvider(GraphProvider):
     def what(self, inp: Any) -> str:
         return f"{self.kind} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
 
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validation, then (inputs known) the external URL against the tenant's initial domain; a Graph that
+        does not answer here is said on stderr, and the create checks again before it makes anything."""
+        res = super().check(olds, news)
+        if res.failures or contains_unknown(res.inputs):
+            return res
+        inp = self.parse(res.inputs)
+        try:
+            why = ap.external_url_problem(inp.external_url, ap.initial_domain(inp.client()))
+        except GraphError as exc:
+            print(f"{self.what(inp)}: could not read the tenant's initial domain to check externalUrl at preview "
+                  f"({exc}); it is checked again before the application is created", file=sys.stderr, flush=True)
+            return res
+        if why:
+            return CheckResult(res.inputs, [CheckFailure("externalUrl", f"ndes:ndesHosts[].externalUrl: {why}")])
+        return res
+
     def find(self, inp: AppProxyInputs) -> Existing | None:
-        app = ap.find_application(inp.client(), inp.display_name)
+        c = inp.client()
+        app = ap.find_application(c, inp.display_name)
+        if app is None and inp.mark:
+            app = ap.find_application(c, ap.provisional_name(inp.display_name, inp.mark))
+            if app is not None:  # instantiated by this resource, killed before it was named: its own
+                return Existing(app["id"], inp.owner)
         if app is None:
             return None
         return Existing(app["id"], split_mark(app.get("notes"))[1])
@@ -68,27 +120,43 @@ class AppProxyApplicationProvider(GraphProvider):
         c = inp.client()
         group = self._group(c, inp)  # before creating anything: a wrong name leaves nothing half-made
         if existing is None:
-            app, _ = ap.instantiate(c, inp.display_name)
+            try:
+                initial: str | None = ap.initial_domain(c)
+            except AccessDenied as exc:  # a read permission short: Graph itself still refuses a wrong URL
+                print(f"{self.what(inp)}: externalUrl not checked against the tenant ({exc})", file=sys.stderr,
+                      flush=True)
+                initial = None
+            why = ap.external_url_problem(inp.external_url, initial)
+            if why:  # Graph would refuse the publish after the application exists: refuse before
+                raise BadRequest(f"failed to create {self.kind} '{inp.display_name}' on {c.target}: {why} "
+                                 "[config: ndes:ndesHosts[].externalUrl]")
+            app, _ = ap.instantiate(c, ap.provisional_name(inp.display_name, inp.mark))
             obj_id = app["id"]
         else:
             obj_id = existing.id
         app = ap.get_application(c, obj_id, wait_for=True)
-        mark = with_mark("", inp.owner)
         changes: dict[str, Any] = {}
         if app.get("displayName") != inp.display_name:
             changes["displayName"] = inp.display_name
-        if inp.owner and (app.get("notes") or "") != mark:
-            changes["notes"] = mark
-        if changes:
+        if inp.owner and (app.get("notes") or "") != with_mark("", inp.owner):
+            changes["notes"] = with_mark("", inp.owner)
+        if changes:  # name and mark in one write: the application never carries its name without its mark
             ap.update_application(c, obj_id, changes)
+        sp = ap.find_service_principal(c, app["appId"], wait_for=True)
+        if sp is not None and sp.get("displayName") != inp.display_name:
+            ap.rename_service_principal(c, sp["id"], inp.display_name)
         want = self.publishing(inp)
         have = app.get("onPremisesPublishing") or {}
         if any(have.get(k) != v for k, v in want.items()):
             ap.publish(c, obj_id, want)
+        web = ap.web_settings(inp.external_url)
+        live_web = {"identifierUris": app.get("identifierUris") or [],
+                    "web": {k: (app.get("web") or {}).get(k) for k in web["web"]}}
+        if live_web != web:
+            ap.update_application(c, obj_id, web)
         current = ap.get_connector_group(c, obj_id)
         if not current or current.get("id") != group["id"]:
             ap.assign_connector_group(c, obj_id, group["id"])
-        sp = ap.find_service_principal(c, app["appId"], wait_for=True)
         return obj_id, self.outputs(app, sp)
 
     @staticmethod
@@ -96,8 +164,7 @@ class AppProxyApplicationProvider(GraphProvider):
         return {"externalUrl": inp.external_url, "internalUrl": inp.internal_url,
                 "externalAuthenticationType": PRE_AUTH[inp.pre_authentication],
                 "isTranslateHostHeaderEnabled": inp.translate_host_header,
-                "isTranslateLinksInBodyEnabled": inp.translate_links_in_body,
-                "isOnPremPublishingEnabled": inp.enabled}
+                "isTranslateLinksInBodyEnabled": inp.translate_links_in_body}
 
     @staticmethod
     def outputs(app: dict, sp: dict | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field
 
 from ..graph import (AccessDenied, AuthenticationFailed, GraphClient, GraphError, GraphSettings, RetryPolicy,
@@ -120,8 +120,26 @@ class IntuneProfileProvider(GraphProvider):
     secret_fields: ClassVar[frozenset[str]] = frozenset(SECRET_INPUTS)
     label: ClassVar[str] = "profile"
 
+    added_inputs: ClassVar[tuple[str, ...]] = ("deploymentChannel",)
+    """Inputs newer than some stacks' state: absent from an old state, they are not a change (the live value
+    comes back with the next refresh), so an upgrade never replaces a profile by itself."""
+
     def what(self, inp: Any) -> str:
         return f"{self.label} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds = dict(olds)
+        for name in self.added_inputs:
+            if name not in olds and name in news:
+                olds[name] = news[name]
+        return super().diff(id_, olds, news)
+
+    @staticmethod
+    def mine(inp: Any):
+        """Whether a live profile carries this resource's owner mark (None: no owner, no mark to look for)."""
+        if not inp.owner:
+            return None
+        return lambda p: split_mark(p.get("description"))[1] == inp.owner
 
     def find(self, inp: Any) -> Existing | None:
         found = intune.find_profiles(inp.client(), inp.display_name, inp.odata_type, self.label)

@@ -8,18 +8,18 @@ read from GET .../rootCertificate. Assignments: POST /assign replaces the set; G
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pulumi
 import pulumi.dynamic
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 
 from ..graph import intune
 from ..model.eku import EKU_DISPLAY, EKU_NAMES, eku_oid, normalize_ekus
-from ..model.graph_enums import (KEY_SIZES, PLATFORM_BY_SCEP_TYPE, PLATFORMS, key_size_bits,
-                                 key_size_value, key_usage_names, key_usage_value, validity_value,
-                                 validity_words)
+from ..model.graph_enums import (KEY_SIZES, PLATFORM_BY_SCEP_TYPE, PLATFORMS, deployment_channel, key_size_bits,
+                                 key_size_value, key_usage_names, key_usage_value, subject_name_problem,
+                                 validity_value, validity_words)
 from ..model.durations import parse_period
 from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
                                  RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
@@ -55,6 +55,9 @@ class ScepInputs(GraphInputs):
     certificate_store: CertificateStore | None = "user"
     key_storage_provider: KeyStorageProvider | None = "useTpmKspOtherwiseUseSoftwareKsp"
     groups: list[str] = []
+    deployment_channel: Literal["deviceChannel", "userChannel"] | None = None
+    """macOS only: the keychain (login: userChannel, System: deviceChannel); follows certificateStore when
+    unset. Fixed at creation (a change replaces the profile)."""
 
     @field_validator("platform")
     @classmethod
@@ -62,6 +65,25 @@ class ScepInputs(GraphInputs):
         if v not in PLATFORMS:
             raise ValueError(f"unknown platform {v}; use {', '.join(PLATFORMS)}")
         return v
+
+    @field_validator("subject_name_format")
+    @classmethod
+    def _format_for_platform(cls, v: str, info: ValidationInfo) -> str:
+        platform = info.data.get("platform")
+        why = subject_name_problem(platform, v) if platform in PLATFORMS else None
+        if why:
+            raise ValueError(why)
+        return v
+
+    @model_validator(mode="after")
+    def _platform_fields(self) -> "ScepInputs":
+        p = PLATFORMS[self.platform]
+        if p.has_deployment_channel:
+            if self.deployment_channel is None:
+                self.deployment_channel = deployment_channel(self.certificate_store)
+        elif self.deployment_channel is not None:
+            raise ValueError(f"deploymentChannel exists on macOS profiles only, not on {p.title}; remove it")
+        return self
 
     @field_validator("groups")
     @classmethod
@@ -106,7 +128,14 @@ def scep_body(inp: ScepInputs) -> dict[str, Any]:
         b["certificateStore"] = e.certificate_store
     if e.key_storage_provider is not None:
         b["keyStorageProvider"] = e.key_storage_provider
+    if e.deployment_channel is not None:
+        b["deploymentChannel"] = e.deployment_channel
     return b
+
+
+FIXED_AT_CREATION = ("@odata.type", "certificateStore", "deploymentChannel")
+"""Never PATCHed: the type names the object; certificate type and channel are locked once the profile exists
+(a change replaces the profile)."""
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -121,17 +150,19 @@ class ScepProfileProvider(IntuneProfileProvider):
     kind = "ScepProfile"
     label = KIND
     Inputs: ClassVar[type[ScepInputs]] = ScepInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset({"platform", "certificateStore", "deploymentChannel"})
+    """The portal locks certificate type and (macOS) deployment channel once the profile exists."""
 
     def apply(self, inp: ScepInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         c = inp.client()
         body = scep_body(inp)
         if existing is None:
             body["rootCertificate@odata.bind"] = intune.profile_ref(c, inp.root_profile_id)
-            pid = intune.create_profile(c, body, KIND)["id"]
+            pid = intune.create_profile(c, body, KIND, self.mine(inp))["id"]
         else:
             pid = existing.id
             have = intune.get_profile(c, pid, KIND, wait_for=True) or {}
-            changed = {k: v for k, v in body.items() if k != "@odata.type" and not _same(have.get(k), v)}
+            changed = {k: v for k, v in body.items() if k not in FIXED_AT_CREATION and not _same(have.get(k), v)}
             if changed:
                 intune.update_profile(c, pid, {"@odata.type": inp.odata_type, **changed}, KIND)
             if intune.get_root(c, pid, inp.odata_type, KIND) != inp.root_profile_id:
@@ -170,10 +201,12 @@ class ScepProfileProvider(IntuneProfileProvider):
             "extendedKeyUsage": normalize_ekus(ekus) if ekus else [],
             "validity": validity_words(value, scale) if value and scale else None,
             "renewalThresholdPercent": p.get("renewalThresholdPercentage"),
-            "certificateStore": p.get("certificateStore") if e.certificate_store is not None
-            else inp.certificate_store,
+            # a profile made before these were sent carries neither: it is not a change (no replace on upgrade)
+            "certificateStore": p.get("certificateStore") or inp.certificate_store,
             "keyStorageProvider": p.get("keyStorageProvider") if e.key_storage_provider is not None
             else inp.key_storage_provider,
+            "deploymentChannel": (p.get("deploymentChannel") or e.deployment_channel) if e.deployment_channel is not None
+            else None,
             "groups": intune.get_assigned_groups(c, id_, KIND),
             "profileId": id_,
         }

@@ -12,11 +12,12 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 import pulumi.dynamic
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 
 from ..graph import intune
-from ..model.graph_enums import DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS, WINDOWS_DESTINATION_STORES
+from ..model.graph_enums import (DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS,
+                                 WINDOWS_DESTINATION_STORES)
 from .base import Existing
 from .graph_connection import SECRET_INPUTS, GraphInputs, IntuneProfileProvider, split_mark, with_mark
 
@@ -37,6 +38,18 @@ class TrustedCertificateInputs(GraphInputs):
     """Base64 of the CA certificate's DER."""
     cert_file_name: str
     groups: list[str] = []
+    deployment_channel: Literal["deviceChannel", "userChannel"] | None = None
+    """macOS only (deviceChannel when unset: the System keychain); fixed at creation."""
+
+    @model_validator(mode="after")
+    def _channel(self) -> "TrustedCertificateInputs":
+        p = PLATFORMS[self.platform]
+        if p.has_deployment_channel:
+            if self.deployment_channel is None:
+                self.deployment_channel = "deviceChannel"
+        elif self.deployment_channel is not None:
+            raise ValueError(f"deploymentChannel exists on macOS profiles only, not on {p.title}; remove it")
+        return self
 
     @field_validator("platform")
     @classmethod
@@ -74,6 +87,7 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
     kind = "TrustedCertificateProfile"
     label = KIND
     Inputs: ClassVar[type[TrustedCertificateInputs]] = TrustedCertificateInputs
+    replace_on: ClassVar[frozenset[str]] = frozenset({"platform", "deploymentChannel"})
 
     def body(self, inp: TrustedCertificateInputs) -> dict[str, Any]:
         b = {"@odata.type": inp.odata_type, "displayName": inp.display_name,
@@ -81,17 +95,20 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
              "certFileName": inp.cert_file_name}
         if inp.platform == "windows":
             b["destinationStore"] = WINDOWS_DESTINATION_STORES[inp.role]
+        if inp.deployment_channel is not None:
+            b["deploymentChannel"] = inp.deployment_channel
         return b
 
     def apply(self, inp: TrustedCertificateInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         c = inp.client()
         body = self.body(inp)
         if existing is None:
-            pid = intune.create_profile(c, body, KIND)["id"]
+            pid = intune.create_profile(c, body, KIND, self.mine(inp))["id"]
         else:
             pid = existing.id
             have = intune.get_profile(c, pid, KIND, wait_for=True) or {}
-            changed = {k: v for k, v in body.items() if k != "@odata.type" and have.get(k) != v}
+            changed = {k: v for k, v in body.items()
+                       if k not in ("@odata.type", "deploymentChannel") and have.get(k) != v}
             if changed:
                 intune.update_profile(c, pid, {"@odata.type": inp.odata_type, **changed}, KIND)
         if intune.get_assigned_groups(c, pid, KIND, wait_for=True) != inp.groups:
@@ -110,6 +127,8 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
         return {"platform": platform, "role": role, "displayName": p.get("displayName"),
                 "description": split_mark(p.get("description"))[0], "certificate": cert,
                 "certFileName": p.get("certFileName"), "groups": intune.get_assigned_groups(c, id_, KIND),
+                "deploymentChannel": (p.get("deploymentChannel") or inp.deployment_channel)
+                if inp.deployment_channel is not None else None,  # absent: made before it was sent, not a change
                 "profileId": id_, "thumbprint": thumbprint(cert) if cert else None}
 
     def remove(self, id_: str, inp: TrustedCertificateInputs) -> None:

@@ -132,3 +132,17 @@ def test_graph_planes_up_noop_refresh_destroy(cli: PulumiCLI, graph_sim):
     st = graph_sim.state()
     assert st["deviceConfigurations"] == {} and st["applications"] == {} and st["servicePrincipals"] == {}
     assert [r for r in cli.resources() if r["type"] != "pulumi:pulumi:Stack"] == []
+
+
+def test_preview_refuses_an_external_url_of_another_tenant_and_names_the_right_one(cli: PulumiCLI, graph_sim):
+    """Issue 15 item 1 through the real engine: the check runs at preview, against the tenant's initial domain,
+    before anything exists (Graph would refuse the publish only after creating the application)."""
+    stack_file = cli.project_dir / "Pulumi.graph.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    doc["config"]["ndes:ndesHosts"][0]["externalUrl"] = "https://ndes1-contoso.msappproxy.net/"
+    stack_file.write_text(yaml.safe_dump(doc))
+    res = cli.preview(check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "https://ndes1-lab.msappproxy.net/" in out and "ExternalUrl_InvalidAsciiRules" in out, out
+    assert graph_sim.state()["applications"] == {}

@@ -43,7 +43,7 @@ def test_platform_change_replaces():
     p = ScepProfileProvider()
     olds = p.check({}, SCEP).inputs
     d = p.diff("id", olds, p.check({}, {**SCEP, "platform": "macos"}).inputs)
-    assert d.changes and d.replaces == ["platform"]
+    assert d.changes and "platform" in d.replaces
     d = p.diff("id", olds, p.check({}, {**SCEP, "keySize": 4096}).inputs)
     assert d.changes and not d.replaces
 
@@ -75,12 +75,16 @@ def test_trusted_root_refuses_a_non_certificate():
     assert [f.property for f in res.failures] == ["certificate"]
 
 
-def test_app_proxy_urls_normalised_and_secret_outputs_declared():
+def test_app_proxy_urls_normalised_and_secret_outputs_declared(monkeypatch):
+    from ndes.graph import app_proxy
+    asked = []
+    monkeypatch.setattr(app_proxy, "initial_domain", lambda c: asked.append(c) or "contoso.onmicrosoft.com")
     res = AppProxyApplicationProvider().check({}, {**CONN, "displayName": "NDES",
                                                    "externalUrl": "HTTPS://NDES01-contoso.msappproxy.net",
                                                    "internalUrl": "https://ndes01.contoso.com:443"})
     assert res.inputs["externalUrl"] == "https://ndes01-contoso.msappproxy.net/"
     assert res.inputs["internalUrl"] == "https://ndes01.contoso.com/"
+    assert not res.failures and len(asked) == 1  # the URL was checked against the tenant
     assert "clientSecret" in AppProxyApplicationProvider.secret_fields
 
 
