@@ -27,7 +27,9 @@ from ..directory.escape import check_name
 from ..model.durations import parse_period
 from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, TemplatePeriod
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
+from ..directory import rights
 from .base import Existing, NdesProvider, ResourceInputs
+from .directory_preflight import PreflightCheck
 from .service_account import DIRECTORY_SECRETS, DirectoryInputs
 
 MINOR = "msPKI-Template-Minor-Revision"
@@ -85,11 +87,18 @@ def _resolve(c: DirectoryClient, names: list[str], strict: bool) -> dict[str, st
     return out
 
 
-class CertificateTemplateProvider(NdesProvider):
+class CertificateTemplateProvider(PreflightCheck, NdesProvider):
     kind: ClassVar[str] = "CertificateTemplate"
     Inputs: ClassVar[type[ResourceInputs]] = CertificateTemplateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     secret_fields: ClassVar[frozenset[str]] = DIRECTORY_SECRETS
+
+    def preflight(self, inp: CertificateTemplateInputs) -> list[str]:
+        with inp.client() as c:
+            oid = c.get(tpl.oid_container_dn(c), ["msPKI-Cert-Template-OID"], kind="OID container")
+            missing_base = not (oid and oid["attributes"].get("msPKI-Cert-Template-OID"))
+            return [m.message(inp.bind_user) for m in rights.template_rights(c, tpl.template_dn(c, inp.name),
+                                                                               missing_base)]
 
     def find(self, inp: CertificateTemplateInputs) -> Existing | None:
         with inp.client() as c:

@@ -18,7 +18,9 @@ from ..directory import accounts as acc
 from ..directory import issuance as iss
 from ..directory import templates as tpl
 from ..directory.escape import check_name
+from ..directory import rights
 from .base import Existing, NdesProvider, ResourceInputs
+from .directory_preflight import PreflightCheck
 from .service_account import DIRECTORY_SECRETS, DirectoryInputs
 
 
@@ -42,7 +44,7 @@ def _stack(owner: str | None) -> str:
     return owner.rsplit("/", 1)[0] if owner and "/" in owner else ""
 
 
-class TemplateIssuanceProvider(NdesProvider):
+class TemplateIssuanceProvider(PreflightCheck, NdesProvider):
     kind: ClassVar[str] = "TemplateIssuance"
     Inputs: ClassVar[type[ResourceInputs]] = TemplateIssuanceInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"caCommonName", "templateName"})
@@ -51,6 +53,11 @@ class TemplateIssuanceProvider(NdesProvider):
     @staticmethod
     def _id(inp: TemplateIssuanceInputs) -> str:
         return f"{inp.ca_common_name}/{inp.template_name}"
+
+    def preflight(self, inp: TemplateIssuanceInputs) -> list[str]:
+        with inp.client() as c:
+            return [m.message(inp.bind_user)
+                    for m in rights.issuance_rights(c, iss.enrollment_service_dn(c, inp.ca_common_name))]
 
     def find(self, inp: TemplateIssuanceInputs) -> Existing | None:
         with inp.client() as c:
