@@ -93,12 +93,14 @@ class CertificateTemplateProvider(PreflightCheck, NdesProvider):
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     secret_fields: ClassVar[frozenset[str]] = DIRECTORY_SECRETS
 
-    def preflight(self, inp: CertificateTemplateInputs) -> list[str]:
-        with inp.client() as c:
+    preflight_needs: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    def preflight(self, conn: DirectoryInputs, props: dict[str, Any]) -> list[str]:
+        with conn.client() as c:
             oid = c.get(tpl.oid_container_dn(c), ["msPKI-Cert-Template-OID"], kind="OID container")
             missing_base = not (oid and oid["attributes"].get("msPKI-Cert-Template-OID"))
-            return [m.message(inp.bind_user) for m in rights.template_rights(c, tpl.template_dn(c, inp.name),
-                                                                               missing_base)]
+            return [m.message(conn.bind_user) for m in rights.template_rights(c, tpl.template_dn(c, props["name"]),
+                                                                                missing_base)]
 
     def find(self, inp: CertificateTemplateInputs) -> Existing | None:
         with inp.client() as c:

@@ -8,7 +8,7 @@ missing right is a check failure naming the right, the object and the `dsacls` c
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pulumi.dynamic import CheckFailure, CheckResult
 
@@ -21,18 +21,28 @@ PREFLIGHT = "preflight"
 
 
 class PreflightCheck:
-    """Mixin before NdesProvider: subclasses implement `preflight(inp) -> list[str]` (messages)."""
+    """Mixin before NdesProvider: subclasses implement `preflight(conn, props) -> list[str]` (messages) and name
+    in `preflight_needs` the inputs (wire names) it reads besides the connection; it runs as soon as those are
+    known, even when others are still unknown at preview (a template name that waits for its template)."""
+
+    preflight_needs: ClassVar[frozenset[str]] = frozenset()
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         news = dict(news)
         wanted = news.pop(PREFLIGHT, False) is True
         res = super().check(olds, news)  # type: ignore[misc]
-        if not wanted or res.failures or contains_unknown(res.inputs):
+        if not wanted or res.failures:
             return res
-        inp = self.parse(res.inputs)  # type: ignore[attr-defined]
-        key = inp.config_key or "ndes:domain"
+        from .service_account import DirectoryInputs
+
+        props = dict(res.inputs)
+        fields = {f.alias or n for n, f in DirectoryInputs.model_fields.items()}
+        if any(contains_unknown(props.get(k)) for k in fields | self.preflight_needs):
+            return res
+        conn = DirectoryInputs.model_validate({k: v for k, v in props.items() if k in fields})
+        key = conn.config_key or "ndes:domain"
         try:
-            problems = self.preflight(inp)
+            problems = self.preflight(conn, props)
         except Unavailable:
             problems = []
         except AccessDenied as exc:
@@ -44,5 +54,5 @@ class PreflightCheck:
         return CheckResult(res.inputs, list(res.failures) + [CheckFailure("bindUser", f"{key}: {m}")
                                                              for m in problems])
 
-    def preflight(self, inp: Any) -> list[str]:
+    def preflight(self, conn: Any, props: dict[str, Any]) -> list[str]:
         raise NotImplementedError

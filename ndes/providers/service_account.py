@@ -159,7 +159,11 @@ class ServiceAccountProvider(PreflightCheck, NdesProvider):
             p = acc.find_principal(c, inp.name)
         return Existing(p.dn, acc.owner_of(p.attributes)) if p else None
 
-    def preflight(self, inp: ServiceAccountInputs) -> list[str]:
+    preflight_needs: ClassVar[frozenset[str]] = frozenset({"name", "ou", "spnHosts", "spnShortName", "spnAdminUser",
+                                                           "spnAdminPassword", "upn", "password"})
+
+    def preflight(self, conn: DirectoryInputs, props: dict[str, Any]) -> list[str]:
+        inp: ServiceAccountInputs = self.parse(props)
         with inp.client() as c, inp.spn_writer(c) as sc:
             parent = inp.ou or f"CN=Users,{c.domain_dn}"
             out = [m.message(inp.bind_user) for m in rights.service_account_rights(c, parent, inp.name)]

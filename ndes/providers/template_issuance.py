@@ -54,10 +54,12 @@ class TemplateIssuanceProvider(PreflightCheck, NdesProvider):
     def _id(inp: TemplateIssuanceInputs) -> str:
         return f"{inp.ca_common_name}/{inp.template_name}"
 
-    def preflight(self, inp: TemplateIssuanceInputs) -> list[str]:
-        with inp.client() as c:
-            return [m.message(inp.bind_user)
-                    for m in rights.issuance_rights(c, iss.enrollment_service_dn(c, inp.ca_common_name))]
+    preflight_needs: ClassVar[frozenset[str]] = frozenset({"caCommonName"})
+
+    def preflight(self, conn: DirectoryInputs, props: dict[str, Any]) -> list[str]:
+        with conn.client() as c:
+            return [m.message(conn.bind_user)
+                    for m in rights.issuance_rights(c, iss.enrollment_service_dn(c, props["caCommonName"]))]
 
     def find(self, inp: TemplateIssuanceInputs) -> Existing | None:
         with inp.client() as c:

@@ -4,7 +4,6 @@ passwords left "must change at next logon", a Protected Users bind, the CA's san
 rights preflight that preview runs."""
 from __future__ import annotations
 
-import contextlib
 import uuid
 from pathlib import Path
 
@@ -15,10 +14,11 @@ from lab import samba_delegation as lsd
 from ndes.directory import AccessDenied, Conflict, DirectoryClient, DirectorySettings
 from ndes.directory import accounts as acc
 from ndes.directory import issuance as iss
-from ndes.directory.security import SecurityDescriptor
 from ndes.providers.certificate_template import CertificateTemplateProvider
 from ndes.providers.service_account import ServiceAccountProvider
 from ndes.providers.template_issuance import TemplateIssuanceProvider
+
+from .delegation import right_guid, schema_guid, without_right
 
 pytestmark = pytest.mark.slow
 SA = ServiceAccountProvider()
@@ -72,40 +72,6 @@ def account_props(dc, name: str, hosts: list[str], **extra) -> dict:
                         "configKey": "ndes:serviceAccount", **extra})
     assert res.failures == []
     return res.inputs
-
-
-@contextlib.contextmanager
-def without_right(dc, target: str, object_type: str):
-    """Take one delegated ACE (pulumi-ndes, this object type) off `target` for the block; put it back after."""
-    with connect(dc) as c:
-        sid = acc.find_principal(c, lsd.BIND_ACCOUNT).sid
-        sd = SecurityDescriptor.parse(c.read_dacl_sd(target))
-        taken = [a for a in sd.dacl.aces if not a.inherited and a.sid == sid
-                 and (a.object_type or "").lower() == object_type]
-        assert taken, f"the lab delegation has no ACE for {object_type} on {target}"
-        sd.dacl.aces = [a for a in sd.dacl.aces if a not in taken]
-        c.write_dacl_sd(target, sd.to_bytes())
-    try:
-        yield
-    finally:
-        with connect(dc) as c:
-            sd = SecurityDescriptor.parse(c.read_dacl_sd(target))
-            for a in taken:
-                sd.dacl.add(a)
-            c.write_dacl_sd(target, sd.to_bytes())
-
-
-def schema_guid(dc, name: str) -> str:
-    with connect(dc) as c:
-        [e] = c.search(f"CN=Schema,{dc.config_dn}", f"(lDAPDisplayName={name})", "one", ["schemaIDGUID"])
-        return str(uuid.UUID(bytes_le=bytes(e["raw"]["schemaIDGUID"][0])))
-
-
-def right_guid(dc, cn: str) -> str:
-    with connect(dc) as c:
-        [e] = c.search(f"CN=Extended-Rights,{dc.config_dn}", f"(cn={cn})", "one", ["rightsGuid"])
-        return str(e["attributes"]["rightsGuid"][0] if isinstance(e["attributes"]["rightsGuid"], list)
-                   else e["attributes"]["rightsGuid"]).lower()
 
 
 # ---------------------------------------------------------------------------------------- the bind account
