@@ -55,6 +55,8 @@ class DirectoryPlane(pulumi.ComponentResource):
             or pulumi.Output.secret(d.bind_password.get_secret_value()),
             "caBundle": read_ca_bundle(d.ca_bundle), "insecureSkipTlsVerify": d.insecure_skip_tls_verify,
             "preflight": True,  # check() asks AD what the bind account may do; never stored (directory_preflight)
+            # more than one DC: writes wait until the DCs the CA and the hosts read show them
+            **({"readerUrls": d.reader_urls, "replicationTimeout": d.replication_timeout} if d.reader_urls else {}),
         }
         child = pulumi.ResourceOptions(parent=self)
         sa = cfg.service_account

@@ -27,7 +27,7 @@ from ..directory.escape import check_name
 from ..model.durations import parse_period
 from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, TemplatePeriod
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
-from ..directory import rights
+from ..directory import replication, rights
 from .base import Existing, NdesProvider, ResourceInputs
 from .directory_preflight import PreflightCheck
 from .service_account import DIRECTORY_SECRETS, DirectoryInputs
@@ -76,11 +76,13 @@ class CertificateTemplateInputs(DirectoryInputs):
                                 publish_to_ad=self.publish_to_ad)
 
 
-def _resolve(c: DirectoryClient, names: list[str], strict: bool) -> dict[str, str]:
+def _resolve(c: DirectoryClient, names: list[str], strict: bool, wait: int = 0) -> dict[str, str]:
+    """Principal names -> SIDs. Strict: a missing principal is retried for `wait` seconds (a computer joined
+    through another site's DC reaches the write DC by replication), then NotFound."""
     out = {}
     for n in names:
         try:
-            out[n] = acc.resolve_sid(c, n)
+            out[n] = replication.retry(lambda n=n: acc.resolve_sid(c, n), wait if strict else 0)
         except NotFound:
             if strict:
                 raise
@@ -113,7 +115,7 @@ class CertificateTemplateProvider(PreflightCheck, NdesProvider):
         with inp.client() as c:
             dn = tpl.template_dn(c, inp.name)
             live = tpl.read_template(c, dn)
-            sids = _resolve(c, inp.enroll_principals, strict=True)  # before writing anything
+            sids = _resolve(c, inp.enroll_principals, strict=True, wait=inp.wait_seconds())  # before writing
             desired: dict[str, Any] = dict(template_attributes(inp.template()))
             created = live is None
             oid = live.get(OID_ATTR) if live else None

@@ -34,7 +34,7 @@ from pydantic import Field, field_validator
 from ..directory import DirectoryClient, DirectoryError, DirectorySettings, InvalidValue
 from ..directory import accounts as acc
 from ..directory.escape import check_name, parent_dn, same_dn, split_dn
-from ..directory import rights
+from ..directory import replication, rights
 from ..directory.errors import Conflict
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs
 from .directory_preflight import PreflightCheck
@@ -53,6 +53,19 @@ class DirectoryInputs(ResourceInputs):
     ca_bundle: str | None = None
     """PEM text of the CAs that issued the DC's certificate (the component reads the file)."""
     insecure_skip_tls_verify: bool = False
+    reader_urls: list[str] | None = None
+    """The DCs the CA and the NDES hosts read (ndes:domain.readerUrls): writes wait until these show them."""
+    replication_timeout: int | None = None
+    """Seconds to wait for them (and for a principal to reach the write DC); 900 when readers are set."""
+
+    def wait_for_readers(self, visible, what: str) -> None:
+        if self.reader_urls:
+            replication.wait_visible(self.directory_settings(), self.reader_urls, visible, what, self.wait_seconds())
+
+    def wait_seconds(self) -> int:
+        if self.replication_timeout is not None:
+            return self.replication_timeout
+        return 900 if self.reader_urls else 0
 
     def directory_settings(self) -> DirectorySettings:
         return DirectorySettings(self.ldap_url, self.bind_user, self.bind_password, ca_bundle=self.ca_bundle,
@@ -211,6 +224,8 @@ class ServiceAccountProvider(PreflightCheck, NdesProvider):
                 dn, note = self._converge(c, sc, inp, p, olds or {})
                 notes += [note] if note else []
             live = self._live(c, dn, inp)
+        # the NDES host adds the account to IIS_IUSRS and runs its app pool through its own DC
+        inp.wait_for_readers(lambda r: acc.find_principal(r, inp.name) is not None, f"account '{inp.name}'")
         if live is None:
             raise DirectoryError(f"failed to read account '{inp.name}' on {inp.ldap_url} after writing it")
         live.pop("password", None)

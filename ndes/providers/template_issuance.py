@@ -79,6 +79,13 @@ class TemplateIssuanceProvider(PreflightCheck, NdesProvider):
             else:
                 iss.remove(c, inp.ca_common_name, inp.template_name)
             live = self._live(c, inp)
+        if inp.issued:  # the CA's own view decides issuance: wait until the DCs it and the hosts read agree
+
+            def visible(r) -> bool:
+                return (tpl.read_template(r, tpl.template_dn(r, inp.template_name)) is not None
+                        and iss.is_issued(r, inp.ca_common_name, inp.template_name))
+
+            inp.wait_for_readers(visible, f"template '{inp.template_name}' issued on CA '{inp.ca_common_name}'")
         if live is None:
             raise DirectoryError(f"failed to read enrollment service '{inp.ca_common_name}' on {inp.ldap_url}")
         return self._id(inp), live
