@@ -130,6 +130,8 @@ def _configure_conf() -> tuple[Path, Path, Path]:
         "ncalrpc dir": str(run / "ncalrpc"),
         "winbindd socket directory": str(run / "winbindd"),
         "log file": str(logs / "log.%m"),
+        # the loopback address only, not all of lo: the lab's second DC (lab.samba_replica) owns 127.0.0.2
+        "interfaces": "127.0.0.1 ::1",
         "tls enabled": "yes",
         "tls certfile": str(cert),
         "tls keyfile": str(key),
