@@ -17,13 +17,21 @@ REPO = Path(__file__).resolve().parent.parent
 LAB_PASSPHRASE = "ndes-lab-only"
 
 
+def directory_environment() -> dict[str, str]:
+    """The lab stack's directory secrets: the least-privilege bind account's password, and the administrator's
+    used only to write the service account's SPNs (Pulumi.lab.yaml, docs/identities.md)."""
+    from .samba_delegation import password
+
+    return {"NDES_LAB_BIND_PASSWORD": password(), "NDES_LAB_SPN_ADMIN_PASSWORD": samba_dc.admin_password(create=True)}
+
+
 def lab_environment(state_dir: Path | None = None) -> dict[str, str]:
     state = state_dir or (REPO / ".pulumi-state")
     state.mkdir(parents=True, exist_ok=True)
     return {
         "NDES_LAB_DIR": str(lab_dir()),
         "NDES_LAB_CA_BUNDLE": str(ca_bundle_path()),
-        "NDES_LAB_BIND_PASSWORD": samba_dc.admin_password(create=True),
+        **directory_environment(),
         "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"),
         "NDES_LAB_SERVICE_PASSWORD": lab_secret("service-account-password"),
         "NDES_LAB_GRAPH_SECRET": lab_secret("graph-client-secret"),

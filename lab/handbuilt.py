@@ -102,8 +102,9 @@ MISTAKES = [
 def _directory(cfg):
     from ndes.directory import DirectoryClient, DirectorySettings
     d = cfg.domain
-    return DirectoryClient.connect(DirectorySettings(d.ldap_url, d.bind_user, d.bind_password.get_secret_value(),
-                                                     ca_bundle=d.ca_bundle))
+    # a hand-build is an administrator's work (setspn -s needs one: KB5008382), not the stack's bind account's
+    user, pw = (d.spn_admin_user, d.spn_admin_password) if d.spn_admin_user else (d.bind_user, d.bind_password)
+    return DirectoryClient.connect(DirectorySettings(d.ldap_url, user, pw.get_secret_value(), ca_bundle=d.ca_bundle))
 
 
 def _template_settings(t, kind: str):
@@ -123,8 +124,8 @@ def build_directory(cfg, echo) -> None:
     sa, d = cfg.service_account, cfg.domain
     with _directory(cfg) as c:
         if acc.find_principal(c, sa.name) is None:
-            dn = acc.create_user(c, f"CN=Users,{c.domain_dn}", sa.name, f"{sa.name}@{d.dns_name}", sa.description,
-                                 sa.password.get_secret_value(),
+            dn = acc.create_user(c, sa.ou or f"CN=Users,{c.domain_dn}", sa.name, f"{sa.name}@{d.dns_name}",
+                                 sa.description, sa.password.get_secret_value(),
                                  acc.UF_NORMAL_ACCOUNT | acc.UF_DONT_EXPIRE_PASSWD, None)
             c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, [f"http/{NDES['name']}"])]},
                      kind="account SPNs")

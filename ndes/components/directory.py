@@ -54,6 +54,9 @@ class DirectoryPlane(pulumi.ComponentResource):
             "bindPassword": secrets.get("domain.bindPassword")
             or pulumi.Output.secret(d.bind_password.get_secret_value()),
             "caBundle": read_ca_bundle(d.ca_bundle), "insecureSkipTlsVerify": d.insecure_skip_tls_verify,
+            "preflight": True,  # check() asks AD what the bind account may do; never stored (directory_preflight)
+            # more than one DC: writes wait until the DCs the CA and the hosts read show them
+            **({"readerUrls": d.reader_urls, "replicationTimeout": d.replication_timeout} if d.reader_urls else {}),
         }
         child = pulumi.ResourceOptions(parent=self)
         sa = cfg.service_account
@@ -67,6 +70,9 @@ class DirectoryPlane(pulumi.ComponentResource):
             "password": secrets.get("serviceAccount.password") or pulumi.Output.secret(sa.password.get_secret_value()),
             "enabled": True, "passwordNeverExpires": sa.password_never_expires, "description": sa.description,
             "spnHosts": [h.fqdn for h in cfg.ndes_hosts], "spnShortName": sa.spn_short_name,
+            **({"spnAdminUser": d.spn_admin_user,
+                "spnAdminPassword": secrets.get("domain.spnAdminPassword")
+                or pulumi.Output.secret(d.spn_admin_password.get_secret_value())} if d.spn_admin_user else {}),
         }, child)
 
         def template(res: str, kind: str, t: SslTemplateConfig | ClientTemplateConfig, principals: list[Any],

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import ldap3
 from ldap3.core.exceptions import LDAPException, LDAPSocketOpenError, LDAPStartTLSError
 
-from .errors import AccessDenied, DirectoryError, NotFound, Unavailable, error_for_result, mask
+from .errors import AccessDenied, DirectoryError, NotFound, Unavailable, bind_failure, error_for_result, mask
 
 __all__ = ["DirectorySettings", "DirectoryClient", "SD_FLAGS_DACL"]
 
@@ -98,8 +98,10 @@ class DirectoryClient:
         if not ok:
             err = error_for_result("bind as", "account", s.bind_user, s.ldap_url, conn.result, secrets)
             if err.code == 49:
-                err = AccessDenied(f"failed to bind as account '{s.bind_user}' on {s.ldap_url}: invalid credentials "
-                                   f"(check ndes:domain.bindUser and ndes:domain.bindPassword)", reason=err.reason, code=49)
+                cause = "invalid credentials" + (f": {bind_failure(err.reason)}" if bind_failure(err.reason) else
+                                                 " (check ndes:domain.bindUser and ndes:domain.bindPassword)")
+                err = AccessDenied(f"failed to bind as account '{s.bind_user}' on {s.ldap_url}: {cause}",
+                                   reason=err.reason, code=49)
             conn.unbind()
             raise err
         return cls(s, conn)

@@ -61,6 +61,15 @@ class DomainConfig(TlsOptions):
     bind_user: str
     """UPN of the account that writes to AD (e.g. pulumi-ndes@contoso.com)."""
     bind_password: SecretStr = Field(repr=False)
+    spn_admin_user: str | None = None
+    """UPN of an administrator used only to write the service account's SPNs: a DC lets only an administrator add
+    http/<host> while the NDES computer holds HOST/<host> (KB5008382). Unset: the bind account writes them."""
+    spn_admin_password: SecretStr | None = Field(default=None, repr=False)
+    reader_urls: list[str] = []
+    """LDAP URLs of the DCs the Enterprise CA and the NDES hosts read, when not the ldapUrl DC (another site, the
+    Azure site's DC): writes wait until these show them, so the CA issues a new template on the first up."""
+    replication_timeout: int = Field(default=900, ge=0, le=86400)
+    """Seconds to wait for replication to the readerUrls DCs (and for an enroll principal to reach ldapUrl)."""
 
     _dns = field_validator("dns_name")(_fqdn)
 
@@ -79,6 +88,12 @@ class DomainConfig(TlsOptions):
         if scheme == "ldap" and not self.start_tls:
             raise ValueError("ldapUrl uses ldap:// without startTls: the bind password would cross the network "
                              "in clear; use ldaps:// or set startTls: true")
+        for url in self.reader_urls:
+            rs = url.split("://", 1)[0].lower() if "://" in url else ""
+            if rs not in ("ldap", "ldaps") or (rs == "ldap" and not self.start_tls):
+                raise ValueError(f"readerUrls: '{url}' must be an ldaps:// URL (or ldap:// with startTls: true)")
+        if bool(self.spn_admin_user) != bool(self.spn_admin_password):
+            raise ValueError("spnAdminUser and spnAdminPassword go together: set both, or neither")
         return self
 
     @property
@@ -167,7 +182,8 @@ class ServiceAccountConfig(_Model):
     ou: str | None = None
     """DN of the OU (e.g. OU=Service Accounts,DC=contoso,DC=com); CN=Users when unset."""
     password: SecretStr = Field(repr=False)
-    password_never_expires: bool = False
+    password_never_expires: bool = True
+    """A service account: NDES stops once the password expires (maxPwdAge, 42 days by default)."""
     description: str = "NDES service account (managed by Pulumi)"
     spn_short_name: bool = False
     """Also register http/<short host name>."""

@@ -27,7 +27,9 @@ from ..directory.escape import check_name
 from ..model.durations import parse_period
 from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, TemplatePeriod
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
+from ..directory import replication, rights
 from .base import Existing, NdesProvider, ResourceInputs
+from .directory_preflight import PreflightCheck
 from .service_account import DIRECTORY_SECRETS, DirectoryInputs
 
 MINOR = "msPKI-Template-Minor-Revision"
@@ -74,22 +76,33 @@ class CertificateTemplateInputs(DirectoryInputs):
                                 publish_to_ad=self.publish_to_ad)
 
 
-def _resolve(c: DirectoryClient, names: list[str], strict: bool) -> dict[str, str]:
+def _resolve(c: DirectoryClient, names: list[str], strict: bool, wait: int = 0) -> dict[str, str]:
+    """Principal names -> SIDs. Strict: a missing principal is retried for `wait` seconds (a computer joined
+    through another site's DC reaches the write DC by replication), then NotFound."""
     out = {}
     for n in names:
         try:
-            out[n] = acc.resolve_sid(c, n)
+            out[n] = replication.retry(lambda n=n: acc.resolve_sid(c, n), wait if strict else 0)
         except NotFound:
             if strict:
                 raise
     return out
 
 
-class CertificateTemplateProvider(NdesProvider):
+class CertificateTemplateProvider(PreflightCheck, NdesProvider):
     kind: ClassVar[str] = "CertificateTemplate"
     Inputs: ClassVar[type[ResourceInputs]] = CertificateTemplateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     secret_fields: ClassVar[frozenset[str]] = DIRECTORY_SECRETS
+
+    preflight_needs: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    def preflight(self, conn: DirectoryInputs, props: dict[str, Any]) -> list[str]:
+        with conn.client() as c:
+            oid = c.get(tpl.oid_container_dn(c), ["msPKI-Cert-Template-OID"], kind="OID container")
+            missing_base = not (oid and oid["attributes"].get("msPKI-Cert-Template-OID"))
+            return [m.message(conn.bind_user) for m in rights.template_rights(c, tpl.template_dn(c, props["name"]),
+                                                                                missing_base)]
 
     def find(self, inp: CertificateTemplateInputs) -> Existing | None:
         with inp.client() as c:
@@ -102,7 +115,7 @@ class CertificateTemplateProvider(NdesProvider):
         with inp.client() as c:
             dn = tpl.template_dn(c, inp.name)
             live = tpl.read_template(c, dn)
-            sids = _resolve(c, inp.enroll_principals, strict=True)  # before writing anything
+            sids = _resolve(c, inp.enroll_principals, strict=True, wait=inp.wait_seconds())  # before writing
             desired: dict[str, Any] = dict(template_attributes(inp.template()))
             created = live is None
             oid = live.get(OID_ATTR) if live else None

@@ -2,6 +2,16 @@
 description) and its SPNs `http/<NDES host FQDN>` (and `http/<short name>` when asked), duplicate-checked
 across the forest like `setspn -s`.
 
+SPN aliases (KB5008382): `http/<host>` is an alias of `HOST/<host>`, which the NDES computer holds; only an
+administrator may add it. The pre-check fails before anything is written when the account that writes SPNs is
+no administrator, naming the `setspn -S` command; `spnAdminUser`/`spnAdminPassword` (ndes:domain) let an
+administrator's credential write the SPNs while everything else binds least-privilege.
+
+Passwords: `passwordNeverExpires` is true by default (a service account whose password expires stops NDES after
+the domain's maximum password age). After every reset the account's pwdLastSet is checked: a reset by a bind
+account without Unexpire-Password leaves "must change at next logon"; it is cleared (pwdLastSet=-1) or the
+missing right is named.
+
 Also home of `DirectoryInputs`, the connection inputs every Directory-plane resource carries (the bind password
 is a secret input and a secret output).
 
@@ -24,7 +34,10 @@ from pydantic import Field, field_validator
 from ..directory import DirectoryClient, DirectoryError, DirectorySettings, InvalidValue
 from ..directory import accounts as acc
 from ..directory.escape import check_name, parent_dn, same_dn, split_dn
+from ..directory import replication, rights
+from ..directory.errors import Conflict
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs
+from .directory_preflight import PreflightCheck
 
 PASSWORD_CHANGED = "(changed outside Pulumi)"
 _SAM_BAD = set('"/\\[]:;|=,+*?<>@')
@@ -40,6 +53,19 @@ class DirectoryInputs(ResourceInputs):
     ca_bundle: str | None = None
     """PEM text of the CAs that issued the DC's certificate (the component reads the file)."""
     insecure_skip_tls_verify: bool = False
+    reader_urls: list[str] | None = None
+    """The DCs the CA and the NDES hosts read (ndes:domain.readerUrls): writes wait until these show them."""
+    replication_timeout: int | None = None
+    """Seconds to wait for them (and for a principal to reach the write DC); 900 when readers are set."""
+
+    def wait_for_readers(self, visible, what: str) -> None:
+        if self.reader_urls:
+            replication.wait_visible(self.directory_settings(), self.reader_urls, visible, what, self.wait_seconds())
+
+    def wait_seconds(self) -> int:
+        if self.replication_timeout is not None:
+            return self.replication_timeout
+        return 900 if self.reader_urls else 0
 
     def directory_settings(self) -> DirectorySettings:
         return DirectorySettings(self.ldap_url, self.bind_user, self.bind_password, ca_bundle=self.ca_bundle,
@@ -62,11 +88,26 @@ class ServiceAccountInputs(DirectoryInputs):
     upn: str
     password: str = Field(repr=False)
     enabled: bool = True
-    password_never_expires: bool = False
+    password_never_expires: bool = True
     description: str = ""
     spn_hosts: list[str] = []
     """NDES host FQDNs: each gets http/<fqdn>."""
     spn_short_name: bool = False
+    spn_admin_user: str | None = None
+    """An administrator's UPN used only to write the SPNs (KB5008382 aliasing); the bind account when unset."""
+    spn_admin_password: str | None = Field(None, repr=False)
+
+    @contextlib.contextmanager
+    def spn_writer(self, main: DirectoryClient) -> Iterator[DirectoryClient]:
+        """The connection that writes SPNs: the SPN administrator's when one is configured, else `main`."""
+        if not self.spn_admin_user:
+            yield main
+            return
+        s = self.directory_settings()
+        with DirectoryClient.connect(DirectorySettings(s.ldap_url, self.spn_admin_user, self.spn_admin_password or "",
+                                                       ca_bundle=s.ca_bundle, start_tls=s.start_tls,
+                                                       insecure_skip_tls_verify=s.insecure_skip_tls_verify)) as c:
+            yield c
 
     @field_validator("name")
     @classmethod
@@ -119,17 +160,34 @@ class ServiceAccountInputs(DirectoryInputs):
                 | (acc.UF_DONT_EXPIRE_PASSWD if self.password_never_expires else 0))
 
 
-class ServiceAccountProvider(NdesProvider):
+class ServiceAccountProvider(PreflightCheck, NdesProvider):
     kind: ClassVar[str] = "ServiceAccount"
     Inputs: ClassVar[type[ResourceInputs]] = ServiceAccountInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     delete_before_replace: ClassVar[bool] = True  # the SPNs cannot live on two accounts at once
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"password"}) | DIRECTORY_SECRETS
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password", "spnAdminPassword"}) | DIRECTORY_SECRETS
 
     def find(self, inp: ServiceAccountInputs) -> Existing | None:
         with inp.client() as c:
             p = acc.find_principal(c, inp.name)
         return Existing(p.dn, acc.owner_of(p.attributes)) if p else None
+
+    preflight_needs: ClassVar[frozenset[str]] = frozenset({"name", "ou", "spnHosts", "spnShortName", "spnAdminUser",
+                                                           "spnAdminPassword", "upn", "password"})
+
+    def preflight(self, conn: DirectoryInputs, props: dict[str, Any]) -> list[str]:
+        inp: ServiceAccountInputs = self.parse(props)
+        with inp.client() as c, inp.spn_writer(c) as sc:
+            parent = inp.ou or f"CN=Users,{c.domain_dn}"
+            out = [m.message(inp.bind_user) for m in rights.service_account_rights(c, parent, inp.name)]
+            p = acc.find_principal(c, inp.name)
+            have = {s.lower() for s in acc.as_list(p.attributes.get("servicePrincipalName"))} if p else set()
+            try:
+                acc.check_spns_free(c, [s for s in inp.spns() if s.lower() not in have], p.dn if p else None,
+                                    f"account '{inp.name}'", account=inp.name, writer=sc, admin_hint=_spn_hint(inp))
+            except Conflict as exc:
+                out.append(str(exc))
+        return out
 
     def _pw_error(self, inp: ServiceAccountInputs, exc: DirectoryError) -> DirectoryError:
         key = f"{inp.config_key or 'ndes:serviceAccount'}.password"
@@ -138,10 +196,13 @@ class ServiceAccountProvider(NdesProvider):
 
     def apply(self, inp: ServiceAccountInputs, existing: Existing | None,
               olds: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-        with inp.client() as c:
+        with inp.client() as c, inp.spn_writer(c) as sc:
             p = acc.find_principal(c, inp.name) if existing else None
             wanted = inp.spns()
-            notes = acc.check_spns_free(c, wanted, p.dn if p else None, f"account '{inp.name}'")
+            have = {s.lower() for s in acc.as_list(p.attributes.get("servicePrincipalName"))} if p else set()
+            notes = acc.check_spns_free(c, [s for s in wanted if s.lower() not in have], p.dn if p else None,
+                                        f"account '{inp.name}'", account=inp.name, writer=sc,
+                                        admin_hint=_spn_hint(inp))
             if p is None:
                 parent = inp.ou or f"CN=Users,{c.domain_dn}"
                 try:
@@ -152,22 +213,27 @@ class ServiceAccountProvider(NdesProvider):
                         raise self._pw_error(inp, exc) from None
                     raise
                 try:
+                    note = acc.clear_must_change(c, dn, f"account '{inp.name}'")
                     if wanted:
-                        c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, wanted)]}, kind="account SPNs")
+                        sc.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, wanted)]}, kind="account SPNs")
                 except DirectoryError:
                     c.delete(dn, kind="account")
                     raise
+                notes += [note] if note else []
             else:
-                dn = self._converge(c, inp, p, olds or {})
+                dn, note = self._converge(c, sc, inp, p, olds or {})
+                notes += [note] if note else []
             live = self._live(c, dn, inp)
+        # the NDES host adds the account to IIS_IUSRS and runs its app pool through its own DC
+        inp.wait_for_readers(lambda r: acc.find_principal(r, inp.name) is not None, f"account '{inp.name}'")
         if live is None:
             raise DirectoryError(f"failed to read account '{inp.name}' on {inp.ldap_url} after writing it")
         live.pop("password", None)
         live["notes"] = notes
         return dn, live
 
-    def _converge(self, c: DirectoryClient, inp: ServiceAccountInputs, p: acc.Principal,
-                  olds: dict[str, Any]) -> str:
+    def _converge(self, c: DirectoryClient, sc: DirectoryClient, inp: ServiceAccountInputs, p: acc.Principal,
+                  olds: dict[str, Any]) -> tuple[str, str | None]:
         dn = p.dn
         if inp.ou and not same_dn(parent_dn(dn), inp.ou):
             c.move(dn, inp.ou, kind="account")
@@ -181,8 +247,9 @@ class ServiceAccountProvider(NdesProvider):
         if inp.owner and acc.owner_of(a) != inp.owner:
             changes["adminDescription"] = [(ldap3.MODIFY_REPLACE, [acc.OWNER_PREFIX + inp.owner])]
         # password: when it is new to us (create/adopt), changed in config, or reset outside Pulumi
-        if (not olds or olds.get("password") != inp.password
-                or str(olds.get("pwdLastSet", "")) != str(acc.as_int(a.get("pwdLastSet")))):
+        reset = (not olds or olds.get("password") != inp.password
+                 or str(olds.get("pwdLastSet", "")) != str(acc.as_int(a.get("pwdLastSet"))))
+        if reset:
             try:
                 acc.set_password(c, dn, inp.password)
             except InvalidValue as exc:
@@ -196,11 +263,12 @@ class ServiceAccountProvider(NdesProvider):
         ours_before = {s.lower() for s in (olds.get("spns") or [])}
         drop = [have[s] for s in ours_before if s in have and s not in {w.lower() for w in inp.spns()}]
         c.modify(dn, changes, kind="account", secrets=(inp.password,))
+        note = acc.clear_must_change(c, dn, f"account '{inp.name}'") if reset else None
         if add:
-            c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, add)]}, kind="account SPNs")
+            sc.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, add)]}, kind="account SPNs")
         if drop:
-            c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_DELETE, drop)]}, kind="account SPNs")
-        return dn
+            sc.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_DELETE, drop)]}, kind="account SPNs")
+        return dn, note
 
     def _live(self, c: DirectoryClient, dn: str, inp: ServiceAccountInputs,
               pwd_last_set: Any = None) -> dict[str, Any] | None:
@@ -257,6 +325,12 @@ class ServiceAccountProvider(NdesProvider):
         return ReadResult(live["dn"], outs, {k: outs[k] for k in self._wire_names() if k in outs})
 
 
+def _spn_hint(inp: ServiceAccountInputs) -> str:
+    return ("or set ndes:domain.spnAdminUser and ndes:domain.spnAdminPassword to an administrator's credential "
+            "used only for this step" if not inp.spn_admin_user else
+            "ndes:domain.spnAdminUser is no administrator either")
+
+
 def _first(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return v[0] if v else None
@@ -277,5 +351,5 @@ class ServiceAccount(pulumi.dynamic.Resource, module="ndes", name="ServiceAccoun
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         outs = {"dn": None, "sid": None, "objectGuid": None, "spns": None, "pwdLastSet": None, "notes": None}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["password", "bindPassword"]))
+            additional_secret_outputs=["password", "bindPassword", "spnAdminPassword"]))
         super().__init__(ServiceAccountProvider(), name, {**outs, **props}, opts)

@@ -18,7 +18,9 @@ from ..directory import accounts as acc
 from ..directory import issuance as iss
 from ..directory import templates as tpl
 from ..directory.escape import check_name
+from ..directory import rights
 from .base import Existing, NdesProvider, ResourceInputs
+from .directory_preflight import PreflightCheck
 from .service_account import DIRECTORY_SECRETS, DirectoryInputs
 
 
@@ -42,7 +44,7 @@ def _stack(owner: str | None) -> str:
     return owner.rsplit("/", 1)[0] if owner and "/" in owner else ""
 
 
-class TemplateIssuanceProvider(NdesProvider):
+class TemplateIssuanceProvider(PreflightCheck, NdesProvider):
     kind: ClassVar[str] = "TemplateIssuance"
     Inputs: ClassVar[type[ResourceInputs]] = TemplateIssuanceInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"caCommonName", "templateName"})
@@ -51,6 +53,13 @@ class TemplateIssuanceProvider(NdesProvider):
     @staticmethod
     def _id(inp: TemplateIssuanceInputs) -> str:
         return f"{inp.ca_common_name}/{inp.template_name}"
+
+    preflight_needs: ClassVar[frozenset[str]] = frozenset({"caCommonName"})
+
+    def preflight(self, conn: DirectoryInputs, props: dict[str, Any]) -> list[str]:
+        with conn.client() as c:
+            return [m.message(conn.bind_user)
+                    for m in rights.issuance_rights(c, iss.enrollment_service_dn(c, props["caCommonName"]))]
 
     def find(self, inp: TemplateIssuanceInputs) -> Existing | None:
         with inp.client() as c:
@@ -70,6 +79,13 @@ class TemplateIssuanceProvider(NdesProvider):
             else:
                 iss.remove(c, inp.ca_common_name, inp.template_name)
             live = self._live(c, inp)
+        if inp.issued:  # the CA's own view decides issuance: wait until the DCs it and the hosts read agree
+
+            def visible(r) -> bool:
+                return (tpl.read_template(r, tpl.template_dn(r, inp.template_name)) is not None
+                        and iss.is_issued(r, inp.ca_common_name, inp.template_name))
+
+            inp.wait_for_readers(visible, f"template '{inp.template_name}' issued on CA '{inp.ca_common_name}'")
         if live is None:
             raise DirectoryError(f"failed to read enrollment service '{inp.ca_common_name}' on {inp.ldap_url}")
         return self._id(inp), live

@@ -19,10 +19,12 @@ import ldap3
 import pytest
 import yaml
 
+from lab.env import directory_environment
 from ndes.directory import DirectoryClient, DirectorySettings
 from ndes.directory import accounts as acc
 from ndes.directory import issuance as iss
 from ndes.directory import templates as tpl
+from tests.directory.delegation import schema_guid, without_right
 from tests.e2e.pulumi_cli import REPO_ROOT, PulumiCLI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -82,7 +84,7 @@ def world(samba_dc, tmp_path: Path):
                                          f"    virtualenv: {REPO_ROOT / '.venv'}\n")
     (project / "__main__.py").write_text(PROGRAM)
     service_password = "Svc-" + secrets.token_urlsafe(12) + "!9a"
-    env = {"NDES_LAB_BIND_PASSWORD": samba_dc.bind_password, "NDES_LAB_SERVICE_PASSWORD": service_password,
+    env = {**directory_environment(), "NDES_LAB_SERVICE_PASSWORD": service_password,
            "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_GRAPH_SECRET": "unused-graph-secret",
            "NDES_LAB_CA_BUNDLE": str(samba_dc.ca_bundle)}
     cli = PulumiCLI(project, stack="directory", state_dir=tmp_path / "state", env=env)
@@ -120,6 +122,7 @@ def test_up_noop_drift_repair_destroy(samba_dc, world, tmp_path):
     # no secret in clear in the state
     state_text = "".join(p.read_text(errors="replace") for p in (tmp_path / "state").rglob("*.json"))
     assert service_password not in state_text and samba_dc.bind_password not in state_text
+    assert samba_dc.delegated_password not in state_text
 
     # a second up changes nothing
     t = time.monotonic()
@@ -154,3 +157,18 @@ def test_up_noop_drift_repair_destroy(samba_dc, world, tmp_path):
         issued = set(iss.issued_templates(c, samba_dc.enterprise_ca_name))
     assert not {names["ssl"], names["client"]} & issued
     print("timings:", {k: round(v, 1) for k, v in timings.items()})
+
+
+def test_preview_names_a_delegated_right_the_bind_account_lacks(samba_dc, world):
+    """The lab stack binds as a plain user holding only the delegation of docs/identities.md: take one right
+    away and `pulumi preview` fails, naming the right, the object and the dsacls command that grants it."""
+    cli, names, _ = world
+    cli.preview()
+    with without_right(samba_dc, samba_dc.enrollment_service_dn, schema_guid(samba_dc, "certificateTemplates")):
+        out = cli.preview(check=False)
+        text = out.stdout + out.stderr
+        assert out.returncode != 0, text
+        assert "may not write certificateTemplates on CN=Lab Issuing CA,CN=Enrollment Services" in text, text
+        assert 'LAB\\pulumi-ndes:WP;certificateTemplates' in text, text
+    with client(samba_dc) as c:  # and nothing was written
+        assert acc.find_principal(c, names["account"]) is None

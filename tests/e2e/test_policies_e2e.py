@@ -27,6 +27,8 @@ import pytest
 
 from tests.graph.conftest import graph_sim, graph_sim_server, lab_ca_der  # noqa: F401  (fixtures)
 
+from lab.env import directory_environment
+
 from .lab_stack import lab_project
 from .pulumi_cli import REPO_ROOT, PulumiCLI, engine_bin
 
@@ -278,7 +280,7 @@ def deployed_windows_plane(samba_dc, tmp_path_factory, tmp_path):
         (project / "Pulumi.yaml").write_text(
             f"name: ndes\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n")
         (project / "__main__.py").write_text(WINDOWS_PROGRAM)
-        env = {"NDES_LAB_BIND_PASSWORD": samba_dc.bind_password,
+        env = {**directory_environment(),  # the lab's least-privilege bind account and its SPN administrator
                "NDES_LAB_SERVICE_PASSWORD": "Svc-" + pysecrets.token_urlsafe(12) + "!9a",
                "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"), "NDES_LAB_GRAPH_SECRET": "unused",
                "NDES_LAB_CA_BUNDLE": str(pki.ca_bundle_path())}
@@ -420,6 +422,7 @@ def test_graph_planes_up_and_preview_with_the_pack(tmp_path, graph_sim, lab_ca_d
         config[key]["caBundle"] = str(ca_bundle_path())
     config["e2e:caCertificates"] = json.dumps(lab_ca_der)
     env = {"NDES_LAB_GRAPH_SECRET": client_secret(), "NDES_LAB_BIND_PASSWORD": "unused-Bind-1",
+           "NDES_LAB_SPN_ADMIN_PASSWORD": "unused-Admin-1",
            "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_SERVICE_PASSWORD": "unused-Svc-1!"}
     cli = PulumiCLI(project, stack="lab", state_dir=tmp_path / "state", env=env)
     cli.stack_init()

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from lab import pki, topology
+from lab.env import directory_environment
 from lab.secrets import lab_secret
 from lab.winrm_sim.control import Instance
 from lab.winrm_sim.handlers import intune_connector as sim_connector
@@ -112,7 +113,7 @@ def world(samba_dc, private_sim, tmp_path: Path):
                                          f"    virtualenv: {REPO_ROOT / '.venv'}\n")
     (project / "__main__.py").write_text(PROGRAM)
     service_password = "Svc-" + secrets.token_urlsafe(12) + "!9a"
-    env = {"NDES_LAB_BIND_PASSWORD": samba_dc.bind_password, "NDES_LAB_SERVICE_PASSWORD": service_password,
+    env = {**directory_environment(), "NDES_LAB_SERVICE_PASSWORD": service_password,
            "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"), "NDES_LAB_GRAPH_SECRET": "unused-graph-secret",
            "NDES_LAB_CA_BUNDLE": str(pki.ca_bundle_path())}
     cli = PulumiCLI(project, stack="windows", state_dir=tmp_path / "state", env=env)

@@ -27,7 +27,7 @@ def test_service_account_check_normalises():
     res = ServiceAccountProvider().check({}, SA)
     assert res.failures == []
     assert res.inputs["spnHosts"] == ["ndes01.contoso.com"]
-    assert res.inputs["enabled"] is True and res.inputs["passwordNeverExpires"] is False
+    assert res.inputs["enabled"] is True and res.inputs["passwordNeverExpires"] is True  # a service account: NDES stops when it expires
 
 
 @pytest.mark.parametrize("name", ["x*)(cn=*", "a,b", "a\x00b", " svc", "svc ", "a" * 21, "svc."])

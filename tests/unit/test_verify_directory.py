@@ -31,9 +31,11 @@ def test_disabled_account_fails():
 def test_password_expiry_warns_only_when_configured_never_to_expire():
     cfg = config(**{"serviceAccount.passwordNeverExpires": True})
     d = FakeDirectory(cfg)
+    d.accounts["svc-ndes"] = dataclasses.replace(d.accounts["svc-ndes"], password_never_expires=False)
     [r] = by_check(service_account(cfg, d), "service account password never expires")
     assert r.status == "warn"
-    assert "service account password never expires" not in statuses(service_account(config(), FakeDirectory(cfg)))
+    unset = config(**{"serviceAccount.passwordNeverExpires": False})
+    assert "service account password never expires" not in statuses(service_account(unset, d))
 
 
 def test_missing_spn_fails_with_setspn():

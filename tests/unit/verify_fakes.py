@@ -66,7 +66,7 @@ def settings(t) -> TemplateSettings:
 
 class FakeDirectory:
     def __init__(self, cfg):
-        self.accounts = {"svc-ndes": Account(ACCOUNT_DN, SIDS["svc-ndes"], True, False, [f"http/{HOST}"])}
+        self.accounts = {"svc-ndes": Account(ACCOUNT_DN, SIDS["svc-ndes"], True, True, [f"http/{HOST}"])}
         self.holders: dict[str, list[str]] = {f"http/{HOST}": [ACCOUNT_DN]}
         ssl_dn = f"CN={cfg.templates.ssl.name},CN=Certificate Templates"
         cl_dn = f"CN={cfg.templates.client.name},CN=Certificate Templates"

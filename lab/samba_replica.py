@@ -1,0 +1,257 @@
+"""A second domain controller for the lab domain: `dc2.lab.contoso.test`, a real Samba DC joined to the lab DC
+(`samba-tool domain join ... DC`) on its own loopback address 127.0.0.2, LDAPS verified with the lab CA, and
+replication between the two by Samba's own DRS protocol (`samba-tool drs replicate --local`) on a short,
+configurable schedule the lab controls. It stands for another site's DC (the one an Enterprise CA or an
+Azure-joined NDES host reads): what is written on dc1 reaches dc2 only at the next replication.
+
+Why a lab-driven schedule: Samba's own replication service finds its partner through DNS (`<NTDS GUID>._msdcs`)
+and Kerberos, which the lab DC is provisioned without (--dns-backend=NONE); the DRS pull itself is Samba's.
+
+    python -m lab.samba_replica run [--interval 10]   join once, start dc2, replicate every N s (Ctrl-C stops)
+
+Python API: `up()` -> DcInfo-like facts of dc2, `down()`, `replicate_once()`, `Replicator(interval)` (a thread
+that replicates both ways every `interval` seconds; `.start()` / `.stop()`), `info()`.
+Needs lab.samba_dc up first (it joins that DC). Adds 127.0.0.2 to `lo` (Samba binds only to addresses an
+interface holds) and removes it again in `down()`.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from lab import pki
+from lab.samba_layout import (CONFIG_DN, DNS_DOMAIN, DOMAIN_DN, NETBIOS_DOMAIN, REALM, DcError, DcInfo, _tail,
+                              admin_password, samba_dir, smb_conf_path)
+from lab.samba_setup import _which
+
+__all__ = ["HOST", "DC2_FQDN", "LDAP_URL", "up", "down", "info", "replicate_once", "Replicator"]
+
+HOST = "127.0.0.2"
+DC2 = "DC2"
+DC2_FQDN = f"dc2.{DNS_DOMAIN}"
+LDAP_URL = f"ldaps://{HOST}:636"
+NCS = (CONFIG_DN, DOMAIN_DN)  # templates, OIDs, the CA object; accounts
+_proc: subprocess.Popen | None = None
+_added_address = False
+
+
+def replica_dir() -> Path:
+    return pki.lab_dir() / "samba-dc2"
+
+
+def conf_path() -> Path:
+    return replica_dir() / "etc" / "smb.conf"
+
+
+def log_path() -> Path:
+    return pki.lab_dir() / "samba-dc2.log"
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PASSWD=admin_password())  # samba-tool reads the password from PASSWD, not argv
+
+
+def _run(cmd: list[str], timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def _dc1_id() -> str:
+    """What identifies the lab domain dc2 joined (a re-provisioned dc1 is another domain)."""
+    return (samba_dir() / ".lab-provisioned.json").read_text() + str((samba_dir() / "private" / "sam.ldb").stat().st_ino)
+
+
+def _ensure_address() -> None:
+    global _added_address
+    have = subprocess.run(["ip", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout
+    if f" {HOST}/" not in have:
+        proc = subprocess.run(["ip", "addr", "add", f"{HOST}/32", "dev", "lo"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise DcError(f"cannot add {HOST} to lo (`ip addr add {HOST}/32 dev lo`): {proc.stderr.strip()}")
+        _added_address = True
+
+
+def _joined() -> bool:
+    marker = replica_dir() / ".lab-joined.json"
+    try:
+        return json.loads(marker.read_text()).get("dc1") == _dc1_id() and (replica_dir() / "private" / "sam.ldb").is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _join() -> None:
+    if _joined():
+        return
+    shutil.rmtree(replica_dir(), ignore_errors=True)
+    replica_dir().mkdir(parents=True)
+    tool = _which("samba-tool") or "samba-tool"
+    cmd = [tool, "domain", "join", DNS_DOMAIN, "DC", f"--server={'127.0.0.1'}", f"-U{NETBIOS_DOMAIN}\\Administrator",
+           f"--targetdir={replica_dir()}", "--dns-backend=NONE", f"--option=interfaces={HOST}",
+           "--option=bind interfaces only=yes", f"--option=netbios name={DC2}", f"--realm={REALM}"]
+    proc = _run(cmd)
+    if proc.returncode != 0 and "already exists" in (proc.stdout + proc.stderr).lower():
+        # dc2 joined this domain before and its files are gone: remove the old DC2 from dc1, then join again
+        _run([tool, "domain", "demote", f"--remove-other-dead-server={DC2}", "-s", str(smb_conf_path()),
+              "-H", str(samba_dir() / "private" / "sam.ldb")])
+        shutil.rmtree(replica_dir(), ignore_errors=True)
+        replica_dir().mkdir(parents=True)
+        proc = _run(cmd)
+    if proc.returncode != 0:
+        raise DcError(f"samba-tool domain join (dc2) failed ({proc.returncode}):\n{(proc.stdout + proc.stderr)[-1500:]}")
+    (replica_dir() / ".lab-joined.json").write_text(json.dumps({"dc1": _dc1_id()}))
+
+
+def _configure() -> None:
+    cert, key = pki.issue_server_cert("samba-dc2", [DC2_FQDN, "localhost"], [HOST])
+    os.chmod(key, 0o600)
+    run = replica_dir() / "run"
+    run.mkdir(exist_ok=True)
+    wanted = {"pid directory": str(run), "ncalrpc dir": str(run / "ncalrpc"),
+              "winbindd socket directory": str(run / "winbindd"), "log file": str(replica_dir() / "log.%m"),
+              "interfaces": HOST, "bind interfaces only": "yes", "tls enabled": "yes", "tls certfile": str(cert),
+              "tls keyfile": str(key), "tls cafile": str(pki.ca_bundle_path())}
+    lines = [ln for ln in conf_path().read_text().splitlines()
+             if " ".join(ln.split("=", 1)[0].lower().split()) not in wanted]
+    at = next(i for i, ln in enumerate(lines) if ln.strip().lower() == "[global]") + 1
+    lines[at:at] = [f"\t{k} = {v}" for k, v in wanted.items()]
+    conf_path().write_text("\n".join(lines) + "\n")
+
+
+def info() -> DcInfo:
+    from lab import samba_dc
+
+    return dataclasses.replace(samba_dc.info(), ldap_url=LDAP_URL, host=HOST, dc_fqdn=DC2_FQDN)
+
+
+def _healthy(dc: DcInfo) -> str | None:
+    from lab.samba_layout import connect
+
+    try:
+        connect(dc).unbind()
+        return None
+    except Exception as exc:  # socket, TLS or bind errors while starting
+        return f"{type(exc).__name__}: {exc}"
+
+
+def up(timeout: float = 90.0) -> DcInfo:
+    """Join once, start dc2 (a child of this process), wait for verified LDAPS on 127.0.0.2, replicate once."""
+    global _proc
+    _ensure_address()
+    _join()
+    _configure()
+    dc = info()
+    if _proc is None or _proc.poll() is not None:
+        samba = _which("samba") or "samba"
+        with open(log_path(), "ab") as fh:
+            _proc = subprocess.Popen([samba, "-s", str(conf_path()), "-i", "-M", "single"], stdin=subprocess.DEVNULL,
+                                     stdout=fh, stderr=subprocess.STDOUT, cwd=str(replica_dir()),
+                                     start_new_session=True)
+    deadline, last = time.monotonic() + timeout, "not tried"
+    while time.monotonic() < deadline:
+        if _proc.poll() is not None:
+            raise DcError(f"samba (dc2) exited with {_proc.returncode}:\n{_tail(log_path())}")
+        last = _healthy(dc) or ""
+        if not last:
+            replicate_once()
+            return dc
+        time.sleep(0.5)
+    down()
+    raise DcError(f"dc2 did not answer LDAPS on {HOST} within {timeout:.0f}s ({last}):\n{_tail(log_path())}")
+
+
+def down() -> None:
+    global _proc, _added_address
+    if _proc is not None and _proc.poll() is None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(_proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                _proc.wait(10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    _proc = None
+    if _added_address:
+        subprocess.run(["ip", "addr", "del", f"{HOST}/32", "dev", "lo"], capture_output=True)
+        _added_address = False
+
+
+def replicate_once(direction: str = "both") -> None:
+    """One DRS pull per naming context: dc1 -> dc2 ("to_dc2"), dc2 -> dc1 ("to_dc1"), or both."""
+    tool = _which("samba-tool") or "samba-tool"
+    pulls = []
+    if direction in ("both", "to_dc2"):
+        pulls.append((DC2, "127.0.0.1", conf_path()))
+    if direction in ("both", "to_dc1"):
+        pulls.append(("DC1", HOST, smb_conf_path()))
+    for dest, source, conf in pulls:
+        for nc in NCS:
+            proc = _run([tool, "drs", "replicate", dest, source, nc, "--local", "-s", str(conf),
+                         f"-U{NETBIOS_DOMAIN}\\Administrator"], timeout=120)
+            if proc.returncode != 0:
+                raise DcError(f"samba-tool drs replicate {dest} {source} {nc} --local failed: "
+                              f"{(proc.stdout + proc.stderr)[-800:]}")
+
+
+class Replicator:
+    """Replicates both ways every `interval` seconds in a daemon thread (the lab's replication schedule)."""
+
+    def __init__(self, interval: float = 5.0):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors: list[str] = []
+        self.rounds = 0
+
+    def start(self) -> "Replicator":
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="lab-replication", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                replicate_once()
+                self.rounds += 1
+            except (DcError, subprocess.TimeoutExpired) as exc:
+                self.errors.append(str(exc))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(150)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab.samba_replica", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="join once, start dc2, replicate every --interval seconds until Ctrl-C")
+    run.add_argument("--interval", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    dc = up()
+    print(f"[samba-dc2] {dc.ldap_url} up; replicating every {args.interval:g}s (Ctrl-C stops)", flush=True)
+    rep = Replicator(args.interval).start()
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rep.stop()
+        down()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
