@@ -66,7 +66,7 @@ def secret_outputs(cfg) -> dict[str, pulumi.Output[str]]:
 
 def main() -> NdesScepDeployment:
     try:
-        cfg = load_config(read_stack_config())
+        cfg = load_config(read_stack_config(), stack=pulumi.get_stack())
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
     deployment = NdesScepDeployment("ndes", cfg, secret_outputs(cfg))
