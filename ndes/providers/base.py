@@ -38,7 +38,7 @@ PROVIDER_KEY = "__provider"
 class ResourceInputs(BaseModel):
     """Base of every resource's Inputs: camelCase on the wire, unknown keys refused, plain data only."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", hide_input_in_errors=True)
 
     adopt: bool = False
     """Take over an object that already exists (a hand-built NDES) instead of refusing."""
