@@ -146,7 +146,7 @@ class NdesProvider(ResourceProvider):
             for err in exc.errors(include_input=False, include_url=False):
                 loc = ".".join(str(p) for p in err.get("loc", ())) or "(inputs)"
                 msg = err.get("msg", "").removeprefix("Value error, ")
-                key = props.get("configKey") or ""
+                key = props.get("configKey") if isinstance(props.get("configKey"), str) else ""
                 failures.append(CheckFailure(loc, f"{key + ': ' if key else ''}{msg}"))
             return CheckResult(props, failures)
         return CheckResult(inp.wire(), [])
