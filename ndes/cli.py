@@ -98,6 +98,10 @@ def verify(args: argparse.Namespace) -> int:
     import logging
     logging.getLogger("azure").setLevel(logging.CRITICAL)  # its sign-in errors come back as our messages
     base = project if args.stack else Path(args.config).resolve().parent
+    from .config_files import file_problems
+    if problems := file_problems(cfg, base):
+        print(f"ndes verify: the configuration is invalid:\n{ConfigError(problems)}", file=sys.stderr)
+        return 2
     ctx = Context(cfg, base=base)
     try:
         results = run(ctx, progress=sys.stderr)

@@ -78,3 +78,15 @@ def test_ssl_template_defaults_to_server_authentication_only():
     cfg = load_config(sample())
     assert cfg.templates.ssl.extended_key_usage == ["serverAuth"]
     assert cfg.templates.client.extended_key_usage == ["clientAuth"]  # what SCEP needs
+
+
+def test_files_the_config_names_must_exist_and_hold_pem(tmp_path):
+    from ndes.config_files import file_problems
+    good = tmp_path / "ca.pem"
+    good.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    (tmp_path / "empty.pem").write_text("not a certificate")
+    cfg = load_config(sample(**{"domain.caBundle": "ca.pem", "graph.caBundle": str(tmp_path / "missing.pem"),
+                                "winrm.caBundle": "empty.pem"}))
+    problems = {p.config_key: p.message for p in file_problems(cfg, tmp_path)}
+    assert sorted(problems) == ["ndes:graph.caBundle", "ndes:winrm.caBundle"]
+    assert "cannot read" in problems["ndes:graph.caBundle"] and "no PEM" in problems["ndes:winrm.caBundle"]
