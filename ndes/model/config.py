@@ -257,6 +257,9 @@ class _TemplateBase(_Model):
     exportable: bool = False
     enrollee_supplies_subject: bool = True
     publish_to_ad: bool = False
+    remove_extra_grants: bool = False
+    """Remove explicit ACEs that let anyone but the built-in admins and the enroll principals enroll on or change
+    the template (Authenticated Users: Enroll, Domain Users: Write, ...); reported either way."""
     adopt: bool = False
 
     @field_validator("name", "display_name")
