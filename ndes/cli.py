@@ -67,7 +67,7 @@ def file_config(path: Path) -> dict[str, Any]:
     return {k if k.startswith("ndes:") else f"ndes:{k}": v for k, v in doc.items()}
 
 
-def load(raw: dict[str, Any]):
+def load(raw: dict[str, Any], stack: str | None = None):
     """Resolve {fromEnv: NAME} (as the Pulumi program does) and validate with ndes.model.load_config."""
     from .model import ConfigError, load_config
     from .model.load import parse_raw
@@ -78,7 +78,7 @@ def load(raw: dict[str, Any]):
     values = {k: resolve_env_refs(v, k, problems) for k, v in values.items()}
     if problems:
         raise ConfigError(problems)
-    return load_config(values)
+    return load_config(values, stack)
 
 
 def verify(args: argparse.Namespace) -> int:
@@ -88,7 +88,7 @@ def verify(args: argparse.Namespace) -> int:
     project = Path(args.project_dir).resolve()
     try:
         raw = stack_config(args.stack, project) if args.stack else file_config(Path(args.config))
-        cfg = load(raw)
+        cfg = load(raw, args.stack)
     except UsageError as exc:
         print(f"ndes verify: {exc}", file=sys.stderr)
         return 2
@@ -98,6 +98,10 @@ def verify(args: argparse.Namespace) -> int:
     import logging
     logging.getLogger("azure").setLevel(logging.CRITICAL)  # its sign-in errors come back as our messages
     base = project if args.stack else Path(args.config).resolve().parent
+    from .config_files import file_problems
+    if problems := file_problems(cfg, base):
+        print(f"ndes verify: the configuration is invalid:\n{ConfigError(problems)}", file=sys.stderr)
+        return 2
     ctx = Context(cfg, base=base)
     try:
         results = run(ctx, progress=sys.stderr)

@@ -11,6 +11,7 @@ import pulumi
 import pulumi.runtime
 
 from .components.deployment import NdesScepDeployment
+from .config_files import check_files
 from .model import ConfigError, load_config
 from .model.errors import Problem
 from .model.load import TOP_LEVEL_KEYS
@@ -66,7 +67,8 @@ def secret_outputs(cfg) -> dict[str, pulumi.Output[str]]:
 
 def main() -> NdesScepDeployment:
     try:
-        cfg = load_config(read_stack_config())
+        cfg = load_config(read_stack_config(), stack=pulumi.get_stack())
+        check_files(cfg)
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
     deployment = NdesScepDeployment("ndes", cfg, secret_outputs(cfg))

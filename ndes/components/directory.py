@@ -83,7 +83,7 @@ class DirectoryPlane(pulumi.ComponentResource):
                 "renewalPeriod": t.renewal_period, "minimumKeySize": t.minimum_key_size, "keyUsage": t.key_usage,
                 "extendedKeyUsage": t.extended_key_usage, "exportable": t.exportable,
                 "enrolleeSuppliesSubject": t.enrollee_supplies_subject, "publishToAd": t.publish_to_ad,
-                "enrollPrincipals": principals,
+                "enrollPrincipals": principals, "removeExtraGrants": t.remove_extra_grants,
             }, pulumi.ResourceOptions.merge(child, extra))
 
         # the NDES hosts' computer accounts; an Azure-built host's is an Output known after its domain join

@@ -235,3 +235,99 @@ def read_ace(sid: str) -> Ace:
 def enroll_ace(sid: str) -> Ace:
     """Enroll: (OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;SID)."""
     return Ace(ACCESS_ALLOWED_OBJECT, 0, ADS_RIGHT_DS_CONTROL_ACCESS, sid, ENROLL_GUID)
+
+
+# ---- audit: who else can enroll or change the template (ESC1/ESC4, SpecterOps "Certified Pre-Owned") ------------
+ADS_RIGHT_DS_WRITE_PROP = 0x20        # WP
+ADS_RIGHT_DS_SELF = 0x8               # SW (validated write)
+WRITE_DAC = 0x40000                   # WD
+WRITE_OWNER = 0x80000                 # WO
+GENERIC_ALL = 0x10000000              # GA
+GENERIC_WRITE = 0x40000000            # GW
+FULL_CONTROL_DS = 0xF01FF             # every DS right and the standard ones: what the console shows as Full Control
+ADMIN_SIDS = {"S-1-5-18", "S-1-5-32-544", "S-1-5-9"}
+"""SYSTEM, BUILTIN\\Administrators, Enterprise Domain Controllers; with the domain RIDs below: the built-in admins."""
+ADMIN_RIDS = {"500", "512", "516", "518", "519"}
+"""Administrator, Domain Admins, Domain Controllers, Schema Admins, Enterprise Admins (of any domain of the forest)."""
+WELL_KNOWN = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-7": "Anonymous",
+              "S-1-5-32-545": "BUILTIN\\Users", "S-1-3-0": "CREATOR OWNER"}
+WELL_KNOWN_RIDS = {"513": "Domain Users", "515": "Domain Computers", "514": "Domain Guests", "501": "Guest"}
+
+
+def is_admin(sid: str) -> bool:
+    return sid.upper() in ADMIN_SIDS or (sid.upper().startswith("S-1-5-21-") and sid.rsplit("-", 1)[1] in ADMIN_RIDS)
+
+
+def sid_label(sid: str) -> str:
+    """A readable name for the well-known SIDs an audit usually finds; the SID itself otherwise."""
+    if sid.upper() in WELL_KNOWN:
+        return f"{WELL_KNOWN[sid.upper()]} ({sid})"
+    if sid.upper().startswith("S-1-5-21-") and sid.rsplit("-", 1)[1] in WELL_KNOWN_RIDS:
+        return f"{WELL_KNOWN_RIDS[sid.rsplit('-', 1)[1]]} ({sid})"
+    return sid
+
+
+def dangerous_rights(ace: Ace) -> list[str]:
+    """The rights of an allow ACE that let its holder enroll or change the template."""
+    if ace.raw is not None or ace.type not in (ACCESS_ALLOWED, ACCESS_ALLOWED_OBJECT):
+        return []
+    out = []
+    m = ace.mask
+    if m & GENERIC_ALL or m & FULL_CONTROL_DS == FULL_CONTROL_DS:
+        return ["FullControl"]
+    ot = (ace.object_type or "").lower()
+    if m & ADS_RIGHT_DS_CONTROL_ACCESS:  # an extended right: Enroll, AutoEnroll, or all of them (no object type)
+        if ot in ("", ENROLL_GUID):
+            out.append("Enroll")
+        if ot in ("", AUTOENROLL_GUID):
+            out.append("AutoEnroll")
+    if m & (ADS_RIGHT_DS_WRITE_PROP | GENERIC_WRITE | ADS_RIGHT_DS_SELF):
+        out.append("Write")
+    if m & WRITE_DAC:
+        out.append("WriteDACL")
+    if m & WRITE_OWNER:
+        out.append("WriteOwner")
+    return out
+
+
+@dataclass(frozen=True)
+class ExtraGrant:
+    sid: str
+    rights: tuple[str, ...]
+    inherited: bool
+
+    def __str__(self) -> str:
+        return f"{sid_label(self.sid)}: {'+'.join(self.rights)}" + (" (inherited)" if self.inherited else "")
+
+
+def extra_grants(dacl: Acl | None, intended: list[str]) -> list[ExtraGrant]:
+    """Every principal other than the built-in admins holding Enroll, AutoEnroll, write, WriteDACL, WriteOwner or
+    full control; the `intended` SIDs (the enroll principals) may hold Enroll, nothing more."""
+    if dacl is None:
+        return []
+    allowed = {s.upper() for s in intended}
+    found: dict[tuple[str, bool], list[str]] = {}
+    for ace in dacl.aces:
+        if is_admin(ace.sid):
+            continue
+        rights = [r for r in dangerous_rights(ace) if not (r == "Enroll" and ace.sid.upper() in allowed)]
+        if rights:
+            have = found.setdefault((ace.sid, ace.inherited), [])
+            have.extend(r for r in rights if r not in have)
+    return [ExtraGrant(sid, tuple(r), inh) for (sid, inh), r in sorted(found.items())]
+
+
+def remove_extra_grants(dacl: Acl, intended: list[str]) -> int:
+    """Remove the explicit ACEs behind extra_grants (inherited ones can only change on the container); returns how
+    many went. An intended principal's plain Read + Enroll ACEs stay."""
+    allowed = {s.upper() for s in intended}
+    keep, gone = [], 0
+    for ace in dacl.aces:
+        rights = [] if ace.inherited or is_admin(ace.sid) else \
+            [r for r in dangerous_rights(ace) if not (r == "Enroll" and ace.sid.upper() in allowed)]
+        if rights:
+            gone += 1
+        else:
+            keep.append(ace)
+    dacl.aces = keep
+    return gone

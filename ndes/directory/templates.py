@@ -23,7 +23,7 @@ import ldap3
 from .client import DirectoryClient
 from .errors import Conflict, DirectoryError, InvalidValue
 from .escape import child_dn, eq
-from .security import SecurityDescriptor, enroll_ace, read_ace
+from .security import ExtraGrant, SecurityDescriptor, enroll_ace, extra_grants, read_ace, remove_extra_grants
 
 __all__ = ["TEMPLATE_ATTRS", "BINARY_ATTRS", "INT_ATTRS", "MULTI_ATTRS", "templates_dn", "oid_container_dn",
            "template_dn", "read_template", "forest_base_oid", "new_template_oid", "ensure_oid_object",
@@ -211,3 +211,18 @@ def grant(client: DirectoryClient, dn: str, sids: list[str]) -> bool:
 def revoke(client: DirectoryClient, dn: str, sids: list[str]) -> bool:
     """Remove exactly the Read + Enroll ACEs of these SIDs (explicit ones only)."""
     return _change(client, dn, [], sids)
+
+
+def audit_grants(client: DirectoryClient, dn: str, intended: list[str]) -> list[ExtraGrant]:
+    """Who else can enroll on or change the template (see security.extra_grants)."""
+    return extra_grants(_sd(client, dn).dacl, intended)
+
+
+def remove_grants(client: DirectoryClient, dn: str, intended: list[str]) -> bool:
+    """Remove the explicit extra grants; True when the DACL was written."""
+    sd = _sd(client, dn)
+    if sd.dacl is None or not remove_extra_grants(sd.dacl, intended):
+        return False
+    sd.owner = sd.group = sd.sacl = None
+    client.write_dacl_sd(dn, sd.to_bytes(), kind="certificate template")
+    return True

@@ -67,6 +67,14 @@ def check_hosts(c: DeploymentConfig) -> list[Problem]:
                 out.append(Problem(f"ndesHosts[{i}].{what}", f"{value} is already used by ndesHosts[{seen[key]}]",
                                    "each NDES server needs its own host name and its own published URL"))
             seen.setdefault(key, i)
+    short: dict[str, int] = {}
+    for i, h in enumerate(c.ndes_hosts):
+        name = h.short_name.casefold()
+        if name in short:
+            out.append(Problem(f"ndesHosts[{i}].fqdn", f"the short name {h.short_name} is already used by "
+                               f"ndesHosts[{short[name]}]: both would be the computer account {h.computer_account}",
+                               "give each NDES server its own host name (the first DNS label)"))
+        short.setdefault(name, i)
     return out
 
 
@@ -141,16 +149,19 @@ def check_client_template(c: DeploymentConfig) -> list[Problem]:
     if "serverAuth" not in c.templates.ssl.extended_key_usage:
         out.append(Problem("templates.ssl.extendedKeyUsage", "the SSL template needs Server Authentication",
                            "add serverAuth"))
-    if t.name == c.templates.ssl.name:
-        out.append(Problem("templates.client.name", "the client and SSL templates need different names",
-                           "rename one of them"))
-    if c.intune.scep.validity_period.unit in ("day", "week", "month", "year"):
-        v = c.intune.scep.validity_period
-        approx = {"day": 1, "week": 7, "month": 30, "year": 365}[v.unit] * v.value
-        if approx > t.validity_period.days:
-            out.append(Problem("intune.scep.validity", f"the profiles ask for {v} but the client template issues "
-                               f"at most {t.validity}: devices would get the shorter one",
-                               f"set intune.scep.validity to {t.validity} or less"))
+    if t.name.casefold() == c.templates.ssl.name.casefold():
+        out.append(Problem("templates.client.name", "the client and SSL templates need different names (AD compares "
+                           "template names ignoring case)", "rename one of them"))
+    for key, tpl in (("templates.ssl", c.templates.ssl), ("templates.client", t)):
+        if tpl.renewal.hours >= tpl.validity_period.hours:
+            out.append(Problem(f"{key}.renewalPeriod", f"the renewal period ({tpl.renewal_period}) is not shorter "
+                               f"than the validity ({tpl.validity}): certificates would renew as soon as issued",
+                               f"set {key}.renewalPeriod shorter than {key}.validity"))
+    v = c.intune.scep.validity_period
+    if v.hours > t.validity_period.hours:
+        out.append(Problem("intune.scep.validity", f"the profiles ask for {v} but the client template issues "
+                           f"at most {t.validity}: devices would get the shorter one",
+                           f"set intune.scep.validity to {t.validity} or less"))
     return out
 
 
@@ -165,27 +176,32 @@ def check_groups(c: DeploymentConfig) -> list[Problem]:
     return []
 
 
-def check_tls(c: DeploymentConfig) -> list[Problem]:
-    if c.lab:
+INSECURE_TLS_STACKS = ("lab",)
+"""The stacks whose config may turn TLS verification off; the policy pack's allowInsecureTlsStacks default is the
+same list. The stack name is fixed by the pipeline; `ndes:lab` is config, which a pull request can change, so it
+does not count."""
+
+
+def check_tls(c: DeploymentConfig, stack: str | None = None) -> list[Problem]:
+    if stack in INSECURE_TLS_STACKS:
         return []
-    out = []
-    for key, opt in (("domain", c.domain), ("graph", c.graph), ("winrm", c.winrm), ("ca.winrm", c.ca.winrm)):
-        if opt is not None and opt.insecure_skip_tls_verify:
-            out.append(Problem(f"{key}.insecureSkipTlsVerify", "TLS verification is off outside the lab: anyone on "
-                               "the path could read the credentials", "give caBundle instead and remove it"))
-    for i, h in enumerate(c.ndes_hosts):
-        if h.winrm is not None and h.winrm.insecure_skip_tls_verify:
-            out.append(Problem(f"ndesHosts[{i}].winrm.insecureSkipTlsVerify", "TLS verification is off outside the lab",
-                               "give caBundle instead and remove it"))
-    return out
+    where = f"stack '{stack}'" if stack else "a stack whose name is not known"
+    fix = f"give caBundle instead and remove it (it is accepted only on the stacks {', '.join(INSECURE_TLS_STACKS)})"
+    opts = [("domain", c.domain), ("graph", c.graph), ("winrm", c.winrm), ("ca.winrm", c.ca.winrm)]
+    opts += [(f"ndesHosts[{i}].winrm", h.winrm) for i, h in enumerate(c.ndes_hosts)]
+    return [Problem(f"{key}.insecureSkipTlsVerify", f"TLS verification is off on {where}: anyone on the path could "
+                    "pose as the server and read the credentials", fix)
+            for key, opt in opts if opt is not None and opt.insecure_skip_tls_verify]
 
 
-ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_external_urls, check_ssl_names, check_apple_nonrepudiation,
-              check_platform_fields, check_client_template, check_groups, check_tls, azure_host_problems)
+ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_external_urls, check_ssl_names,
+              check_apple_nonrepudiation, check_platform_fields, check_client_template, check_groups, azure_host_problems)
 
 
-def cross_check(c: DeploymentConfig) -> list[Problem]:
+def cross_check(c: DeploymentConfig, stack: str | None = None) -> list[Problem]:
+    """Every cross-check; `stack` is the Pulumi stack's name (None when unknown: TLS verification cannot be off)."""
     out: list[Problem] = []
     for check in ALL_CHECKS:
         out.extend(check(c))
+    out.extend(check_tls(c, stack))
     return out

@@ -8,6 +8,7 @@ Cross-checks that span sections live in `checks.py`; `load.py` turns raw stack c
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -23,6 +24,12 @@ from .scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, Ke
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+APP_NAME_MAX = 256
+"""Entra directory objects' displayName limit (256 characters). Not confirmed in the stored Graph docs: a guess
+that is safe in one direction (a name this long is useless in the portal anyway)."""
+PROFILE_PREFIX_MAX = 100
+"""Profile names are '<prefix> <kind> - <platform>'; a 100-character prefix keeps them readable and well under the
+1 MB request that a 'million-character' prefix would make. Intune documents no limit: a guess."""
 
 
 class _Model(BaseModel):
@@ -42,6 +49,34 @@ def _plain_name(v: str, what: str, max_len: int) -> str:
         raise ValueError(f"{what} must not contain control characters")
     if len(v) > max_len:
         raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
+    return v
+
+
+def _secret(v: SecretStr | None) -> SecretStr | None:
+    if v is not None and not v.get_secret_value().strip():
+        raise ValueError("must not be empty (set it with pulumi config set --secret --path ...)")
+    return v
+
+
+def _not_blank(v: str | None) -> str | None:
+    if v is not None:
+        _plain_name(v, "the value", 1024)
+    return v
+
+
+def _https_endpoint(v: str | None) -> str | None:
+    """An https:// URL with a host and a valid port (credentials and tokens travel over it)."""
+    if v is None:
+        return v
+    if _CONTROL.search(v) or not v.lower().startswith("https://"):
+        raise ValueError(f"'{v[:80]}' must be an https:// URL: credentials and tokens are sent over it")
+    parts = urlsplit(v)
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError(f"'{v[:80]}' has an invalid port (a number from 1 to 65535)") from None
+    if not parts.hostname:
+        raise ValueError(f"'{v[:80]}' has no host name")
     return v
 
 
@@ -72,6 +107,8 @@ class DomainConfig(TlsOptions):
     """Seconds to wait for replication to the readerUrls DCs (and for an enroll principal to reach ldapUrl)."""
 
     _dns = field_validator("dns_name")(_fqdn)
+    _bind_user = field_validator("bind_user")(_not_blank)
+    _bind_password = field_validator("bind_password")(_secret)
 
     @field_validator("netbios_name")
     @classmethod
@@ -94,6 +131,15 @@ class DomainConfig(TlsOptions):
                 raise ValueError(f"readerUrls: '{url}' must be an ldaps:// URL (or ldap:// with startTls: true)")
         if bool(self.spn_admin_user) != bool(self.spn_admin_password):
             raise ValueError("spnAdminUser and spnAdminPassword go together: set both, or neither")
+        parts = urlsplit(self.ldap_url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"ldapUrl '{self.ldap_url[:80]}' has an invalid port (a number from 1 to 65535)")
+        if not parts.hostname or _CONTROL.search(self.ldap_url) or parts.path not in ("", "/"):
+            raise ValueError(f"ldapUrl '{self.ldap_url[:80]}' must be ldaps://<DC host>[:port], with no path")
         return self
 
     @property
@@ -112,6 +158,10 @@ class WinRMConfig(TlsOptions):
     password: SecretStr | None = Field(default=None, repr=False)
     auth: Literal["ntlm", "kerberos", "credssp"] = "ntlm"
     operation_timeout_seconds: int = Field(default=120, ge=5, le=3600)
+
+    _url = field_validator("url")(_https_endpoint)
+    _user = field_validator("username")(_not_blank)
+    _password = field_validator("password")(_secret)
 
 
 class CaConfig(_Model):
@@ -143,7 +193,14 @@ class NdesHostConfig(_Model):
     winrm: WinRMConfig | None = None
     azure: AzureHostConfig | None = None
 
-    _fqdn_v = field_validator("fqdn")(_fqdn)
+    @field_validator("fqdn")
+    @classmethod
+    def _fqdn_v(cls, v: str) -> str:
+        v = normalize_fqdn(v)
+        if len(v.split(".")[0]) > 15:
+            raise ValueError(f"the host name '{v.split('.')[0]}' is longer than 15 characters: Windows computer "
+                             "names (NetBIOS) have at most 15, so its computer account would not be found")
+        return v
 
     @field_validator("external_url")
     @classmethod
@@ -189,10 +246,15 @@ class ServiceAccountConfig(_Model):
     """Also register http/<short host name>."""
     adopt: bool = False
 
+    _password = field_validator("password")(_secret)
+
     @field_validator("name")
     @classmethod
     def _sam(cls, v: str) -> str:
         _plain_name(v, "the account name", 20)
+        if not v.isascii() or any(unicodedata.category(ch) in ("Cf", "Zs") for ch in v):
+            raise ValueError(f"'{v}' holds non-ASCII, invisible or space characters: a look-alike letter "
+                             "(e.g. a Cyrillic 'е') or a zero-width space names a different account; use ASCII")
         bad = set('"/\\[]:;|=,+*?<>@') & set(v)
         if bad or v.endswith("."):
             raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
@@ -211,6 +273,9 @@ class _TemplateBase(_Model):
     exportable: bool = False
     enrollee_supplies_subject: bool = True
     publish_to_ad: bool = False
+    remove_extra_grants: bool = False
+    """Remove explicit ACEs that let anyone but the built-in admins and the enroll principals enroll on or change
+    the template (Authenticated Users: Enroll, Domain Users: Write, ...); reported either way."""
     adopt: bool = False
 
     @field_validator("name", "display_name")
@@ -232,11 +297,16 @@ class _TemplateBase(_Model):
 
 
 class SslTemplateConfig(_TemplateBase):
-    """Duplicate of "Web Server": supply in request, server + client authentication."""
+    """Duplicate of "Web Server": supply in request, server authentication only.
+
+    The Certificate Connector for Microsoft Intune needs no client-authentication certificate on the NDES host
+    (only the retired NDESConnectorSetup.exe connector did; Microsoft's "Configure infrastructure to support SCEP
+    with Intune", Certificates and templates), and a supply-in-request template with Client Authentication lets
+    whoever controls the NDES host request a certificate that logs on as any user (ESC1)."""
     name: str = "NDES-SSL"
     display_name: str | None = "NDES SSL certificate"
     validity: TemplatePeriod = "2 years"
-    extended_key_usage: ExtendedKeyUsages = ["serverAuth", "clientAuth"]
+    extended_key_usage: ExtendedKeyUsages = ["serverAuth"]
 
 
 class ClientTemplateConfig(_TemplateBase):
@@ -257,7 +327,7 @@ class SslCertificateConfig(_Model):
     """CN = the external FQDN (Microsoft's SCEP troubleshooting step 3) or the NDES host's FQDN."""
     subject_alternative_names: list[str] | None = None
     """Extra DNS names; the external and internal FQDNs are always included."""
-    key_size: int = 2048
+    key_size: RsaKeySize = 2048
     renew_before_days: int = Field(default=30, ge=1, le=365)
     adopt: bool = False
 
@@ -277,10 +347,22 @@ class NdesRoleConfig(_Model):
     ra_state: str | None = None
     ra_country: str | None = None
     signing_provider: str = "Microsoft Strong Cryptographic Provider"
-    signing_key_length: int = 2048
+    signing_key_length: RsaKeySize = 2048
     encryption_provider: str = "Microsoft Strong Cryptographic Provider"
-    encryption_key_length: int = 2048
+    encryption_key_length: RsaKeySize = 2048
     adopt: bool = False
+
+    @field_validator("ra_name", "ra_email", "ra_company", "ra_department", "ra_city", "ra_state",
+                     "signing_provider", "encryption_provider")
+    @classmethod
+    def _ra_text(cls, v: str | None, info) -> str | None:
+        if v is None:
+            return v
+        _plain_name(v, to_camel(info.field_name), 64)
+        if info.field_name != "ra_email" and set(',+="\\<>;#') & set(v):
+            raise ValueError(f"{to_camel(info.field_name)} must not contain , + = \" \\ < > ; #: they would add "
+                             "parts to the RA certificate's subject")
+        return v
 
     @field_validator("ra_country")
     @classmethod
@@ -369,6 +451,11 @@ class IntuneConfig(_Model):
     trusted_root: TrustedRootConfig = TrustedRootConfig()
     adopt: bool = False
 
+    @field_validator("profile_name_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        return _plain_name(v, "profileNamePrefix", PROFILE_PREFIX_MAX)
+
     @field_validator("platforms")
     @classmethod
     def _platforms(cls, v: list[str]) -> list[str]:
@@ -393,6 +480,11 @@ class AppProxyConfig(_Model):
     """Application name; with several NDES hosts each gets '<displayName> <host short name>'."""
     adopt: bool = False
 
+    @field_validator("display_name", "connector_group")
+    @classmethod
+    def _names(cls, v: str, info) -> str:
+        return _plain_name(v, to_camel(info.field_name), APP_NAME_MAX)
+
 
 class GraphConfig(TlsOptions):
     tenant_id: str
@@ -406,12 +498,9 @@ class GraphConfig(TlsOptions):
     authority: str | None = None
     """With cloud: custom: the login authority URL."""
 
-    @field_validator("graph_endpoint", "authority")
-    @classmethod
-    def _https(cls, v: str | None) -> str | None:
-        if v is not None and urlsplit(v.strip()).scheme.lower() != "https":
-            raise ValueError(f"'{v}' must be an https URL: the access token and the client secret travel over it")
-        return v
+    _tenant = field_validator("tenant_id", "client_id")(_not_blank)
+    _client_secret = field_validator("client_secret")(_secret)
+    _endpoints = field_validator("graph_endpoint", "authority")(_https_endpoint)
 
     @model_validator(mode="after")
     def _cred(self) -> "GraphConfig":

@@ -16,6 +16,10 @@ TICKS_PER_DAY = 864_000_000_000  # 100 ns ticks
 UNIT_DAYS = {"day": 1, "week": 7, "year": 365}
 UNITS = ("hour", "day", "week", "month", "year")
 _PATTERN = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+?)s?\s*$")
+UNIT_HOURS = {"hour": 1, "day": 24, "week": 7 * 24, "month": 30 * 24, "year": 365 * 24}
+"""Approximate length of each unit in hours (a month as 30 days), to compare and to bound periods."""
+MAX_YEARS = 100
+"""No certificate period is longer; a bigger number (e.g. 99999999999999 years) would overflow a FILETIME."""
 
 
 @dataclass(frozen=True, order=True)
@@ -31,6 +35,11 @@ class Period:
         if self.unit not in UNIT_DAYS:
             raise ValueError(f"a period in {self.unit}s has no fixed number of days")
         return self.value * UNIT_DAYS[self.unit]
+
+    @property
+    def hours(self) -> int:
+        """Length in hours (exact except for months, counted as 30 days): compares periods of any unit."""
+        return self.value * UNIT_HOURS[self.unit]
 
 
 def parse_period(text: str | int, *, allowed: tuple[str, ...] = UNITS) -> Period:
@@ -49,6 +58,8 @@ def parse_period(text: str | int, *, allowed: tuple[str, ...] = UNITS) -> Period
         raise ValueError(f"'{text}': {unit}s are not accepted here, use one of {', '.join(u + 's' for u in allowed)}")
     if value <= 0:
         raise ValueError(f"'{text}': a period must be longer than zero")
+    if value * UNIT_HOURS[unit] > MAX_YEARS * UNIT_HOURS["year"]:
+        raise ValueError(f"'{text}' is longer than {MAX_YEARS} years: no certificate period is that long")
     return Period(value, unit)
 
 

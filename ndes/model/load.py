@@ -60,14 +60,17 @@ def parse_raw(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_config(values: Mapping[str, Any]) -> DeploymentConfig:
-    """Validate the whole chain's configuration; raises ConfigError listing every problem with its key."""
+def load_config(values: Mapping[str, Any], stack: str | None = None) -> DeploymentConfig:
+    """Validate the whole chain's configuration; raises ConfigError listing every problem with its key.
+
+    `stack` is the Pulumi stack's name: TLS verification may be off only on the stacks of
+    checks.INSECURE_TLS_STACKS (None, unknown, allows it nowhere)."""
     raw = parse_raw(values)
     try:
         cfg = DeploymentConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(problems_from_validation(exc)) from None
-    problems = cross_check(cfg)
+    problems = cross_check(cfg, stack)
     if problems:
         raise ConfigError(problems)
     return cfg

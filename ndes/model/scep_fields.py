@@ -28,8 +28,11 @@ def _key_size(v: int) -> int:
 
 
 def _hash(v: str) -> str:
+    if v.lower() == "sha1":
+        raise ValueError("SHA-1 is refused: collisions are practical, and CAs and operating systems no longer trust "
+                         "SHA-1 signatures; use sha2")
     if v.lower() not in HASH_ALGORITHMS:
-        raise ValueError("hashAlgorithm is sha1 or sha2")
+        raise ValueError("hashAlgorithm is sha2 (sha256)")
     return HASH_ALGORITHMS[v.lower()]
 
 

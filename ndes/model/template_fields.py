@@ -10,7 +10,9 @@ from .durations import from_filetime_interval, parse_period, to_filetime_interva
 from .keyusage import normalize_key_usage
 from .scep_fields import ExtendedKeyUsages
 
-RSA_KEY_SIZES = (1024, 2048, 3072, 4096, 8192, 16384)
+RSA_KEY_SIZES = (2048, 3072, 4096, 8192, 16384)
+"""Every RSA key length the config accepts (templates, the SSL certificate, the NDES RA keys): 2048 is the floor
+NIST SP 800-131A and the seed guide set; a size outside the list is a typo (4097) or hostile (99999999)."""
 
 
 def _period(v: str) -> str:
@@ -21,7 +23,7 @@ def _period(v: str) -> str:
 
 def _rsa(v: int) -> int:
     if v not in RSA_KEY_SIZES:
-        raise ValueError(f"{v} is not an RSA key size the CA offers (2048, 3072, 4096, ...)")
+        raise ValueError(f"{v} is not an RSA key size allowed here: use one of {', '.join(map(str, RSA_KEY_SIZES))}")
     return v
 
 

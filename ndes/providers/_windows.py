@@ -24,7 +24,7 @@ __all__ = ["EndpointInput", "WindowsInputs", "endpoint_of", "host_of", "endpoint
 class EndpointInput(BaseModel):
     """Connection inputs of a Windows host (secret as a whole: it carries the password)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", hide_input_in_errors=True)
 
     host: str
     """The host's FQDN (messages, ids)."""

@@ -64,7 +64,7 @@ per owner): a generation there would split the record, so they rely on the in-de
 class ResourceInputs(BaseModel):
     """Base of every resource's Inputs: camelCase on the wire, unknown keys refused, plain data only."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", hide_input_in_errors=True)
 
     adopt: bool = False
     """Take over an object that already exists (a hand-built NDES) instead of refusing."""
@@ -251,7 +251,7 @@ class NdesProvider(ResourceProvider):
             for err in exc.errors(include_input=False, include_url=False):
                 loc = ".".join(str(p) for p in err.get("loc", ())) or "(inputs)"
                 msg = err.get("msg", "").removeprefix("Value error, ")
-                key = props.get("configKey") or ""
+                key = props.get("configKey") if isinstance(props.get("configKey"), str) else ""
                 failures.append(CheckFailure(loc, f"{key + ': ' if key else ''}{msg}"))
             return CheckResult(props, failures)
         return CheckResult(inp.wire(), [])

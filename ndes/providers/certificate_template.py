@@ -51,6 +51,10 @@ class CertificateTemplateInputs(DirectoryInputs):
     publish_to_ad: bool = False
     enroll_principals: list[str] = []
     """Who gets Read + Enroll: sAMAccountNames (NDES1$, svc-ndes, LAB\\svc-ndes) or SIDs."""
+    remove_extra_grants: bool = False
+    """Remove explicit ACEs that let anyone else (not the built-in admins) enroll or change the template."""
+    extra_grants: list[str] = []
+    """Always declared empty: read fills it with the grants found, so refresh and preview show them as drift."""
 
     @field_validator("name", "display_name")
     @classmethod
@@ -135,6 +139,8 @@ class CertificateTemplateProvider(PreflightCheck, NdesProvider):
                 if dropped:
                     tpl.revoke(c, dn, dropped)
                 tpl.grant(c, dn, list(sids.values()))
+                if inp.remove_extra_grants:
+                    tpl.remove_grants(c, dn, list(sids.values()))
             except DirectoryError:
                 if created:  # leave nothing half-created
                     c.delete(dn, kind="certificate template")
@@ -166,6 +172,7 @@ class CertificateTemplateProvider(PreflightCheck, NdesProvider):
             "enrolleeSuppliesSubject": words.enrollee_supplies_subject,
             "publishToAd": words.publish_to_ad,
             "enrollPrincipals": [n for n, s in sids.items() if s in have],
+            "extraGrants": [str(g) for g in tpl.audit_grants(c, dn, list(sids.values()))],
             "dn": live["dn"],
             "oid": live.get(OID_ATTR) or "",
             "schemaVersion": int(live.get("msPKI-Template-Schema-Version", 0)),

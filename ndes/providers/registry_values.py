@@ -25,7 +25,7 @@ HTTP_SYS_PARAMETERS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
 
 
 class RegistryValue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     path: str
     """HKLM:\\... (the registry provider's path)."""

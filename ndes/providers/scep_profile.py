@@ -32,7 +32,7 @@ DEFAULT_DESCRIPTION = "SCEP certificates from NDES (managed by Pulumi)"
 
 
 class San(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
     type: SanType
     value: str
 

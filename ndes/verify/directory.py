@@ -78,6 +78,11 @@ class DirectoryReader:
         from ..directory import templates as tpl
         return tpl.granted(self.c, dn, sids)
 
+    def extra_grants(self, dn: str, sids: list[str]) -> list[str]:
+        """Every grant on the template beyond the built-in admins and the intended Enroll (ESC1/ESC4 shapes)."""
+        from ..directory import templates as tpl
+        return [str(g) for g in tpl.audit_grants(self.c, dn, sids)]
+
     def issued(self, ca_common_name: str) -> list[str]:
         from ..directory import issuance
         return issuance.issued_templates(self.c, ca_common_name)
@@ -144,13 +149,21 @@ def template_checks(cfg: DeploymentConfig, d: Any, kind: str) -> list[Result]:
                fail(AREA, f"{label} settings", "; ".join(diffs),
                     f"set these on the template's tabs in certtmpl.msc, or `pulumi up` with {key}"))
     principals = ([h.computer_account for h in cfg.ndes_hosts] if kind == "ssl" else [cfg.service_account.name])
-    missing, unknown = [], []
+    missing, unknown, sids = [], [], []
     for p in principals:
         sid = d.sid_of(p)
         if sid is None:
             unknown.append(p)
         elif sid not in d.granted(live.dn, [sid]):
             missing.append(p)
+        if sid is not None:
+            sids.append(sid)
+    extra = d.extra_grants(live.dn, sids)
+    out.append(ok(AREA, f"{label} other grants", "only the built-in admins and the enroll principals") if not extra
+               else fail(AREA, f"{label} other grants", f"{'; '.join(extra)}: whoever holds Enroll can request a "
+                         "certificate naming any user (ESC1), write or owner rights let them change the template (ESC4)",
+                         f"remove these on the Security tab of {t.name}, or set {key}.removeExtraGrants: true and "
+                         "`pulumi up`"))
     if unknown:
         out.append(fail(AREA, f"{label} ACL", f"no account {', '.join(unknown)} in the domain",
                         "join the NDES host to the domain / create the service account first"))

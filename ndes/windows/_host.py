@@ -33,6 +33,26 @@ STDIN_CHUNK = 48 * 1024
 REBOOT_SCRIPT = "HostBoot"
 
 
+SECRET_PARAM_WORDS = ("password", "secret", "pfx", "privatekey", "credential")
+"""A script parameter whose name holds one of these (any case) is a secret: never echoed in an error."""
+
+
+def scrub_params(text: str, params: Any) -> str:
+    """`text` with the value of every secret parameter (at any depth of `params`) replaced by ***."""
+    def secrets(value: Any, secret: bool = False):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from secrets(v, secret or any(w in str(k).lower() for w in SECRET_PARAM_WORDS))
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                yield from secrets(v, secret)
+        elif secret and isinstance(value, str) and value:
+            yield value
+    for value in sorted(set(secrets(params)), key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
+
+
 class WindowsHost:
     """A Windows host reached over WinRM. Cheap to create: the connection lives in a per-process cache."""
 
@@ -64,7 +84,13 @@ class WindowsHost:
                 note = "" if read_only or not exc.accepted else \
                     " (the script may have run: run again to converge, it is idempotent)"
                 raise Unreachable(str(exc) + note, host=self.endpoint.host) from exc
-        return self._parse(name, stdout, stderr, code)
+        try:
+            return self._parse(name, stdout, stderr, code)
+        except ScriptFailed as exc:
+            message = scrub_params(exc.message, params)
+            if message == exc.message:
+                raise
+            raise ScriptFailed(name, self.endpoint.host, message, exc.category) from None
 
     def _run_once(self, line: str, doing: str, deadline: float) -> tuple[bytes, bytes, int]:
         sess = session_for(self.endpoint)

@@ -65,29 +65,37 @@ def test_lab_stack_preview_passes_the_pack(tmp_path, explicit_config):
 
 def test_bent_lab_configuration_fails_naming_each_policy(tmp_path):
     cli = lab_project(tmp_path, {
-        "domain.insecureSkipTlsVerify": True,          # the program allows it: ndes:lab is true ...
         "templates.client.exportable": True,           # the program does not check exportability
         "intune.scep.renewalThresholdPercent": 60,     # Intune allows 1-99, the policy 10-50
         "appProxy.preAuthentication": "aadPreAuthentication",
-    }, stack="staging")                                # ... but the stack is not the lab
+    }, stack="staging")
     config = tmp_path / "policy-config.json"
     config.write_text(json.dumps({"client-template-key-size": {"minimumKeySize": 4096}}))
     proc = cli.preview("--policy-pack", str(PACK), "--policy-pack-config", str(config), check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert _violations(proc.stdout) == {
-        "tls-verification-on": "mandatory",
         "client-template-key-not-exportable": "mandatory",
         "client-template-key-size": "mandatory",
         "scep-validity-and-renewal": "mandatory",
         "app-proxy-passthrough": "advisory",
     }, _policies_section(proc.stdout)
-    for text in ("ndes:domain.insecureSkipTlsVerify", "stack 'staging'", "ndes:templates.client.exportable",
+    for text in ("ndes:templates.client.exportable",
                  "at least 4096", "ndes:intune.scep.renewalThresholdPercent", "ndes:appProxy.preAuthentication"):
         assert text in out, text
     for name in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD", "NDES_LAB_SERVICE_PASSWORD",
                  "NDES_LAB_GRAPH_SECRET"):
         assert cli.env[name] not in out, f"{name}'s value leaked into the preview"
+
+
+def test_program_refuses_tls_off_on_a_stack_not_listed(tmp_path):
+    """ndes:lab is true in the lab's config, and a pull request could set it anywhere: the stack's name decides."""
+    cli = lab_project(tmp_path, {"domain.insecureSkipTlsVerify": True}, stack="staging")
+    proc = cli.preview(check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "ndes:domain.insecureSkipTlsVerify" in out and "stack 'staging'" in out, out
+    assert "Traceback" not in out, out
 
 
 BAD_PROGRAM = textwrap.dedent('''
@@ -115,7 +123,7 @@ BAD_PROGRAM = textwrap.dedent('''
 
 
     soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    ca = {"host": "ca1.corp.test", "url": "https://ca1.corp.test:5986/wsman", "insecureSkipTlsVerify": False}
+    ca = {"host": "ca1.corp.test", "url": "https://ca1.corp.test:5986/wsman", "insecureSkipTlsVerify": True}
     make("CertificateTemplate", "client", {"kind": "client", "name": "NDES-Intune", "minimumKeySize": 1024,
          "keyUsage": ["digitalSignature", "keyEncipherment"], "extendedKeyUsage": ["serverAuth"],
          "exportable": False, "configKey": "ndes:templates.client"})
@@ -160,9 +168,10 @@ def test_bad_resources_fail_naming_each_policy(tmp_path):
         "iis-binding-empty-host-name": "mandatory",
         "ca-ndes-separate-hosts": "mandatory",
         "certificate-expiry": "advisory",
+        "tls-verification-on": "mandatory",
     }, _policies_section(proc.stdout)
     out = proc.stdout
-    for text in ("group-b", "does not use https", "writes EncryptionTemplate", "lacks ndes-corp.msappproxy.net",
+    for text in ("stack 'prod'", "group-b", "does not use https", "writes EncryptionTemplate", "lacks ndes-corp.msappproxy.net",
                  "host name 'CA1'", "NDES is installed on ca1.corp.test", "CEPEncryption RA certificate",
                  "NDES SSL certificate on ca1.corp.test expires on"):
         assert text in out, text

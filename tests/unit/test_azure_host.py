@@ -110,9 +110,9 @@ def test_host_name_must_be_what_the_domain_join_gives():
     assert "set fqdn to ndes01.contoso.com" in str(exc.value)
     raw["ndesHosts"][0]["fqdn"] = "ndes-scep-server-01.contoso.com"
     raw["ndesHosts"][0]["externalUrl"] = "https://ndes-scep-server-01-contoso.msappproxy.net/"
-    problems = azure_host_problems(DeploymentConfig.model_validate(raw))
-    assert [p.config_key for p in problems] == ["ndes:ndesHosts[0].fqdn"]
-    assert "cannot be a Windows computer name" in problems[0].message
+    with pytest.raises(ConfigError) as exc:  # every NDES host's short name is a NetBIOS name (model rule)
+        load_config(raw)
+    assert exc.value.keys == ["ndes:ndesHosts[0].fqdn"] and "longer than 15 characters" in str(exc.value)
 
 
 def test_dev_stack_example_switches_azure_on_for_ndes02_and_validates():

@@ -140,7 +140,7 @@ def test_directory_plane_builds_the_seed_steps():
         assert sa.inputs["configKey"] == "ndes:serviceAccount"
         tpls = {r.inputs["kind"]: r.inputs for r in by_type["pulumi-python:dynamic/ndes:CertificateTemplate"]}
         assert tpls["ssl"]["name"] == "NDES-SSL" and tpls["ssl"]["enrollPrincipals"] == ["NDES01$"]
-        assert tpls["ssl"]["extendedKeyUsage"] == ["serverAuth", "clientAuth"]
+        assert tpls["ssl"]["extendedKeyUsage"] == ["serverAuth"]  # the current connector needs no clientAuth (ESC1)
         assert tpls["client"]["enrollPrincipals"] == ["svc-ndes"] and tpls["client"]["exportable"] is False
         iss = sorted(r.inputs["templateName"] for r in by_type["pulumi-python:dynamic/ndes:TemplateIssuance"])
         assert iss == ["NDES-Intune", "NDES-SSL"]

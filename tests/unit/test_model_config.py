@@ -76,8 +76,27 @@ def test_missing_section_is_named():
     assert keys_of(raw) == ["ndes:serviceAccount"]
 
 
-def test_tls_off_is_allowed_in_the_lab_only():
-    load_config(sample(**{"domain.insecureSkipTlsVerify": True, "lab": True}))
+def test_tls_off_is_allowed_on_the_listed_stacks_only():
+    raw = sample(**{"domain.insecureSkipTlsVerify": True, "lab": True})
+    load_config(raw, stack="lab")
+    for stack in ("prod", "staging", None):  # ndes:lab: true does not count: a pull request can set it
+        with pytest.raises(ConfigError) as exc:
+            load_config(raw, stack=stack)
+        assert exc.value.keys == ["ndes:domain.insecureSkipTlsVerify"]
+    with pytest.raises(ConfigError) as exc:
+        load_config(sample(**{"ndesHosts": [{"fqdn": "ndes01.contoso.com", "externalUrl": "https://x.msappproxy.net/",
+                                             "winrm": {"insecureSkipTlsVerify": True}}]}), stack="prod")
+    assert exc.value.keys == ["ndes:ndesHosts[0].winrm.insecureSkipTlsVerify"]
+
+
+def test_program_and_policy_pack_share_the_allow_list():
+    import json
+    from pathlib import Path
+    from ndes.model.checks import INSECURE_TLS_STACKS
+    from policies.ndes_policies.tls_verification import DEFAULT_ALLOWED
+    assert list(INSECURE_TLS_STACKS) == DEFAULT_ALLOWED
+    lab = Path(__file__).parents[2] / "policies" / "policy-config.lab.json"
+    assert json.loads(lab.read_text())["tls-verification-on"]["allowInsecureTlsStacks"] == DEFAULT_ALLOWED
 
 
 def test_message_says_how_to_fix():

@@ -90,6 +90,18 @@ def test_acl_without_enroll_fails_naming_the_principal():
     assert r.status == "fail" and "svc-ndes" in r.detail
 
 
+def test_other_grants_on_a_template_fail_naming_principal_rights_and_fix():
+    cfg = config()
+    d = FakeDirectory(cfg)
+    [r] = by_check(template_checks(cfg, d, "client"), "client template NDES-Intune other grants")
+    assert r.status == "pass"
+    dn = d.templates["NDES-Intune"].dn
+    d.extra[dn] = ["Authenticated Users (S-1-5-11): Enroll"]
+    [r] = by_check(template_checks(cfg, d, "client"), "client template NDES-Intune other grants")
+    assert r.status == "fail" and "Authenticated Users (S-1-5-11): Enroll" in r.detail and "ESC1" in r.detail
+    assert "ndes:templates.client.removeExtraGrants" in r.fix
+
+
 def test_issuance():
     cfg = config()
     d = FakeDirectory(cfg)

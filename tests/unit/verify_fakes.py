@@ -74,6 +74,7 @@ class FakeDirectory:
                           cfg.templates.client.name: Template(cl_dn, False, settings(cfg.templates.client))}
         self.grants = {ssl_dn: {SIDS["NDES01$"]}, cl_dn: {SIDS["svc-ndes"]}}
         self.issued_names = [cfg.templates.ssl.name, cfg.templates.client.name]
+        self.extra: dict[str, list[str]] = {}  # template DN -> extra grants ("Authenticated Users (S-1-5-11): Enroll")
 
     def account(self, sam):
         return self.accounts.get(sam)
@@ -89,6 +90,9 @@ class FakeDirectory:
 
     def granted(self, dn, sids):
         return [s for s in sids if s in self.grants.get(dn, set())]
+
+    def extra_grants(self, dn, sids):
+        return list(self.extra.get(dn, []))
 
     def issued(self, ca):
         return list(self.issued_names)

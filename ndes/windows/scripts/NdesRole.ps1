@@ -89,7 +89,11 @@ if ($Params.mode -eq 'set') {
             if (-not $feature.Installed) {
                 throw 'the ADCS-Device-Enrollment feature is not installed: install it first (WindowsFeatures)'
             }
-            $secure = ConvertTo-SecureString -String $Params.serviceAccountPassword -AsPlainText -Force
+            # Built with .NET calls, not ConvertTo-SecureString -String: module logging (event 4103) records cmdlet
+            # parameter bindings, and the password would be one of them.
+            $secure = New-Object -TypeName System.Security.SecureString
+            foreach ($char in ([string]$Params.serviceAccountPassword).ToCharArray()) { $secure.AppendChar($char) }
+            $secure.MakeReadOnly()
             # Unset RA details travel as $null: the cmdlet leaves them out of the RA subject (as the wizard does).
             $ra = @{}
             foreach ($field in @('raEmail', 'raCompany', 'raDepartment', 'raCity', 'raState', 'raCountry')) {
