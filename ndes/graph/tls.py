@@ -14,7 +14,12 @@ def ssl_context(ca_bundle_pem: str | None) -> ssl.SSLContext:
     """Verifying context: the system store, plus `ca_bundle_pem` when given (never verification off)."""
     ctx = ssl.create_default_context()
     if ca_bundle_pem:
-        ctx.load_verify_locations(cadata=ca_bundle_pem)
+        try:
+            ctx.load_verify_locations(cadata=ca_bundle_pem)
+        except (ssl.SSLError, ValueError) as exc:
+            from .errors import TlsFailure
+            raise TlsFailure(f"the CA bundle given for Graph holds no usable certificate ({exc.__class__.__name__}: "
+                             f"{exc}). Fix ndes:graph.caBundle: a PEM file of the CAs to trust") from None
     return ctx
 
 

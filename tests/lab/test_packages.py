@@ -32,9 +32,9 @@ def test_the_samba_provision_schema_is_a_runtime_file():
 
 
 def test_every_binary_the_lab_runs_is_a_runtime_file():
-    from lab import samba_dc
+    from lab import samba_layout
     runtime_names = {Path(p).name for p in packages.RUNTIME_FILES}
-    for binary in samba_dc._REQUIRED_BINARIES + ["scepclient", "openssl"]:
+    for binary in samba_layout._REQUIRED_BINARIES + ["scepclient", "openssl"]:
         assert binary in runtime_names, f"{binary} is run by the lab but is not in lab/packages.py RUNTIME_FILES"
 
 

@@ -12,6 +12,7 @@ Regenerate the list after adding a resource (or after adding the alias that cove
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -88,8 +89,9 @@ def lab_config() -> dict[str, Any]:
     problems: list[Any] = []
     saved = dict(os.environ)
     try:
-        os.environ.update({n: DUMMY_SECRET for n in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD",
-                                                            "NDES_LAB_SERVICE_PASSWORD", "NDES_LAB_GRAPH_SECRET")})
+        # every {fromEnv: NAME} the lab stack reads gets a dummy (the lab's own secrets are not needed here)
+        names = set(re.findall(r"fromEnv:\s*([A-Z0-9_]+)", (ROOT / "Pulumi.lab.yaml").read_text()))
+        os.environ.update({n: DUMMY_SECRET for n in names - set(env)})
         os.environ.update(env)
         resolved = {k: resolve_env_refs(v, k, problems) for k, v in raw.items()}
     finally:
