@@ -25,6 +25,7 @@ def lab_environment(state_dir: Path | None = None) -> dict[str, str]:
         "NDES_LAB_CA_BUNDLE": str(ca_bundle_path()),
         "NDES_LAB_BIND_PASSWORD": samba_dc.admin_password(create=True),
         "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"),
+        "NDES_LAB_CA_WINRM_PASSWORD": lab_secret("ca-winrm-password"),
         "NDES_LAB_SERVICE_PASSWORD": lab_secret("service-account-password"),
         "NDES_LAB_GRAPH_SECRET": lab_secret("graph-client-secret"),
         "PULUMI_BACKEND_URL": f"file://{state}",

@@ -163,6 +163,13 @@ def clean_directory(cfg, echo) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- windows
+
+def _install_credential(cfg) -> dict:
+    """The admin who built NDES by hand signed in as a Domain Admins member: the install's -Credential here."""
+    ic = cfg.ndes_role.install_credential
+    return {} if ic is None else {"installCredential": {"username": ic.username,
+                                                        "password": ic.password.get_secret_value()}}
+
 def _host(cfg, name: str, own):
     from ndes.verify.context import default_windows
     return default_windows(cfg, name, own, REPO)
@@ -198,7 +205,7 @@ def build_windows(cfg, echo) -> None:
         "raCity": r.ra_city or "", "raState": r.ra_state or "", "raCountry": r.ra_country or "",
         "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
         "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
-        "allowReinstall": False}, timeout=600)
+        "allowReinstall": False, **_install_credential(cfg)}, timeout=600)
     echo(f"{h.fqdn}: features, IIS_IUSRS, NDES role ({account})")
     _set(host, "IisRequestLimits", {"site": SITE, "maxUrl": cfg.iis.max_url,
                                     "maxQueryString": cfg.iis.max_query_string})

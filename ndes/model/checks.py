@@ -8,6 +8,7 @@ from .azure import azure_host_problems
 from .config import DeploymentConfig
 from .errors import Problem, set_hint
 from .graph_enums import APPLE
+from .identities import IDENTITY_CHECKS
 from .keyusage import mscep_value_for, template_purpose, PURPOSES
 from .urls import ssl_names
 
@@ -154,7 +155,7 @@ def check_tls(c: DeploymentConfig) -> list[Problem]:
 
 
 ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_ssl_names, check_apple_nonrepudiation,
-              check_client_template, check_groups, check_tls, azure_host_problems)
+              check_client_template, check_groups, check_tls, azure_host_problems, *IDENTITY_CHECKS)
 
 
 def cross_check(c: DeploymentConfig) -> list[Problem]:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckResult
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ._windows import WindowsInputs, host_of
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs, contains_unknown
@@ -30,6 +30,16 @@ INSTALL_TIME = ("serviceAccount", "caConfig", "raName", "raEmail", "raCompany", 
                 "raCountry", "signingProvider", "signingKeyLength", "encryptionProvider", "encryptionKeyLength")
 RA_DETAILS = {"raName": "raName", "raEmail": "raEmail", "raCompany": "raCompany", "raDepartment": "raDepartment",
               "raCity": "raCity", "raState": "raState", "raCountry": "raCountry"}
+
+
+class InstallCredential(BaseModel):
+    """The account Install-AdcsNetworkDeviceEnrollmentService runs its remote work as (-Credential): a Domain Admins
+    member (ndes:ndesRole.installCredential). Used at install only; never compared (rotating it changes nothing)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    username: str
+    password: str = Field(repr=False)
 
 
 class NdesRoleInputs(WindowsInputs):
@@ -49,6 +59,7 @@ class NdesRoleInputs(WindowsInputs):
     signing_key_length: int = 2048
     encryption_provider: str = "Microsoft Strong Cryptographic Provider"
     encryption_key_length: int = 2048
+    install_credential: InstallCredential | None = Field(default=None, repr=False)
 
 
 def replace_warning(kind_name: str, olds: dict[str, Any], news: dict[str, Any]) -> str | None:
@@ -67,7 +78,11 @@ class NdesRoleProvider(NdesProvider):
     Inputs: ClassVar[type[ResourceInputs]] = NdesRoleInputs
     replace_on: ClassVar[frozenset[str]] = frozenset(INSTALL_TIME)
     delete_before_replace: ClassVar[bool] = True
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint", "serviceAccountPassword"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint", "serviceAccountPassword", "installCredential"})
+
+    @classmethod
+    def compared_fields(cls) -> list[str]:
+        return [f for f in super().compared_fields() if f != "installCredential"]
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = super().check(olds, news)
@@ -86,7 +101,9 @@ class NdesRoleProvider(NdesProvider):
                 "raCity": inp.ra_city or "", "raState": inp.ra_state or "", "raCountry": inp.ra_country or "",
                 "signingProvider": inp.signing_provider, "signingKeyLength": inp.signing_key_length,
                 "encryptionProvider": inp.encryption_provider, "encryptionKeyLength": inp.encryption_key_length,
-                "owner": inp.owner, **extra}
+                "owner": inp.owner, **extra,
+                **({"installCredential": inp.install_credential.model_dump()}
+                   if mode == "set" and inp.install_credential is not None else {})}
 
     def _id(self, inp: NdesRoleInputs) -> str:
         return f"{inp.endpoint.host}/NDES"
@@ -157,5 +174,5 @@ class NdesRole(pulumi.dynamic.Resource, module="ndes", name="NdesRole"):
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         outs = {"raCertificates": None, "raNotAfter": None, "raDaysLeft": None, "notes": None}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["endpoint", "serviceAccountPassword"]))
+            additional_secret_outputs=["endpoint", "serviceAccountPassword", "installCredential"]))
         super().__init__(NdesRoleProvider(), name, {**outs, **props}, opts)
