@@ -29,5 +29,6 @@ def differences(live: dict[str, Any], want: dict[str, Any]) -> list[str]:
 def change_needed(what: str, changes: list[str], tenant_id: str, owner: str) -> AccessDenied:
     """The error that reports a change nobody here may make."""
     return AccessDenied(f"{what} needs a change that only a signed-in user holding Application Administrator may "
-                        f"make ({'; '.join(changes)}), and ndes:graph.appProxy.credential is none (nobody signs "
-                        f"in to this run). To apply it: {admin_commands(tenant_id, owner)}")
+                        f"make ({'; '.join(changes)}), and this run signs in as the app only "
+                        f"(ndes:graph.appProxy.credential: none; App Proxy's Graph APIs take no application "
+                        f"permission). To apply it: {admin_commands(tenant_id, owner)}")
