@@ -112,8 +112,8 @@ class Issuer:
                                    "expired due to inactivity.")
         user = USERS.get((signed_in or "").lower())
         if user is None:  # nobody has entered the code (yet)
-            return 400, _aad_error("authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is "
-                                   "pending. Continue polling.")
+            return 400, _aad_error("authorization_pending", 70016, "The provided request has not yet been "
+                                   "authorized by the user. The user must input their code.")
         del self.device_codes[code]
         tok = Token("delegated", client_id, time.time() + TOKEN_LIFETIME, scp=list(DELEGATED_CLIENTS[client_id]),
                     wids=list(user["wids"]), upn=signed_in.lower())
