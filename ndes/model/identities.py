@@ -58,4 +58,17 @@ def check_host_accounts(c: DeploymentConfig) -> list[Problem]:
     return out
 
 
+def install_refusal_fix(message: str, auth: str, user: str) -> str:
+    """The fix for an NDES install Windows refused for want of an identity ('' when the refusal is another one):
+    the message names the identity to use and the config key that gives it."""
+    if "not a member of Domain Admins" in message:
+        return ("install as a member of Domain Admins (Enterprise Admins in a multi-domain forest): set "
+                "ndes:ndesRole.installCredential to such an account")
+    if "0x80070005" in message and ("ANONYMOUS LOGON" in message or "second hop" in message):
+        return (f"the {auth.upper()} WinRM logon of {user} holds no credential for the CA and AD: set "
+                "ndes:ndesRole.installCredential to a Domain Admins member (the install's -Credential), or use "
+                "winrm.auth: credssp as such a user on a host that allows CredSSP")
+    return ""
+
+
 IDENTITY_CHECKS = (check_install_identity, check_graph_identities, check_host_accounts)

@@ -20,6 +20,8 @@ import pulumi
 from pulumi.dynamic import CheckResult
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..model.identities import install_refusal_fix
+from ..windows import ScriptFailed
 from ._windows import WindowsInputs, host_of
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs, contains_unknown
 
@@ -113,8 +115,14 @@ class NdesRoleProvider(NdesProvider):
         return Existing(self._id(inp), st.get("owner") or None) if st["installed"] else None
 
     def apply(self, inp: NdesRoleInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
-        res = host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="present", allowReinstall=False),
-                                      timeout=max(inp.endpoint.operation_timeout, 600))
+        try:
+            res = host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="present", allowReinstall=False),
+                                          timeout=max(inp.endpoint.operation_timeout, 600))
+        except ScriptFailed as exc:  # refused for want of an identity: say which one to use (docs/identities.md)
+            fix = install_refusal_fix(exc.message, inp.endpoint.auth, inp.endpoint.username)
+            if not fix:
+                raise
+            raise ScriptFailed(exc.script, exc.host, f"{exc.message}. Fix: {fix}", exc.category) from None
         live = self._live(res["state"], inp)
         if existing is not None:
             drift = [k for k in INSTALL_TIME if live.get(k) != inp.wire().get(k)]

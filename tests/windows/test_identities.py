@@ -32,7 +32,8 @@ def test_an_ntlm_logon_cannot_install_ndes_without_a_credential(sim, samba_dc):
             P.create(role_inputs(sim, samba_dc, account, password, installCredential=None))
         msg = str(info.value)
         assert "Access is denied. 0x80070005" in msg and "NTLM logon of LAB\\pulumi-winrm" in msg
-        assert "ANONYMOUS LOGON" in msg
+        assert "ANONYMOUS LOGON" in msg and "Fix: the NTLM WinRM logon of LAB\\pulumi-winrm" in msg
+        assert "set ndes:ndesRole.installCredential to a Domain Admins member" in msg
         assert P.find(P.parse(role_inputs(sim, samba_dc, account, password))) is None  # nothing half-installed
 
 
@@ -44,6 +45,7 @@ def test_the_installer_must_be_a_domain_admin_with_the_right_password(sim, samba
                                  installCredential={"username": account, "password": password}))
         assert f"Insufficient privileges: {account} is not a member of Domain Admins or Enterprise Admins" \
             in str(info.value)
+        assert "Fix: install as a member of Domain Admins" in str(info.value)
         with pytest.raises(ScriptFailed, match="user name or password is incorrect") as info:
             P.create(role_inputs(sim, samba_dc, account, password,
                                  installCredential={"username": DOMAIN_ADMIN, "password": "Not-the-Passw0rd!"}))
@@ -60,6 +62,8 @@ def test_each_host_has_its_own_account(sim):
     with pytest.raises(WindowsHostError) as info:  # authenticated, but no admin there: WinRM's Access is denied
         WindowsHost(on_ndes).run_script("WindowsFeatures", {"mode": "get", "features": ["Web-Server"]})
     assert "WS-Management fault 5" in str(info.value) and "Access is denied" in str(info.value)
+    assert f"{CA_WINRM_USER} is not in {NDES1}'s local Administrators" in str(info.value)
+    assert "ndes:ndesHosts[i].winrm" in str(info.value)
 
 
 def _credssp(sim, host, user, password):
