@@ -33,6 +33,7 @@ def lab_environment(state_dir: Path | None = None) -> dict[str, str]:
         "NDES_LAB_CA_BUNDLE": str(ca_bundle_path()),
         **directory_environment(),
         "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"),
+        "NDES_LAB_CA_WINRM_PASSWORD": lab_secret("ca-winrm-password"),
         "NDES_LAB_SERVICE_PASSWORD": lab_secret("service-account-password"),
         "NDES_LAB_GRAPH_SECRET": lab_secret("graph-client-secret"),
         "PULUMI_BACKEND_URL": f"file://{state}",

@@ -164,6 +164,13 @@ def clean_directory(cfg, echo) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- windows
+
+def _install_credential(cfg) -> dict:
+    """The admin who built NDES by hand signed in as a Domain Admins member: the install's -Credential here."""
+    ic = cfg.ndes_role.install_credential
+    return {} if ic is None else {"installCredential": {"username": ic.username,
+                                                        "password": ic.password.get_secret_value()}}
+
 def _host(cfg, name: str, own):
     from ndes.verify.context import default_windows
     return default_windows(cfg, name, own, REPO)
@@ -201,7 +208,7 @@ def build_windows(cfg, echo) -> None:
         "raCity": r.ra_city or "", "raState": r.ra_state or "", "raCountry": r.ra_country or "",
         "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
         "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
-        "allowReinstall": False}, timeout=600)
+        "allowReinstall": False, **_install_credential(cfg)}, timeout=600)
     echo(f"{h.fqdn}: features, IIS_IUSRS, NDES role ({account})")
     _set(host, "IisRequestLimits", {"site": SITE, "maxUrl": cfg.iis.max_url,
                                     "maxQueryString": cfg.iis.max_query_string})
@@ -258,12 +265,16 @@ def clean_windows(cfg, echo) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- graph
-def _graph_conn(cfg) -> dict[str, Any]:
+def _graph_conn(cfg, app_proxy: bool = False) -> dict[str, Any]:
+    """The Intune app's connection; with app_proxy, the App Proxy admin's delegated sign-in (docs/identities.md)."""
     g = cfg.graph
-    return {"tenantId": g.tenant_id, "clientId": g.client_id, "credential": g.credential,
+    conn = {"tenantId": g.tenant_id, "clientId": g.client_id, "credential": g.credential,
             "clientSecret": g.client_secret.get_secret_value() if g.client_secret else None,
             "cloud": g.cloud, "graphEndpoint": g.graph_endpoint, "authority": g.authority,
             "caBundle": Path(g.ca_bundle).read_text() if g.ca_bundle else None, "owner": ""}
+    if app_proxy and g.app_proxy.credential != "none":
+        conn.update(credential=g.app_proxy.credential, clientId=g.app_proxy.client_id, clientSecret=None)
+    return conn
 
 
 def build_graph(cfg, echo) -> None:
@@ -279,7 +290,7 @@ def build_graph(cfg, echo) -> None:
     h, ap = cfg.ndes_hosts[0], cfg.app_proxy
     app = AppProxyApplicationProvider()
     app.apply(app.Inputs.model_validate({
-        **conn, "displayName": ap.display_name, "externalUrl": h.external_url, "internalUrl": h.internal,
+        **_graph_conn(cfg, app_proxy=True), "displayName": ap.display_name, "externalUrl": h.external_url, "internalUrl": h.internal,
         "preAuthentication": ap.pre_authentication, "translateHostHeader": ap.translate_host_header,
         "translateLinksInBody": ap.translate_links_in_body, "enabled": True, "connectorGroup": ap.connector_group}),
         None)
@@ -347,11 +358,12 @@ def clean_graph(cfg, echo) -> None:
     from ndes.graph import app_proxy as apx
     from ndes.providers.graph_connection import GraphInputs
     c = GraphInputs.model_validate(_graph_conn(cfg)).client()
+    admin = GraphInputs.model_validate(_graph_conn(cfg, app_proxy=True)).client()
     ids = graph_ids(cfg)
     for name, id_ in sorted(ids.items(), key=lambda kv: "SCEP" not in kv[0]):  # SCEP profiles before their roots
         if name == cfg.app_proxy.display_name:
-            app = apx.get_application(c, id_)
-            apx.delete(c, id_, app.get("appId"))
+            app = apx.get_application(admin, id_)
+            apx.delete(admin, id_, app.get("appId"))
         else:
             from ndes.graph import intune
             intune.delete_profile(c, id_, "profile")

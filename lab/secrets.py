@@ -1,6 +1,7 @@
 """The lab's generated secrets: one file each under <lab_dir>/secrets/, 0600, created once and reused.
 
-Names in use: winrm-password (the simulators' NTLM account), graph-client-secret (the Graph simulator's app),
+Names in use: winrm-password (the simulators' NTLM account), ca-winrm-password (the CA host's own WinRM
+account), graph-client-secret (the Graph simulator's app),
 service-account-password (what the lab stack sets on svc-ndes). The domain Administrator password belongs to
 lab.samba_dc (admin_password()).
 """

@@ -22,6 +22,11 @@ Admin API (lab only, no token; on the Graph address):
   POST /_admin/edit {collection, id, set?, assignments?, root?, connectorGroup?}
                                                   change an object behind the module's back
   POST /_admin/groups {id, displayName}           add a group to the tenant
+  POST /_admin/identities {appRoles?, deviceLogin?}   the lab app's granted application permissions; the lab
+                                                  user who completes device code sign-ins (null: nobody does)
+
+Who calls (tokens.py, permissions.py): app-only tokens carry the app's `roles`, delegated (device code) tokens
+the client's `scp` and the user's `wids`; each Graph path is checked against its permission table (403 otherwise).
 """
 from __future__ import annotations
 
@@ -38,11 +43,11 @@ from urllib.parse import parse_qs, urlsplit
 from lab import topology
 from lab.pki import issue_server_cert
 
-from . import graph, scep_challenge
+from . import graph, permissions, scep_challenge, tokens
 from .credentials import CLIENT_ID, assertion_problem, client_certificate_path, client_secret, federated_token
 from .state import State
 
-TOKEN_LIFETIME = 3600
+TOKEN_LIFETIME = tokens.TOKEN_LIFETIME
 
 
 def graph_cert() -> tuple[str, str]:
@@ -60,8 +65,10 @@ class Sim:
     def __init__(self, state: State, base: str):
         self.state = state
         self.base = base
-        self.tokens: dict[str, float] = {}
         self.tenant = topology.GRAPH["tenant_id"]
+        self.issuer = tokens.Issuer(base, self.tenant)
+        self.identities = tokens.seed_identities()
+        """The lab app's granted application permissions and who completes device code sign-ins."""
 
     # ---- OAuth -------------------------------------------------------------------------------------------
     def openid(self, tenant: str) -> tuple[int, Any]:
@@ -71,6 +78,7 @@ class Sim:
         root = f"{self.base}/{tenant}"
         return 200, {"token_endpoint": f"{root}/oauth2/v2.0/token",
                      "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                     "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
                      "issuer": f"{root}/v2.0", "jwks_uri": f"{root}/discovery/v2.0/keys",
                      "response_types_supported": ["code", "id_token", "token"],
                      "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
@@ -83,6 +91,9 @@ class Sim:
                             "error_codes": [code]}
         if tenant != self.tenant:
             return fail(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
+        if form.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
+            return self.issuer.redeem_device_code(form.get("device_code", ""), form.get("client_id", ""),
+                                                  self.identities.get("deviceLogin"))
         if form.get("grant_type") != "client_credentials":
             return fail(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         cid = form.get("client_id", "")
@@ -103,16 +114,16 @@ class Sim:
         scope = form.get("scope", "")
         if not scope.endswith("/.default"):
             return fail(400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid.")
-        tok = secrets.token_urlsafe(32)
-        self.tokens[tok] = time.time() + TOKEN_LIFETIME
-        return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
-                     "access_token": tok}
+        return 200, self.issuer.app_token(cid, self.identities["appRoles"])
 
-    def authorized(self, header: str | None) -> bool:
-        if not header or not header.startswith("Bearer "):
-            return False
-        exp = self.tokens.get(header[7:])
-        return exp is not None and exp > time.time()
+    def device_code(self, tenant: str, form: dict[str, str]) -> tuple[int, Any]:
+        if tenant != self.tenant:
+            return 400, {"error": "invalid_request", "error_description": f"AADSTS90002: Tenant '{tenant}' not found."}
+        return self.issuer.start_device_flow(form.get("client_id", ""), form.get("scope", ""))
+
+    def authorized(self, header: str | None) -> tokens.Token | None:
+        """The token a request carries, when it is one this tenant issued and it has not expired."""
+        return self.issuer.lookup(header)
 
     # ---- knobs -------------------------------------------------------------------------------------------
     def throttled(self, method: str, path: str) -> graph.Reply | None:
@@ -159,7 +170,11 @@ class Sim:
         with st.lock:
             if path == "/_admin/reset" and method == "POST":
                 st.reset()
+                self.identities = tokens.seed_identities()
                 return 200, {"ok": True}
+            if path == "/_admin/identities" and method == "POST":
+                self.identities.update({k: v for k, v in (body or {}).items() if k in self.identities})
+                return 200, dict(self.identities)
             if path == "/_admin/state" and method == "GET":
                 return 200, st.snapshot()
             if path == "/_admin/stats" and method == "GET":
@@ -229,10 +244,11 @@ class Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"/([^/]+)/v2\.0/\.well-known/openid-configuration", path)
         if m and self.command == "GET":
             return self._send(*sim.openid(m.group(1)))
-        m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/token", path)
+        m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/(token|devicecode)", path)
         if m and self.command == "POST":
             form = {k: v[-1] for k, v in parse_qs(raw.decode(errors="replace")).items()}
-            return self._send(*sim.token(m.group(1), form))
+            verb = sim.token if m.group(2) == "token" else sim.device_code
+            return self._send(*verb(m.group(1), form))
         if path.startswith("/_admin/"):
             try:
                 body = json.loads(raw) if raw else None
@@ -242,7 +258,8 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith(scep_challenge.PREFIX):  # Intune's SCEP challenge service (lab only)
             return self._send(*scep_challenge.route(sim.state, self.command, path, raw, self.headers))
         sim.state.count(f"{self.command} {_shape(path)}")
-        if not sim.authorized(self.headers.get("Authorization")):
+        caller = sim.authorized(self.headers.get("Authorization"))
+        if caller is None:
             r = graph.error_reply(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
             return self._send(r.status, r.body, {**r.headers, "WWW-Authenticate": 'Bearer realm=""'})
         r = sim.throttled(self.command, path)
@@ -252,6 +269,12 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             r = graph.error_reply(400, "BadRequest", "Unable to read JSON request payload.")
+            return self._send(r.status, r.body, r.headers)
+        try:
+            permissions.check(caller, self.command, path, body)  # who may call this, per Graph's tables
+        except graph.GraphFault as f:
+            sim.state.count(f"403 {self.command} {_shape(path)} by {caller.who}")
+            r = graph.error_reply(f.status, f.code, f.message)
             return self._send(r.status, r.body, r.headers)
         req = graph.Request(self.command, path, graph.parse_query(parts.query), body, sim.base)
         with sim.state.lock:

@@ -2,8 +2,9 @@
 TCP connection; later requests on it need no Authorization header. Channel binding (tls-server-end-point,
 sent by requests-ntlm) is checked against the certificate this listener presents.
 
-Accounts come from the NTLM user file <lab_dir>/winrm_sim/ntlm-users: `LAB:pulumi-winrm:<password>` with the
-password of <lab_dir>/secrets/winrm-password.
+Accounts come from the NTLM user file <lab_dir>/winrm_sim/ntlm-users, one `LAB:<user>:<password>` line per lab
+account (identity.lab_accounts: pulumi-winrm with <lab_dir>/secrets/winrm-password, pulumi-ca with
+<lab_dir>/secrets/ca-winrm-password, Administrator with the lab Samba's password).
 """
 from __future__ import annotations
 
@@ -15,16 +16,16 @@ import spnego
 from spnego.channel_bindings import GssChannelBindings
 
 from lab import topology
-from lab.secrets import lab_secret
 
 from .store import sim_dir
 
 
 def user_file() -> Path:
     """Write (0600) and return the NTLM user file; sets NTLM_USER_FILE for pyspnego in this process."""
-    user = topology.WINRM_USER.split("\\", 1)[1]
+    from .identity import lab_accounts
     path = sim_dir() / "ntlm-users"
-    line = f"{topology.NETBIOS}:{user}:{lab_secret('winrm-password')}\n"
+    line = "".join(f"{topology.NETBIOS}:{user.split(chr(92), 1)[1]}:{password}\n"
+                   for user, password in lab_accounts().items())
     if not path.is_file() or path.read_text() != line:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:

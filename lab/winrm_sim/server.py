@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from lab import pki, topology
 
-from . import ADMIN_HOST, ADMIN_PORT, hostmodel, store, wsman
+from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, store, wsman
 from .knobs import Knobs
 from .ntlm import NtlmAcceptor, user_file
 from .shells import ShellHost
@@ -106,7 +106,8 @@ class WinRMHandler(BaseHTTPRequestHandler):
         super().setup()
         self.rt: HostRuntime = self.server.runtime  # type: ignore[attr-defined]
         self.acceptor = NtlmAcceptor(self.rt.cert_hash)
-        self.user: str | None = None
+        self.credssp = identity.CredSspAcceptor()
+        self.user: identity.Caller | None = None
 
     def log_message(self, fmt: str, *args) -> None:
         pass
@@ -122,6 +123,25 @@ class WinRMHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
+
+    def _credssp_enabled(self) -> bool:
+        return identity.credssp_enabled(store.read_state(self.rt.name))
+
+    def _offers(self) -> dict[str, str]:
+        """The schemes a 401 offers, as WinRM does: Negotiate always, CredSSP once the service allows it."""
+        return {"WWW-Authenticate": "Negotiate, CredSSP" if self._credssp_enabled() else "Negotiate"}
+
+    def _authenticate(self, header: str) -> tuple[str | None, identity.Caller | None]:
+        """One leg of this connection's logon: (challenge to answer with a 401, None) while it goes on,
+        (last token or None, the caller) once it succeeded; PermissionError when it failed."""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "credssp":
+            if not self._credssp_enabled():
+                raise PermissionError("CredSSP authentication is disabled on this host")
+            challenge, logon = self.credssp.step(token)
+            return challenge, None if logon is None else identity.Caller(logon.user, logon.auth, logon.delegated)
+        challenge, user = self.acceptor.step(header)
+        return challenge, None if user is None else identity.Caller(user, "ntlm", False)
 
     def do_GET(self) -> None:
         self.rt.knobs.count(self.rt.name, "requests")
@@ -141,25 +161,27 @@ class WinRMHandler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization")
         if auth:
             try:
-                challenge, user = self.acceptor.step(auth)
+                challenge, user = self._authenticate(auth)
             except PermissionError:
                 self.user = None
                 rt.knobs.count(rt.name, "authFailures")
-                self._send(401, headers={"WWW-Authenticate": "Negotiate"})
+                self._send(401, headers=self._offers())
                 return
-            if challenge:
+            if challenge and user is None:
                 rt.knobs.count(rt.name, "authLegs")
                 self._send(401, headers={"WWW-Authenticate": challenge})
                 return
             self.user = user
         if self.user is None:
             rt.knobs.count(rt.name, "authLegs")
-            self._send(401, headers={"WWW-Authenticate": "Negotiate"})
+            self._send(401, headers=self._offers())
             return
         relates = ""
         try:
             req = wsman.parse(data)
             relates = req.message_id
+            if not identity.may_open_shell(rt.role, self.user):  # authenticated, but not allowed on this host
+                raise wsman.Fault("s:Sender", "w:AccessDenied", 5, "Access is denied. ")
             rt.knobs.count(rt.name, req.action)
             status = rt.knobs.take_fail(rt.name, req.action)
             if status:

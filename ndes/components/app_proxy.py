@@ -45,6 +45,18 @@ def graph_connection(g: GraphConfig, secrets: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def app_proxy_connection(g: GraphConfig, secrets: dict[str, Any]) -> dict[str, Any]:
+    """Provider inputs of the App Proxy resources: ndes:graph's tenant and cloud, signed in as the delegated
+    identity of ndes:graph.appProxy (App Proxy's Graph APIs take no application permission; the Intune app's
+    secret never travels with them)."""
+    ident = g.app_proxy
+    conn = graph_connection(g, secrets)
+    if ident.credential == "none":
+        return conn  # a pipeline: the app-only identity reads; changes are reported (docs/identities.md)
+    return {**conn, "credential": ident.credential, "clientId": ident.client_id, "clientSecret": None,
+            "certificatePem": None}
+
+
 def app_display_name(cfg: DeploymentConfig, short_name: str) -> str:
     base = cfg.app_proxy.display_name
     return base if len(cfg.ndes_hosts) == 1 else f"{base} {short_name}"
@@ -61,7 +73,7 @@ class AppProxy(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None):
         super().__init__("ndes:index:AppProxy", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        conn = graph_connection(cfg.graph, secrets)
+        conn = app_proxy_connection(cfg.graph, secrets)
         ap = cfg.app_proxy
         child = pulumi.ResourceOptions(parent=self)
         self.applications: dict[str, AppProxyApplication] = {}

@@ -1,19 +1,23 @@
 """azure-identity credentials from GraphSettings, and token acquisition mapped to the client's errors.
 
-clientSecret -> ClientSecretCredential; certificate -> CertificateCredential; workloadIdentity ->
-WorkloadIdentityCredential (pipelines federated with Entra: AZURE_FEDERATED_TOKEN_FILE, no secret);
-azureCli -> AzureCliCredential (a workstation, `az login`). A custom cloud (the lab) disables instance
-discovery, as its authority is not one Entra knows.
+App-only (the app's own identity, its application permissions): clientSecret -> ClientSecretCredential;
+certificate -> CertificateCredential; workloadIdentity -> WorkloadIdentityCredential (pipelines federated with
+Entra: AZURE_FEDERATED_TOKEN_FILE, no secret).
+Delegated (a user signs in; what App Proxy's Graph APIs require, see docs/identities.md): azureCli ->
+AzureCliCredential (a workstation after `az login`); deviceCode -> DeviceCodeCredential (the code to enter is
+written to stderr, which Pulumi shows; the Azure CLI's public client unless clientId names another).
+A custom cloud (the lab) disables instance discovery, as its authority is not one Entra knows.
 """
 from __future__ import annotations
 
 import re
+import sys
 import time
 from typing import Any
 
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
 from azure.identity import (AzureCliCredential, CertificateCredential, ClientSecretCredential,
-                            CredentialUnavailableError, WorkloadIdentityCredential)
+                            CredentialUnavailableError, DeviceCodeCredential, WorkloadIdentityCredential)
 
 from .clouds import Endpoints
 from .errors import AuthenticationFailed, Unavailable
@@ -30,12 +34,45 @@ def build_credential(s: GraphSettings, ep: Endpoints) -> Any:
     common["authority"] = ep.authority
     if ep.custom:
         common["disable_instance_discovery"] = True
+    if s.credential == "deviceCode":
+        kwargs = {"client_id": s.client_id} if s.client_id else {}
+        return DeviceCodeCredential(tenant_id=s.tenant_id, prompt_callback=_prompt, timeout=DEVICE_CODE_WAIT,
+                                    **kwargs, **common)
     if s.credential == "clientSecret":
         return ClientSecretCredential(s.tenant_id, s.client_id, s.client_secret, **common)
     if s.credential == "certificate":
         return CertificateCredential(s.tenant_id, s.client_id, certificate_data=(s.certificate_pem or "").encode(),
                                      **common)
     return WorkloadIdentityCredential(tenant_id=s.tenant_id, client_id=s.client_id, **common)
+
+
+DEVICE_CODE_WAIT = 600
+"""Seconds a device code sign-in waits for the user before the call fails (Entra's codes live 15 minutes)."""
+
+
+def _prompt(uri: str, code: str, expires_on: Any) -> None:
+    print(f"Graph sign-in for App Proxy (ndes:graph.appProxy): open {uri} and enter the code {code} as a user "
+          f"holding Application Administrator (the code expires at {expires_on:%H:%M} UTC)", file=sys.stderr,
+          flush=True)
+
+
+def who(s: GraphSettings) -> str:
+    """The identity a credential signs in as, for messages."""
+    if s.credential == "azureCli":
+        return "the user signed in to the Azure CLI (az login)"
+    if s.credential == "deviceCode":
+        return "the user who completes the device code sign-in"
+    return f"client {s.client_id}"
+
+
+def sign_in_fix(s: GraphSettings) -> str:
+    if s.credential == "azureCli":
+        return (f"Sign in as a user holding Application Administrator: az login --tenant {s.tenant_id} "
+                "--allow-no-subscriptions")
+    if s.credential == "deviceCode":
+        return "Enter the code shown as a user holding Application Administrator, within the time it is valid"
+    return ("Check graph.clientId, graph.tenantId and the secret or certificate (a client secret expires: make a "
+            "new one in the app registration)")
 
 
 def _scrub(text: str, s: GraphSettings) -> str:
@@ -67,7 +104,6 @@ class TokenSource:
         if self._token and time.time() < self._expires - 300:
             return self._token
         s = self._s
-        who = f"client {s.client_id}" if s.client_id else "the Azure CLI's signed-in account"
         try:
             tok = self._cred.get_token(self._ep.scope, tenant_id=s.tenant_id)
         except ClientAuthenticationError as exc:
@@ -86,11 +122,11 @@ class TokenSource:
                                   f"({detail})") from None
             if isinstance(exc, CredentialUnavailableError):
                 raise AuthenticationFailed(f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: "
-                                           f"the {s.credential} credential is unavailable ({detail})") from None
+                                           f"the {s.credential} credential is unavailable ({detail}). "
+                                           f"{sign_in_fix(s)}") from None
             raise AuthenticationFailed(
                 f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: the tenant refused the "
-                f"client credentials for {who} ({detail}; credential {s.credential}). Check graph.clientId, graph.tenantId and the "
-                "secret or certificate (a client secret expires: make a new one in the app registration)",
+                f"client credentials for {who(s)} ({detail}; credential {s.credential}). {sign_in_fix(s)}",
                 code=m.group(1) if m else "") from None
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise Unavailable(f"failed to sign in to tenant {s.tenant_id} at {self._ep.authority}: "

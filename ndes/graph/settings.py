@@ -4,7 +4,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-CREDENTIALS = ("clientSecret", "certificate", "workloadIdentity", "azureCli")
+CREDENTIALS = ("clientSecret", "certificate", "workloadIdentity", "azureCli", "deviceCode")
+DELEGATED = ("azureCli", "deviceCode")
+"""Credentials that sign a user in (delegated tokens: the user's roles and the client's scopes), as App Proxy's
+Graph APIs require; the others are the app's own identity (app-only tokens: its application permissions)."""
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,16 @@ class GraphSettings:
     def __post_init__(self) -> None:
         if self.credential not in CREDENTIALS:
             raise ValueError(f"unknown credential '{self.credential}'; use one of {', '.join(CREDENTIALS)}")
-        if self.credential != "azureCli" and not self.client_id:
+        if self.credential not in DELEGATED and not self.client_id:
             raise ValueError(f"credential {self.credential} needs a client id")
         if self.credential == "clientSecret" and not self.client_secret:
             raise ValueError("credential clientSecret needs the client secret")
         if self.credential == "certificate" and not self.certificate_pem:
             raise ValueError("credential certificate needs the certificate (PEM with its private key)")
+
+    @property
+    def delegated(self) -> bool:
+        return self.credential in DELEGATED
 
     def fingerprint(self) -> str:
         """A cache key that changes with every field (secrets hashed, never kept in the key)."""

@@ -8,6 +8,7 @@ from .azure import azure_host_problems
 from .config import DeploymentConfig
 from .errors import Problem, set_hint
 from .graph_enums import APPLE, PLATFORMS, subject_name_problem
+from .identities import IDENTITY_CHECKS
 from .keyusage import mscep_value_for, template_purpose, PURPOSES
 from .urls import external_url_problem, ssl_names
 
@@ -195,7 +196,8 @@ def check_tls(c: DeploymentConfig, stack: str | None = None) -> list[Problem]:
 
 
 ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_external_urls, check_ssl_names,
-              check_apple_nonrepudiation, check_platform_fields, check_client_template, check_groups, azure_host_problems)
+              check_apple_nonrepudiation, check_platform_fields, check_client_template, check_groups, azure_host_problems,
+              *IDENTITY_CHECKS)
 
 
 def cross_check(c: DeploymentConfig, stack: str | None = None) -> list[Problem]:

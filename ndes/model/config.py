@@ -337,6 +337,23 @@ class SslCertificateConfig(_Model):
         return None if v is None else [normalize_fqdn(n) for n in v]
 
 
+class InstallCredentialConfig(_Model):
+    """The account Install-AdcsNetworkDeviceEnrollmentService does its remote work as (-Credential): it publishes
+    the RA templates in AD and enrolls the RA certificates from the CA as this user, which must be a member of
+    Domain Admins (Enterprise Admins in a multi-domain forest). See docs/identities.md."""
+    username: str
+    """DOMAIN\\user or user@domain."""
+    password: SecretStr = Field(repr=False)
+
+    @field_validator("username")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        _plain_name(v, "the install account", 256)
+        if "\\" not in v and "@" not in v:
+            raise ValueError(f"'{v}' is not a domain account: give it as DOMAIN\\user or user@domain")
+        return v
+
+
 class NdesRoleConfig(_Model):
     ra_name: str | None = None
     """RA certificate subject CN; '<HOST>-MSCEP-RA' as the wizard proposes when unset."""
@@ -350,6 +367,8 @@ class NdesRoleConfig(_Model):
     signing_key_length: RsaKeySize = 2048
     encryption_provider: str = "Microsoft Strong Cryptographic Provider"
     encryption_key_length: RsaKeySize = 2048
+    install_credential: InstallCredentialConfig | None = None
+    """-Credential of the install (secret password): needed unless the NDES hosts' WinRM logon delegates (credssp)."""
     adopt: bool = False
 
     @field_validator("ra_name", "ra_email", "ra_company", "ra_department", "ra_city", "ra_state",
@@ -486,6 +505,17 @@ class AppProxyConfig(_Model):
         return _plain_name(v, to_camel(info.field_name), APP_NAME_MAX)
 
 
+class AppProxyIdentityConfig(_Model):
+    """Who App Proxy's Graph calls sign in as (ndes:graph.appProxy). Graph's App Proxy APIs (connector groups,
+    connectorGroup/$ref, onPremisesPublishing) take no application permissions: a USER holding Application
+    Administrator must sign in (delegated). The Intune profiles keep the app-only ndes:graph identity."""
+    credential: Literal["azureCli", "deviceCode", "none"] = "azureCli"
+    """azureCli: `az login` on a workstation; deviceCode: a code to enter in a browser; none: nobody can sign in
+    (a pipeline): App Proxy is read with ndes:graph and verified, a change is reported with the admin's command."""
+    client_id: str | None = None
+    """deviceCode: the public client app to sign in through (the Azure CLI's when unset)."""
+
+
 class GraphConfig(TlsOptions):
     tenant_id: str
     client_id: str | None = None
@@ -497,6 +527,8 @@ class GraphConfig(TlsOptions):
     """With cloud: custom (the lab): the Graph base URL."""
     authority: str | None = None
     """With cloud: custom: the login authority URL."""
+    app_proxy: AppProxyIdentityConfig = AppProxyIdentityConfig()
+    """The delegated identity of the App Proxy calls (the rest of ndes:graph is the Intune app's identity)."""
 
     _tenant = field_validator("tenant_id", "client_id")(_not_blank)
     _client_secret = field_validator("client_secret")(_secret)

@@ -25,7 +25,9 @@ from pydantic import field_validator
 from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
 from ..graph import app_proxy as ap
 from ..model.urls import normalize_https_url
+from . import app_proxy_admin as admin
 from .base import Existing, contains_unknown
+from ..graph.settings import DELEGATED
 from .graph_connection import OWNER_MARK, SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
 
 PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentication"}
@@ -71,7 +73,15 @@ class AppProxyInputs(GraphInputs):
 
 class AppProxyApplicationProvider(GraphProvider):
     kind = "App Proxy application"
-    permission = "Application.ReadWrite.All and Directory.ReadWrite.All"
+    permission = "a signed-in user holding Application Administrator (delegated Directory.ReadWrite.All)"
+
+    def access_hint(self, props: dict[str, Any]) -> str:
+        # App Proxy's Graph APIs take no application permission: granting the app more cannot help (identities.md)
+        if props.get("credential") in DELEGATED:
+            return ("the signed-in user must hold the Entra role Application Administrator (Cloud Application "
+                    "Administrator cannot manage App Proxy): assign it, or sign in as such a user (ndes:graph.appProxy)")
+        return ("App Proxy's Graph APIs do not accept application permissions: set ndes:graph.appProxy.credential to "
+                "azureCli (az login) or deviceCode and sign in as a user holding Application Administrator")
     Inputs: ClassVar[type[AppProxyInputs]] = AppProxyInputs
     secret_fields = frozenset(SECRET_INPUTS)
 
@@ -118,6 +128,8 @@ class AppProxyApplicationProvider(GraphProvider):
 
     def apply(self, inp: AppProxyInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         c = inp.client()
+        if not inp.settings().delegated:  # ndes:graph.appProxy.credential: none: verify, report (app_proxy_admin)
+            return self.verify_only(c, inp, existing)
         group = self._group(c, inp)  # before creating anything: a wrong name leaves nothing half-made
         if existing is None:
             try:
@@ -159,6 +171,18 @@ class AppProxyApplicationProvider(GraphProvider):
             ap.assign_connector_group(c, obj_id, group["id"])
         return obj_id, self.outputs(app, sp)
 
+    def verify_only(self, c: GraphClient, inp: AppProxyInputs, existing: Existing | None) -> tuple[str, dict]:
+        if existing is None:
+            raise admin.change_needed(self.what(inp), ["the application does not exist"], inp.tenant_id, inp.owner)
+        app = ap.get_application(c, existing.id)
+        live = {"displayName": app.get("displayName"), **(app.get("onPremisesPublishing") or {})}
+        changes = admin.differences(live, {"displayName": inp.display_name, **self.publishing(inp)})
+        if inp.owner and (app.get("notes") or "") != with_mark("", inp.owner):
+            changes.append("owner mark (notes) missing")
+        if changes:
+            raise admin.change_needed(self.what(inp), changes, inp.tenant_id, inp.owner)
+        return existing.id, self.outputs(app, ap.find_service_principal(c, app["appId"]))
+
     @staticmethod
     def publishing(inp: AppProxyInputs) -> dict[str, Any]:
         return {"externalUrl": inp.external_url, "internalUrl": inp.internal_url,
@@ -178,7 +202,8 @@ class AppProxyApplicationProvider(GraphProvider):
         except NotFound:
             return None
         opp = app.get("onPremisesPublishing") or {}
-        group = ap.get_connector_group(c, id_)
+        # app-only (a pipeline) cannot read the connector group: it stays as last recorded (app_proxy_admin)
+        group = ap.get_connector_group(c, id_) if inp.settings().delegated else None
         sp = ap.find_service_principal(c, app["appId"])
         live = {
             "displayName": app.get("displayName"),
@@ -191,6 +216,8 @@ class AppProxyApplicationProvider(GraphProvider):
             "enabled": bool(opp.get("isOnPremPublishingEnabled")),
             "connectorGroup": group.get("name") if group else None,
         }
+        if not inp.settings().delegated:
+            del live["connectorGroup"]
         live.update(self.outputs(app, sp))
         return live
 
@@ -200,6 +227,8 @@ class AppProxyApplicationProvider(GraphProvider):
             app = ap.get_application(c, id_)
         except NotFound:
             return
+        if not inp.settings().delegated:
+            raise admin.change_needed(self.what(inp), ["delete the application"], inp.tenant_id, inp.owner)
         ap.delete(c, id_, app.get("appId"))
 
 

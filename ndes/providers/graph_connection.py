@@ -13,6 +13,7 @@ from pydantic import Field
 from ..graph import (AccessDenied, AuthenticationFailed, GraphClient, GraphError, GraphSettings, RetryPolicy,
                      client_for)
 from ..graph import BadRequest, intune
+from ..graph.settings import DELEGATED
 from .base import Existing, NdesProvider, ResourceInputs
 
 SECRET_INPUTS = ("clientSecret", "certificatePem")
@@ -21,7 +22,7 @@ SECRET_INPUTS = ("clientSecret", "certificatePem")
 class GraphInputs(ResourceInputs):
     tenant_id: str
     client_id: str | None = None
-    credential: Literal["clientSecret", "certificate", "workloadIdentity", "azureCli"] = "clientSecret"
+    credential: Literal["clientSecret", "certificate", "workloadIdentity", "azureCli", "deviceCode"] = "clientSecret"
     client_secret: str | None = Field(default=None, repr=False)
     certificate_pem: str | None = Field(default=None, repr=False)
     cloud: Literal["global", "usGov", "usGovDoD", "china", "custom"] = "global"
@@ -71,11 +72,22 @@ class GraphProvider(NdesProvider):
 
     permission: ClassVar[str] = ""
 
+    def access_hint(self, props: dict[str, Any]) -> str:
+        """What identity a refused call needs (docs/identities.md); '' when nothing useful can be said."""
+        if not self.permission:
+            return ""
+        if props.get("credential") in DELEGATED:
+            return (f"Graph refused the signed-in user's token: this resource needs {self.permission}, which "
+                    "ndes:graph must give as the app's own identity (clientSecret, certificate or workloadIdentity)")
+        return f"the app registration needs {self.permission} (application permission, admin consent)"
+
     def _annotated(self, exc: GraphError, props: dict[str, Any]) -> GraphError:
         key = props.get("configKey") or ""
         extra = []
-        if isinstance(exc, AccessDenied) and not isinstance(exc, AuthenticationFailed) and self.permission:
-            extra.append(f"the app registration needs {self.permission} (application permission, admin consent)")
+        hint = self.access_hint(props) if isinstance(exc, AccessDenied) and \
+            not isinstance(exc, AuthenticationFailed) else ""
+        if hint:
+            extra.append(hint)
         if key:
             extra.append(f"config: {key}")
         if not extra:

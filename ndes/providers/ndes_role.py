@@ -20,8 +20,10 @@ from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckResult
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..model.identities import install_refusal_fix
+from ..windows import ScriptFailed
 from ..windows.certificates import TIME_FORMAT
 from ..windows.contracts import call
 from ..windows.contracts import ndes_role as C
@@ -38,6 +40,16 @@ CASELESS = ("serviceAccount", "caConfig", "signingProvider", "encryptionProvider
 RA_DETAILS = {"raName": "CN", "raEmail": "E", "raCompany": "O", "raDepartment": "OU", "raCity": "L", "raState": "S",
               "raCountry": "C"}
 """Each RA detail and the subject attribute it becomes in the RA certificates (read from their DER)."""
+
+
+class InstallCredential(BaseModel):
+    """The account Install-AdcsNetworkDeviceEnrollmentService runs its remote work as (-Credential): a Domain Admins
+    member (ndes:ndesRole.installCredential). Used at install only; never compared (rotating it changes nothing)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    username: str
+    password: str = Field(repr=False)
 
 
 class NdesRoleInputs(WindowsInputs):
@@ -57,6 +69,7 @@ class NdesRoleInputs(WindowsInputs):
     signing_key_length: int = 2048
     encryption_provider: str = "Microsoft Strong Cryptographic Provider"
     encryption_key_length: int = 2048
+    install_credential: InstallCredential | None = Field(default=None, repr=False)
 
 
 def replace_warning(kind_name: str, olds: dict[str, Any], news: dict[str, Any]) -> str | None:
@@ -80,7 +93,11 @@ class NdesRoleProvider(NdesProvider):
     Inputs: ClassVar[type[ResourceInputs]] = NdesRoleInputs
     replace_on: ClassVar[frozenset[str]] = frozenset(INSTALL_TIME)
     delete_before_replace: ClassVar[bool] = True
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint", "serviceAccountPassword"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint", "serviceAccountPassword", "installCredential"})
+
+    @classmethod
+    def compared_fields(cls) -> list[str]:
+        return [f for f in super().compared_fields() if f != "installCredential"]
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = super().check(olds, news)
@@ -109,7 +126,9 @@ class NdesRoleProvider(NdesProvider):
             ra_company=inp.ra_company or "", ra_department=inp.ra_department or "", ra_city=inp.ra_city or "",
             ra_state=inp.ra_state or "", ra_country=inp.ra_country or "", signing_provider=inp.signing_provider,
             signing_key_length=inp.signing_key_length, encryption_provider=inp.encryption_provider,
-            encryption_key_length=inp.encryption_key_length, owner=inp.owner, **extra)
+            encryption_key_length=inp.encryption_key_length, owner=inp.owner,
+            install_credential=(C.InstallCredentialParams(**inp.install_credential.model_dump())
+                                if mode == "set" and inp.install_credential is not None else None), **extra)
 
     def _run(self, inp: NdesRoleInputs, params: C.NdesRoleParams, timeout: int | None = None):
         return call(host_of(inp), C.SCRIPT, params, C.NdesRoleState, timeout=timeout)
@@ -122,8 +141,14 @@ class NdesRoleProvider(NdesProvider):
         return Existing(self._id(inp), st.owner or None) if st.installed else None
 
     def apply(self, inp: NdesRoleInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
-        res = self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False),
-                        timeout=max(inp.endpoint.operation_timeout, 600))
+        try:
+            res = self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False),
+                            timeout=max(inp.endpoint.operation_timeout, 600))
+        except ScriptFailed as exc:  # refused for want of an identity: say which one to use (docs/identities.md)
+            fix = install_refusal_fix(exc.message, inp.endpoint.auth, inp.endpoint.username)
+            if not fix:
+                raise
+            raise ScriptFailed(exc.script, exc.host, f"{exc.message}. Fix: {fix}", exc.category) from None
         live = self._live(res.state, inp)
         warnings = list(res.warnings)
         if existing is not None:
@@ -202,5 +227,5 @@ class NdesRole(pulumi.dynamic.Resource, module="ndes", name="NdesRole"):
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         outs = {"raCertificates": None, "raNotAfter": None, "raDaysLeft": None, "notes": None}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["endpoint", "serviceAccountPassword"]))
+            additional_secret_outputs=["endpoint", "serviceAccountPassword", "installCredential"]))
         super().__init__(NdesRoleProvider(), name, {**outs, **props}, opts)

@@ -180,8 +180,12 @@ def map_error(exc: BaseException, endpoint: Endpoint, doing: str, *, accepted: b
         return Dropped(f"{prefix}: the connection to {endpoint.url} broke: {scrub(_root_cause(exc), endpoint)}",
                        accepted=accepted)
     if isinstance(exc, WSManFaultError):
+        hint = ""
+        if str(exc.wsman_fault_code) == "5":  # WinRM lets only the host's Administrators open a shell
+            hint = (f" ({endpoint.username} is not in {host}'s local Administrators: add it there, or give this host "
+                    "its own account: ndes:ca.winrm / ndes:ndesHosts[i].winrm username and password)")
         return WindowsHostError(f"{prefix}: WS-Management fault {exc.wsman_fault_code or exc.code}: "
-                                f"{scrub(str(exc.reason).strip(), endpoint)}", host=host)
+                                f"{scrub(str(exc.reason).strip(), endpoint)}{hint}", host=host)
     if isinstance(exc, WinRMTransportError):
         body = scrub((exc.response_text or "").strip(), endpoint)[:300]
         return Unreachable(f"{prefix}: {endpoint.url} answered HTTP {exc.code}" + (f": {body}" if body else ""),

@@ -57,7 +57,8 @@ def _types(cli) -> list[str]:
 def _secrets() -> dict[str, str]:
     env = lab_environment()
     return {k: v for k, v in env.items() if k in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD",
-                                                    "NDES_LAB_SERVICE_PASSWORD", "NDES_LAB_GRAPH_SECRET")}
+                                                    "NDES_LAB_CA_WINRM_PASSWORD", "NDES_LAB_SERVICE_PASSWORD",
+                                                    "NDES_LAB_GRAPH_SECRET")}
 
 
 def test_01_up_from_nothing_then_no_changes_and_the_probe_answers(lab):

@@ -85,7 +85,8 @@ def world(samba_dc, tmp_path: Path):
     (project / "__main__.py").write_text(PROGRAM)
     service_password = "Svc-" + secrets.token_urlsafe(12) + "!9a"
     env = {**directory_environment(), "NDES_LAB_SERVICE_PASSWORD": service_password,
-           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_GRAPH_SECRET": "unused-graph-secret",
+           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_CA_WINRM_PASSWORD": "unused-WinRM-2",
+           "NDES_LAB_GRAPH_SECRET": "unused-graph-secret",
            "NDES_LAB_CA_BUNDLE": str(samba_dc.ca_bundle)}
     cli = PulumiCLI(project, stack="directory", state_dir=tmp_path / "state", env=env)
     cli.stack_init()

@@ -72,7 +72,8 @@ def cli(tmp_path: Path, graph_sim) -> PulumiCLI:
     (project / "__main__.py").write_text(PROGRAM)
     env = {"NDES_LAB_GRAPH_SECRET": client_secret(), "NDES_LAB_BIND_PASSWORD": "unused-Bind-1",
            "NDES_LAB_SPN_ADMIN_PASSWORD": "unused-Admin-1",
-           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_SERVICE_PASSWORD": "unused-Svc-1!"}
+           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_CA_WINRM_PASSWORD": "unused-WinRM-2",
+           "NDES_LAB_SERVICE_PASSWORD": "unused-Svc-1!"}
     c = PulumiCLI(project, stack="graph", state_dir=tmp_path / "state", env=env)
     c.stack_init()
     stack_file = project / "Pulumi.graph.yaml"

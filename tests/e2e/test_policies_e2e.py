@@ -292,6 +292,7 @@ def deployed_windows_plane(samba_dc, tmp_path_factory, tmp_path):
         env = {**directory_environment(),  # the lab's least-privilege bind account and its SPN administrator
                "NDES_LAB_SERVICE_PASSWORD": "Svc-" + pysecrets.token_urlsafe(12) + "!9a",
                "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"), "NDES_LAB_GRAPH_SECRET": "unused",
+               "NDES_LAB_CA_WINRM_PASSWORD": lab_secret("ca-winrm-password"),
                "NDES_LAB_CA_BUNDLE": str(pki.ca_bundle_path())}
         cli = PulumiCLI(project, stack="lab", state_dir=tmp_path / "state", env=env)
         cli.stack_init()
@@ -432,7 +433,8 @@ def test_graph_planes_up_and_preview_with_the_pack(tmp_path, graph_sim, lab_ca_d
     config["e2e:caCertificates"] = json.dumps(lab_ca_der)
     env = {"NDES_LAB_GRAPH_SECRET": client_secret(), "NDES_LAB_BIND_PASSWORD": "unused-Bind-1",
            "NDES_LAB_SPN_ADMIN_PASSWORD": "unused-Admin-1",
-           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_SERVICE_PASSWORD": "unused-Svc-1!"}
+           "NDES_LAB_WINRM_PASSWORD": "unused-WinRM-1", "NDES_LAB_CA_WINRM_PASSWORD": "unused-WinRM-2",
+           "NDES_LAB_SERVICE_PASSWORD": "unused-Svc-1!"}
     cli = PulumiCLI(project, stack="lab", state_dir=tmp_path / "state", env=env)
     cli.stack_init()
     stack_file = project / "Pulumi.lab.yaml"

@@ -115,6 +115,7 @@ def world(samba_dc, private_sim, tmp_path: Path):
     service_password = "Svc-" + secrets.token_urlsafe(12) + "!9a"
     env = {**directory_environment(), "NDES_LAB_SERVICE_PASSWORD": service_password,
            "NDES_LAB_WINRM_PASSWORD": lab_secret("winrm-password"), "NDES_LAB_GRAPH_SECRET": "unused-graph-secret",
+           "NDES_LAB_CA_WINRM_PASSWORD": lab_secret("ca-winrm-password"),
            "NDES_LAB_CA_BUNDLE": str(pki.ca_bundle_path())}
     cli = PulumiCLI(project, stack="windows", state_dir=tmp_path / "state", env=env)
     cli.stack_init()

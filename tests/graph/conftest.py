@@ -51,6 +51,11 @@ class GraphSim:
         conn.update(over)
         return conn
 
+    def app_proxy_connection(self, **over: Any) -> dict[str, Any]:
+        """Provider inputs of the App Proxy plane: a user signs in (device code; the simulator's lab App Proxy
+        admin completes it), as App Proxy's Graph APIs require (docs/identities.md)."""
+        return self.connection(**{"credential": "deviceCode", "clientId": None, "clientSecret": None, **over})
+
 
 @pytest.fixture(scope="session")
 def graph_sim_server(tmp_path_factory) -> Iterator[GraphSim]:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def props(sim, **over):
-    p = {**sim.connection(), "displayName": "NDES ndes1", "externalUrl": "https://ndes1-lab.msappproxy.net/",
+    p = {**sim.app_proxy_connection(), "displayName": "NDES ndes1", "externalUrl": "https://ndes1-lab.msappproxy.net/",
          "internalUrl": "https://ndes1.lab.contoso.test/", "connectorGroup": "Default",
          "owner": "ndes/test/app-ndes1", "configKey": "ndes:appProxy"}
     p.update(over)

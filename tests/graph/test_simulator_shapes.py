@@ -78,7 +78,16 @@ def test_assign_refuses_unknown_groups(client, root_id):
     assert intune.get_assigned_groups(client, root_id, "root") == [LAB_GROUP]
 
 
-def test_publishing_patch_alone(client):
+@pytest.fixture
+def admin_client(graph_sim) -> GraphClient:
+    """A user holding Application Administrator, signed in by device code (App Proxy is delegated-only)."""
+    s = GraphSettings(tenant_id=graph_sim.tenant_id, credential="deviceCode", cloud="custom",
+                      graph_endpoint=graph_sim.url, authority=graph_sim.url, ca_bundle_pem=graph_sim.ca_bundle)
+    return GraphClient(s)
+
+
+def test_publishing_patch_alone(admin_client):
+    client = admin_client
     app, _ = ap.instantiate(client, "shape app")
     with pytest.raises(BadRequest, match="own request"):
         client.patch(f"/beta/applications/{app['id']}", OP,

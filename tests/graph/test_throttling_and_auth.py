@@ -62,18 +62,17 @@ def test_replication_lag_on_new_ids_is_waited_for(graph_sim, lab_ca_der):
     assert len(st["deviceConfigurations"]) == 2 and st["rootLinks"][scep.id] == root.id
 
 
-def test_wrong_client_secret_fails_clearly_without_the_secret(graph_sim):
+def test_wrong_client_secret_fails_clearly_without_the_secret(graph_sim, lab_ca_der):
     wrong = "Wr0ng-secret-value-123!"
-    r = Managed(AppProxyApplicationProvider())
+    r = Managed(TrustedCertificateProfileProvider())  # the app's own identity (App Proxy signs a user in)
     with pytest.raises(AuthenticationFailed) as exc:
-        r.create(app_props(graph_sim, clientSecret=wrong))
+        r.create(root_props(graph_sim, lab_ca_der, "ios", clientSecret=wrong))
     msg = str(exc.value)
     assert "the tenant refused the client credentials for client 0b5e1f0e-0000-4000-8000-00000000a11b" in msg
     assert "AADSTS7000215" in msg
     assert wrong not in msg and graph_sim.secret not in msg
     assert exc.value.__cause__ is None or wrong not in str(exc.value.__cause__)
-    st = graph_sim.state()
-    assert st["applications"] == {} and st["servicePrincipals"] == {}
+    assert graph_sim.state()["deviceConfigurations"] == {}
 
 
 def test_tls_is_verified_by_default(graph_sim):

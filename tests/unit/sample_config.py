@@ -12,6 +12,7 @@ BASE = {
     "ca": {"host": "ca01.contoso.com", "commonName": "Contoso Issuing CA"},
     "ndesHosts": [{"fqdn": "ndes01.contoso.com", "externalUrl": "https://ndes01-contoso.msappproxy.net/"}],
     "serviceAccount": {"name": "svc-ndes", "password": "Svc-Pa55!word"},
+    "ndesRole": {"installCredential": {"username": "CONTOSO\\ndes-install", "password": "Install-Pa55!"}},
     "intune": {"platforms": ["ios", "androidWorkProfile", "windows"], "scep": {"groups": [{"id": GROUP}]}},
     "graph": {"tenantId": "t", "clientId": "c", "clientSecret": "Graph-S3cret!"},
 }

@@ -121,6 +121,8 @@ def test_dev_stack_example_switches_azure_on_for_ndes02_and_validates():
     # What `pulumi config set --secret --path ...` adds (the file holds no secrets):
     raw["domain"]["bindPassword"] = "x-Bind-Pa55"
     raw["serviceAccount"]["password"] = "x-Svc-Pa55"
+    raw["ndesRole"]["installCredential"]["password"] = "x-Install-Pa55"
+    raw["ca"]["winrm"]["password"] = "x-CA-WinRM-Pa55"
     hosts = raw["ndesHosts"]
     az = hosts[1]["azure"]
     assert "adminPassword" not in az and "password" not in az["domainJoin"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from lab import topology
 from ndes.providers.certificate_template import CertificateTemplateProvider
 from ndes.providers.template_issuance import TemplateIssuanceProvider
 
@@ -109,7 +110,9 @@ def ndes_role_props(dc, account: str, password: str, **over) -> dict:
              "caConfig": f"{dc.enterprise_ca_host}\\{dc.enterprise_ca_name}", "raName": "NDES1-MSCEP-RA",
              "raCompany": "Contoso Lab", "raCountry": "US", "signingProvider": "Microsoft Strong Cryptographic Provider",
              "signingKeyLength": 2048, "encryptionProvider": "Microsoft Strong Cryptographic Provider",
-             "encryptionKeyLength": 2048}
+             "encryptionKeyLength": 2048,
+             # the install's -Credential: a Domain Admins member (an NTLM logon cannot reach the CA itself)
+             "installCredential": {"username": f"{topology.NETBIOS}\\Administrator", "password": dc.bind_password}}
     props.update(over)
     return props
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ndes.windows.contracts.ndes_role import NdesRoleParams
 
-from .. import ca, certstore, hostmodel
+from .. import ca, certstore, hostmodel, identity
 from . import ScriptError, handler, validated
 
 CAINFO_KEY = hostmodel.MSCEP_KEY + r"\CAInfo"
@@ -85,6 +85,10 @@ def _install(ctx: Any, p: dict[str, Any]) -> None:
                               f"NDES (NDES only supports the CryptoAPI CSP)", "InvalidArgument")
         if length not in KEY_LENGTHS:
             raise ScriptError(f"The {which} key length {length} is not supported by {provider}", "InvalidArgument")
+    # who the cmdlet reaches AD and the CA as: -Credential, or the caller when the logon delegated (identity.py)
+    installer = identity.second_hop(ctx, "the CA and the domain controller", "Install-AdcsNetworkDeviceEnrollmentService",
+                                    p.get("installCredential") or None)
+    identity.require_install_admin(ctx, installer)
     view = certstore.samba(ctx)
     conn = view.connect()
     try:

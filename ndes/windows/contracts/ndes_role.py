@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from typing import TYPE_CHECKING
 
 from . import Contract
@@ -24,6 +26,12 @@ RA_TEMPLATES = ("EnrollmentAgentOffline", "CEPEncryption")
 class RaCertificateFacts(CertificateFacts):
     provider: str = ""
     """The key's CSP (CspKeyContainerInfo.ProviderName; '' when it cannot be read, e.g. a CNG key)."""
+
+
+class InstallCredentialParams(Contract):
+    """-Credential of the install (ndes:ndesRole.installCredential): a Domain Admins member."""
+    username: str
+    password: str = Field(repr=False)
 
 
 class NdesRoleParams(Contract):
@@ -47,6 +55,8 @@ class NdesRoleParams(Contract):
     allow_reinstall: bool = False
     remove_thumbprints: list[str] = []
     """ensure absent: the RA certificates to delete with their keys (Python picks them from the state)."""
+    install_credential: InstallCredentialParams | None = Field(default=None, repr=False)
+    """set: the account the install reaches AD and the CA as (None: the caller, over a delegating logon)."""
 
 
 class NdesRoleState(Contract):

@@ -100,13 +100,33 @@ if ($Params.mode -eq 'set') {
                 $ra[$field] = $null
                 if ($Params.$field) { $ra[$field] = [string] $Params.$field }
             }
-            $result = Install-AdcsNetworkDeviceEnrollmentService -ServiceAccountName $Params.serviceAccount `
-                -ServiceAccountPassword $secure -CAConfig $Params.caConfig -RAName $Params.raName `
-                -RAEmail $ra.raEmail -RACompany $ra.raCompany -RADepartment $ra.raDepartment -RACity $ra.raCity `
-                -RAState $ra.raState -RACountry $ra.raCountry `
-                -SigningProviderName $Params.signingProvider -SigningKeyLength ([int]$Params.signingKeyLength) `
-                -EncryptionProviderName $Params.encryptionProvider -EncryptionKeyLength ([int]$Params.encryptionKeyLength) `
-                -Force
+            # The install enrolls the RA certificates from the CA and publishes in AD as the installing user: over
+            # an NTLM logon this host has no credentials for that second hop, so an install credential (a Domain
+            # Admins member, ndes:ndesRole.installCredential) goes to the cmdlet's -Credential when given.
+            $installCred = $null
+            $given = $Params.PSObject.Properties['installCredential']
+            if ($null -ne $given -and $null -ne $given.Value) {
+                $installSecure = ConvertTo-SecureString -String $given.Value.password -AsPlainText -Force
+                $installCred = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList @(
+                    [string]$given.Value.username, $installSecure)
+            }
+            if ($null -ne $installCred) {
+                $result = Install-AdcsNetworkDeviceEnrollmentService -ServiceAccountName $Params.serviceAccount `
+                    -ServiceAccountPassword $secure -CAConfig $Params.caConfig -RAName $Params.raName `
+                    -RAEmail $ra.raEmail -RACompany $ra.raCompany -RADepartment $ra.raDepartment -RACity $ra.raCity `
+                    -RAState $ra.raState -RACountry $ra.raCountry `
+                    -SigningProviderName $Params.signingProvider -SigningKeyLength ([int]$Params.signingKeyLength) `
+                    -EncryptionProviderName $Params.encryptionProvider `
+                    -EncryptionKeyLength ([int]$Params.encryptionKeyLength) -Credential $installCred -Force
+            } else {
+                $result = Install-AdcsNetworkDeviceEnrollmentService -ServiceAccountName $Params.serviceAccount `
+                    -ServiceAccountPassword $secure -CAConfig $Params.caConfig -RAName $Params.raName `
+                    -RAEmail $ra.raEmail -RACompany $ra.raCompany -RADepartment $ra.raDepartment -RACity $ra.raCity `
+                    -RAState $ra.raState -RACountry $ra.raCountry `
+                    -SigningProviderName $Params.signingProvider -SigningKeyLength ([int]$Params.signingKeyLength) `
+                    -EncryptionProviderName $Params.encryptionProvider `
+                    -EncryptionKeyLength ([int]$Params.encryptionKeyLength) -Force
+            }
             if ($null -ne $result -and $result.PSObject.Properties['ErrorId'] -and $result.ErrorId -ne 0) {
                 throw ('Install-AdcsNetworkDeviceEnrollmentService failed: {0}' -f $result.ErrorString)
             }
