@@ -25,6 +25,7 @@ from ..windows.certificates import TIME_FORMAT, Certificate, decode
 from ..windows.contracts import call
 from ..windows.contracts import machine_certificate as C
 from ._windows import WindowsInputs, host_of
+from . import generation as gen
 from .base import Existing, NdesProvider, ResourceInputs
 
 SCRIPT = "MachineCertificate"
@@ -129,6 +130,14 @@ class MachineCertificateProvider(NdesProvider):
     def _friendly(inp: MachineCertificateInputs) -> str:
         return FRIENDLY_PREFIX + inp.owner if inp.owner else ""
 
+    @staticmethod
+    def _is_mine(inp: MachineCertificateInputs, c: Certificate) -> bool:
+        """The certificate carries this resource's owner mark, whatever generation stamped it (a create that
+        crashed before the engine recorded it stamped another one)."""
+        fn = c.friendly_name or ""
+        return bool(inp.owner) and fn.startswith(FRIENDLY_PREFIX) and \
+            gen.owner_of(fn[len(FRIENDLY_PREFIX):]) == gen.owner_of(inp.owner)
+
     def _run(self, inp: MachineCertificateInputs, params: C.MachineCertificateParams,
              timeout: int | None = None) -> C.MachineCertificateState:
         return call(host_of(inp), C.SCRIPT, params, C.MachineCertificateState, timeout=timeout).state
@@ -142,7 +151,7 @@ class MachineCertificateProvider(NdesProvider):
         mark first (a create that crashed before the engine recorded it), else any (adoption)."""
         st = self._run(inp, C.MachineCertificateParams(mode="get", list_store=True))
         found = [c for c in map(decode, st.store) if wanted(inp, c)]
-        mine = [c for c in found if self._friendly(inp) and c.friendly_name == self._friendly(inp)]
+        mine = [c for c in found if self._is_mine(inp, c)]
         return (mine or found or [None])[0]
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -175,7 +184,7 @@ class MachineCertificateProvider(NdesProvider):
         cert = self._read(inp, existing.id) if existing else None
         if cert is None or not wanted(inp, cert):
             cert = self._match(inp)
-            if cert is not None and not (self._friendly(inp) and cert.friendly_name == self._friendly(inp)):
+            if cert is not None and not self._is_mine(inp, cert):
                 cert = None  # someone else's certificate: this resource enrolls its own
         if cert is None:
             st = self._enroll(inp)

@@ -113,14 +113,15 @@ class _Live(su._Echo):
         return f"{args.name}-id", {**dict(args.inputs), **_live(kind, _plain(dict(args.inputs)), args.name)}
 
 
-def capture() -> dict[str, dict[str, Any]]:
-    """Resource name -> its state record, for every dynamic resource the lab program registers."""
+def capture(config: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Resource name -> its state record, for every dynamic resource the lab program registers (with the lab
+    stack's config, or the stack file `config`)."""
     from pulumi.dynamic.dynamic import serialize_provider
 
     from ndes.components.deployment import NdesScepDeployment
     from ndes.program import secret_outputs
 
-    cfg = su.lab_config()
+    cfg = su.lab_config(config)
     mocks = _Live()
     monitor = su._Monitor(mocks)
     seen: list[Any] = []

@@ -74,12 +74,14 @@ class _Echo(pm.Mocks):
         return {}
 
 
-def lab_config() -> dict[str, Any]:
-    """The lab stack's config (Pulumi.lab.yaml), its `fromEnv` secrets and CA bundle standing in as dummies."""
+def lab_config(path: Path | None = None) -> dict[str, Any]:
+    """The lab stack's config (Pulumi.lab.yaml, or the stack file at `path`), its `fromEnv` secrets and CA bundle
+    standing in as dummies."""
+    path = path or ROOT / "Pulumi.lab.yaml"
     from ndes.model import load_config
     from ndes.program import resolve_env_refs
 
-    doc = yaml.safe_load((ROOT / "Pulumi.lab.yaml").read_text())
+    doc = yaml.safe_load(path.read_text())
     from ndes.model.load import TOP_LEVEL_KEYS  # an older release (golden_state.py) may not know newer keys
     raw = {k.split(":", 1)[1]: v for k, v in doc["config"].items()
            if k.startswith("ndes:") and k.split(":", 1)[1] in TOP_LEVEL_KEYS}
@@ -90,7 +92,7 @@ def lab_config() -> dict[str, Any]:
     saved = dict(os.environ)
     try:
         # every {fromEnv: NAME} the lab stack reads gets a dummy (the lab's own secrets are not needed here)
-        names = set(re.findall(r"fromEnv:\s*([A-Z0-9_]+)", (ROOT / "Pulumi.lab.yaml").read_text()))
+        names = set(re.findall(r"fromEnv:\s*([A-Z0-9_]+)", path.read_text()))
         os.environ.update({n: DUMMY_SECRET for n in names - set(env)})
         os.environ.update(env)
         resolved = {k: resolve_env_refs(v, k, problems) for k, v in raw.items()}

@@ -70,7 +70,7 @@ def test_hostile_value_is_refused_naming_its_key(change, key):
 
 def test_sha2_and_an_hour_template_still_work_where_they_make_sense():
     cfg = load_config(sample(**{"templates.ssl.renewalPeriod": "12 hours", "templates.ssl.validity": "1 day",
-                                "intune.scep.hashAlgorithm": "sha256", "ndesRole": {"signingKeyLength": 4096}}))
+                                "intune.scep.hashAlgorithm": "sha256", "ndesRole.signingKeyLength": 4096}))
     assert cfg.templates.ssl.validity == "1 day" and cfg.ndes_role.signing_key_length == 4096
 
 

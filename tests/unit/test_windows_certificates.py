@@ -150,7 +150,10 @@ def test_an_adopted_hand_made_certificate_is_marked_not_replaced(monkeypatch):
     news = p.check({}, inputs(adopt=True).wire()).inputs
     created = p.create(news)
     assert created.id == hand.thumbprint and host.enrolled == 0
-    assert host.store[hand.thumbprint].friendly_name == "pulumi:p/s/ssl"
+    from ndes.providers import generation as gen
+    marked = host.store[hand.thumbprint].friendly_name
+    assert marked.startswith("pulumi:") and gen.owner_of(marked[len("pulumi:"):]) == "p/s/ssl"
+    assert gen.generation_of(marked[len("pulumi:"):]) == created.outs[gen.GENERATION_KEY]
 
 
 class PropagatingHost(FakeHost):
@@ -194,3 +197,16 @@ def test_enrollment_gives_up_after_the_wait_budget_naming_the_config_key(monkeyp
     with pytest.raises(ScriptFailed, match="still did not offer template NDES-SSL after 600 s.*ndes:templates.ssl"):
         p.create(p.check({}, inputs().wire()).inputs)
     assert sum(slept) == 600.0 and max(slept) == 60.0
+
+
+def test_a_certificate_from_a_crashed_create_is_taken_back_whatever_its_generation(monkeypatch):
+    """A create killed after the enrollment left a certificate marked with ITS generation; the rerun's create
+    (another generation) takes that certificate back instead of enrolling a second one."""
+    from ndes.providers import machine_certificate as mod
+
+    crashed = facts(issued(), "pulumi:p/s/ssl#0123456789ab")
+    host = FakeHost([crashed])
+    monkeypatch.setattr(mod, "host_of", lambda _inp: host)
+    p = MachineCertificateProvider()
+    created = p.create(p.check({}, inputs().wire()).inputs)
+    assert created.id == crashed.thumbprint and host.enrolled == 0
