@@ -56,9 +56,14 @@ IDENTITY_INPUTS: dict[str, frozenset[str]] = {
 are unknown whenever that resource is updated, yet they change only when it is replaced: an unknown value there
 is no change, so a preview does not announce an update the up will not do. (When the other resource is replaced
 the preview shows that replace; the up then re-diffs with the new value and updates this one.)"""
-OWNER_NAMES_A_RECORD = frozenset({"WindowsFeatures"})
-"""Planes whose script files records under the owner's name (WindowsFeatures.ps1: one list of installed features
-per owner): a generation there would split the record, so they rely on the in-deployment takeover record only."""
+NO_GENERATION_IN_MARK: dict[str, str] = {
+    "WindowsFeatures": "WindowsFeatures.ps1 keeps one record of installed features per owner name: a generation "
+                       "there would split the record",
+    "MachineCertificate": "MachineCertificate.ps1 keeps the FriendlyName of a certificate it takes over, so the mark "
+                          "would keep the older generation",
+}
+"""Planes whose live mark cannot follow the generation of the create that took the object over; they rely on the
+in-deployment record only (generation.py). Remove a kind once its script re-stamps the mark on every set."""
 
 
 class ResourceInputs(BaseModel):
@@ -143,13 +148,13 @@ class NdesProvider(ResourceProvider):
     """See IDENTITY_INPUTS (filled from it by kind unless a provider sets its own)."""
     stamps_generation: ClassVar[bool] = True
     """Whether the owner mark this plane writes is a value (it can carry a generation). False where the plane
-    uses the owner as a record's name (OWNER_NAMES_A_RECORD)."""
+    cannot follow a takeover (NO_GENERATION_IN_MARK)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "identity_inputs" not in cls.__dict__ and cls.kind in IDENTITY_INPUTS:
             cls.identity_inputs = IDENTITY_INPUTS[cls.kind]
-        if cls.kind in OWNER_NAMES_A_RECORD and "stamps_generation" not in cls.__dict__:
+        if cls.kind in NO_GENERATION_IN_MARK and "stamps_generation" not in cls.__dict__:
             cls.stamps_generation = False
         if "update" in cls.__dict__:  # a plane's own update keeps the generation and records the schema too
             cls.update = _keeps_generation(cls.__dict__["update"])

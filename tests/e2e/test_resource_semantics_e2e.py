@@ -90,14 +90,23 @@ def test_a_re_parented_program_without_aliases_keeps_the_live_objects(deployed, 
     back = lab_cli().up()  # and back to the committed program: the same again
     assert live() == before, (back.stdout + back.stderr)[-4000:]
     lab_cli().preview("--expect-no-changes")
+    # and the resources that took the objects over still delete them: nothing is left behind by a destroy
+    lab_cli().destroy()
+    after = live()
+    host = simulator_contents((NDES1,))["hosts"][NDES1]
+    marked = [t for t, e in host["certStores"].get("LocalMachine\\My", {}).items()
+              if str(e.get("friendlyName") or "").startswith("pulumi:")]
+    assert not after["serviceAccount"] and not after["templates"] and not after["apps"] and not after["profiles"]
+    assert marked == [], marked
+    lab_cli().up()  # the lab stays deployed for the next test
 
 
 def test_protected_resources_refuse_destroy_until_unprotected(deployed, tmp_path):
-    before = live()
     doc = lab_stack_config()
     doc["config"]["ndes:protect"] = "true"
     bent = bent_project(tmp_path, doc=doc)
     bent.up()
+    before = live()
     refused = bent.destroy(check=False)
     text = refused.stdout + refused.stderr
     assert refused.returncode != 0 and "protect" in text.lower(), text[-3000:]

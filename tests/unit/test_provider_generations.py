@@ -231,11 +231,13 @@ def test_a_planes_own_update_keeps_the_generation_on_the_live_object_and_in_stat
 def test_every_real_provider_keeps_generations_through_its_update():
     from ndes.providers.certificate_template import CertificateTemplateProvider
     from ndes.providers.service_account import ServiceAccountProvider
+    from ndes.providers.machine_certificate import MachineCertificateProvider
     from ndes.providers.windows_features import WindowsFeaturesProvider
 
     for cls in (CertificateTemplateProvider, ServiceAccountProvider):
         assert getattr(cls.update, "_keeps_generation", False), cls
     assert not WindowsFeaturesProvider.stamps_generation  # its script names a record after the owner
+    assert not MachineCertificateProvider.stamps_generation  # its script keeps a taken-over FriendlyName
 
 
 def test_an_unknown_identity_of_another_resource_is_no_change_at_preview():
