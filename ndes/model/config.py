@@ -401,6 +401,13 @@ class SubjectAlternativeName(_Model):
     value: str
 
 
+SID_VARIABLE = "{{OnPremisesSecurityIdentifier}}"
+"""Intune's SID variable: in a URI SAN Intune writes tag:microsoft.com,2022-09-14:sid:<the user's SID>, the strong
+mapping KB5014754 asks for. Intune supports it in user certificates for iOS/iPadOS, macOS and Windows only
+(Microsoft, "Create and assign SCEP certificate profiles in Intune", Subject alternative name)."""
+SID_SAN_PLATFORMS = ("ios", "macos", "windows")
+
+
 class ScepConfig(_Model):
     key_usage: ScepKeyUsage = ["digitalSignature", "keyEncipherment"]
     key_size: ScepKeySize = 2048
@@ -416,10 +423,26 @@ class ScepConfig(_Model):
     certificate_store: CertificateStore = "user"
     key_storage_provider: KeyStorageProvider = "useTpmKspOtherwiseUseSoftwareKsp"
     groups: list[GroupRef] = []
+    strong_mapping: bool = True
+    """Add the SID URI SAN ({{OnPremisesSecurityIdentifier}}) to user certificates with client authentication on
+    the platforms Intune supports it on, so domain controllers map them strongly (KB5014754)."""
 
     @property
     def validity_period(self) -> Period:
         return parse_period(self.validity)
+
+    def sid_san_applies(self, platform: str) -> bool:
+        client_auth = any(e in ("clientAuth", "anyPurpose") for e in self.extended_key_usage)
+        return self.strong_mapping and client_auth and self.certificate_store == "user" \
+            and platform in SID_SAN_PLATFORMS
+
+    def sans_for(self, platform: str) -> list[SubjectAlternativeName]:
+        """The profile's SANs on one platform: the configured ones, plus the SID URI when strong mapping applies."""
+        sans = list(self.subject_alternative_names)
+        if self.sid_san_applies(platform) and not any(
+                s.type == "universalResourceIdentifier" and SID_VARIABLE in s.value for s in sans):
+            sans.append(SubjectAlternativeName(type="universalResourceIdentifier", value=SID_VARIABLE))
+        return sans
 
 
 class TrustedRootConfig(_Model):
