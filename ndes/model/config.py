@@ -540,7 +540,8 @@ class DeploymentConfig(_Model):
     intune: IntuneConfig
     graph: GraphConfig
     lab: bool = False
-    """This stack is the offline lab: relaxes the TLS-verification policy only."""
+    """This stack is the offline lab. It relaxes nothing: TLS verification may be off only on the stacks named in
+    checks.INSECURE_TLS_STACKS, whatever this says (a pull request can change config, not the stack's name)."""
 
     def winrm_for(self, host: str, own: WinRMConfig | None) -> WinRMConfig:
         """The WinRM settings for a host: its own block over the stack-wide defaults."""
