@@ -21,15 +21,10 @@ from .graph_enums import PLATFORMS
 from .template_fields import KeyUsages, RsaKeySize, TemplatePeriod
 from .scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider, RenewalThreshold,
                           SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
+from .field_rules import (APP_NAME_MAX, CONTROL as _CONTROL, PROFILE_PREFIX_MAX, SID_SAN_PLATFORMS, SID_VARIABLE,
+                          https_endpoint as _https_endpoint, not_blank as _not_blank, plain_name as _plain_name,
+                          secret as _secret)
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-APP_NAME_MAX = 256
-"""Entra directory objects' displayName limit (256 characters). Not confirmed in the stored Graph docs: a guess
-that is safe in one direction (a name this long is useless in the portal anyway)."""
-PROFILE_PREFIX_MAX = 100
-"""Profile names are '<prefix> <kind> - <platform>'; a 100-character prefix keeps them readable and well under the
-1 MB request that a 'million-character' prefix would make. Intune documents no limit: a guess."""
 
 
 class _Model(BaseModel):
@@ -38,46 +33,6 @@ class _Model(BaseModel):
 
 def _fqdn(v: str) -> str:
     return normalize_fqdn(v)
-
-
-def _plain_name(v: str, what: str, max_len: int) -> str:
-    if v != v.strip():
-        raise ValueError(f"{what} must not start or end with spaces")
-    if not v:
-        raise ValueError(f"{what} must not be empty")
-    if _CONTROL.search(v):
-        raise ValueError(f"{what} must not contain control characters")
-    if len(v) > max_len:
-        raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
-    return v
-
-
-def _secret(v: SecretStr | None) -> SecretStr | None:
-    if v is not None and not v.get_secret_value().strip():
-        raise ValueError("must not be empty (set it with pulumi config set --secret --path ...)")
-    return v
-
-
-def _not_blank(v: str | None) -> str | None:
-    if v is not None:
-        _plain_name(v, "the value", 1024)
-    return v
-
-
-def _https_endpoint(v: str | None) -> str | None:
-    """An https:// URL with a host and a valid port (credentials and tokens travel over it)."""
-    if v is None:
-        return v
-    if _CONTROL.search(v) or not v.lower().startswith("https://"):
-        raise ValueError(f"'{v[:80]}' must be an https:// URL: credentials and tokens are sent over it")
-    parts = urlsplit(v)
-    try:
-        parts.port
-    except ValueError:
-        raise ValueError(f"'{v[:80]}' has an invalid port (a number from 1 to 65535)") from None
-    if not parts.hostname:
-        raise ValueError(f"'{v[:80]}' has no host name")
-    return v
 
 
 class TlsOptions(_Model):
@@ -399,13 +354,6 @@ class GroupRef(_Model):
 class SubjectAlternativeName(_Model):
     type: SanType
     value: str
-
-
-SID_VARIABLE = "{{OnPremisesSecurityIdentifier}}"
-"""Intune's SID variable: in a URI SAN Intune writes tag:microsoft.com,2022-09-14:sid:<the user's SID>, the strong
-mapping KB5014754 asks for. Intune supports it in user certificates for iOS/iPadOS, macOS and Windows only
-(Microsoft, "Create and assign SCEP certificate profiles in Intune", Subject alternative name)."""
-SID_SAN_PLATFORMS = ("ios", "macos", "windows")
 
 
 class ScepConfig(_Model):
