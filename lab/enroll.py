@@ -100,8 +100,36 @@ def profile_for(graph_url: str, url: str) -> dict[str, Any]:
     raise EnrollError(f"no SCEP profile in the tenant lists {plain}: run ./lab/up (pulumi up) first")
 
 
+def synced_user_sid(upn: str) -> str:
+    """The objectSid of the lab user `upn` in the lab's Samba (created there when missing): what Entra Connect
+    syncs as the user's onPremisesSecurityIdentifier, which Intune puts in the SID URI SAN."""
+    import ldap3
+    from ldap3.utils.conv import escape_filter_chars
+
+    from . import samba_dc
+    from ndes.directory.security import sid_to_str
+    sam = upn.split("@", 1)[0][:20]
+    conn = samba_dc.connect()
+    try:
+        dc = samba_dc.info()
+        flt = f"(&(objectClass=user)(|(userPrincipalName={escape_filter_chars(upn)})" \
+              f"(sAMAccountName={escape_filter_chars(sam)})))"
+        for _ in range(2):
+            conn.search(dc.domain_dn, flt, attributes=["objectSid"])
+            if conn.entries:
+                return sid_to_str(bytes(conn.entries[0].objectSid.raw_values[0]))
+            conn.add(f"CN={ldap3.utils.dn.escape_rdn(sam)},CN=Users,{dc.domain_dn}",
+                     ["top", "person", "organizationalPerson", "user"],
+                     {"sAMAccountName": sam, "userPrincipalName": upn, "userAccountControl": "514"})
+        raise EnrollError(f"could not find or create the lab user {upn} in Samba: {conn.result}")
+    finally:
+        conn.unbind()
+
+
 def challenge(graph_url: str, profile_id: str, device: dict[str, Any], ttl_seconds: float | None = None
               ) -> dict[str, Any]:
+    if device.get("upn") and "onPremisesSecurityIdentifier" not in device:
+        device = {**device, "onPremisesSecurityIdentifier": synced_user_sid(str(device["upn"]))}
     doc: dict[str, Any] = {"profileId": profile_id, "device": device}
     if ttl_seconds is not None:
         doc["ttlSeconds"] = ttl_seconds
@@ -169,13 +197,14 @@ def _openssl_csr(workdir: Path, ch: dict[str, Any], password: str, key_bits: int
     sans = []
     for s in ch["subjectAlternativeNames"]:
         kind, value = s["type"], s["value"]
-        sans.append({"upn": f"otherName:{UPN_OID};UTF8:{value}", "email": f"email:{value}", "dns": f"DNS:{value}",
-                     "uri": f"URI:{value}"}[kind])
+        n = len(sans) + 1  # section form (subjectAltName = @alt): a value may hold commas (the SID URI's tag)
+        sans.append({"upn": f"otherName.{n} = {UPN_OID};UTF8:{value}", "email": f"email.{n} = {value}",
+                     "dns": f"DNS.{n} = {value}", "uri": f"URI.{n} = {value}"}[kind])
     dn = "\n".join(p.strip() for p in ch["subject"].split(","))
     conf = (f"[req]\nprompt = no\ndistinguished_name = dn\nattributes = attrs\n"
             + ("req_extensions = ext\n" if sans else "")
             + f"[dn]\n{dn}\n[attrs]\nchallengePassword = {password}\n"
-            + (f"[ext]\nsubjectAltName = {', '.join(sans)}\n" if sans else ""))
+            + ("[ext]\nsubjectAltName = @alt\n[alt]\n" + "\n".join(sans) + "\n" if sans else ""))
     (workdir / "req.cnf").write_text(conf)
     subprocess.run(["openssl", "req", "-new", "-key", str(key), "-config", str(workdir / "req.cnf"), "-sha256",
                     "-out", str(workdir / "csr.pem")], check=True, capture_output=True)

@@ -105,7 +105,19 @@ def device_variables(device: Mapping[str, Any]) -> dict[str, str]:
         "OnPrem_Distinguished_Name": str(device.get("onPremisesDistinguishedName") or ""),
         "UserId": str(device.get("userId") or ""),
     }
+    out["OnPremisesSecurityIdentifier"] = sid_uri(device)
     return {k: v for k, v in out.items() if v}
+
+
+SID_TAG = "tag:microsoft.com,2022-09-14:sid:"
+
+
+def sid_uri(device: Mapping[str, Any]) -> str:
+    """What Intune writes for {{OnPremisesSecurityIdentifier}}: the user's on-premises SID (synced from AD, Graph's
+    user.onPremisesSecurityIdentifier) behind the tag KB5014754 defines for a SID in a URI SAN; nothing for a user
+    with no on-premises SID (docs/lab-fidelity.md, Graph simulator)."""
+    sid = str(device.get("onPremisesSecurityIdentifier") or "")
+    return SID_TAG + sid if re.fullmatch(r"S-1-5-21(-\d+){4}", sid) else ""
 
 
 def resolve(text: str, variables: Mapping[str, str]) -> str:

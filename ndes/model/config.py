@@ -21,15 +21,10 @@ from .graph_enums import PLATFORMS
 from .template_fields import KeyUsages, RsaKeySize, TemplatePeriod
 from .scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider, RenewalThreshold,
                           SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
+from .field_rules import (APP_NAME_MAX, CONTROL as _CONTROL, PROFILE_PREFIX_MAX, SID_SAN_PLATFORMS, SID_VARIABLE,
+                          https_endpoint as _https_endpoint, not_blank as _not_blank, plain_name as _plain_name,
+                          secret as _secret)
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-APP_NAME_MAX = 256
-"""Entra directory objects' displayName limit (256 characters). Not confirmed in the stored Graph docs: a guess
-that is safe in one direction (a name this long is useless in the portal anyway)."""
-PROFILE_PREFIX_MAX = 100
-"""Profile names are '<prefix> <kind> - <platform>'; a 100-character prefix keeps them readable and well under the
-1 MB request that a 'million-character' prefix would make. Intune documents no limit: a guess."""
 
 
 class _Model(BaseModel):
@@ -38,46 +33,6 @@ class _Model(BaseModel):
 
 def _fqdn(v: str) -> str:
     return normalize_fqdn(v)
-
-
-def _plain_name(v: str, what: str, max_len: int) -> str:
-    if v != v.strip():
-        raise ValueError(f"{what} must not start or end with spaces")
-    if not v:
-        raise ValueError(f"{what} must not be empty")
-    if _CONTROL.search(v):
-        raise ValueError(f"{what} must not contain control characters")
-    if len(v) > max_len:
-        raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
-    return v
-
-
-def _secret(v: SecretStr | None) -> SecretStr | None:
-    if v is not None and not v.get_secret_value().strip():
-        raise ValueError("must not be empty (set it with pulumi config set --secret --path ...)")
-    return v
-
-
-def _not_blank(v: str | None) -> str | None:
-    if v is not None:
-        _plain_name(v, "the value", 1024)
-    return v
-
-
-def _https_endpoint(v: str | None) -> str | None:
-    """An https:// URL with a host and a valid port (credentials and tokens travel over it)."""
-    if v is None:
-        return v
-    if _CONTROL.search(v) or not v.lower().startswith("https://"):
-        raise ValueError(f"'{v[:80]}' must be an https:// URL: credentials and tokens are sent over it")
-    parts = urlsplit(v)
-    try:
-        parts.port
-    except ValueError:
-        raise ValueError(f"'{v[:80]}' has an invalid port (a number from 1 to 65535)") from None
-    if not parts.hostname:
-        raise ValueError(f"'{v[:80]}' has no host name")
-    return v
 
 
 class TlsOptions(_Model):
@@ -451,10 +406,26 @@ class ScepConfig(_Model):
     certificate_store: CertificateStore = "user"
     key_storage_provider: KeyStorageProvider = "useTpmKspOtherwiseUseSoftwareKsp"
     groups: list[GroupRef] = []
+    strong_mapping: bool = True
+    """Add the SID URI SAN ({{OnPremisesSecurityIdentifier}}) to user certificates with client authentication on
+    the platforms Intune supports it on, so domain controllers map them strongly (KB5014754)."""
 
     @property
     def validity_period(self) -> Period:
         return parse_period(self.validity)
+
+    def sid_san_applies(self, platform: str) -> bool:
+        client_auth = any(e in ("clientAuth", "anyPurpose") for e in self.extended_key_usage)
+        return self.strong_mapping and client_auth and self.certificate_store == "user" \
+            and platform in SID_SAN_PLATFORMS
+
+    def sans_for(self, platform: str) -> list[SubjectAlternativeName]:
+        """The profile's SANs on one platform: the configured ones, plus the SID URI when strong mapping applies."""
+        sans = list(self.subject_alternative_names)
+        if self.sid_san_applies(platform) and not any(
+                s.type == "universalResourceIdentifier" and SID_VARIABLE in s.value for s in sans):
+            sans.append(SubjectAlternativeName(type="universalResourceIdentifier", value=SID_VARIABLE))
+        return sans
 
 
 class TrustedRootConfig(_Model):
@@ -565,7 +536,8 @@ class DeploymentConfig(_Model):
     intune: IntuneConfig
     graph: GraphConfig
     lab: bool = False
-    """This stack is the offline lab: relaxes the TLS-verification policy only."""
+    """This stack is the offline lab. It relaxes nothing: TLS verification may be off only on the stacks named in
+    checks.INSECURE_TLS_STACKS, whatever this says (a pull request can change config, not the stack's name)."""
     protect: bool = True
     """Pulumi `protect` on the templates, their issuance, the service account, the NDES role, the App Proxy app and
     the Intune profiles (ndes/components/protection.py): a destroy or replace of them fails until set false."""

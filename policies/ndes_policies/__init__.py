@@ -5,7 +5,7 @@ Each module exposes its validate functions (unit tests call them with hand-built
 from __future__ import annotations
 
 from . import (app_proxy, certificate_expiry, client_template, host_separation, mscep_mapping, scep_profile,
-               ssl_certificate, template_security, tls_verification)
+               ssl_certificate, strong_mapping, template_security, tls_verification)
 
 ALL_POLICIES = [
     *client_template.POLICIES,
@@ -17,6 +17,7 @@ ALL_POLICIES = [
     *tls_verification.POLICIES,
     *certificate_expiry.POLICIES,
     *template_security.POLICIES,
+    *strong_mapping.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES"]

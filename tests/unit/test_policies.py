@@ -102,7 +102,7 @@ def test_plain_unwraps_the_engine_proxies_and_marks_unknowns():
 
 def test_policy_names_are_unique_and_every_policy_has_a_description():
     names = [p.name for p in ALL_POLICIES]
-    assert len(names) == len(set(names)) == 16
+    assert len(names) == len(set(names)) == 17
     assert all(p.description for p in ALL_POLICIES)
 
 

@@ -423,7 +423,12 @@ def test_after_a_real_pulumi_up_scepclient_enrolls(samba_dc, tmp_path):
         ch = enroll.challenge(graph, profile["id"], {"upn": UPN, "deviceName": "E2E-PHONE"})
         got = enroll.scepclient(url, ch, tmp_path / "device")
         d = enroll.describe(got.certificate)
-        assert d["subject"] == f"CN={UPN}" and d["subjectAlternativeNames"] == [f"UPN:{UPN}"]
+        from ndes.directory import accounts as acc
+        from tests.e2e.test_directory_e2e import client as dc_client
+        with dc_client(samba_dc) as c:  # strong mapping (KB5014754, on by default): the enrolling user's own SID
+            sid = acc.resolve_sid(c, UPN.split("@", 1)[0])
+        assert d["subject"] == f"CN={UPN}" and d["subjectAlternativeNames"] == [
+            f"UPN:{UPN}", f"UniformResourceIdentifier:tag:microsoft.com,2022-09-14:sid:{sid}"]
         assert d["extendedKeyUsages"] == ["clientAuth"] and d["keyUsage"] == ["digitalSignature", "keyEncipherment"]
         assert round(d["validityDays"]) == 365  # the lab config's client template: 1 year
         tmpl_ext = got.certificate.extensions.get_extension_for_class(x509.MSCertificateTemplate).value

@@ -1,0 +1,62 @@
+"""Rules the stack config's fields share (names, secrets, endpoints) and the limits and constants behind them.
+
+Kept apart from config.py so that file stays the shape of the configuration."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+APP_NAME_MAX = 256
+"""Entra directory objects' displayName limit (256 characters). Not confirmed in the stored Graph docs: a guess
+that is safe in one direction (a name this long is useless in the portal anyway)."""
+PROFILE_PREFIX_MAX = 100
+"""Profile names are '<prefix> <kind> - <platform>'; a 100-character prefix keeps them readable and well under the
+1 MB request that a 'million-character' prefix would make. Intune documents no limit: a guess."""
+SID_VARIABLE = "{{OnPremisesSecurityIdentifier}}"
+"""Intune's SID variable: in a URI SAN Intune writes tag:microsoft.com,2022-09-14:sid:<the user's SID>, the strong
+mapping KB5014754 asks for. Intune supports it in user certificates for iOS/iPadOS, macOS and Windows only
+(Microsoft, "Create and assign SCEP certificate profiles in Intune", Subject alternative name)."""
+SID_SAN_PLATFORMS = ("ios", "macos", "windows")
+
+
+def plain_name(v: str, what: str, max_len: int) -> str:
+    if v != v.strip():
+        raise ValueError(f"{what} must not start or end with spaces")
+    if not v:
+        raise ValueError(f"{what} must not be empty")
+    if CONTROL.search(v):
+        raise ValueError(f"{what} must not contain control characters")
+    if len(v) > max_len:
+        raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
+    return v
+
+
+def secret(v: SecretStr | None) -> SecretStr | None:
+    if v is not None and not v.get_secret_value().strip():
+        raise ValueError("must not be empty (set it with pulumi config set --secret --path ...)")
+    return v
+
+
+def not_blank(v: str | None) -> str | None:
+    if v is not None:
+        plain_name(v, "the value", 1024)
+    return v
+
+
+def https_endpoint(v: str | None) -> str | None:
+    """An https:// URL with a host and a valid port (credentials and tokens travel over it)."""
+    if v is None:
+        return v
+    if CONTROL.search(v) or not v.lower().startswith("https://"):
+        raise ValueError(f"'{v[:80]}' must be an https:// URL: credentials and tokens are sent over it")
+    parts = urlsplit(v)
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError(f"'{v[:80]}' has an invalid port (a number from 1 to 65535)") from None
+    if not parts.hostname:
+        raise ValueError(f"'{v[:80]}' has no host name")
+    return v
