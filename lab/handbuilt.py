@@ -208,7 +208,7 @@ def build_windows(cfg, echo) -> None:
         "raCity": r.ra_city or "", "raState": r.ra_state or "", "raCountry": r.ra_country or "",
         "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
         "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
-        "allowReinstall": False, **_install_credential(cfg)}, timeout=600)
+        "allowReinstall": False, "install": True, **_install_credential(cfg)}, timeout=600)
     echo(f"{h.fqdn}: features, IIS_IUSRS, NDES role ({account})")
     _set(host, "IisRequestLimits", {"site": SITE, "maxUrl": cfg.iis.max_url,
                                     "maxQueryString": cfg.iis.max_query_string})

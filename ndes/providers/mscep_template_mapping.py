@@ -109,8 +109,8 @@ class MscepTemplateMappingProvider(NdesProvider):
             if st["exists"]:
                 res = host_of(inp).run_script(SCRIPT, {"mode": "set", "templates": ours, "owner": inp.owner,
                                                        "ensure": "absent"})
-                if res["changed"]:
-                    self._run(inp, "set", {}, ensure="present", recycle=True)
+                if res["changed"]:  # recycle; ensure absent again, so the owner mark stays cleared
+                    self._run(inp, "set", {}, ensure="absent", recycle=True)
         except ScriptFailed as exc:
             if exc.category != "ObjectNotFound":
                 raise

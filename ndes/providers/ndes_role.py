@@ -138,11 +138,15 @@ class NdesRoleProvider(NdesProvider):
 
     def find(self, inp: NdesRoleInputs) -> Existing | None:
         st = self._run(inp, self._params(inp, "get")).state
-        return Existing(self._id(inp), st.owner or None) if st.installed else None
+        there = C.configured(st) or C.half_finished(st)  # a half-finished install is one too (adopt / repair)
+        return Existing(self._id(inp), st.owner or None) if there else None
 
     def apply(self, inp: NdesRoleInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
+        now = self._run(inp, self._params(inp, "get")).state
+        repair = C.half_finished(now)
         try:
-            res = self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False),
+            res = self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False,
+                                              install=not C.configured(now), repair=repair),
                             timeout=max(inp.endpoint.operation_timeout, 600))
         except ScriptFailed as exc:  # refused for want of an identity: say which one to use (docs/identities.md)
             fix = install_refusal_fix(exc.message, inp.endpoint.auth, inp.endpoint.username)
@@ -151,6 +155,9 @@ class NdesRoleProvider(NdesProvider):
             raise ScriptFailed(exc.script, exc.host, f"{exc.message}. Fix: {fix}", exc.category) from None
         live = self._live(res.state, inp)
         warnings = list(res.warnings)
+        if repair:
+            warnings.append(f"NDES on {inp.endpoint.host} was half-configured ({', '.join(C.missing_parts(now))} "
+                            "missing): uninstalled and installed again")
         if existing is not None:
             drift = [k for k in INSTALL_TIME if live.get(k) != inp.wire().get(k)]
             if drift:
@@ -191,8 +198,8 @@ class NdesRoleProvider(NdesProvider):
 
     def get(self, id_: str, inp: NdesRoleInputs) -> dict[str, Any] | None:
         st = self._run(inp, self._params(inp, "get")).state
-        if not st.installed:
-            return None
+        if not C.configured(st):
+            return None  # gone, or half-finished: refresh drops it and the next up installs (repairs) it
         return self._live(st, inp)
 
     def remove(self, id_: str, inp: NdesRoleInputs) -> None:

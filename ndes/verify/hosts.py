@@ -239,7 +239,12 @@ def ra_certificates(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[
         signing_key_length=r.signing_key_length, encryption_provider=r.encryption_provider,
         encryption_key_length=r.encryption_key_length).wire())
     st = NR.NdesRoleState.model_validate(raw)
-    if not st.installed:
+    if NR.half_finished(st):
+        return [fail(h.fqdn, "NDES role", "NDES is half-configured: " + ", ".join(NR.missing_parts(st)) +
+                     " missing (a failed or interrupted install)",
+                     "`pulumi up` uninstalls and installs it again (ndes:ndesRole); by hand: "
+                     "Uninstall-AdcsNetworkDeviceEnrollmentService, then install it again")]
+    if not NR.configured(st):
         return [fail(h.fqdn, "NDES role", "NDES (ADCS-Device-Enrollment) is not installed and configured",
                      "install the role and run its configuration (`pulumi up`, ndes:ndesRole)")]
     out = []

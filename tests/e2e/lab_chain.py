@@ -99,6 +99,9 @@ def simulator_contents(hosts_wanted: tuple[str, ...] | None = None) -> dict[str,
         (state.get("certsvc") or {}).get("service", {}).pop("restarts", None)
         marker = (state.get("registry") or {}).get("hklm:\\software\\pulumi\\ndes", {}).get("values", {})
         marker.pop("rebootpendingboot", None)
+        # a restart consumes the file renames patching left for it (Windows' own history, not ours)
+        sm = (state.get("registry") or {}).get("hklm:\\system\\currentcontrolset\\control\\session manager", {})
+        sm.get("values", {}).pop("pendingfilerenameoperations", None)
         hosts[path.stem] = state
     graph = graph_state()
     graph.pop("knobs", None)

@@ -111,7 +111,10 @@ def _count_live() -> dict[str, int]:
     profiles = graph_objects("deviceConfigurations")
     ndes1 = simulator_contents()["hosts"][NDES_HOSTS[0]["name"]]
     my = ndes1["certStores"].get("LocalMachine\\My", {})
-    templates = sorted(certstore.template_of(c) for c in my.values())
+    # what each certificate's own template extension says; a v2 template's OID is new with every re-created
+    # template (destroy + up), so it counts as "the SSL template" here
+    templates = sorted("v2:" + ("ssl" if t.startswith("1.3.6.1.4.1.311.21.8.") else t) if "." in t else t
+                       for t in (certstore.template_of(c) for c in my.values()))
     return {"serviceAccounts": len(sa), "apps": len(apps), "profiles": len(profiles), "certificates": templates}
 
 

@@ -131,8 +131,11 @@ def test_ra_certificates_expiry():
     assert one(res, "RA certificate signing (EnrollmentAgentOffline)").status == "warn"
     r = one(res, "RA certificate encryption (CEPEncryption)")
     assert r.status == "fail" and "NDES has stopped" in r.detail and "CEPEncryption" in r.fix
-    r = one(w.ra_certificates(cfg, ctx_with(cfg, NdesRole={"installed": False}), h))
-    assert r.status == "fail"
+    gone = {"mscepKey": False, "appPool": False, "application": False, "raCertificates": []}
+    r = one(w.ra_certificates(cfg, ctx_with(cfg, NdesRole=gone), h))
+    assert r.status == "fail" and "not installed" in r.detail
+    r = one(w.ra_certificates(cfg, ctx_with(cfg, NdesRole={"appPool": False}), h))  # the key alone is no NDES
+    assert r.status == "fail" and "half-configured" in r.detail and "the SCEP application pool" in r.detail
 
 
 def test_the_service_account_spelled_the_windows_way_is_the_same_account():

@@ -48,7 +48,7 @@ def inputs(**over) -> dict:
 
 
 def test_windows_spellings_read_back_as_the_configuration(monkeypatch):
-    host = FakeHost({"installed": True, "serviceAccount": "contoso\\SVC-NDES",
+    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "contoso\\SVC-NDES",
                      "caConfig": "CA1.contoso.com\\contoso issuing ca", "raCertificates": ra_facts(), "owner": ""})
     monkeypatch.setattr(mod, "host_of", lambda _inp: host)
     p = NdesRoleProvider()
@@ -71,7 +71,7 @@ def test_a_case_only_change_of_the_configuration_is_no_replace():
 
 
 def test_another_account_or_ra_detail_is_still_a_replace(monkeypatch):
-    host = FakeHost({"installed": True, "serviceAccount": "CONTOSO\\other", "caConfig": None,
+    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\other", "caConfig": None,
                      "raCertificates": ra_facts(), "owner": ""})
     monkeypatch.setattr(mod, "host_of", lambda _inp: host)
     p = NdesRoleProvider()
@@ -83,10 +83,25 @@ def test_another_account_or_ra_detail_is_still_a_replace(monkeypatch):
 
 def test_delete_names_the_ra_certificates_it_read(monkeypatch):
     facts = ra_facts()
-    host = FakeHost({"installed": True, "serviceAccount": "CONTOSO\\svc-ndes", "caConfig": None,
+    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes", "caConfig": None,
                      "raCertificates": facts, "owner": ""})
     monkeypatch.setattr(mod, "host_of", lambda _inp: host)
     NdesRoleProvider().delete("ndes1/NDES", inputs())
     last = host.calls[-1]
     assert last["mode"] == "set" and last["ensure"] == "absent"
     assert sorted(last["removeThumbprints"]) == sorted(f["thumbprint"] for f in facts)
+
+
+def test_a_half_finished_install_is_repaired_not_taken_for_ndes(monkeypatch):
+    """The MSCEP key alone (also written by other tools, and left by a failed install) is not NDES: read reports
+    it gone, and the next up uninstalls and installs again, saying why."""
+    host = FakeHost({"mscepKey": True, "appPool": False, "application": False, "serviceAccount": "",
+                     "caConfig": None, "raCertificates": [], "owner": "p/s/role"})
+    monkeypatch.setattr(mod, "host_of", lambda _inp: host)
+    p = NdesRoleProvider()
+    news = inputs(owner="p/s/role")
+    assert p.read("ndes1/NDES", news).id is None
+    created = p.create(news)  # our own half-finished install (owner mark): taken back and repaired
+    sets = [c for c in host.calls if c["mode"] == "set"]
+    assert sets and sets[0]["repair"] is True and sets[0]["install"] is True
+    assert any("half-configured" in n and "the SCEP application pool" in n for n in created.outs["notes"])

@@ -117,7 +117,7 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "IisHttpsBinding": {"exists": True, "hostName": "", "thumbprint": "C" * 40, "port": 443, "ipAddress": "*"},
         "MachineCertificate": {"exists": True, "thumbprint": "C" * 40, "commonName": EXT, "dnsNames": [EXT, HOST],
                                "templateOid": SSL_TEMPLATE_OID, "issuer": "Contoso Issuing CA", "daysLeft": 400},
-        "NdesRole": {"installed": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
+        "NdesRole": {"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
             {"template": t, "thumbprint": tp, "notBefore": when(-30), "notAfter": when(700), "daysLeft": 700}
             for t, tp in RA.items()]},
         "IntuneConnector": {"installed": True, "version": "6.2301.1.0",

@@ -120,3 +120,8 @@ def test_a_changed_mapping_recycles_the_scep_pool_so_ndes_uses_it(ndes):
     assert loaded(ndes)["GeneralPurposeTemplate"] == "NDES-Intune"
     prov.update(created.id, created.outs, checked(prov, p))  # converges the value and recycles
     assert values(ndes)["GeneralPurposeTemplate"] == loaded(ndes)["GeneralPurposeTemplate"] == "NDES-Intune"
+
+    prov.delete(created.id, created.outs)  # back to the default, recycled, and no owner mark left behind
+    assert loaded(ndes)["GeneralPurposeTemplate"] == "IPSECIntermediateOffline"
+    owners = ndes.read_state(NDES1)["registry"].get("hklm:\\software\\pulumi\\ndes\\owners", {})
+    assert "msceptemplatemapping" not in owners.get("values", {})

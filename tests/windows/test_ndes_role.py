@@ -115,3 +115,22 @@ def test_a_hand_built_ndes_needs_adopt(sim, samba_dc):
         assert adopted.outs["notes"] == []
         drifted = P.create(inputs(sim, samba_dc, account, password, adopt=True, raName="Another RA"))
         assert any("not a supported scenario" in n for n in drifted.outs["notes"])
+
+
+def test_a_half_finished_install_reads_as_gone_and_is_repaired(sim, samba_dc):
+    """A failed install leaves parts (here: the MSCEP key and RA certificates, no SCEP pool, no application):
+    that is not NDES. Refresh drops it; the next up uninstalls and installs again."""
+    with service_account(samba_dc) as (account, password, _sid):
+        prepare_ndes_host(sim, NDES1, account)
+        inp = inputs(sim, samba_dc, account, password)
+        created = P.create(inp)
+        with sim.edit_state(NDES1) as s:  # what an interrupted Install-AdcsNetworkDeviceEnrollmentService leaves
+            del s["iis"]["appPools"]["SCEP"]
+            s["iis"]["sites"]["Default Web Site"]["applications"].pop("/CertSrv/mscep")
+        assert P.read(created.id, created.outs).id is None
+        again = P.create(inp)  # our owner mark is still there: taken back, repaired
+        assert any("half-configured" in n for n in again.outs["notes"])
+        st = sim.read_state(NDES1)
+        assert st["iis"]["appPools"]["SCEP"]["userName"] == account
+        assert "/CertSrv/mscep" in st["iis"]["sites"]["Default Web Site"]["applications"]
+        assert P.read(created.id, again.outs).id == created.id

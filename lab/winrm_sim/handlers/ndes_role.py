@@ -54,12 +54,15 @@ def live(state: dict[str, Any]) -> dict[str, Any]:
     (+ its key's CSP), for the client to pick the RA certificates from."""
     inst = installed(state)
     iis = state.get("iis") or {}
-    pool = (iis.get("appPools") or {}).get("SCEP") if inst else None
+    pool = (iis.get("appPools") or {}).get("SCEP")
+    site = hostmodel.find_site(state, "Default Web Site")
+    app = site is not None and MSCEP_APP in (site[1].get("applications") or {})
     cfg = hostmodel.get_value(state, CAINFO_KEY, "Configuration") if inst else None
     v1 = [dict(certstore.windows_facts(e), provider=e.get("provider", "")) for e in certstore.store(state).values()
           if ca.template_name_v1(certstore.load(e)) is not None]
-    return {"installed": inst, "serviceAccount": pool["userName"] if pool else "",
-            "caConfig": cfg["value"] if cfg else None, "raCertificates": v1}
+    return {"mscepKey": inst, "appPool": pool is not None, "application": bool(app),
+            "serviceAccount": pool["userName"] if pool else "", "caConfig": cfg["value"] if cfg else None,
+            "raCertificates": v1}
 
 
 def _in_iis_iusrs(state: dict[str, Any], account: str) -> bool:
@@ -143,7 +146,7 @@ def ndes_role(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     changed = False
     if params.get("mode") == "set":
         if (params.get("ensure") or "present") == "absent":
-            if now["installed"]:
+            if now["mscepKey"] or now["appPool"] or now["application"]:
                 _uninstall(state)
                 changed = True
             for tp in params["removeThumbprints"]:  # the certificates the client named, with their keys
@@ -151,17 +154,18 @@ def ndes_role(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
                     changed = True
             hostmodel.clear_owner_mark(state, "NdesRole")
         else:
-            if now["installed"] and now["serviceAccount"] and \
-                    now["serviceAccount"].lower() != str(params.get("serviceAccount")).lower():  # PowerShell's -ne
-                if not params.get("allowReinstall"):
-                    raise ScriptError(
-                        f"NDES is installed with the service account {now['serviceAccount']}, the configuration asks "
-                        f"for {params.get('serviceAccount')}: changing the RA cert configs after installing the NDES "
-                        f"server is not a supported scenario; the resource replaces NDES (uninstall, install) instead",
-                        "NotSpecified")
+            other = now["appPool"] and now["serviceAccount"] and \
+                now["serviceAccount"].lower() != str(params.get("serviceAccount")).lower()  # PowerShell's -ne
+            if other and not params["repair"] and not params.get("allowReinstall"):
+                raise ScriptError(
+                    f"NDES is installed with the service account {now['serviceAccount']}, the configuration asks "
+                    f"for {params.get('serviceAccount')}: changing the RA cert configs after installing the NDES "
+                    f"server is not a supported scenario; the resource replaces NDES (uninstall, install) instead",
+                    "NotSpecified")
+            if params["repair"] or other:
                 _uninstall(state)
-                now["installed"] = False
-            if not now["installed"]:
+                changed = True
+            if params["install"] or params["repair"] or other:
                 _install(ctx, params)
                 changed = True
             if params.get("owner"):

@@ -53,6 +53,10 @@ class NdesRoleParams(Contract):
     encryption_key_length: int
     owner: str = ""
     allow_reinstall: bool = False
+    install: bool = False
+    """set: run Install-AdcsNetworkDeviceEnrollmentService (Python decided NDES is not configured)."""
+    repair: bool = False
+    """set: uninstall first (Python found a half-finished configuration), then install."""
     remove_thumbprints: list[str] = []
     """ensure absent: the RA certificates to delete with their keys (Python picks them from the state)."""
     install_credential: InstallCredentialParams | None = Field(default=None, repr=False)
@@ -60,7 +64,12 @@ class NdesRoleParams(Contract):
 
 
 class NdesRoleState(Contract):
-    installed: bool
+    mscep_key: bool
+    """HKLM:\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP exists."""
+    app_pool: bool = False
+    """IIS:\\AppPools\\SCEP exists."""
+    application: bool = False
+    """The /CertSrv/mscep application exists in the Default Web Site."""
     service_account: str = ""
     """The SCEP app pool's processModel.userName, as Windows spells it (e.g. contoso\\svc-ndes)."""
     ca_config: str | None = None
@@ -78,6 +87,26 @@ def ra_certificates(state: NdesRoleState) -> list[tuple["Certificate", str]]:
         if cert.template_name in RA_TEMPLATES:
             out.append((cert, facts.provider))
     return out
+
+
+def configured(state: NdesRoleState) -> bool:
+    """NDES is installed AND configured: the MSCEP key, the SCEP application pool, the /CertSrv/mscep application
+    and both RA certificates (the key alone also holds values other tools write; a failed install leaves parts)."""
+    templates = {c.template_name for c, _ in ra_certificates(state)}
+    return state.mscep_key and state.app_pool and state.application and set(RA_TEMPLATES) <= templates
+
+
+def half_finished(state: NdesRoleState) -> bool:
+    """Some of NDES's configuration is there, not all of it: a failed or interrupted install."""
+    return (state.mscep_key or state.app_pool or state.application) and not configured(state)
+
+
+def missing_parts(state: NdesRoleState) -> list[str]:
+    templates = {c.template_name for c, _ in ra_certificates(state)}
+    parts = [("the MSCEP registry key", state.mscep_key), ("the SCEP application pool", state.app_pool),
+             ("the /CertSrv/mscep application", state.application)]
+    return [name for name, there in parts if not there] + \
+        [f"the {t} RA certificate" for t in RA_TEMPLATES if t not in templates]
 
 
 def newest(certs: list[tuple["Certificate", str]], template: str) -> tuple["Certificate", str] | None:

@@ -33,9 +33,12 @@ function Get-KeyProvider($Cert) {
 }
 
 function Get-NdesState {
+    # raw facts; whether NDES is configured (all of them) or half-finished is decided in Python
     $installed = Test-Path -LiteralPath $mscepKey
+    $pool = Test-Path -LiteralPath 'IIS:\AppPools\SCEP'
+    $app = Test-Path -LiteralPath 'IIS:\Sites\Default Web Site\CertSrv\mscep'
     $account = ''
-    if ($installed -and (Test-Path -LiteralPath 'IIS:\AppPools\SCEP')) {
+    if ($pool) {
         $account = (Get-ItemProperty -LiteralPath 'IIS:\AppPools\SCEP' -Name 'processModel').userName
     }
     # Where NDES records its CA is UNCONFIRMED (MSCEP\CAInfo, value Configuration, is read when present);
@@ -55,7 +58,8 @@ function Get-NdesState {
             hasPrivateKey = $cert.HasPrivateKey; provider = (Get-KeyProvider $cert)
         }
     }
-    return @{ installed = $installed; serviceAccount = $account; caConfig = $caConfig; raCertificates = $ra }
+    return @{ mscepKey = $installed; appPool = $pool; application = $app; serviceAccount = $account
+        caConfig = $caConfig; raCertificates = $ra }
 }
 
 $state = Get-NdesState
@@ -63,7 +67,7 @@ $changed = $false
 $warnings = @()
 if ($Params.mode -eq 'set') {
     if ($Params.ensure -eq 'absent') {
-        if ($state.installed) {
+        if ($state.mscepKey -or $state.appPool -or $state.application) {
             $null = Uninstall-AdcsNetworkDeviceEnrollmentService -Force
             $changed = $true
         }
@@ -75,16 +79,21 @@ if ($Params.mode -eq 'set') {
         }
         Clear-OwnerMark $mark
     } else {
-        if ($state.installed -and $state.serviceAccount -and $state.serviceAccount -ne $Params.serviceAccount) {
-            if (-not $Params.allowReinstall) {
-                throw ('NDES is installed with the service account {0}, the configuration asks for {1}: changing ' +
-                    'the RA cert configs after installing the NDES server is not a supported scenario; the resource ' +
-                    'replaces NDES (uninstall, install) instead') -f $state.serviceAccount, $Params.serviceAccount
-            }
-            $null = Uninstall-AdcsNetworkDeviceEnrollmentService -Force
-            $state.installed = $false
+        $other = $state.appPool -and $state.serviceAccount -and $state.serviceAccount -ne $Params.serviceAccount
+        if ($other -and -not $Params.repair -and -not $Params.allowReinstall) {
+            throw ('NDES is installed with the service account {0}, the configuration asks for {1}: changing ' +
+                'the RA cert configs after installing the NDES server is not a supported scenario; the resource ' +
+                'replaces NDES (uninstall, install) instead') -f $state.serviceAccount, $Params.serviceAccount
         }
-        if (-not $state.installed) {
+        if ($Params.repair -or $other) {
+            try {
+                $null = Uninstall-AdcsNetworkDeviceEnrollmentService -Force
+            } catch {
+                $warnings += ('uninstalling the half-finished NDES configuration reported: {0}' -f $_.Exception.Message)
+            }
+            $changed = $true
+        }
+        if ($Params.install -or $Params.repair -or $other) {
             $feature = Get-WindowsFeature -Name 'ADCS-Device-Enrollment'
             if (-not $feature.Installed) {
                 throw 'the ADCS-Device-Enrollment feature is not installed: install it first (WindowsFeatures)'
