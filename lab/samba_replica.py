@@ -194,9 +194,11 @@ def down() -> None:
             except subprocess.TimeoutExpired:
                 continue
     _proc = None
-    if _added_address:
+    # the address is the lab's (no one else binds 127.0.0.2): remove it whoever added it, so a dc1 started later
+    # with an older smb.conf (interfaces = lo) does not take it
+    if f" {HOST}/" in subprocess.run(["ip", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout:
         subprocess.run(["ip", "addr", "del", f"{HOST}/32", "dev", "lo"], capture_output=True)
-        _added_address = False
+    _added_address = False
 
 
 def replicate_once(direction: str = "both") -> None:
