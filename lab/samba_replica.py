@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import shutil
 import signal
@@ -33,7 +32,8 @@ from lab.samba_layout import (CONFIG_DN, DNS_DOMAIN, DOMAIN_DN, NETBIOS_DOMAIN, 
                               admin_password, samba_dir, smb_conf_path)
 from lab.samba_setup import _which
 
-__all__ = ["HOST", "DC2_FQDN", "LDAP_URL", "up", "down", "info", "replicate_once", "Replicator"]
+__all__ = ["HOST", "DC2_FQDN", "LDAP_URL", "up", "down", "info", "replicate_once", "Replicator", "assign_ca",
+           "ca_reads"]
 
 HOST = "127.0.0.2"
 DC2 = "DC2"
@@ -64,11 +64,6 @@ def _run(cmd: list[str], timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def _dc1_id() -> str:
-    """What identifies the lab domain dc2 joined (a re-provisioned dc1 is another domain)."""
-    return (samba_dir() / ".lab-provisioned.json").read_text() + str((samba_dir() / "private" / "sam.ldb").stat().st_ino)
-
-
 def _ensure_address() -> None:
     global _added_address
     have = subprocess.run(["ip", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout
@@ -79,34 +74,31 @@ def _ensure_address() -> None:
         _added_address = True
 
 
-def _joined() -> bool:
-    marker = replica_dir() / ".lab-joined.json"
-    try:
-        return json.loads(marker.read_text()).get("dc1") == _dc1_id() and (replica_dir() / "private" / "sam.ldb").is_file()
-    except (OSError, ValueError):
-        return False
+def _forget_dc2() -> None:
+    """Remove DC2 from dc1's directory, as an administrator removes a dead DC (metadata cleanup)."""
+    _run([_which("samba-tool") or "samba-tool", "domain", "demote", f"--remove-other-dead-server={DC2}",
+          "-s", str(smb_conf_path()), "-H", str(samba_dir() / "private" / "sam.ldb")])
 
 
 def _join() -> None:
-    if _joined():
-        return
-    shutil.rmtree(replica_dir(), ignore_errors=True)
+    """A fresh join every time dc2 comes up (6 s here): a replica left from an earlier run would start from a
+    state dc1 has long moved past."""
+    if replica_dir().exists():
+        _forget_dc2()
+        shutil.rmtree(replica_dir(), ignore_errors=True)
     replica_dir().mkdir(parents=True)
     tool = _which("samba-tool") or "samba-tool"
-    cmd = [tool, "domain", "join", DNS_DOMAIN, "DC", f"--server={'127.0.0.1'}", f"-U{NETBIOS_DOMAIN}\\Administrator",
+    cmd = [tool, "domain", "join", DNS_DOMAIN, "DC", "--server=127.0.0.1", f"-U{NETBIOS_DOMAIN}\\Administrator",
            f"--targetdir={replica_dir()}", "--dns-backend=NONE", f"--option=interfaces={HOST}",
            "--option=bind interfaces only=yes", f"--option=netbios name={DC2}", f"--realm={REALM}"]
     proc = _run(cmd)
     if proc.returncode != 0 and "already exists" in (proc.stdout + proc.stderr).lower():
-        # dc2 joined this domain before and its files are gone: remove the old DC2 from dc1, then join again
-        _run([tool, "domain", "demote", f"--remove-other-dead-server={DC2}", "-s", str(smb_conf_path()),
-              "-H", str(samba_dir() / "private" / "sam.ldb")])
+        _forget_dc2()  # dc2's files went missing after an earlier join
         shutil.rmtree(replica_dir(), ignore_errors=True)
         replica_dir().mkdir(parents=True)
         proc = _run(cmd)
     if proc.returncode != 0:
         raise DcError(f"samba-tool domain join (dc2) failed ({proc.returncode}):\n{(proc.stdout + proc.stderr)[-1500:]}")
-    (replica_dir() / ".lab-joined.json").write_text(json.dumps({"dc1": _dc1_id()}))
 
 
 def _configure() -> None:
@@ -123,6 +115,26 @@ def _configure() -> None:
     at = next(i for i, ln in enumerate(lines) if ln.strip().lower() == "[global]") + 1
     lines[at:at] = [f"\t{k} = {v}" for k, v in wanted.items()]
     conf_path().write_text("\n".join(lines) + "\n")
+
+
+def _ca_marker() -> Path:
+    return pki.lab_dir() / "samba-dc2-serves-the-ca"
+
+
+def assign_ca(on: bool = True) -> None:
+    """Make the simulated Enterprise CA read dc2 (as a CA in another site reads its own DC), or dc1 again."""
+    if on:
+        _ca_marker().write_text(HOST + "\n")
+    else:
+        _ca_marker().unlink(missing_ok=True)
+
+
+def ca_reads() -> str | None:
+    """The address of the DC the simulated CA reads, when it is dc2 (lab.winrm_sim.ca asks at every connect)."""
+    try:
+        return _ca_marker().read_text().strip() or None
+    except OSError:
+        return None
 
 
 def info() -> DcInfo:
@@ -169,6 +181,7 @@ def up(timeout: float = 90.0) -> DcInfo:
 
 def down() -> None:
     global _proc, _added_address
+    assign_ca(False)
     if _proc is not None and _proc.poll() is None:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
@@ -181,9 +194,11 @@ def down() -> None:
             except subprocess.TimeoutExpired:
                 continue
     _proc = None
-    if _added_address:
+    # the address is the lab's (no one else binds 127.0.0.2): remove it whoever added it, so a dc1 started later
+    # with an older smb.conf (interfaces = lo) does not take it
+    if f" {HOST}/" in subprocess.run(["ip", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout:
         subprocess.run(["ip", "addr", "del", f"{HOST}/32", "dev", "lo"], capture_output=True)
-        _added_address = False
+    _added_address = False
 
 
 def replicate_once(direction: str = "both") -> None:

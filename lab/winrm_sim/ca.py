@@ -153,8 +153,10 @@ class SambaView:
     def connect(self):
         import ldap3
 
+        from lab.samba_replica import ca_reads  # the CA's own DC: the lab's second DC when one is assigned
+
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self._get("ca_bundle"))
-        server = ldap3.Server(self._get("host"), port=int(self._get("port")), use_ssl=True, tls=tls,
+        server = ldap3.Server(ca_reads() or self._get("host"), port=int(self._get("port")), use_ssl=True, tls=tls,
                               connect_timeout=5, get_info=ldap3.NONE)
         conn = ldap3.Connection(server, user=self._get("bind_user"), password=self._get("bind_password"),
                                 authentication=ldap3.SIMPLE, receive_timeout=30, raise_exceptions=False)

@@ -147,3 +147,32 @@ def test_a_reader_that_does_not_catch_up_fails_bounded_naming_it(samba_dc, dc2):
         with connect(samba_dc) as w:
             iss.remove(w, samba_dc.enterprise_ca_name, name)
         CT.delete(t.id, t.outs)
+
+
+def test_the_simulated_ca_reads_its_own_dc(samba_dc, dc2):
+    """lab.winrm_sim's Enterprise CA reads dc2 once assigned to it: a template issued on dc1 is unknown to it
+    (0x80094800 for a request) until replication brings it over."""
+    from lab.winrm_sim import ca
+
+    uid = uuid.uuid4().hex[:6]
+    name = f"T-CaView-{uid}"
+    t = CT.create(template_inputs(samba_dc, name, ["NDES1$"]))
+    i = TI.create(TI.check({}, props(samba_dc, caCommonName=samba_dc.enterprise_ca_name, templateName=name)).inputs)
+    view = ca.SambaView(samba_dc)
+    try:
+        samba_replica.assign_ca(True)
+        conn = view.connect()
+        try:
+            assert name not in view.issued_templates(conn)
+        finally:
+            conn.unbind()
+        samba_replica.replicate_once("to_dc2")
+        conn = view.connect()
+        try:
+            assert name in view.issued_templates(conn)
+        finally:
+            conn.unbind()
+    finally:
+        samba_replica.assign_ca(False)
+        TI.delete(i.id, i.outs)
+        CT.delete(t.id, t.outs)
