@@ -26,6 +26,7 @@ from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
 from ..graph import app_proxy as ap
 from ..model.urls import normalize_https_url
 from . import app_proxy_admin as admin
+from . import generation as gen
 from .base import Existing, contains_unknown
 from ..graph.settings import DELEGATED
 from .graph_connection import OWNER_MARK, SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
@@ -68,7 +69,9 @@ class AppProxyInputs(GraphInputs):
 
     @property
     def mark(self) -> str:
-        return OWNER_MARK.format(owner=self.owner) if self.owner else ""
+        """The owner mark of the provisional name, WITHOUT the create's generation: the rerun after a killed create
+        (another generation) must find the application by it."""
+        return OWNER_MARK.format(owner=gen.owner_of(self.owner)) if self.owner else ""
 
 
 class AppProxyApplicationProvider(GraphProvider):

@@ -42,7 +42,9 @@ def scrub_params(text: str, params: Any) -> str:
     def secrets(value: Any, secret: bool = False):
         if isinstance(value, dict):
             for k, v in value.items():
-                yield from secrets(v, secret or any(w in str(k).lower() for w in SECRET_PARAM_WORDS))
+                # a credential's user name is not a secret (messages name the account); its password is
+                named = any(w in str(k).lower() for w in SECRET_PARAM_WORDS) and str(k).lower() != "username"
+                yield from secrets(v, (secret and str(k).lower() != "username") or named)
         elif isinstance(value, (list, tuple)):
             for v in value:
                 yield from secrets(v, secret)

@@ -32,6 +32,13 @@ def client(graph_sim) -> GraphClient:
     return GraphClient(s)
 
 
+@pytest.fixture
+def admin_client(graph_sim) -> GraphClient:
+    """App Proxy's Graph APIs take a signed-in user (docs/identities.md): the lab's App Proxy admin, by device code."""
+    from ndes.providers.graph_connection import GraphInputs
+    return GraphInputs(**graph_sim.app_proxy_connection()).client()
+
+
 # ---- item 1: the external URL ---------------------------------------------------------------------------------
 def test_the_tenant_initial_domain_is_read_from_organization(client):
     assert ap.initial_domain(client) == "lab.onmicrosoft.com"
@@ -53,13 +60,13 @@ def test_a_create_that_skipped_preview_still_makes_nothing_with_a_wrong_suffix(g
     assert graph_sim.state()["applications"] == {}
 
 
-def test_simulator_answers_external_url_invalid_ascii_rules(client):
-    app, _ = ap.instantiate(client, "rule app")
+def test_simulator_answers_external_url_invalid_ascii_rules(admin_client):
+    app, _ = ap.instantiate(admin_client, "rule app")
     for url in ("https://rule-contoso.msappproxy.net/", "https://rule.msappproxy.net/", "https://ndes.lab.contoso.test/"):
         with pytest.raises(BadRequest) as exc:
-            ap.publish(client, app["id"], {"externalUrl": url, "internalUrl": "https://ndes1.lab.contoso.test/"})
+            ap.publish(admin_client, app["id"], {"externalUrl": url, "internalUrl": "https://ndes1.lab.contoso.test/"})
         assert exc.value.code == "ExternalUrl_InvalidAsciiRules" and "-lab.msappproxy.net" in str(exc.value)
-    ap.publish(client, app["id"], {"externalUrl": "https://rule-lab.msappproxy.net/",
+    ap.publish(admin_client, app["id"], {"externalUrl": "https://rule-lab.msappproxy.net/",
                                    "internalUrl": "https://ndes1.lab.contoso.test/"})
 
 
@@ -79,20 +86,20 @@ def test_publishing_sets_the_tutorials_web_settings_and_the_system_presets_enabl
     assert {k for k, v in graph_sim.stats().items() if not k.startswith("GET") and v != before.get(k)} == set()
 
 
-def test_simulator_ignores_a_write_of_the_read_only_enabled_flag(client):
-    app, _ = ap.instantiate(client, "ro app")
-    client.patch(f"/beta/applications/{app['id']}", OP, {"onPremisesPublishing": {
+def test_simulator_ignores_a_write_of_the_read_only_enabled_flag(admin_client):
+    app, _ = ap.instantiate(admin_client, "ro app")
+    admin_client.patch(f"/beta/applications/{app['id']}", OP, {"onPremisesPublishing": {
         "externalUrl": "https://ro-lab.msappproxy.net/", "internalUrl": "https://ndes1.lab.contoso.test/",
         "isOnPremPublishingEnabled": False}})
-    assert ap.get_application(client, app["id"])["onPremisesPublishing"]["isOnPremPublishingEnabled"] is True
+    assert ap.get_application(admin_client, app["id"])["onPremisesPublishing"]["isOnPremPublishingEnabled"] is True
 
 
-def test_simulator_refuses_identifier_uris_off_the_verified_domains(client):
-    app, _ = ap.instantiate(client, "uri app")
+def test_simulator_refuses_identifier_uris_off_the_verified_domains(admin_client):
+    app, _ = ap.instantiate(admin_client, "uri app")
     with pytest.raises(BadRequest) as exc:
-        ap.update_application(client, app["id"], {"identifierUris": ["https://ndes.fabrikam.com"]})
+        ap.update_application(admin_client, app["id"], {"identifierUris": ["https://ndes.fabrikam.com"]})
     assert exc.value.code == "HostNameNotOnVerifiedDomain"
-    ap.update_application(client, app["id"], {"identifierUris": ["https://ndes.lab.contoso.test", "api://x"]})
+    ap.update_application(admin_client, app["id"], {"identifierUris": ["https://ndes.lab.contoso.test", "api://x"]})
 
 
 def test_delete_purges_the_application_and_its_service_principal_from_deleted_items(graph_sim):
@@ -107,16 +114,16 @@ def test_delete_purges_the_application_and_its_service_principal_from_deleted_it
     assert [a["displayName"] for a in graph_sim.state()["applications"].values()] == ["NDES ndes1"]
 
 
-def test_simulator_keeps_a_deleted_application_in_deleted_items(client):
-    app, _ = ap.instantiate(client, "deleted app")
-    client.delete(f"/v1.0/applications/{app['id']}", OP)
-    assert client.get(f"/v1.0/directory/deletedItems/{app['id']}", OP)["displayName"] == "deleted app"
-    assert client.delete(f"/v1.0/directory/deletedItems/{app['id']}", OP) is True
-    assert client.delete(f"/v1.0/directory/deletedItems/{app['id']}", OP) is False
+def test_simulator_keeps_a_deleted_application_in_deleted_items(admin_client):
+    app, _ = ap.instantiate(admin_client, "deleted app")
+    admin_client.delete(f"/v1.0/applications/{app['id']}", OP)
+    assert admin_client.get(f"/v1.0/directory/deletedItems/{app['id']}", OP)["displayName"] == "deleted app"
+    assert admin_client.delete(f"/v1.0/directory/deletedItems/{app['id']}", OP) is True
+    assert admin_client.delete(f"/v1.0/directory/deletedItems/{app['id']}", OP) is False
 
 
-def test_an_unmarked_application_of_the_same_name_is_still_refused(graph_sim, client):
-    app, _ = ap.instantiate(client, "NDES ndes1")
+def test_an_unmarked_application_of_the_same_name_is_still_refused(graph_sim, admin_client):
+    app, _ = ap.instantiate(admin_client, "NDES ndes1")
     with pytest.raises(AlreadyExists, match="adopt"):
         AppProxyApplicationProvider().create(props(graph_sim))
     assert list(graph_sim.state()["applications"]) == [app["id"]]

@@ -50,3 +50,10 @@ def test_no_script_binds_a_secret_parameter_to_a_cmdlet_parameter():
     found = [f"{p.name}:{n}" for p in scripts for n, line in enumerate(p.read_text().splitlines(), 1)
              if bound.search(line)]
     assert found == []
+
+
+def test_a_credentials_user_name_stays_readable_its_password_does_not():
+    from ndes.windows._host import scrub_params
+    params = {"installCredential": {"username": "LAB\\ndes-install", "password": "Inst4ll-Pa55!"}}
+    text = scrub_params("LAB\\ndes-install is not a member of Domain Admins (Inst4ll-Pa55!)", params)
+    assert "LAB\\ndes-install" in text and "Inst4ll-Pa55!" not in text
