@@ -173,7 +173,11 @@ def spn_holders(client: DirectoryClient, spn: str) -> SpnHolders:
 
 def bound_account(client: DirectoryClient) -> Principal | None:
     """The account the connection is bound as (by UPN, DOMAIN\\name or DN as given in bindUser)."""
-    user = client.settings.bind_user
+    return bind_principal(client, client.settings.bind_user)
+
+
+def bind_principal(client: DirectoryClient, user: str) -> Principal | None:
+    """The account a bindUser value names (UPN, DOMAIN\\name, DN or sAMAccountName), or None."""
     if "=" in user and "," in user:
         entry = client.get(user, USER_ATTRS + ["tokenGroups"], kind="bind account")
         return _principal(entry) if entry else None

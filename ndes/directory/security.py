@@ -11,6 +11,7 @@ import re
 import struct
 import uuid
 from dataclasses import dataclass, field
+from typing import Iterable
 
 __all__ = ["sid_to_str", "sid_from_str", "guid_to_str", "Ace", "Acl", "SecurityDescriptor",
            "ACCESS_ALLOWED", "ACCESS_ALLOWED_OBJECT", "INHERITED_ACE", "ADS_RIGHT_DS_CONTROL_ACCESS",
@@ -300,15 +301,21 @@ class ExtraGrant:
         return f"{sid_label(self.sid)}: {'+'.join(self.rights)}" + (" (inherited)" if self.inherited else "")
 
 
-def extra_grants(dacl: Acl | None, intended: list[str]) -> list[ExtraGrant]:
+def extra_grants(dacl: Acl | None, intended: list[str], deployer: Iterable[str] = ()) -> list[ExtraGrant]:
     """Every principal other than the built-in admins holding Enroll, AutoEnroll, write, WriteDACL, WriteOwner or
-    full control; the `intended` SIDs (the enroll principals) may hold Enroll, nothing more."""
+    full control; the `intended` SIDs (the enroll principals) may hold Enroll, nothing more.
+
+    `deployer`: the SID of the account the stack binds as (ndes:domain.bindUser). A least-privilege bind account
+    holds full control of the templates by delegation (docs/identities.md, "AD bind account": inherited from
+    CN=Certificate Templates), as it must to write them; it is the stack's own identity, like the admins, not an
+    extra grant. Any other account holding the same delegation is still reported."""
     if dacl is None:
         return []
     allowed = {s.upper() for s in intended}
+    trusted = {s.upper() for s in deployer}
     found: dict[tuple[str, bool], list[str]] = {}
     for ace in dacl.aces:
-        if is_admin(ace.sid):
+        if is_admin(ace.sid) or ace.sid.upper() in trusted:
             continue
         rights = [r for r in dangerous_rights(ace) if not (r == "Enroll" and ace.sid.upper() in allowed)]
         if rights:
@@ -317,13 +324,14 @@ def extra_grants(dacl: Acl | None, intended: list[str]) -> list[ExtraGrant]:
     return [ExtraGrant(sid, tuple(r), inh) for (sid, inh), r in sorted(found.items())]
 
 
-def remove_extra_grants(dacl: Acl, intended: list[str]) -> int:
+def remove_extra_grants(dacl: Acl, intended: list[str], deployer: Iterable[str] = ()) -> int:
     """Remove the explicit ACEs behind extra_grants (inherited ones can only change on the container); returns how
-    many went. An intended principal's plain Read + Enroll ACEs stay."""
+    many went. An intended principal's plain Read + Enroll ACEs stay, and so do the deployer's (see extra_grants)."""
     allowed = {s.upper() for s in intended}
+    trusted = {s.upper() for s in deployer}
     keep, gone = [], 0
     for ace in dacl.aces:
-        rights = [] if ace.inherited or is_admin(ace.sid) else \
+        rights = [] if ace.inherited or is_admin(ace.sid) or ace.sid.upper() in trusted else \
             [r for r in dangerous_rights(ace) if not (r == "Enroll" and ace.sid.upper() in allowed)]
         if rights:
             gone += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, Iterable
 
 import ldap3
 
@@ -213,15 +213,16 @@ def revoke(client: DirectoryClient, dn: str, sids: list[str]) -> bool:
     return _change(client, dn, [], sids)
 
 
-def audit_grants(client: DirectoryClient, dn: str, intended: list[str]) -> list[ExtraGrant]:
-    """Who else can enroll on or change the template (see security.extra_grants)."""
-    return extra_grants(_sd(client, dn).dacl, intended)
+def audit_grants(client: DirectoryClient, dn: str, intended: list[str], deployer: Iterable[str] = ()) -> list[ExtraGrant]:
+    """Who else can enroll on or change the template (see security.extra_grants; `deployer`: the bind account's
+    SID)."""
+    return extra_grants(_sd(client, dn).dacl, intended, deployer)
 
 
-def remove_grants(client: DirectoryClient, dn: str, intended: list[str]) -> bool:
+def remove_grants(client: DirectoryClient, dn: str, intended: list[str], deployer: Iterable[str] = ()) -> bool:
     """Remove the explicit extra grants; True when the DACL was written."""
     sd = _sd(client, dn)
-    if sd.dacl is None or not remove_extra_grants(sd.dacl, intended):
+    if sd.dacl is None or not remove_extra_grants(sd.dacl, intended, deployer):
         return False
     sd.owner = sd.group = sd.sacl = None
     client.write_dacl_sd(dn, sd.to_bytes(), kind="certificate template")

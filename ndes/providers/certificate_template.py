@@ -52,7 +52,8 @@ class CertificateTemplateInputs(DirectoryInputs):
     enroll_principals: list[str] = []
     """Who gets Read + Enroll: sAMAccountNames (NDES1$, svc-ndes, LAB\\svc-ndes) or SIDs."""
     remove_extra_grants: bool = False
-    """Remove explicit ACEs that let anyone else (not the built-in admins) enroll or change the template."""
+    """Remove explicit ACEs that let anyone else (not the built-in admins, not the bind account) enroll or change
+    the template."""
     extra_grants: list[str] = []
     """Always declared empty: read fills it with the grants found, so refresh and preview show them as drift."""
 
@@ -91,6 +92,16 @@ def _resolve(c: DirectoryClient, names: list[str], strict: bool, wait: int = 0) 
             if strict:
                 raise
     return out
+
+
+def _deployer(c: DirectoryClient) -> list[str]:
+    """The bind account's SID: its delegated full control of the templates is the stack's own, not an extra grant
+    (security.extra_grants)."""
+    try:
+        me = acc.bound_account(c)
+    except DirectoryError:
+        return []
+    return [me.sid] if me is not None and me.sid else []
 
 
 class CertificateTemplateProvider(PreflightCheck, NdesProvider):
@@ -140,7 +151,7 @@ class CertificateTemplateProvider(PreflightCheck, NdesProvider):
                     tpl.revoke(c, dn, dropped)
                 tpl.grant(c, dn, list(sids.values()))
                 if inp.remove_extra_grants:
-                    tpl.remove_grants(c, dn, list(sids.values()))
+                    tpl.remove_grants(c, dn, list(sids.values()), _deployer(c))
             except DirectoryError:
                 if created:  # leave nothing half-created
                     c.delete(dn, kind="certificate template")
@@ -172,7 +183,7 @@ class CertificateTemplateProvider(PreflightCheck, NdesProvider):
             "enrolleeSuppliesSubject": words.enrollee_supplies_subject,
             "publishToAd": words.publish_to_ad,
             "enrollPrincipals": [n for n, s in sids.items() if s in have],
-            "extraGrants": [str(g) for g in tpl.audit_grants(c, dn, list(sids.values()))],
+            "extraGrants": [str(g) for g in tpl.audit_grants(c, dn, list(sids.values()), _deployer(c))],
             "dn": live["dn"],
             "oid": live.get(OID_ATTR) or "",
             "schemaVersion": int(live.get("msPKI-Template-Schema-Version", 0)),

@@ -78,10 +78,20 @@ class DirectoryReader:
         from ..directory import templates as tpl
         return tpl.granted(self.c, dn, sids)
 
-    def extra_grants(self, dn: str, sids: list[str]) -> list[str]:
-        """Every grant on the template beyond the built-in admins and the intended Enroll (ESC1/ESC4 shapes)."""
+    def extra_grants(self, dn: str, sids: list[str], bind_user: str | None = None) -> list[str]:
+        """Every grant on the template beyond the built-in admins, the stack's bind account (`bind_user`, whose
+        delegation is the deployment's own) and the intended Enroll (ESC1/ESC4 shapes)."""
+        from ..directory import DirectoryError
+        from ..directory import accounts as acc
         from ..directory import templates as tpl
-        return [str(g) for g in tpl.audit_grants(self.c, dn, sids)]
+        deployer: list[str] = []
+        if bind_user:
+            try:
+                me = acc.bind_principal(self.c, bind_user)
+            except DirectoryError:
+                me = None
+            deployer = [me.sid] if me is not None and me.sid else []
+        return [str(g) for g in tpl.audit_grants(self.c, dn, sids, deployer)]
 
     def issued(self, ca_common_name: str) -> list[str]:
         from ..directory import issuance
@@ -158,8 +168,9 @@ def template_checks(cfg: DeploymentConfig, d: Any, kind: str) -> list[Result]:
             missing.append(p)
         if sid is not None:
             sids.append(sid)
-    extra = d.extra_grants(live.dn, sids)
-    out.append(ok(AREA, f"{label} other grants", "only the built-in admins and the enroll principals") if not extra
+    extra = d.extra_grants(live.dn, sids, cfg.domain.bind_user)
+    out.append(ok(AREA, f"{label} other grants",
+                  "only the built-in admins, the bind account and the enroll principals") if not extra
                else fail(AREA, f"{label} other grants", f"{'; '.join(extra)}: whoever holds Enroll can request a "
                          "certificate naming any user (ESC1), write or owner rights let them change the template (ESC4)",
                          f"remove these on the Security tab of {t.name}, or set {key}.removeExtraGrants: true and "

@@ -25,7 +25,10 @@ ENROLL = "0e10c968-78fb-11d2-90d4-00c04f79dc55"
 
 
 def conn_props(dc) -> dict:
-    return {"ldapUrl": dc.ldap_url, "bindUser": dc.bind_user, "bindPassword": dc.bind_password,
+    """The provider binds as the lab's least-privilege bind account, as Pulumi.lab.yaml does: the forest delegates
+    full control of the templates to it (lab.samba_delegation), and an admin-bound provider would rightly report
+    that delegation to another account as an extra grant on every template."""
+    return {"ldapUrl": dc.ldap_url, "bindUser": dc.delegated_user, "bindPassword": dc.delegated_password,
             "caBundle": Path(dc.ca_bundle).read_text()}
 
 

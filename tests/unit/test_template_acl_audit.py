@@ -49,3 +49,16 @@ def test_removal_takes_explicit_extra_grants_and_keeps_the_rest():
     sd = SecurityDescriptor(dacl=acl)
     assert [str(g) for g in extra_grants(SecurityDescriptor.parse(sd.to_bytes()).dacl, [SVC])] == \
         [f"{DOM}-1200: FullControl (inherited)"]
+
+
+def test_the_bind_accounts_delegation_is_the_deployers_not_an_extra_grant():
+    """docs/identities.md: a least-privilege bind account holds full control of the templates, inherited from
+    CN=Certificate Templates. It is the stack's own identity; another account with the same delegation is reported."""
+    deployer, other = f"{DOM}-1110", f"{DOM}-1111"
+    acl = Acl(2, [read_ace(SVC), enroll_ace(SVC),
+                  Ace(ACCESS_ALLOWED, INHERITED_ACE, 0xF01FF, deployer),
+                  Ace(ACCESS_ALLOWED, 0, 0x40020, deployer),
+                  Ace(ACCESS_ALLOWED, INHERITED_ACE, 0xF01FF, other)])
+    assert [str(g) for g in extra_grants(acl, [SVC], [deployer])] == [f"{other}: FullControl (inherited)"]
+    assert [g.sid for g in extra_grants(acl, [SVC])] == [deployer, deployer, other]
+    assert remove_extra_grants(acl, [SVC], [deployer]) == 0 and len(acl.aces) == 5

@@ -91,7 +91,7 @@ class FakeDirectory:
     def granted(self, dn, sids):
         return [s for s in sids if s in self.grants.get(dn, set())]
 
-    def extra_grants(self, dn, sids):
+    def extra_grants(self, dn, sids, bind_user=None):
         return list(self.extra.get(dn, []))
 
     def issued(self, ca):
