@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import pulumi
 
-from ..model.config import DeploymentConfig, GroupRef
+from ..model.config import DeploymentConfig, GroupRef, ScepConfig
 from ..model.graph_enums import PLATFORMS
 from ..providers.scep_profile import ScepProfile
 from ..providers.trusted_certificate_profile import TrustedCertificateProfile
@@ -59,11 +59,36 @@ class GroupResolver:
 
 
 def trusted_root_group_refs(cfg: DeploymentConfig) -> list[GroupRef]:
-    """intune.trustedRoot.groups (or the SCEP groups when unset) plus every SCEP group not already there."""
+    """intune.trustedRoot.groups (or the SCEP groups when unset) plus every SCEP profile's include group not
+    already there."""
     refs = list(cfg.intune.trusted_root_groups)
     keys = {r.key for r in refs}
-    refs += [g for g in cfg.intune.scep.groups if g.key not in keys]
+    for _, prof, _ in cfg.intune.scep_profile_entries():
+        for g in prof.include_groups:
+            if g.key not in keys:
+                refs.append(g)
+                keys.add(g.key)
     return refs
+
+
+def assignment_words(prof: ScepConfig, resolve: Callable[[GroupRef], pulumi.Output[str]]) -> pulumi.Output[list[str]]:
+    """A profile's assignments as ndes.graph.intune.target_word's words (the ScepProfile input `groups`)."""
+    a = prof.assignments
+    filt = a.filter.word if a.filter else ""
+    fixed = ([f"allLicensedUsers{filt}"] if a.all_users else []) + ([f"allDevices{filt}"] if a.all_devices else [])
+    include = [resolve(g).apply(lambda gid: f"{gid}{filt}") for g in prof.include_groups]
+    exclude = [resolve(g).apply(lambda gid: f"exclude:{gid}") for g in a.exclude]
+    return pulumi.Output.all(*include, *exclude).apply(lambda ws: sorted(set(ws) | set(fixed)))
+
+
+def root_extra_words(cfg: DeploymentConfig) -> list[str]:
+    """All users / All devices targets of the SCEP profiles: their root goes there too (without filters: a
+    device that gets a certificate must trust its chain)."""
+    out = set()
+    for _, prof, _ in cfg.intune.scep_profile_entries():
+        out |= {"allLicensedUsers"} if prof.assignments.all_users else set()
+        out |= {"allDevices"} if prof.assignments.all_devices else set()
+    return sorted(out)
 
 
 class Intune(pulumi.ComponentResource):
@@ -82,12 +107,11 @@ class Intune(pulumi.ComponentResource):
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         conn = graph_connection(cfg.graph, secrets)
         it = cfg.intune
-        sc = it.scep
         resolver = GroupResolver(self, name)
         resolve = group_resolver or resolver
-        scep_groups = pulumi.Output.all(*[resolve(g) for g in sc.groups]).apply(lambda ids: sorted(set(ids)))
+        extra = root_extra_words(cfg)
         root_groups = pulumi.Output.all(*[resolve(g) for g in trusted_root_group_refs(cfg)]).apply(
-            lambda ids: sorted(set(ids)))
+            lambda ids: sorted(set(ids) | set(extra)))
         child = pulumi.ResourceOptions(parent=self)
         self.roots: dict[str, TrustedCertificateProfile] = {}
         self.issuing: dict[str, TrustedCertificateProfile] = {}
@@ -97,7 +121,7 @@ class Intune(pulumi.ComponentResource):
             return {"owner": f"{prefix}/{res}", "configKey": f"ndes:{key}", "adopt": it.adopt}
 
         issuing_der = ca_certificates.get("issuing")
-        for platform in it.platforms:
+        for platform in it.all_platforms:
             p = PLATFORMS[platform]
             res = f"{name}-{platform}-root"
             self.roots[platform] = TrustedCertificateProfile(res, {
@@ -114,19 +138,29 @@ class Intune(pulumi.ComponentResource):
                     "certificate": issuing_der, "certFileName": issuing_file_name(it.trusted_root.cert_file_name),
                     "groups": root_groups,
                 }, child)
-            res = f"{name}-{platform}-scep"
-            self.scep[platform] = ScepProfile(res, {
-                **conn, **meta(res, "intune.scep"), "platform": platform,
-                "displayName": f"{it.profile_name_prefix} SCEP - {p.title}",
-                "rootProfileId": self.roots[platform].profileId, "scepServerUrls": cfg.scep_urls,
-                "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
-                "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
-                "subjectAlternativeNames": [{"type": s.type, "value": s.value} for s in sc.subject_alternative_names],
-                "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
-                "renewalThresholdPercent": sc.renewal_threshold_percent, "certificateStore": sc.certificate_store,
-                "keyStorageProvider": sc.key_storage_provider, "groups": scep_groups,
-            }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])])))
+        named = bool(it.scep_profiles)
+        for key, sc, platforms in it.scep_profile_entries():
+            words = assignment_words(sc, resolve)
+            for platform in platforms:
+                p = PLATFORMS[platform]
+                # the shorthand keeps its names (URNs and display names of existing stacks unchanged)
+                slug = f"{sc.slug}-" if named else ""  # type: ignore[attr-defined]
+                res = f"{name}-{slug}{platform}-scep"
+                label = f"{sc.name} - {p.title}" if named else f"SCEP - {p.title}"  # type: ignore[attr-defined]
+                self.scep[f"{slug}{platform}"] = ScepProfile(res, {
+                    **conn, **meta(res, key), "platform": platform,
+                    "displayName": f"{it.profile_name_prefix} {label}",
+                    "rootProfileId": self.roots[platform].profileId, "scepServerUrls": cfg.scep_urls,
+                    "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
+                    "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
+                    "subjectAlternativeNames": [{"type": s.type, "value": s.value}
+                                                for s in sc.subject_alternative_names],
+                    "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
+                    "renewalThresholdPercent": sc.renewal_threshold_percent,
+                    "certificateStore": sc.certificate_store, "keyStorageProvider": sc.key_storage_provider,
+                    "groups": words, "keepUnmanaged": sc.assignments.keep_unmanaged,
+                }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[
+                    self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])])))
         self.resources: list[pulumi.Resource] = [*resolver.created, *self.roots.values(), *self.issuing.values(),
                                                  *self.scep.values()]
         self.outputs = {

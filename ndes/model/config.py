@@ -21,6 +21,7 @@ from .graph_enums import PLATFORMS
 from .template_fields import KeyUsages, RsaKeySize, TemplatePeriod
 from .scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider, RenewalThreshold,
                           SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
+from .scep_variables import key_size_problem, variable_problems
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -436,6 +437,40 @@ class SubjectAlternativeName(_Model):
     value: str
 
 
+class FilterRef(_Model):
+    """An Intune assignment filter, by id or by name, applied as include or exclude."""
+    id: str | None = None
+    name: str | None = None
+    mode: Literal["include", "exclude"] = "include"
+
+    @model_validator(mode="after")
+    def _one(self) -> "FilterRef":
+        if bool(self.id) == bool(self.name):
+            raise ValueError("give the assignment filter by id or by name, exactly one of them")
+        if self.id and not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", self.id):
+            raise ValueError(f"'{self.id}' is not an assignment filter id (a GUID)")
+        if self.name and (":" in self.name or _CONTROL.search(self.name)):
+            raise ValueError("an assignment filter name has no ':' or control characters")
+        return self
+
+    @property
+    def word(self) -> str:
+        return f" filter:{self.mode}:{self.id.lower() if self.id else self.name}"
+
+
+class Assignments(_Model):
+    """A profile's assignments as Intune has them. A filter narrows the include targets (Intune offers no filter
+    on an excluded group)."""
+    include: list[GroupRef] = []
+    exclude: list[GroupRef] = []
+    all_users: bool = False
+    all_devices: bool = False
+    filter: FilterRef | None = None
+    keep_unmanaged: bool = True
+    """Targets an admin added in the portal (not in this config, never set by this stack) are kept on `up` and
+    show as drift on refresh; false: the config's targets replace everything."""
+
+
 class ScepConfig(_Model):
     key_usage: ScepKeyUsage = ["digitalSignature", "keyEncipherment"]
     key_size: ScepKeySize = 2048
@@ -451,10 +486,45 @@ class ScepConfig(_Model):
     certificate_store: CertificateStore = "user"
     key_storage_provider: KeyStorageProvider = "useTpmKspOtherwiseUseSoftwareKsp"
     groups: list[GroupRef] = []
+    """Include groups (the shorthand of assignments.include)."""
+    assignments: Assignments = Assignments()
 
     @property
     def validity_period(self) -> Period:
         return parse_period(self.validity)
+
+    @property
+    def include_groups(self) -> list[GroupRef]:
+        keys = {g.key for g in self.groups}
+        return [*self.groups, *[g for g in self.assignments.include if g.key not in keys]]
+
+    @model_validator(mode="after")
+    def _variables(self) -> "ScepConfig":
+        why = variable_problems(self.certificate_store, {
+            "subjectName": self.subject_name if self.subject_name_format == "custom" else None,
+            **{f"subjectAlternativeNames[{i}]": s.value for i, s in enumerate(self.subject_alternative_names)}})
+        if why:
+            raise ValueError("; ".join(why))
+        return self
+
+
+class ScepProfileConfig(ScepConfig):
+    """One named SCEP profile of intune.scepProfiles (one Intune profile per platform)."""
+    name: str
+    platforms: list[str] | None = None
+    """This profile's platforms; intune.platforms when unset."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _plain_name(v, "name", PROFILE_PREFIX_MAX)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]*", v):
+            raise ValueError("a profile name is letters, digits, spaces, '.', '_' and '-' (it names resources)")
+        return v
+
+    @property
+    def slug(self) -> str:
+        return "".join(ch if ch.isalnum() else "-" for ch in self.name.lower()).strip("-")
 
 
 class TrustedRootConfig(_Model):
@@ -467,6 +537,8 @@ class IntuneConfig(_Model):
     platforms: list[str] = ["ios", "androidWorkProfile", "windows"]
     profile_name_prefix: str = "NDES"
     scep: ScepConfig = ScepConfig()
+    scep_profiles: list[ScepProfileConfig] = []
+    """Named SCEP profiles; when empty, `scep` is the one profile (the shorthand, resource names unchanged)."""
     trusted_root: TrustedRootConfig = TrustedRootConfig()
     adopt: bool = False
 
@@ -485,9 +557,42 @@ class IntuneConfig(_Model):
             raise ValueError("name at least one platform")
         return [p for p in PLATFORMS if p in v]
 
+    @model_validator(mode="after")
+    def _profiles(self) -> "IntuneConfig":
+        if self.scep_profiles and "scep" in self.model_fields_set:
+            raise ValueError("give intune.scep (one profile) or intune.scepProfiles (named profiles), not both")
+        names = [p.name.lower() for p in self.scep_profiles]
+        slugs = [p.slug for p in self.scep_profiles]
+        if len(set(names)) != len(names) or len(set(slugs)) != len(slugs):
+            raise ValueError("scepProfiles names must differ (they name the Intune profiles and the resources)")
+        for i, prof in enumerate(self.scep_profiles):
+            bad = [p for p in prof.platforms or [] if p not in PLATFORMS]
+            if bad:
+                raise ValueError(f"intune.scepProfiles[{i}].platforms: unknown platform(s) {', '.join(bad)}; use "
+                                 f"{', '.join(PLATFORMS)}")
+        for key, prof, platforms in self.scep_profile_entries():
+            why = key_size_problem(platforms, prof.key_size, prof.key_storage_provider)
+            if why:
+                raise ValueError(f"{key}: {why}")
+        return self
+
+    def scep_profile_entries(self) -> list[tuple[str, ScepConfig, list[str]]]:
+        """(config key, profile, platforms) of every SCEP profile: the named ones, or the `scep` shorthand."""
+        if not self.scep_profiles:
+            return [("intune.scep", self.scep, self.platforms)]
+        return [(f"intune.scepProfiles[{i}]", p, [x for x in PLATFORMS if x in (p.platforms or self.platforms)])
+                for i, p in enumerate(self.scep_profiles)]
+
+    @property
+    def all_platforms(self) -> list[str]:
+        used = {x for _, _, ps in self.scep_profile_entries() for x in ps}
+        return [p for p in PLATFORMS if p in used or p in self.platforms]
+
     @property
     def trusted_root_groups(self) -> list[GroupRef]:
-        return self.scep.groups if self.trusted_root.groups is None else self.trusted_root.groups
+        if self.trusted_root.groups is not None:
+            return self.trusted_root.groups
+        return [g for _, p, _ in self.scep_profile_entries() for g in p.include_groups]
 
 
 class AppProxyConfig(_Model):

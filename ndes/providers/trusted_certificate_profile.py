@@ -26,7 +26,14 @@ DEFAULT_DESCRIPTION = "CA certificate for NDES/SCEP (managed by Pulumi)"
 
 
 def normalize_groups(v: list[str]) -> list[str]:
-    return sorted({g.strip().lower() for g in v})
+    """Assignment targets in ndes.graph.intune.target_word's words: group ids (and filter ids) lower case, a
+    filter given by name as written."""
+    def one(w: str) -> str:
+        base, sep, filt = w.strip().partition(" filter:")
+        mode, _, ref = filt.partition(":")
+        ref = ref.lower() if intune.GUID.fullmatch(ref) else ref
+        return base.lower() + (f"{sep}{mode.lower()}:{ref}" if sep else "")
+    return sorted({one(g) for g in v})
 
 
 class TrustedCertificateInputs(GraphInputs):

@@ -1,0 +1,157 @@
+"""Issue 20: named SCEP profiles (intune.scepProfiles), variables checked against the certificate type, the
+Windows 4096-bit/KSP rule, assignments as Intune has them (include/exclude, All users/devices, filters) in the
+component, and the assignment convergence that keeps an admin's targets."""
+from __future__ import annotations
+
+import pulumi
+import pytest
+from pydantic import ValidationError
+
+from ndes.graph import intune
+from ndes.model import load_config
+
+from .sample_config import GROUP, sample
+from .test_graph_components import FAKE_DER, Mocks, _by_type
+
+EXCLUDED = "cccccccc-0000-4000-8000-000000000003"
+FILTER_ID = "dddddddd-0000-4000-8000-000000000004"
+
+TWO = {"platforms": ["ios", "androidWorkProfile", "windows"], "scepProfiles": [
+    {"name": "VPN user", "certificateStore": "user", "extendedKeyUsage": ["clientAuth"],
+     "assignments": {"include": [{"id": GROUP}], "exclude": [{"id": EXCLUDED}]}},
+    {"name": "WiFi device", "certificateStore": "machine", "subjectName": "CN={{AAD_Device_ID}}",
+     "subjectAlternativeNames": [{"type": "domainNameService", "value": "{{DeviceName}}"}],
+     "keySize": 4096, "keyStorageProvider": "useSoftwareKsp",
+     "assignments": {"allDevices": True, "filter": {"name": "Corporate devices", "mode": "include"}}},
+]}
+
+
+def cfg(intune: dict):
+    return load_config(sample(intune=intune))
+
+
+def error(intune: dict) -> str:
+    with pytest.raises((ValidationError, ValueError)) as e:
+        cfg(intune)
+    return str(e.value)
+
+
+def test_device_certificate_refuses_user_variables_with_the_allowed_list():
+    msg = error({"scep": {"certificateStore": "machine"}})  # the default subject is CN={{UserPrincipalName}}
+    assert "{{UserPrincipalName}}" in msg and "device certificate" in msg and "{{AAD_Device_ID}}" in msg
+
+
+def test_user_certificate_refuses_device_variables_in_a_san():
+    msg = error({"scep": {"subjectAlternativeNames": [{"type": "domainNameService", "value": "{{DeviceName}}"}]}})
+    assert "subjectAlternativeNames[0]" in msg and "{{DeviceName}}" in msg and "{{UserPrincipalName}}" in msg
+
+
+def test_device_certificate_with_device_variables_is_accepted():
+    c = cfg({"scep": {"certificateStore": "machine", "subjectName": "CN={{AAD_Device_ID}}",
+                      "subjectAlternativeNames": [{"type": "domainNameService", "value": "{{FullyQualifiedDomainName}}"}]}})
+    assert c.intune.scep.certificate_store == "machine"
+
+
+@pytest.mark.parametrize("ksp", ["useTpmKspOtherwiseFail", "usePassportForWorkKspOtherwiseFail",
+                                 "useTpmKspOtherwiseUseSoftwareKsp"])
+def test_windows_4096_needs_the_software_ksp(ksp):
+    msg = error({"platforms": ["windows"], "scep": {"keySize": 4096, "keyStorageProvider": ksp}})
+    assert "useSoftwareKsp" in msg and "intune.scep" in msg
+    assert cfg({"platforms": ["ios"], "scep": {"keySize": 4096, "keyStorageProvider": ksp}})
+    assert cfg({"platforms": ["windows"], "scep": {"keySize": 4096, "keyStorageProvider": "useSoftwareKsp"}})
+
+
+def test_named_profiles_and_their_platforms():
+    c = cfg({**TWO, "scepProfiles": [*TWO["scepProfiles"][:1], {**TWO["scepProfiles"][1], "platforms": ["macos"]}]})
+    entries = c.intune.scep_profile_entries()
+    assert [(k, ps) for k, _, ps in entries] == [("intune.scepProfiles[0]", ["ios", "androidWorkProfile", "windows"]),
+                                                  ("intune.scepProfiles[1]", ["macos"])]
+    assert c.intune.all_platforms == ["ios", "macos", "androidWorkProfile", "windows"]
+
+
+def test_scep_and_scep_profiles_together_or_twice_the_same_name_are_refused():
+    assert "not both" in error({**TWO, "scep": {"groups": [{"id": GROUP}]}})
+    assert "must differ" in error({"scepProfiles": [{"name": "A"}, {"name": "a"}]})
+    assert "unknown platform" in error({"scepProfiles": [{"name": "A", "platforms": ["tvos"]}]})
+    assert "4096-bit" in error({"scepProfiles": [{"name": "A", "keySize": 4096}]})
+
+
+def test_a_filter_by_id_or_name_exactly_one():
+    assert "exactly one" in error({"scep": {"assignments": {"filter": {"mode": "include"}}}})
+    assert "GUID" in error({"scep": {"assignments": {"filter": {"id": "nope"}}}})
+
+
+@pytest.fixture
+def mocks():
+    m = Mocks()
+    pulumi.runtime.set_mocks(m, project="ndes", stack="unit", preview=False)
+    return m
+
+
+@pulumi.runtime.test
+def test_two_profiles_declare_one_scep_profile_per_platform_with_full_assignments(mocks):
+    from ndes.components.intune import Intune
+    plane = Intune("intune", cfg(TWO), {}, {"root": FAKE_DER, "issuing": FAKE_DER + "i"})
+
+    def check(_):
+        sceps = {r.name: r.inputs for r in _by_type(mocks, "ndes:ScepProfile")}
+        assert sorted(sceps) == sorted(f"intune-{s}-{p}-scep" for s in ("vpn-user", "wifi-device")
+                                       for p in ("ios", "androidWorkProfile", "windows"))
+        vpn, wifi = sceps["intune-vpn-user-ios-scep"], sceps["intune-wifi-device-windows-scep"]
+        assert vpn["groups"] == sorted([GROUP, f"exclude:{EXCLUDED}"]) and vpn["certificateStore"] == "user"
+        assert vpn["displayName"] == "NDES VPN user - iOS/iPadOS" and vpn["configKey"] == "ndes:intune.scepProfiles[0]"
+        assert wifi["groups"] == ["allDevices filter:include:Corporate devices"]
+        assert wifi["certificateStore"] == "machine" and wifi["keySize"] == 4096 and wifi["keepUnmanaged"] is True
+        roots = [r for r in _by_type(mocks, "ndes:TrustedCertificateProfile")]
+        # one root per platform, shared by both profiles, going wherever a certificate goes (no exclusion/filter)
+        assert sorted(r.name for r in roots if r.inputs["role"] == "root") == sorted(
+            f"intune-{p}-root" for p in ("ios", "androidWorkProfile", "windows"))
+        assert all(r.inputs["groups"] == sorted([GROUP, "allDevices"]) for r in roots)
+    return pulumi.Output.all(*[r.urn for r in plane.resources]).apply(check)
+
+
+class FakeGraph:
+    """The assign/assignments calls of ndes.graph.intune over an in-memory list of targets."""
+
+    def __init__(self, live: list[dict], filters: dict[str, str] | None = None):
+        self.live, self.filters, self.posts = live, filters or {}, []
+
+    def list(self, path, op, **_):
+        if path.endswith("/assignments"):
+            return [{"target": t} for t in self.live]
+        assert path == intune.FILTERS
+        return [{"id": k, "displayName": v} for k, v in self.filters.items()]
+
+    def request(self, method, path, op, json=None, **_):
+        assert method == "POST" and path.endswith("/assign")
+        self.posts.append(json)
+        self.live = [a["target"] for a in json["assignments"]]
+
+
+def test_converge_keeps_an_admins_exclusion_and_drops_what_the_config_removed():
+    admin = {"@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": EXCLUDED}
+    old = {"@odata.type": intune.GROUP_TARGET, "groupId": "eeeeeeee-0000-4000-8000-000000000005"}
+    g = FakeGraph([{"@odata.type": intune.GROUP_TARGET, "groupId": GROUP}, admin, old])
+    managed = intune.converge_assignments(g, "p1", [GROUP], [GROUP, old["groupId"]], True, "SCEP profile", "k")
+    assert managed == [GROUP]
+    assert sorted(intune.target_word(t) for t in g.live) == sorted([GROUP, f"exclude:{EXCLUDED}"])
+    # keepUnmanaged: false replaces everything
+    intune.converge_assignments(g, "p1", [GROUP], [GROUP], False, "SCEP profile", "k")
+    assert [intune.target_word(t) for t in g.live] == [GROUP]
+    # nothing to change: no POST
+    n = len(g.posts)
+    intune.converge_assignments(g, "p1", [GROUP], [GROUP], True, "SCEP profile", "k")
+    assert len(g.posts) == n
+
+
+def test_filters_by_name_resolve_to_ids_and_read_back_as_names():
+    g = FakeGraph([], {FILTER_ID: "Corporate devices"})
+    intune.converge_assignments(g, "p1", ["allDevices filter:include:Corporate devices"], None, True, "SCEP", "k")
+    assert g.live == [{"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget",
+                       "deviceAndAppManagementAssignmentFilterType": "include",
+                       "deviceAndAppManagementAssignmentFilterId": FILTER_ID}]
+    live = intune.get_assigned_groups(g, "p1", "SCEP")
+    assert intune.name_filters_as(g, live, ["allDevices filter:include:Corporate devices"], "SCEP") == \
+        ["allDevices filter:include:Corporate devices"]
+    with pytest.raises(ValueError, match="k.assignments.filter: no assignment filter named 'Nope'"):
+        intune.converge_assignments(g, "p1", ["allDevices filter:include:Nope"], None, True, "SCEP", "k")
