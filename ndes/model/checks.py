@@ -16,8 +16,21 @@ from .urls import external_url_problem, ssl_names
 def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
     """SCEP key usage <-> MSCEP registry value <-> client template purpose."""
     out: list[Problem] = []
-    wanted = mscep_value_for(c.intune.scep.key_usage)
     purpose = template_purpose(c.templates.client.key_usage)
+    if c.intune.scep_profiles:  # named profiles: each one's key usage must find a template through MSCEP
+        for key, prof, _ in c.intune.scep_profile_entries():
+            wanted = mscep_value_for(prof.key_usage)
+            if purpose != PURPOSES[wanted]:
+                out.append(Problem(
+                    f"{key}.keyUsage",
+                    f"profile '{prof.name}' asks for key usage {', '.join(prof.key_usage)}: the Intune connector "  # type: ignore[attr-defined]
+                    f"reads MSCEP {wanted} for it, which needs a template whose purpose is '{PURPOSES[wanted]}', "
+                    f"but the one client template (templates.client) has purpose "
+                    f"'{purpose or 'no signature or encryption purpose'}': no template issues this profile's "
+                    "certificates",
+                    f"give {key}.keyUsage the same digitalSignature/keyEncipherment as templates.client.keyUsage"))
+        return out
+    wanted = mscep_value_for(c.intune.scep.key_usage)
     if purpose != PURPOSES[wanted]:
         out.append(Problem(
             "templates.client.keyUsage",

@@ -155,3 +155,13 @@ def test_filters_by_name_resolve_to_ids_and_read_back_as_names():
         ["allDevices filter:include:Corporate devices"]
     with pytest.raises(ValueError, match="k.assignments.filter: no assignment filter named 'Nope'"):
         intune.converge_assignments(g, "p1", ["allDevices filter:include:Nope"], None, True, "SCEP", "k")
+
+
+def test_preview_names_a_profile_whose_key_usage_has_no_template():
+    from ndes.model.errors import ConfigError
+    with pytest.raises(ConfigError) as e:
+        cfg({"scepProfiles": [{"name": "VPN user"}, {"name": "Signing", "keyUsage": ["digitalSignature"]}]})
+    problems = [p for p in e.value.problems if p.key.endswith("keyUsage")]
+    assert [p.key for p in problems] == ["intune.scepProfiles[1].keyUsage"]
+    assert "'Signing'" in problems[0].message and "SignatureTemplate" in problems[0].message
+    assert cfg({"scepProfiles": [{"name": "VPN user"}]})
