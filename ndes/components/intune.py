@@ -138,6 +138,17 @@ class Intune(pulumi.ComponentResource):
                     "certificate": issuing_der, "certFileName": issuing_file_name(it.trusted_root.cert_file_name),
                     "groups": root_groups,
                 }, child)
+        self.extra: dict[str, TrustedCertificateProfile] = {}
+        for i, extra_cert in enumerate(it.trusted_root.extra_certificates):
+            for platform in it.all_platforms:
+                res = f"{name}-{platform}-trusted-{extra_cert.slug}"
+                self.extra[f"{extra_cert.slug}-{platform}"] = TrustedCertificateProfile(res, {
+                    **conn, **meta(res, f"intune.trustedRoot.extraCertificates[{i}]"), "platform": platform,
+                    "role": "root" if extra_cert.store == "root" else "issuing",
+                    "displayName": f"{it.profile_name_prefix} {extra_cert.name} - {PLATFORMS[platform].title}",
+                    "certificate": extra_cert.certificate, "certFileName": f"{extra_cert.slug}.cer",
+                    "groups": root_groups,
+                }, child)
         named = bool(it.scep_profiles)
         for key, sc, platforms in it.scep_profile_entries():
             words = assignment_words(sc, resolve)
@@ -150,7 +161,8 @@ class Intune(pulumi.ComponentResource):
                 self.scep[f"{slug}{platform}"] = ScepProfile(res, {
                     **conn, **meta(res, key), "platform": platform,
                     "displayName": f"{it.profile_name_prefix} {label}",
-                    "rootProfileId": self.roots[platform].profileId, "scepServerUrls": cfg.scep_urls,
+                    "rootProfileId": getattr(sc, "root_profile_ids", {}).get(platform) or self.roots[platform].profileId,
+                    "scepServerUrls": cfg.scep_urls,
                     "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
                     "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
                     "subjectAlternativeNames": [{"type": s.type, "value": s.value}
@@ -162,12 +174,15 @@ class Intune(pulumi.ComponentResource):
                 }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[
                     self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])])))
         self.resources: list[pulumi.Resource] = [*resolver.created, *self.roots.values(), *self.issuing.values(),
+                                                 *self.extra.values(),
                                                  *self.scep.values()]
         self.outputs = {
             "trustedRootProfiles": {k: v.profileId for k, v in self.roots.items()},
             "issuingCaProfiles": {k: v.profileId for k, v in self.issuing.items()},
             "scepProfiles": {k: v.profileId for k, v in self.scep.items()},
         }
+        if self.extra:
+            self.outputs["extraTrustedProfiles"] = {k: v.profileId for k, v in self.extra.items()}
         self.register_outputs(self.outputs)
 
 

@@ -513,6 +513,19 @@ class ScepProfileConfig(ScepConfig):
     name: str
     platforms: list[str] | None = None
     """This profile's platforms; intune.platforms when unset."""
+    root_profile_ids: dict[str, str] = {}
+    """platform -> id of an existing trusted-root profile to link instead of the stack's own root profile."""
+
+    @field_validator("root_profile_ids")
+    @classmethod
+    def _root_ids(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in v if k not in PLATFORMS]
+        if bad:
+            raise ValueError(f"rootProfileIds: unknown platform(s) {', '.join(bad)}; use {', '.join(PLATFORMS)}")
+        for k, pid in v.items():
+            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", pid):
+                raise ValueError(f"rootProfileIds.{k}: '{pid}' is not a profile id (a GUID)")
+        return {k: pid.lower() for k, pid in v.items()}
 
     @field_validator("name")
     @classmethod
@@ -527,10 +540,49 @@ class ScepProfileConfig(ScepConfig):
         return "".join(ch if ch.isalnum() else "-" for ch in self.name.lower()).strip("-")
 
 
+class ExtraTrustedCertificate(_Model):
+    """A CA certificate an admin adds to the chain the devices trust (a policy CA of a deeper chain, a cross
+    certificate, another CA): one trusted-certificate profile per platform."""
+    name: str
+    certificate: str
+    """Base64 of the certificate's DER (a .cer file's content without the PEM armour)."""
+    store: Literal["root", "intermediate"] = "intermediate"
+    """Windows destination store: computerCertStoreRoot or computerCertStoreIntermediate."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _plain_name(v, "name", PROFILE_PREFIX_MAX)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]*", v):
+            raise ValueError("a certificate name is letters, digits, spaces, '.', '_' and '-' (it names resources)")
+        return v
+
+    @field_validator("certificate")
+    @classmethod
+    def _der(cls, v: str) -> str:
+        import base64
+        from cryptography import x509
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode("".join(v.split()), validate=True))
+        except Exception:  # noqa: BLE001 - any decoding failure is the same answer
+            raise ValueError("certificate is the base64 of a DER X.509 certificate") from None
+        bc = next((e.value for e in cert.extensions if isinstance(e.value, x509.BasicConstraints)), None)
+        if bc is None or not bc.ca:
+            raise ValueError("certificate is not a CA certificate (basicConstraints CA:TRUE): devices need only "
+                             "the CAs of the chain")
+        return "".join(v.split())
+
+    @property
+    def slug(self) -> str:
+        return "".join(ch if ch.isalnum() else "-" for ch in self.name.lower()).strip("-")
+
+
 class TrustedRootConfig(_Model):
     groups: list[GroupRef] | None = None
     """Where the trusted-certificate profiles go; the SCEP profiles' groups when unset."""
     cert_file_name: str = "ndes-root-ca.cer"
+    extra_certificates: list[ExtraTrustedCertificate] = []
+    """More CA certificates the devices trust, each as a trusted-certificate profile on every platform."""
 
 
 class IntuneConfig(_Model):

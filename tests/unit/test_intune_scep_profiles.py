@@ -165,3 +165,48 @@ def test_preview_names_a_profile_whose_key_usage_has_no_template():
     assert [p.key for p in problems] == ["intune.scepProfiles[1].keyUsage"]
     assert "'Signing'" in problems[0].message and "SignatureTemplate" in problems[0].message
     assert cfg({"scepProfiles": [{"name": "VPN user"}]})
+
+
+def _ca_der(ca: bool = True) -> str:
+    import base64
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contoso Policy CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def test_extra_trusted_certificate_must_be_a_ca_certificate():
+    assert "not a CA certificate" in error({"trustedRoot": {"extraCertificates": [
+        {"name": "Leaf", "certificate": _ca_der(ca=False)}]}})
+    assert "base64 of a DER" in error({"trustedRoot": {"extraCertificates": [{"name": "X", "certificate": "nope"}]}})
+    assert "not a profile id" in error({"scepProfiles": [{"name": "A", "rootProfileIds": {"ios": "x"}}]})
+
+
+@pulumi.runtime.test
+def test_extra_certificates_per_platform_and_a_root_linked_by_id(mocks):
+    from ndes.components.intune import Intune
+    der = _ca_der()
+    existing_root = "ffffffff-0000-4000-8000-000000000006"
+    intune_cfg = {"platforms": ["ios", "windows"],
+                  "trustedRoot": {"extraCertificates": [{"name": "Policy CA", "certificate": der}]},
+                  "scepProfiles": [{"name": "VPN user", "rootProfileIds": {"ios": existing_root.upper()},
+                                    "groups": [{"id": GROUP}]}]}
+    plane = Intune("intune", cfg(intune_cfg), {}, {"root": FAKE_DER, "issuing": None})
+
+    def check(_):
+        extra = {r.name: r.inputs for r in _by_type(mocks, "ndes:TrustedCertificateProfile")
+                 if "-trusted-" in r.name}
+        assert sorted(extra) == ["intune-ios-trusted-policy-ca", "intune-windows-trusted-policy-ca"]
+        assert all(i["certificate"] == der and i["role"] == "issuing" for i in extra.values())
+        sceps = {r.inputs["platform"]: r.inputs for r in _by_type(mocks, "ndes:ScepProfile")}
+        assert sceps["ios"]["rootProfileId"] == existing_root
+        assert sceps["windows"]["rootProfileId"] == "intune-windows-root-pid"
+    return pulumi.Output.all(*[r.urn for r in plane.resources]).apply(check)
