@@ -17,6 +17,7 @@ import pulumi
 
 from ..model.config import DeploymentConfig, GroupRef, ScepConfig
 from ..model.graph_enums import PLATFORMS
+from ..model.scep_variables import validity_beyond_ca
 from ..providers.scep_profile import ScepProfile
 from ..providers.trusted_certificate_profile import TrustedCertificateProfile
 from .app_proxy import graph_connection
@@ -150,8 +151,11 @@ class Intune(pulumi.ComponentResource):
                     "groups": root_groups,
                 }, child)
         named = bool(it.scep_profiles)
+        ca_der = issuing_der if issuing_der is not None else ca_certificates["root"]
         for key, sc, platforms in it.scep_profile_entries():
             words = assignment_words(sc, resolve)
+            validity = pulumi.Output.from_input(ca_der).apply(
+                lambda der, sc=sc, key=key: checked_validity(sc, der, key))
             for platform in platforms:
                 p = PLATFORMS[platform]
                 # the shorthand keeps its names (URNs and display names of existing stacks unchanged)
@@ -167,7 +171,7 @@ class Intune(pulumi.ComponentResource):
                     "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
                     "subjectAlternativeNames": [{"type": s.type, "value": s.value}
                                                 for s in sc.subject_alternative_names],
-                    "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
+                    "extendedKeyUsage": sc.extended_key_usage, "validity": validity,
                     "renewalThresholdPercent": sc.renewal_threshold_percent,
                     "certificateStore": sc.certificate_store, "keyStorageProvider": sc.key_storage_provider,
                     "groups": words, "keepUnmanaged": sc.assignments.keep_unmanaged,
@@ -184,6 +188,16 @@ class Intune(pulumi.ComponentResource):
         if self.extra:
             self.outputs["extraTrustedProfiles"] = {k: v.profileId for k, v in self.extra.items()}
         self.register_outputs(self.outputs)
+
+
+def checked_validity(sc: ScepConfig, ca_der: str | None, key: str) -> str:
+    """The profile's validity once checked against the issuing CA's remaining life (ValueError naming the key)."""
+    p = sc.validity_period
+    days = p.value * 31 if p.unit == "month" else p.days  # a month counted long: the CA's end is a hard stop
+    why = validity_beyond_ca(days, ca_der, None)
+    if why:
+        raise ValueError(f"ndes:{key}.validity: {why}")
+    return sc.validity
 
 
 def issuing_file_name(root_file: str) -> str:

@@ -48,3 +48,25 @@ def key_size_problem(platforms: list[str], key_size: int, key_storage_provider: 
         return (f"Windows enrolls 4096-bit keys only with the software key storage provider; keyStorageProvider "
                 f"{key_storage_provider} fails on Windows: set keyStorageProvider: {SOFTWARE_KSP} or keySize: 2048")
     return None
+
+
+def validity_beyond_ca(validity_days: int, ca_der_b64: str | None, now=None) -> str | None:
+    """Why a certificate validity of `validity_days` cannot be issued by the CA whose certificate is `ca_der_b64`
+    (base64 DER): a CA does not issue past its own expiry (Intune's SCEP doc: the validity must not exceed the
+    issuing CA's remaining life). None when it fits or the certificate is not known."""
+    if not ca_der_b64:
+        return None
+    import base64
+    import datetime
+    from cryptography import x509
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode(ca_der_b64))
+    except ValueError:
+        return None  # not a certificate: the trusted-certificate profile's own check reports it
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    left = (cert.not_valid_after_utc - now).days
+    if validity_days > left:
+        return (f"a validity of {validity_days} days outlives the issuing CA '{cert.subject.rfc4514_string()}', which "
+                f"expires in {max(left, 0)} days ({cert.not_valid_after_utc:%Y-%m-%d}): the CA would cut every "
+                f"certificate short; give a validity of at most {max(left, 0)} days or renew the CA")
+    return None

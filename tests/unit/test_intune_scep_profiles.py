@@ -210,3 +210,21 @@ def test_extra_certificates_per_platform_and_a_root_linked_by_id(mocks):
         assert sceps["ios"]["rootProfileId"] == existing_root
         assert sceps["windows"]["rootProfileId"] == "intune-windows-root-pid"
     return pulumi.Output.all(*[r.urn for r in plane.resources]).apply(check)
+
+
+def test_validity_longer_than_the_issuing_cas_remaining_life_is_refused():
+    from ndes.components.intune import checked_validity
+    der = _ca_der()  # expires in 30 days
+    c = cfg({"scepProfiles": [{"name": "Short", "validity": "14 days"}, {"name": "Long", "validity": "1 year"}]})
+    short, long_ = c.intune.scep_profiles
+    assert checked_validity(short, der, "intune.scepProfiles[0]") == "14 days"
+    with pytest.raises(ValueError, match=r"ndes:intune.scepProfiles\[1\].validity: a validity of 365 days outlives "
+                                         r"the issuing CA 'CN=Contoso Policy CA', which expires in (29|30) days"):
+        checked_validity(long_, der, "intune.scepProfiles[1]")
+
+
+def test_validity_in_months_is_checked_too():
+    from ndes.components.intune import checked_validity
+    c = cfg({"scepProfiles": [{"name": "Months", "validity": "2 months"}]})
+    with pytest.raises(ValueError, match="62 days outlives"):
+        checked_validity(c.intune.scep_profiles[0], _ca_der(), "intune.scepProfiles[0]")
