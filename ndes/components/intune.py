@@ -72,10 +72,13 @@ def trusted_root_group_refs(cfg: DeploymentConfig) -> list[GroupRef]:
     return refs
 
 
-def assignment_words(prof: ScepConfig, resolve: Callable[[GroupRef], pulumi.Output[str]]) -> pulumi.Output[list[str]]:
-    """A profile's assignments as ndes.graph.intune.target_word's words (the ScepProfile input `groups`)."""
+def assignment_words(prof: ScepConfig, platform: str,
+                     resolve: Callable[[GroupRef], pulumi.Output[str]]) -> pulumi.Output[list[str]]:
+    """A profile's assignments on one platform as ndes.graph.intune.target_word's words (the ScepProfile input
+    `groups`)."""
     a = prof.assignments
-    filt = a.filter.word if a.filter else ""
+    f = a.filter_for(platform)
+    filt = f.word if f else ""
     fixed = ([f"allLicensedUsers{filt}"] if a.all_users else []) + ([f"allDevices{filt}"] if a.all_devices else [])
     include = [resolve(g).apply(lambda gid: f"{gid}{filt}") for g in prof.include_groups]
     exclude = [resolve(g).apply(lambda gid: f"exclude:{gid}") for g in a.exclude]
@@ -150,10 +153,9 @@ class Intune(pulumi.ComponentResource):
                     "certificate": extra_cert.certificate, "certFileName": f"{extra_cert.slug}.cer",
                     "groups": root_groups,
                 }, child)
-        named = bool(it.scep_profiles)
+        named, first = bool(it.scep_profiles), True
         ca_der = issuing_der if issuing_der is not None else ca_certificates["root"]
         for key, sc, platforms in it.scep_profile_entries():
-            words = assignment_words(sc, resolve)
             validity = pulumi.Output.from_input(ca_der).apply(
                 lambda der, sc=sc, key=key: checked_validity(sc, der, key))
             for platform in platforms:
@@ -161,10 +163,9 @@ class Intune(pulumi.ComponentResource):
                 # the shorthand keeps its names (URNs and display names of existing stacks unchanged)
                 slug = f"{sc.slug}-" if named else ""  # type: ignore[attr-defined]
                 res = f"{name}-{slug}{platform}-scep"
-                label = f"{sc.name} - {p.title}" if named else f"SCEP - {p.title}"  # type: ignore[attr-defined]
                 self.scep[f"{slug}{platform}"] = ScepProfile(res, {
                     **conn, **meta(res, key), "platform": platform,
-                    "displayName": f"{it.profile_name_prefix} {label}",
+                    "displayName": it.scep_display_name(sc, platform),
                     "rootProfileId": getattr(sc, "root_profile_ids", {}).get(platform) or self.roots[platform].profileId,
                     "scepServerUrls": cfg.scep_urls,
                     "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
@@ -174,9 +175,13 @@ class Intune(pulumi.ComponentResource):
                     "extendedKeyUsage": sc.extended_key_usage, "validity": validity,
                     "renewalThresholdPercent": sc.renewal_threshold_percent,
                     "certificateStore": sc.certificate_store, "keyStorageProvider": sc.key_storage_provider,
-                    "groups": words, "keepUnmanaged": sc.assignments.keep_unmanaged,
+                    "groups": assignment_words(sc, platform, resolve), "keepUnmanaged": sc.assignments.keep_unmanaged,
                 }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[
-                    self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])])))
+                    self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])],
+                    # the first named profile takes over the profiles of the intune.scep shorthand (same objects,
+                    # renamed), so a stack moving to scepProfiles keeps them
+                    aliases=[pulumi.Alias(name=f"{name}-{platform}-scep")] if named and first else None)))
+            first = False
         self.resources: list[pulumi.Resource] = [*resolver.created, *self.roots.values(), *self.issuing.values(),
                                                  *self.extra.values(),
                                                  *self.scep.values()]

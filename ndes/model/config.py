@@ -466,9 +466,22 @@ class Assignments(_Model):
     all_users: bool = False
     all_devices: bool = False
     filter: FilterRef | None = None
+    filters: dict[str, FilterRef] = {}
+    """Per platform (an Intune filter is made for one platform): platform -> filter; overrides `filter`."""
     keep_unmanaged: bool = True
     """Targets an admin added in the portal (not in this config, never set by this stack) are kept on `up` and
     show as drift on refresh; false: the config's targets replace everything."""
+
+    @field_validator("filters")
+    @classmethod
+    def _filter_platforms(cls, v: dict[str, FilterRef]) -> dict[str, FilterRef]:
+        bad = [k for k in v if k not in PLATFORMS]
+        if bad:
+            raise ValueError(f"filters: unknown platform(s) {', '.join(bad)}; use {', '.join(PLATFORMS)}")
+        return v
+
+    def filter_for(self, platform: str) -> FilterRef | None:
+        return self.filters.get(platform, self.filter)
 
 
 class ScepConfig(_Model):
@@ -634,6 +647,12 @@ class IntuneConfig(_Model):
             return [("intune.scep", self.scep, self.platforms)]
         return [(f"intune.scepProfiles[{i}]", p, [x for x in PLATFORMS if x in (p.platforms or self.platforms)])
                 for i, p in enumerate(self.scep_profiles)]
+
+    def scep_display_name(self, prof: ScepConfig, platform: str) -> str:
+        """The Intune name of a SCEP profile on one platform: '<prefix> SCEP - <platform>' for the shorthand,
+        '<prefix> <name> - <platform>' for a named profile."""
+        label = prof.name if isinstance(prof, ScepProfileConfig) else "SCEP"
+        return f"{self.profile_name_prefix} {label} - {PLATFORMS[platform].title}"
 
     @property
     def all_platforms(self) -> list[str]:

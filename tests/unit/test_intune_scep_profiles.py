@@ -228,3 +228,34 @@ def test_validity_in_months_is_checked_too():
     c = cfg({"scepProfiles": [{"name": "Months", "validity": "2 months"}]})
     with pytest.raises(ValueError, match="62 days outlives"):
         checked_validity(c.intune.scep_profiles[0], _ca_der(), "intune.scepProfiles[0]")
+
+
+@pulumi.runtime.test
+def test_per_platform_filters_override_the_common_one(mocks):
+    from ndes.components.intune import Intune
+    intune_cfg = {"platforms": ["ios", "windows"], "scepProfiles": [{
+        "name": "WiFi device", "certificateStore": "machine", "subjectName": "CN={{AAD_Device_ID}}",
+        "subjectAlternativeNames": [],
+        "assignments": {"allDevices": True, "filter": {"id": FILTER_ID},
+                        "filters": {"ios": {"name": "Corporate iPhones", "mode": "exclude"}}}}]}
+    plane = Intune("intune", cfg(intune_cfg), {}, {"root": FAKE_DER, "issuing": None})
+
+    def check(_):
+        sceps = {r.inputs["platform"]: r.inputs for r in _by_type(mocks, "ndes:ScepProfile")}
+        assert sceps["ios"]["groups"] == ["allDevices filter:exclude:Corporate iPhones"]
+        assert sceps["windows"]["groups"] == [f"allDevices filter:include:{FILTER_ID}"]
+    return pulumi.Output.all(*[r.urn for r in plane.resources]).apply(check)
+
+
+def test_filters_name_known_platforms_only():
+    assert "unknown platform" in error({"scep": {"assignments": {"filters": {"tvos": {"id": FILTER_ID}}}}})
+
+
+def test_verify_looks_for_every_named_profile_on_each_of_its_platforms():
+    from ndes.verify.graph import scep_profiles
+    from .verify_fakes import FakeGraph
+    c = cfg(TWO)
+    g = FakeGraph(c)
+    res = scep_profiles(c, g)  # the fake holds the shorthand's names only
+    assert len(res) == 6 and {r.status for r in res} == {"fail"}
+    assert "no SCEP profile named 'NDES WiFi device - Windows 10 and later'" in res[-1].detail
