@@ -321,6 +321,42 @@ class ClientTemplateConfig(_TemplateBase):
 class TemplatesConfig(_Model):
     ssl: SslTemplateConfig = SslTemplateConfig()
     client: ClientTemplateConfig = ClientTemplateConfig()
+    more_clients: list[ClientTemplateConfig] = []
+    """Up to two more client templates, each for another purpose (signature, encryption, signature and
+    encryption): NDES maps each purpose to one template (MSCEP SignatureTemplate / EncryptionTemplate /
+    GeneralPurposeTemplate), and each SCEP profile's key usage picks its template through that mapping."""
+
+    @model_validator(mode="after")
+    def _purposes(self) -> "TemplatesConfig":
+        from .keyusage import template_purpose
+        if len(self.more_clients) > 2:
+            raise ValueError("moreClients: NDES maps three purposes, so at most two templates beside templates.client")
+        seen: dict[str, str] = {}
+        for key, t in [("client", self.client), *[(f"moreClients[{i}]", t) for i, t in enumerate(self.more_clients)]]:
+            purpose = template_purpose(t.key_usage)
+            if key != "client" and purpose is None:
+                raise ValueError(f"{key}: keyUsage has neither digitalSignature nor keyEncipherment, so NDES cannot "
+                                 "map it to a purpose")
+            if purpose in seen:
+                raise ValueError(f"{key} has the purpose '{purpose}' of {seen[purpose]}: NDES maps one template per "
+                                 "purpose; give it another keyUsage or remove it")
+            seen[purpose or ""] = key
+        names = [t.name.lower() for t in (self.ssl, self.client, *self.more_clients)]
+        if len(set(names)) != len(names):
+            raise ValueError("moreClients: every template needs its own name (ssl, client and moreClients)")
+        return self
+
+    def clients_by_mscep_value(self) -> dict[str, tuple[str, "ClientTemplateConfig"]]:
+        """MSCEP value -> (config key, client template) for every client template with a purpose."""
+        from .keyusage import PURPOSES, template_purpose
+        by_purpose = {v: k for k, v in PURPOSES.items()}
+        out = {}
+        for key, t in [("templates.client", self.client),
+                       *[(f"templates.moreClients[{i}]", t) for i, t in enumerate(self.more_clients)]]:
+            purpose = template_purpose(t.key_usage)
+            if purpose:
+                out[by_purpose[purpose]] = (key, t)
+        return out
 
 
 class SslCertificateConfig(_Model):

@@ -259,3 +259,80 @@ def test_verify_looks_for_every_named_profile_on_each_of_its_platforms():
     res = scep_profiles(c, g)  # the fake holds the shorthand's names only
     assert len(res) == 6 and {r.status for r in res} == {"fail"}
     assert "no SCEP profile named 'NDES WiFi device - Windows 10 and later'" in res[-1].detail
+
+
+SIGNING = {"name": "NDES-Signing", "keyUsage": ["digitalSignature"], "extendedKeyUsage": ["emailProtection"]}
+ENCRYPTION = {"name": "NDES-Encryption", "keyUsage": ["keyEncipherment"], "extendedKeyUsage": ["emailProtection"]}
+SMIME = {"scepProfiles": [{"name": "VPN user"},
+                          {"name": "SMIME signing", "keyUsage": ["digitalSignature"],
+                           "extendedKeyUsage": ["emailProtection"]},
+                          {"name": "SMIME encryption", "keyUsage": ["keyEncipherment"],
+                           "extendedKeyUsage": ["emailProtection"]}]}
+
+
+def test_three_templates_one_per_purpose_serve_three_profiles():
+    c = load_config(sample(intune=SMIME, **{"templates.moreClients": [SIGNING, ENCRYPTION]}))
+    assert {v: t.name for v, (_, t) in c.templates.clients_by_mscep_value().items()} == {
+        "GeneralPurposeTemplate": "NDES-Intune", "SignatureTemplate": "NDES-Signing",
+        "EncryptionTemplate": "NDES-Encryption"}
+    from ndes.components.ndes_host import mscep_inputs
+    assert mscep_inputs(c) == {"keyUsage": ["digitalSignature", "keyEncipherment"],
+                               "additional": {"SignatureTemplate": "NDES-Signing",
+                                              "EncryptionTemplate": "NDES-Encryption"}}
+    # the shorthand keeps its mapping inputs exactly (no change in preview)
+    assert mscep_inputs(cfg({"scep": {"groups": [{"id": GROUP}]}})) == {
+        "keyUsage": ["digitalSignature", "keyEncipherment"]}
+
+
+def test_a_profile_without_a_template_for_its_purpose_is_named_at_preview():
+    from ndes.model.errors import ConfigError
+    with pytest.raises(ConfigError) as e:
+        load_config(sample(intune=SMIME, **{"templates.moreClients": [SIGNING]}))
+    problems = [p for p in e.value.problems if p.key.endswith("keyUsage")]
+    assert [p.key for p in problems] == ["intune.scepProfiles[2].keyUsage"]
+    assert "'SMIME encryption'" in problems[0].message and "EncryptionTemplate" in problems[0].message
+    assert "templates.moreClients" in problems[0].fix
+
+
+def test_more_clients_need_distinct_purposes_and_names():
+    with pytest.raises((ValidationError, ValueError), match="purpose 'Signature'"):
+        load_config(sample(**{"templates.moreClients": [SIGNING, {**SIGNING, "name": "Other"}]}))
+    with pytest.raises((ValidationError, ValueError), match="its own name"):
+        load_config(sample(**{"templates.moreClients": [{**SIGNING, "name": "NDES-Intune"}]}))
+    with pytest.raises((ValidationError, ValueError), match="purpose 'Signature and encryption'"):
+        load_config(sample(**{"templates.moreClients": [{**SIGNING, "keyUsage": ["digitalSignature",
+                                                                               "keyEncipherment"]}]}))
+
+
+def test_mapping_reads_the_other_purposes_values_back():
+    from ndes.providers.mscep_template_mapping import MscepTemplateMappingProvider
+    prov = MscepTemplateMappingProvider()
+    from .test_windows_providers import p as windows_props
+    inp = prov.parse({**windows_props(), "owner": "o", "keyUsage": ["digitalSignature", "keyEncipherment"], "templateName": "NDES-Intune",
+                      "additional": {"SignatureTemplate": "NDES-Signing"}})
+    live = prov._live(inp, {"exists": True, "values": {"GeneralPurposeTemplate": "NDES-Intune",
+                                                       "SignatureTemplate": "User",
+                                                       "EncryptionTemplate": "IPSECIntermediateOffline"}})
+    assert live["additional"] == {"SignatureTemplate": "User"}  # a hand change shows as drift
+    with pytest.raises(ValidationError, match="MSCEP values"):
+        prov.parse({**windows_props(), "keyUsage": ["digitalSignature"], "templateName": "NDES-Intune",
+                    "additional": {"Nope": "x"}})
+
+
+@pulumi.runtime.test
+def test_directory_plane_makes_and_issues_the_other_purposes_templates():
+    from .test_directory_providers import Mocks as DirectoryMocks
+    m = DirectoryMocks()
+    pulumi.runtime.set_mocks(m, project="ndes", stack="unit", preview=False)
+    from ndes.components.directory import DirectoryPlane
+    c = load_config(sample(intune=SMIME, **{"templates.moreClients": [SIGNING, ENCRYPTION]}))
+    plane = DirectoryPlane("directory", c, {})
+
+    def check(_):
+        tpls = {r.name: r.inputs for r in m.resources if r.typ.endswith("ndes:CertificateTemplate")}
+        assert tpls["directory-client-template-ndes-signing"]["keyUsage"] == ["digitalSignature"]
+        assert tpls["directory-client-template-ndes-signing"]["configKey"] == "ndes:templates.moreClients[0]"
+        assert tpls["directory-client-template-ndes-encryption"]["enrollPrincipals"] == ["svc-ndes"]
+        iss = sorted(r.inputs["templateName"] for r in m.resources if r.typ.endswith("ndes:TemplateIssuance"))
+        assert iss == ["NDES-Encryption", "NDES-Intune", "NDES-SSL", "NDES-Signing"]
+    return pulumi.Output.all(*[r.urn for r in plane.resources]).apply(check)
