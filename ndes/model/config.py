@@ -341,9 +341,12 @@ class TemplatesConfig(_Model):
                 raise ValueError(f"{key} has the purpose '{purpose}' of {seen[purpose]}: NDES maps one template per "
                                  "purpose; give it another keyUsage or remove it")
             seen[purpose or ""] = key
-        names = [t.name.lower() for t in (self.ssl, self.client, *self.more_clients)]
-        if len(set(names)) != len(names):
-            raise ValueError("moreClients: every template needs its own name (ssl, client and moreClients)")
+        taken = {self.ssl.name.lower(), self.client.name.lower()}  # ssl vs client: checks.py names that key
+        for i, t in enumerate(self.more_clients):
+            if t.name.lower() in taken:
+                raise ValueError(f"moreClients[{i}]: the template name {t.name} is taken (ssl, client and "
+                                 "moreClients each need their own name)")
+            taken.add(t.name.lower())
         return self
 
     def clients_by_mscep_value(self) -> dict[str, tuple[str, "ClientTemplateConfig"]]:

@@ -297,7 +297,7 @@ def test_a_profile_without_a_template_for_its_purpose_is_named_at_preview():
 def test_more_clients_need_distinct_purposes_and_names():
     with pytest.raises((ValidationError, ValueError), match="purpose 'Signature'"):
         load_config(sample(**{"templates.moreClients": [SIGNING, {**SIGNING, "name": "Other"}]}))
-    with pytest.raises((ValidationError, ValueError), match="its own name"):
+    with pytest.raises((ValidationError, ValueError), match="is taken"):
         load_config(sample(**{"templates.moreClients": [{**SIGNING, "name": "NDES-Intune"}]}))
     with pytest.raises((ValidationError, ValueError), match="purpose 'Signature and encryption'"):
         load_config(sample(**{"templates.moreClients": [{**SIGNING, "keyUsage": ["digitalSignature",
