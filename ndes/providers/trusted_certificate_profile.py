@@ -32,7 +32,9 @@ def normalize_groups(v: list[str]) -> list[str]:
         base, sep, filt = w.strip().partition(" filter:")
         mode, _, ref = filt.partition(":")
         ref = ref.lower() if intune.GUID.fullmatch(ref) else ref
-        return base.lower() + (f"{sep}{mode.lower()}:{ref}" if sep else "")
+        word = base.lower() if base.lower() not in ("alllicensedusers", "alldevices") else \
+            {"alllicensedusers": "allLicensedUsers", "alldevices": "allDevices"}[base.lower()]
+        return word + (f"{sep}{mode.lower()}:{ref}" if sep else "")
     return sorted({one(g) for g in v})
 
 

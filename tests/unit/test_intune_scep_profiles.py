@@ -336,3 +336,12 @@ def test_directory_plane_makes_and_issues_the_other_purposes_templates():
         iss = sorted(r.inputs["templateName"] for r in m.resources if r.typ.endswith("ndes:TemplateIssuance"))
         assert iss == ["NDES-Encryption", "NDES-Intune", "NDES-SSL", "NDES-Signing"]
     return pulumi.Output.all(*[r.urn for r in plane.resources]).apply(check)
+
+
+def test_target_words_keep_the_all_users_and_all_devices_spelling():
+    """Found by tests/graph/test_intune_assignments.py: lower-casing every word sent 'alldevices' as a group id."""
+    from ndes.providers.trusted_certificate_profile import normalize_groups
+    assert normalize_groups([" allDevices filter:Include:Corporate devices", "EXCLUDE:" + EXCLUDED.upper(),
+                             "allLicensedUsers", GROUP.upper() + f" filter:exclude:{FILTER_ID.upper()}"]) == sorted([
+        "allDevices filter:include:Corporate devices", f"exclude:{EXCLUDED}", "allLicensedUsers",
+        f"{GROUP} filter:exclude:{FILTER_ID}"])
