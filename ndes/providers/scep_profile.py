@@ -172,20 +172,7 @@ class ScepProfileProvider(IntuneProfileProvider):
                 intune.update_profile(c, pid, {"@odata.type": inp.odata_type, **changed}, KIND)
             if intune.get_root(c, pid, inp.odata_type, KIND) != inp.root_profile_id:
                 intune.set_root(c, pid, inp.odata_type, inp.root_profile_id, KIND)
-        managed = intune.converge_assignments(c, pid, inp.groups, self._previous, inp.keep_unmanaged, KIND,
-                                              inp.config_key or "ndes:intune.scep")
-        return pid, {"profileId": pid, "managedGroups": managed}
-
-    _previous: list[str] | None = None
-    """The targets this stack set on its last run (state output managedGroups), for the update in progress."""
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
-        prev = (olds or {}).get("managedGroups")
-        self._previous = list(prev) if isinstance(prev, list) else None
-        try:
-            return super().update(id_, olds, news)
-        finally:
-            self._previous = None
+        return pid, {"profileId": pid, "managedGroups": self.assign(c, pid, inp, KIND)}
 
     def get(self, id_: str, inp: ScepInputs) -> dict[str, Any] | None:
         c = inp.client()
