@@ -100,7 +100,7 @@ class MscepTemplateMappingProvider(NdesProvider):
     def apply(self, inp: MscepTemplateMappingInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         current = self._run(inp, "get")
         templates = {**inp.additional, **mscep_mapping(inp.key_usage, inp.template_name)}
-        ours = {inp.template_name, *inp.additional.values()}
+        ours = {inp.template_name, *inp.additional.values(), *self._old_names}
         for name in MSCEP_VALUES:  # our template left in a value of an earlier key usage goes back to default
             if name not in templates and current["values"].get(name) in ours:
                 templates[name] = DEFAULT
@@ -110,6 +110,18 @@ class MscepTemplateMappingProvider(NdesProvider):
         if res["changed"]:  # NDES reads the values at the SCEP pool's start: recycle it so they apply now
             st = self._run(inp, "set", {}, ensure="present", recycle=True)
         return self._id(inp), self._live(inp, st)
+
+    _old_names: frozenset[str] = frozenset()
+    """The other purposes' templates the last run mapped (state): one dropped from templates.moreClients goes
+    back to the default."""
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
+        olds = olds or {}
+        self._old_names = frozenset(str(v) for v in (olds.get("additional") or {}).values() if v)
+        try:
+            return super().update(id_, olds, news)
+        finally:
+            self._old_names = frozenset()
 
     def get(self, id_: str, inp: MscepTemplateMappingInputs) -> dict[str, Any] | None:
         st = self._run(inp, "get")
