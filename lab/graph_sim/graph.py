@@ -8,7 +8,7 @@ from __future__ import annotations
 from .applications import applications, instantiate, service_principals
 from .directory import deleted_items, organization
 from .odata import GraphFault, Reply, Request, error_reply, not_found, paged, parse_query, segments
-from .profiles import profiles
+from .profiles import assignment_filters, profiles
 from .state import State
 
 __all__ = ["GraphFault", "Reply", "Request", "error_reply", "handle", "parse_query"]
@@ -33,6 +33,8 @@ def handle(state: State, req: Request) -> Reply:
             and version == "beta":
         return paged(req, list(state.data["connectorGroups"].values()),
                      "beta/$metadata#onPremisesPublishingProfiles('applicationProxy')/connectorGroups")
+    if rest[:2] == ["deviceManagement", "assignmentFilters"] and version == "beta":
+        return assignment_filters(state, req, rest[2:])
     if rest[:2] == ["deviceManagement", "deviceConfigurations"] and version == "beta":
         return profiles(state, req, rest[2:])
     if rest[:1] == ["groups"] and len(rest) == 2 and req.method == "GET":

@@ -61,7 +61,7 @@ def rule_for(method: str, path: str, body: object) -> Rule | None:
         if method == "PATCH" and isinstance(body, dict) and "onPremisesPublishing" in body:
             return Rule("configure App Proxy (onPremisesPublishing)", None, APP_PROXY_SCOPES, APP_PROXY_ADMINS)
         return Rule("change applications", APP_WRITE, DELEGATED_APP_WRITE, APP_ADMINS)
-    if rest[:2] == ["deviceManagement", "deviceConfigurations"]:
+    if rest[:2] in (["deviceManagement", "deviceConfigurations"], ["deviceManagement", "assignmentFilters"]):
         return Rule("Intune device configurations", INTUNE_READ if method == "GET" else INTUNE_WRITE,
                     INTUNE_READ if method == "GET" else INTUNE_WRITE, intune=True)
     if rest[:1] == ["groups"]:

@@ -176,6 +176,7 @@ def profiles(state: State, req: Request, rest: list[str]) -> Reply:
                     raise bad(f"groupId '{g}' is not a GUID.", "ModelValidationFailure")
                 if g.lower() not in state.data["groups"]:
                     raise bad(f"The group '{g}' does not exist in the tenant.", "ModelValidationFailure")
+            check_filter(state, t, kind, tname)
             filtered_target = t.get("deviceAndAppManagementAssignmentFilterType", "none") not in (None, "none")
             if kind == GROUP_TARGET and not filtered_target:
                 groups.append(str(t["groupId"]).lower())
@@ -196,5 +197,77 @@ def profiles(state: State, req: Request, rest: list[str]) -> Reply:
             if not isinstance(req.body, dict) or set(req.body) != {"@odata.id"}:
                 raise bad("The request body must be {\"@odata.id\": \"<profile URL>\"}.")
             state.data["rootLinks"][pid] = root_from_ref(state, req.body["@odata.id"], tname)
+            return Reply(204)
+    raise GraphFault(400, "BadRequest", f"Resource not found for the segment '{'/'.join(tail)}'.")
+
+
+FILTER_TYPES = ("none", "include", "exclude")
+FILTER_PLATFORMS = ("android", "androidForWork", "iOS", "macOS", "windows10AndLater", "androidAOSP",
+                    "androidMobileApplicationManagement", "iOSMobileApplicationManagement",
+                    "windowsMobileApplicationManagement")
+"""devicePlatformType values an assignment filter takes (intune-policyset-deviceandappmanagementassignmentfilter)."""
+
+
+FILTER_PLATFORM_OF = (("ios", "iOS"), ("macOS", "macOS"), ("androidWorkProfile", "androidForWork"),
+                      ("androidDeviceOwner", "androidForWork"), ("windows", "windows10AndLater"))
+"""The filter platform a device configuration's type takes (a filter is made for one platform and only
+assignments of that platform's profiles can use it)."""
+
+
+def check_filter(state: State, t: dict, kind: str, profile_type: str = "") -> None:
+    """deviceAndAppManagementAssignmentTarget's filter: type none/include/exclude, an id of an existing filter
+    when not none, made for the profile's platform; Intune offers no filter on an excluded group."""
+    ftype = t.get("deviceAndAppManagementAssignmentFilterType", "none") or "none"
+    fid = t.get("deviceAndAppManagementAssignmentFilterId")
+    if ftype not in FILTER_TYPES:
+        raise bad(f"Requested value '{ftype}' was not found for property 'deviceAndAppManagementAssignmentFilterType'.",
+                  "ModelValidationFailure")
+    if ftype == "none":
+        if fid:
+            raise bad("deviceAndAppManagementAssignmentFilterId is set but the filter type is none.",
+                      "ModelValidationFailure")
+        return
+    if kind == EXCLUSION_TARGET:
+        raise bad("Assignment filters are not supported on excluded groups.", "ModelValidationFailure")
+    if not isinstance(fid, str) or str(fid).lower() not in state.data.setdefault("assignmentFilters", {}):
+        raise bad(f"The assignment filter '{fid}' does not exist.", "ModelValidationFailure")
+    want = next((fp for prefix, fp in FILTER_PLATFORM_OF if profile_type.startswith(prefix)), None)
+    have = state.data["assignmentFilters"][str(fid).lower()].get("platform")
+    if want and have != want:
+        raise bad(f"The assignment filter '{fid}' is made for platform '{have}' and cannot be used with a "
+                  f"'{want}' profile.", "ModelValidationFailure")
+
+
+def assignment_filters(state: State, req: Request, tail: list[str]) -> Reply:
+    """GET/POST /beta/deviceManagement/assignmentFilters, GET/DELETE .../{id}."""
+    coll = state.data.setdefault("assignmentFilters", {})
+    if not tail and req.method == "GET":
+        return paged(req, [select(f, req.query) for f in filtered(list(coll.values()), req.query)],
+                     "beta/$metadata#deviceManagement/assignmentFilters")
+    if not tail and req.method == "POST":
+        body = req.body if isinstance(req.body, dict) else {}
+        name, platform, rule = body.get("displayName"), body.get("platform"), body.get("rule")
+        if not name or not isinstance(rule, str) or not rule.strip():
+            raise bad("displayName and rule are required.", "ModelValidationFailure")
+        if platform not in FILTER_PLATFORMS:
+            raise bad(f"Requested value '{platform}' was not found for property 'platform'.", "ModelValidationFailure")
+        fid = state.new_id()
+        coll[fid] = {"@odata.type": "#microsoft.graph.deviceAndAppManagementAssignmentFilter", "id": fid,
+                     "displayName": name, "description": body.get("description", ""), "platform": platform,
+                     "rule": rule, "createdDateTime": now(), "lastModifiedDateTime": now(),
+                     "roleScopeTags": ["0"]}
+        return Reply(201, dict(coll[fid]))
+    if len(tail) == 1:
+        f = coll.get(tail[0].lower())
+        if f is None:
+            raise not_found("deviceAndAppManagementAssignmentFilter", tail[0])
+        if req.method == "GET":
+            return Reply(200, dict(f))
+        if req.method == "DELETE":
+            used = [pid for pid, ts in state.data["assignmentTargets"].items()
+                    if any(str(t.get("deviceAndAppManagementAssignmentFilterId", "")).lower() == f["id"] for t in ts)]
+            if used:
+                raise GraphFault(400, "BadRequest", "The filter is used by assignments and cannot be deleted.")
+            del coll[f["id"]]
             return Reply(204)
     raise GraphFault(400, "BadRequest", f"Resource not found for the segment '{'/'.join(tail)}'.")

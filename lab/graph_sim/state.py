@@ -21,6 +21,18 @@ SEED_GROUPS = {
     "6f1c1e0a-1111-4a4a-9b9b-000000000001": "NDES lab devices",
     "6f1c1e0a-1111-4a4a-9b9b-000000000002": "NDES lab users",
 }
+def _lab_filter(n: int, platform: str, title: str) -> dict[str, Any]:
+    return {"@odata.type": "#microsoft.graph.deviceAndAppManagementAssignmentFilter",
+            "id": f"7a0f1e0a-2222-4b4b-9c9c-0000000000f{n}", "displayName": f"NDES lab corporate {title}",
+            "description": "", "platform": platform, "rule": '(device.deviceOwnership -eq "Corporate")',
+            "createdDateTime": "2026-01-01T00:00:00Z", "lastModifiedDateTime": "2026-01-01T00:00:00Z",
+            "roleScopeTags": ["0"]}
+
+
+LAB_FILTERS = {f["id"]: f for f in (_lab_filter(1, "windows10AndLater", "Windows"), _lab_filter(2, "iOS", "iOS"),
+                                     _lab_filter(3, "androidForWork", "Android"), _lab_filter(4, "macOS", "macOS"))}
+"""Assignment filters the lab tenant's admin made, one per platform (the lab stack's Wi-Fi profile names them)."""
+LAB_FILTER = LAB_FILTERS["7a0f1e0a-2222-4b4b-9c9c-0000000000f1"]
 LAB_STACK = Path(__file__).resolve().parents[2] / "Pulumi.lab.yaml"
 DEFAULT_CONNECTOR_GROUP = "2f5ad4a8-0000-4000-8000-00000000c0c0"
 INITIAL_DOMAIN = "lab.onmicrosoft.com"
@@ -60,6 +72,7 @@ def seed() -> dict[str, Any]:
                                               "type": "Managed", "capabilities": "None"}]},
         "deletedItems": {},
         "assignmentTargets": {},
+        "assignmentFilters": {k: dict(v) for k, v in LAB_FILTERS.items()},
         "knobs": {"throttle": None, "replication": None, "failAfterCreate": None, "loseAnswer": None},
         "hidden": {},
     }

@@ -165,7 +165,9 @@ def summary(cfg: DeploymentConfig) -> dict[str, Any]:
     return {
         "scepUrls": cfg.scep_urls,
         "templates": {"ssl": cfg.templates.ssl.name, "client": cfg.templates.client.name},
-        "mscepMapping": mscep_mapping(cfg.intune.scep.key_usage, cfg.templates.client.name),
+        "mscepMapping": mscep_mapping(cfg.intune.scep.key_usage, cfg.templates.client.name)
+        if not (cfg.intune.scep_profiles or cfg.templates.more_clients)
+        else {v: t.name for v, (_, t) in sorted(cfg.templates.clients_by_mscep_value().items())},
         "caConfig": cfg.ca.config,
         "serviceAccount": f"{cfg.domain.netbios_name}\\{cfg.service_account.name}",
         "ndesHosts": hosts,

@@ -76,9 +76,9 @@ class DirectoryPlane(pulumi.ComponentResource):
         }, child)
 
         def template(res: str, kind: str, t: SslTemplateConfig | ClientTemplateConfig, principals: list[Any],
-                     extra: pulumi.ResourceOptions | None = None) -> CertificateTemplate:
+                     extra: pulumi.ResourceOptions | None = None, key: str | None = None) -> CertificateTemplate:
             return CertificateTemplate(res, {
-                **conn, **meta(res, f"templates.{kind}", t.adopt),
+                **conn, **meta(res, key or f"templates.{kind}", t.adopt),
                 "kind": kind, "name": t.name, "displayName": t.display, "validity": t.validity,
                 "renewalPeriod": t.renewal_period, "minimumKeySize": t.minimum_key_size, "keyUsage": t.key_usage,
                 "extendedKeyUsage": t.extended_key_usage, "exportable": t.exportable,
@@ -105,8 +105,18 @@ class DirectoryPlane(pulumi.ComponentResource):
 
         self.ssl_issuance = issuance(f"{name}-ssl-issuance", self.ssl_template, cfg.templates.ssl)
         self.client_issuance = issuance(f"{name}-client-issuance", self.client_template, cfg.templates.client)
+        self.more_client_templates: list[CertificateTemplate] = []
+        more_issuance: list[TemplateIssuance] = []
+        for i, t in enumerate(cfg.templates.more_clients):
+            slug = "".join(ch if ch.isalnum() else "-" for ch in t.name.lower()).strip("-")
+            tpl = template(f"{name}-client-template-{slug}", "client", t, [sa.name],
+                           pulumi.ResourceOptions(depends_on=[self.service_account]),
+                           key=f"templates.moreClients[{i}]")
+            self.more_client_templates.append(tpl)
+            more_issuance.append(issuance(f"{name}-client-issuance-{slug}", tpl, t))
         self.resources: list[pulumi.Resource] = [self.service_account, self.ssl_template, self.client_template,
-                                                 self.ssl_issuance, self.client_issuance]
+                                                 self.ssl_issuance, self.client_issuance,
+                                                 *self.more_client_templates, *more_issuance]
         self.service_account_dn = self.service_account.dn
         self.service_account_sid = self.service_account.sid
         self.service_account_name = self.service_account.dn.apply(lambda _dn: f"{d.netbios_name}\\{sa.name}")

@@ -15,8 +15,9 @@ from typing import Any, Callable
 
 import pulumi
 
-from ..model.config import DeploymentConfig, GroupRef
+from ..model.config import DeploymentConfig, GroupRef, ScepConfig
 from ..model.graph_enums import PLATFORMS
+from ..model.scep_variables import validity_beyond_ca
 from ..providers.scep_profile import ScepProfile
 from ..providers.trusted_certificate_profile import TrustedCertificateProfile
 from .app_proxy import graph_connection
@@ -59,11 +60,39 @@ class GroupResolver:
 
 
 def trusted_root_group_refs(cfg: DeploymentConfig) -> list[GroupRef]:
-    """intune.trustedRoot.groups (or the SCEP groups when unset) plus every SCEP group not already there."""
+    """intune.trustedRoot.groups (or the SCEP groups when unset) plus every SCEP profile's include group not
+    already there."""
     refs = list(cfg.intune.trusted_root_groups)
     keys = {r.key for r in refs}
-    refs += [g for g in cfg.intune.scep.groups if g.key not in keys]
+    for _, prof, _ in cfg.intune.scep_profile_entries():
+        for g in prof.include_groups:
+            if g.key not in keys:
+                refs.append(g)
+                keys.add(g.key)
     return refs
+
+
+def assignment_words(prof: ScepConfig, platform: str,
+                     resolve: Callable[[GroupRef], pulumi.Output[str]]) -> pulumi.Output[list[str]]:
+    """A profile's assignments on one platform as ndes.graph.intune.target_word's words (the ScepProfile input
+    `groups`)."""
+    a = prof.assignments
+    f = a.filter_for(platform)
+    filt = f.word if f else ""
+    fixed = ([f"allLicensedUsers{filt}"] if a.all_users else []) + ([f"allDevices{filt}"] if a.all_devices else [])
+    include = [resolve(g).apply(lambda gid: f"{gid}{filt}") for g in prof.include_groups]
+    exclude = [resolve(g).apply(lambda gid: f"exclude:{gid}") for g in a.exclude]
+    return pulumi.Output.all(*include, *exclude).apply(lambda ws: sorted(set(ws) | set(fixed)))
+
+
+def root_extra_words(cfg: DeploymentConfig) -> list[str]:
+    """All users / All devices targets of the SCEP profiles: their root goes there too (without filters: a
+    device that gets a certificate must trust its chain)."""
+    out = set()
+    for _, prof, _ in cfg.intune.scep_profile_entries():
+        out |= {"allLicensedUsers"} if prof.assignments.all_users else set()
+        out |= {"allDevices"} if prof.assignments.all_devices else set()
+    return sorted(out)
 
 
 class Intune(pulumi.ComponentResource):
@@ -82,12 +111,11 @@ class Intune(pulumi.ComponentResource):
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         conn = graph_connection(cfg.graph, secrets)
         it = cfg.intune
-        sc = it.scep
         resolver = GroupResolver(self, name)
         resolve = group_resolver or resolver
-        scep_groups = pulumi.Output.all(*[resolve(g) for g in sc.groups]).apply(lambda ids: sorted(set(ids)))
+        extra = root_extra_words(cfg)
         root_groups = pulumi.Output.all(*[resolve(g) for g in trusted_root_group_refs(cfg)]).apply(
-            lambda ids: sorted(set(ids)))
+            lambda ids: sorted(set(ids) | set(extra)))
         child = pulumi.ResourceOptions(parent=self)
         self.roots: dict[str, TrustedCertificateProfile] = {}
         self.issuing: dict[str, TrustedCertificateProfile] = {}
@@ -97,7 +125,7 @@ class Intune(pulumi.ComponentResource):
             return {"owner": f"{prefix}/{res}", "configKey": f"ndes:{key}", "adopt": it.adopt}
 
         issuing_der = ca_certificates.get("issuing")
-        for platform in it.platforms:
+        for platform in it.all_platforms:
             p = PLATFORMS[platform]
             res = f"{name}-{platform}-root"
             self.roots[platform] = TrustedCertificateProfile(res, {
@@ -114,27 +142,67 @@ class Intune(pulumi.ComponentResource):
                     "certificate": issuing_der, "certFileName": issuing_file_name(it.trusted_root.cert_file_name),
                     "groups": root_groups,
                 }, child)
-            res = f"{name}-{platform}-scep"
-            self.scep[platform] = ScepProfile(res, {
-                **conn, **meta(res, "intune.scep"), "platform": platform,
-                "displayName": f"{it.profile_name_prefix} SCEP - {p.title}",
-                "rootProfileId": self.roots[platform].profileId, "scepServerUrls": cfg.scep_urls,
-                "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
-                "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
-                "subjectAlternativeNames": [{"type": s.type, "value": s.value} for s in sc.sans_for(platform)],
-                "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
-                "renewalThresholdPercent": sc.renewal_threshold_percent, "certificateStore": sc.certificate_store,
-                "keyStorageProvider": sc.key_storage_provider, "groups": scep_groups,
-            }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])])))
+        self.extra: dict[str, TrustedCertificateProfile] = {}
+        for i, extra_cert in enumerate(it.trusted_root.extra_certificates):
+            for platform in it.all_platforms:
+                res = f"{name}-{platform}-trusted-{extra_cert.slug}"
+                self.extra[f"{extra_cert.slug}-{platform}"] = TrustedCertificateProfile(res, {
+                    **conn, **meta(res, f"intune.trustedRoot.extraCertificates[{i}]"), "platform": platform,
+                    "role": "root" if extra_cert.store == "root" else "issuing",
+                    "displayName": f"{it.profile_name_prefix} {extra_cert.name} - {PLATFORMS[platform].title}",
+                    "certificate": extra_cert.certificate, "certFileName": f"{extra_cert.slug}.cer",
+                    "groups": root_groups,
+                }, child)
+        named, first = bool(it.scep_profiles), True
+        ca_der = issuing_der if issuing_der is not None else ca_certificates["root"]
+        for key, sc, platforms in it.scep_profile_entries():
+            validity = pulumi.Output.from_input(ca_der).apply(
+                lambda der, sc=sc, key=key: checked_validity(sc, der, key))
+            for platform in platforms:
+                p = PLATFORMS[platform]
+                # the shorthand keeps its names (URNs and display names of existing stacks unchanged)
+                slug = f"{sc.slug}-" if named else ""  # type: ignore[attr-defined]
+                res = f"{name}-{slug}{platform}-scep"
+                self.scep[f"{slug}{platform}"] = ScepProfile(res, {
+                    **conn, **meta(res, key), "platform": platform,
+                    "displayName": it.scep_display_name(sc, platform),
+                    "rootProfileId": getattr(sc, "root_profile_ids", {}).get(platform) or self.roots[platform].profileId,
+                    "scepServerUrls": cfg.scep_urls,
+                    "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
+                    "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
+                    "subjectAlternativeNames": [{"type": s.type, "value": s.value}
+                                                for s in sc.sans_for(platform)],
+                    "extendedKeyUsage": sc.extended_key_usage, "validity": validity,
+                    "renewalThresholdPercent": sc.renewal_threshold_percent,
+                    "certificateStore": sc.certificate_store, "keyStorageProvider": sc.key_storage_provider,
+                    "groups": assignment_words(sc, platform, resolve), "keepUnmanaged": sc.assignments.keep_unmanaged,
+                }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[
+                    self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])],
+                    # the first named profile takes over the profiles of the intune.scep shorthand (same objects,
+                    # renamed), so a stack moving to scepProfiles keeps them
+                    aliases=[pulumi.Alias(name=f"{name}-{platform}-scep")] if named and first else None)))
+            first = False
         self.resources: list[pulumi.Resource] = [*resolver.created, *self.roots.values(), *self.issuing.values(),
+                                                 *self.extra.values(),
                                                  *self.scep.values()]
         self.outputs = {
             "trustedRootProfiles": {k: v.profileId for k, v in self.roots.items()},
             "issuingCaProfiles": {k: v.profileId for k, v in self.issuing.items()},
             "scepProfiles": {k: v.profileId for k, v in self.scep.items()},
         }
+        if self.extra:
+            self.outputs["extraTrustedProfiles"] = {k: v.profileId for k, v in self.extra.items()}
         self.register_outputs(self.outputs)
+
+
+def checked_validity(sc: ScepConfig, ca_der: str | None, key: str) -> str:
+    """The profile's validity once checked against the issuing CA's remaining life (ValueError naming the key)."""
+    p = sc.validity_period
+    days = p.value * 31 if p.unit == "month" else p.days  # a month counted long: the CA's end is a hard stop
+    why = validity_beyond_ca(days, ca_der, None)
+    if why:
+        raise ValueError(f"ndes:{key}.validity: {why}")
+    return sc.validity
 
 
 def issuing_file_name(root_file: str) -> str:

@@ -123,7 +123,7 @@ class NdesHost(pulumi.ComponentResource):
             "thumbprint": self.certificate.thumbprint, "sslFlags": 0,
         }, [self.certificate], s.adopt)
         self.mapping = step(MscepTemplateMapping, "mscep-mapping", "ndes:intune.scep.keyUsage", {
-            "keyUsage": cfg.intune.scep.key_usage, "templateName": cfg.templates.client.name,
+            **mscep_inputs(cfg), "templateName": cfg.templates.client.name,
         }, [self.binding, *after_directory])
         c = cfg.connector
         self.connector = step(IntuneConnector, "intune-connector", "ndes:connector", {
@@ -137,3 +137,17 @@ class NdesHost(pulumi.ComponentResource):
             "connectorCertificateNotAfter": self.connector.certificateNotAfter,
         }
         self.register_outputs(self.outputs)
+
+
+def mscep_inputs(cfg: DeploymentConfig) -> dict[str, Any]:
+    """The mapping's key usage (the shorthand's, or the client template's purpose) and, with
+    templates.moreClients, the other purposes' templates (MSCEP value -> template name)."""
+    from ..model.keyusage import SCEP_KEY_USAGES, normalize_key_usage
+    if not cfg.intune.scep_profiles and not cfg.templates.more_clients:
+        return {"keyUsage": cfg.intune.scep.key_usage}
+    by_value = cfg.templates.clients_by_mscep_value()
+    main = next(v for v, (k, _) in by_value.items() if k == "templates.client") if any(
+        k == "templates.client" for k, _ in by_value.values()) else None
+    ku = [k for k in normalize_key_usage(cfg.templates.client.key_usage) if k in SCEP_KEY_USAGES] if main \
+        else cfg.intune.scep.key_usage
+    return {"keyUsage": ku, "additional": {v: t.name for v, (k, t) in by_value.items() if k != "templates.client"}}

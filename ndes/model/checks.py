@@ -16,8 +16,23 @@ from .urls import external_url_problem, ssl_names
 def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
     """SCEP key usage <-> MSCEP registry value <-> client template purpose."""
     out: list[Problem] = []
-    wanted = mscep_value_for(c.intune.scep.key_usage)
     purpose = template_purpose(c.templates.client.key_usage)
+    served = c.templates.clients_by_mscep_value()
+    if c.intune.scep_profiles or c.templates.more_clients:  # each profile's key usage must find its template
+        for key, prof, _ in c.intune.scep_profile_entries():
+            wanted = mscep_value_for(prof.key_usage)
+            if wanted not in served:
+                who = f"profile '{prof.name}'" if c.intune.scep_profiles else "intune.scep"  # type: ignore[attr-defined]
+                have = ", ".join(f"{k} ({PURPOSES[v]})" for v, (k, _) in served.items()) or "none with a purpose"
+                out.append(Problem(
+                    f"{key}.keyUsage",
+                    f"{who} asks for key usage {', '.join(prof.key_usage)}: the Intune connector reads MSCEP "
+                    f"{wanted} for it, which needs a client template whose purpose is '{PURPOSES[wanted]}'; the "
+                    f"client templates are {have}: no template issues this profile's certificates",
+                    f"add a template with that purpose under templates.moreClients (keyUsage "
+                    f"{', '.join(prof.key_usage)}), or give {key}.keyUsage the key usage of a template above"))
+        return out
+    wanted = mscep_value_for(c.intune.scep.key_usage)
     if purpose != PURPOSES[wanted]:
         out.append(Problem(
             "templates.client.keyUsage",

@@ -24,6 +24,7 @@ from .scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, Ke
 from .field_rules import (APP_NAME_MAX, CONTROL as _CONTROL, PROFILE_PREFIX_MAX, SID_SAN_PLATFORMS, SID_VARIABLE,
                           https_endpoint as _https_endpoint, not_blank as _not_blank, plain_name as _plain_name,
                           secret as _secret)
+from .scep_variables import key_size_problem, variable_problems
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
 
 
@@ -275,6 +276,45 @@ class ClientTemplateConfig(_TemplateBase):
 class TemplatesConfig(_Model):
     ssl: SslTemplateConfig = SslTemplateConfig()
     client: ClientTemplateConfig = ClientTemplateConfig()
+    more_clients: list[ClientTemplateConfig] = []
+    """Up to two more client templates, each for another purpose (signature, encryption, signature and
+    encryption): NDES maps each purpose to one template (MSCEP SignatureTemplate / EncryptionTemplate /
+    GeneralPurposeTemplate), and each SCEP profile's key usage picks its template through that mapping."""
+
+    @model_validator(mode="after")
+    def _purposes(self) -> "TemplatesConfig":
+        from .keyusage import template_purpose
+        if len(self.more_clients) > 2:
+            raise ValueError("moreClients: NDES maps three purposes, so at most two templates beside templates.client")
+        seen: dict[str, str] = {}
+        for key, t in [("client", self.client), *[(f"moreClients[{i}]", t) for i, t in enumerate(self.more_clients)]]:
+            purpose = template_purpose(t.key_usage)
+            if key != "client" and purpose is None:
+                raise ValueError(f"{key}: keyUsage has neither digitalSignature nor keyEncipherment, so NDES cannot "
+                                 "map it to a purpose")
+            if purpose in seen:
+                raise ValueError(f"{key} has the purpose '{purpose}' of {seen[purpose]}: NDES maps one template per "
+                                 "purpose; give it another keyUsage or remove it")
+            seen[purpose or ""] = key
+        taken = {self.ssl.name.lower(), self.client.name.lower()}  # ssl vs client: checks.py names that key
+        for i, t in enumerate(self.more_clients):
+            if t.name.lower() in taken:
+                raise ValueError(f"moreClients[{i}]: the template name {t.name} is taken (ssl, client and "
+                                 "moreClients each need their own name)")
+            taken.add(t.name.lower())
+        return self
+
+    def clients_by_mscep_value(self) -> dict[str, tuple[str, "ClientTemplateConfig"]]:
+        """MSCEP value -> (config key, client template) for every client template with a purpose."""
+        from .keyusage import PURPOSES, template_purpose
+        by_purpose = {v: k for k, v in PURPOSES.items()}
+        out = {}
+        for key, t in [("templates.client", self.client),
+                       *[(f"templates.moreClients[{i}]", t) for i, t in enumerate(self.more_clients)]]:
+            purpose = template_purpose(t.key_usage)
+            if purpose:
+                out[by_purpose[purpose]] = (key, t)
+        return out
 
 
 class SslCertificateConfig(_Model):
@@ -391,6 +431,53 @@ class SubjectAlternativeName(_Model):
     value: str
 
 
+class FilterRef(_Model):
+    """An Intune assignment filter, by id or by name, applied as include or exclude."""
+    id: str | None = None
+    name: str | None = None
+    mode: Literal["include", "exclude"] = "include"
+
+    @model_validator(mode="after")
+    def _one(self) -> "FilterRef":
+        if bool(self.id) == bool(self.name):
+            raise ValueError("give the assignment filter by id or by name, exactly one of them")
+        if self.id and not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", self.id):
+            raise ValueError(f"'{self.id}' is not an assignment filter id (a GUID)")
+        if self.name and (":" in self.name or _CONTROL.search(self.name)):
+            raise ValueError("an assignment filter name has no ':' or control characters")
+        return self
+
+    @property
+    def word(self) -> str:
+        return f" filter:{self.mode}:{self.id.lower() if self.id else self.name}"
+
+
+class Assignments(_Model):
+    """A profile's assignments as Intune has them. A filter narrows the include targets (Intune offers no filter
+    on an excluded group)."""
+    include: list[GroupRef] = []
+    exclude: list[GroupRef] = []
+    all_users: bool = False
+    all_devices: bool = False
+    filter: FilterRef | None = None
+    filters: dict[str, FilterRef] = {}
+    """Per platform (an Intune filter is made for one platform): platform -> filter; overrides `filter`."""
+    keep_unmanaged: bool = True
+    """Targets an admin added in the portal (not in this config, never set by this stack) are kept on `up` and
+    show as drift on refresh; false: the config's targets replace everything."""
+
+    @field_validator("filters")
+    @classmethod
+    def _filter_platforms(cls, v: dict[str, FilterRef]) -> dict[str, FilterRef]:
+        bad = [k for k in v if k not in PLATFORMS]
+        if bad:
+            raise ValueError(f"filters: unknown platform(s) {', '.join(bad)}; use {', '.join(PLATFORMS)}")
+        return v
+
+    def filter_for(self, platform: str) -> FilterRef | None:
+        return self.filters.get(platform, self.filter)
+
+
 class ScepConfig(_Model):
     key_usage: ScepKeyUsage = ["digitalSignature", "keyEncipherment"]
     key_size: ScepKeySize = 2048
@@ -409,6 +496,8 @@ class ScepConfig(_Model):
     strong_mapping: bool = True
     """Add the SID URI SAN ({{OnPremisesSecurityIdentifier}}) to user certificates with client authentication on
     the platforms Intune supports it on, so domain controllers map them strongly (KB5014754)."""
+    """Include groups (the shorthand of assignments.include)."""
+    assignments: Assignments = Assignments()
 
     @property
     def validity_period(self) -> Period:
@@ -427,17 +516,104 @@ class ScepConfig(_Model):
             sans.append(SubjectAlternativeName(type="universalResourceIdentifier", value=SID_VARIABLE))
         return sans
 
+    @property
+    def include_groups(self) -> list[GroupRef]:
+        keys = {g.key for g in self.groups}
+        return [*self.groups, *[g for g in self.assignments.include if g.key not in keys]]
+
+    @model_validator(mode="after")
+    def _variables(self) -> "ScepConfig":
+        why = variable_problems(self.certificate_store, {
+            "subjectName": self.subject_name if self.subject_name_format == "custom" else None,
+            **{f"subjectAlternativeNames[{i}]": s.value for i, s in enumerate(self.subject_alternative_names)}})
+        if why:
+            raise ValueError("; ".join(why))
+        return self
+
+
+class ScepProfileConfig(ScepConfig):
+    """One named SCEP profile of intune.scepProfiles (one Intune profile per platform)."""
+    name: str
+    platforms: list[str] | None = None
+    """This profile's platforms; intune.platforms when unset."""
+    root_profile_ids: dict[str, str] = {}
+    """platform -> id of an existing trusted-root profile to link instead of the stack's own root profile."""
+
+    @field_validator("root_profile_ids")
+    @classmethod
+    def _root_ids(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in v if k not in PLATFORMS]
+        if bad:
+            raise ValueError(f"rootProfileIds: unknown platform(s) {', '.join(bad)}; use {', '.join(PLATFORMS)}")
+        for k, pid in v.items():
+            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", pid):
+                raise ValueError(f"rootProfileIds.{k}: '{pid}' is not a profile id (a GUID)")
+        return {k: pid.lower() for k, pid in v.items()}
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _plain_name(v, "name", PROFILE_PREFIX_MAX)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]*", v):
+            raise ValueError("a profile name is letters, digits, spaces, '.', '_' and '-' (it names resources)")
+        return v
+
+    @property
+    def slug(self) -> str:
+        return "".join(ch if ch.isalnum() else "-" for ch in self.name.lower()).strip("-")
+
+
+class ExtraTrustedCertificate(_Model):
+    """A CA certificate an admin adds to the chain the devices trust (a policy CA of a deeper chain, a cross
+    certificate, another CA): one trusted-certificate profile per platform."""
+    name: str
+    certificate: str
+    """Base64 of the certificate's DER (a .cer file's content without the PEM armour)."""
+    store: Literal["root", "intermediate"] = "intermediate"
+    """Windows destination store: computerCertStoreRoot or computerCertStoreIntermediate."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _plain_name(v, "name", PROFILE_PREFIX_MAX)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]*", v):
+            raise ValueError("a certificate name is letters, digits, spaces, '.', '_' and '-' (it names resources)")
+        return v
+
+    @field_validator("certificate")
+    @classmethod
+    def _der(cls, v: str) -> str:
+        import base64
+        from cryptography import x509
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode("".join(v.split()), validate=True))
+        except Exception:  # noqa: BLE001 - any decoding failure is the same answer
+            raise ValueError("certificate is the base64 of a DER X.509 certificate") from None
+        bc = next((e.value for e in cert.extensions if isinstance(e.value, x509.BasicConstraints)), None)
+        if bc is None or not bc.ca:
+            raise ValueError("certificate is not a CA certificate (basicConstraints CA:TRUE): devices need only "
+                             "the CAs of the chain")
+        return "".join(v.split())
+
+    @property
+    def slug(self) -> str:
+        return "".join(ch if ch.isalnum() else "-" for ch in self.name.lower()).strip("-")
+
 
 class TrustedRootConfig(_Model):
     groups: list[GroupRef] | None = None
     """Where the trusted-certificate profiles go; the SCEP profiles' groups when unset."""
     cert_file_name: str = "ndes-root-ca.cer"
+    extra_certificates: list[ExtraTrustedCertificate] = []
+    """More CA certificates the devices trust, each as a trusted-certificate profile on every platform."""
 
 
 class IntuneConfig(_Model):
     platforms: list[str] = ["ios", "androidWorkProfile", "windows"]
     profile_name_prefix: str = "NDES"
     scep: ScepConfig = ScepConfig()
+    scep_profiles: list[ScepProfileConfig] = []
+    """Named SCEP profiles; when empty, `scep` is the one profile (the shorthand, resource names unchanged)."""
     trusted_root: TrustedRootConfig = TrustedRootConfig()
     adopt: bool = False
 
@@ -456,9 +632,48 @@ class IntuneConfig(_Model):
             raise ValueError("name at least one platform")
         return [p for p in PLATFORMS if p in v]
 
+    @model_validator(mode="after")
+    def _profiles(self) -> "IntuneConfig":
+        if self.scep_profiles and "scep" in self.model_fields_set:
+            raise ValueError("give intune.scep (one profile) or intune.scepProfiles (named profiles), not both")
+        names = [p.name.lower() for p in self.scep_profiles]
+        slugs = [p.slug for p in self.scep_profiles]
+        if len(set(names)) != len(names) or len(set(slugs)) != len(slugs):
+            raise ValueError("scepProfiles names must differ (they name the Intune profiles and the resources)")
+        for i, prof in enumerate(self.scep_profiles):
+            bad = [p for p in prof.platforms or [] if p not in PLATFORMS]
+            if bad:
+                raise ValueError(f"intune.scepProfiles[{i}].platforms: unknown platform(s) {', '.join(bad)}; use "
+                                 f"{', '.join(PLATFORMS)}")
+        for key, prof, platforms in self.scep_profile_entries():
+            why = key_size_problem(platforms, prof.key_size, prof.key_storage_provider)
+            if why:
+                raise ValueError(f"{key}: {why}")
+        return self
+
+    def scep_profile_entries(self) -> list[tuple[str, ScepConfig, list[str]]]:
+        """(config key, profile, platforms) of every SCEP profile: the named ones, or the `scep` shorthand."""
+        if not self.scep_profiles:
+            return [("intune.scep", self.scep, self.platforms)]
+        return [(f"intune.scepProfiles[{i}]", p, [x for x in PLATFORMS if x in (p.platforms or self.platforms)])
+                for i, p in enumerate(self.scep_profiles)]
+
+    def scep_display_name(self, prof: ScepConfig, platform: str) -> str:
+        """The Intune name of a SCEP profile on one platform: '<prefix> SCEP - <platform>' for the shorthand,
+        '<prefix> <name> - <platform>' for a named profile."""
+        label = prof.name if isinstance(prof, ScepProfileConfig) else "SCEP"
+        return f"{self.profile_name_prefix} {label} - {PLATFORMS[platform].title}"
+
+    @property
+    def all_platforms(self) -> list[str]:
+        used = {x for _, _, ps in self.scep_profile_entries() for x in ps}
+        return [p for p in PLATFORMS if p in used or p in self.platforms]
+
     @property
     def trusted_root_groups(self) -> list[GroupRef]:
-        return self.scep.groups if self.trusted_root.groups is None else self.trusted_root.groups
+        if self.trusted_root.groups is not None:
+            return self.trusted_root.groups
+        return [g for _, p, _ in self.scep_profile_entries() for g in p.include_groups]
 
 
 class AppProxyConfig(_Model):

@@ -32,6 +32,18 @@ class MscepTemplateMappingInputs(WindowsInputs):
     """The SCEP profile's key usage: digitalSignature, keyEncipherment or both."""
     template_name: str
     """The client template's name (cn), e.g. NDES-Intune."""
+    additional: dict[str, str] = {}
+    """More MSCEP values -> template names (the other purposes' client templates, templates.moreClients)."""
+
+    @field_validator("additional")
+    @classmethod
+    def _additional(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in v if k not in MSCEP_VALUES]
+        if bad:
+            raise ValueError(f"additional names MSCEP values {', '.join(MSCEP_VALUES)}, not {', '.join(bad)}")
+        for name in v.values():
+            cls._name(name)
+        return v
 
     @field_validator("key_usage")
     @classmethod
@@ -73,7 +85,7 @@ class MscepTemplateMappingProvider(NdesProvider):
             if holders:  # our template is in another value: the registry serves another key usage
                 key_usage, template = _USAGE_OF[holders[0]], inp.template_name
         return {"keyUsage": key_usage, "templateName": template, "mscepValues": values,
-                "registryValue": derived}
+                "registryValue": derived, "additional": {k: values.get(k) for k in inp.additional}}
 
     def find(self, inp: MscepTemplateMappingInputs) -> Existing | None:
         st = self._run(inp, "get")
@@ -87,9 +99,10 @@ class MscepTemplateMappingProvider(NdesProvider):
 
     def apply(self, inp: MscepTemplateMappingInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         current = self._run(inp, "get")
-        templates = mscep_mapping(inp.key_usage, inp.template_name)
+        templates = {**inp.additional, **mscep_mapping(inp.key_usage, inp.template_name)}
+        ours = {inp.template_name, *inp.additional.values(), *self._old_names}
         for name in MSCEP_VALUES:  # our template left in a value of an earlier key usage goes back to default
-            if name not in templates and current["values"].get(name) == inp.template_name:
+            if name not in templates and current["values"].get(name) in ours:
                 templates[name] = DEFAULT
         res = host_of(inp).run_script(SCRIPT, {"mode": "set", "templates": templates, "owner": inp.owner,
                                                "ensure": "present"})
@@ -98,6 +111,18 @@ class MscepTemplateMappingProvider(NdesProvider):
             st = self._run(inp, "set", {}, ensure="present", recycle=True)
         return self._id(inp), self._live(inp, st)
 
+    _old_names: frozenset[str] = frozenset()
+    """The other purposes' templates the last run mapped (state): one dropped from templates.moreClients goes
+    back to the default."""
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
+        olds = olds or {}
+        self._old_names = frozenset(str(v) for v in (olds.get("additional") or {}).values() if v)
+        try:
+            return super().update(id_, olds, news)
+        finally:
+            self._old_names = frozenset()
+
     def get(self, id_: str, inp: MscepTemplateMappingInputs) -> dict[str, Any] | None:
         st = self._run(inp, "get")
         return self._live(inp, st) if st["exists"] else None
@@ -105,7 +130,8 @@ class MscepTemplateMappingProvider(NdesProvider):
     def remove(self, id_: str, inp: MscepTemplateMappingInputs) -> None:
         try:
             st = self._run(inp, "get")
-            ours = {n: DEFAULT for n in MSCEP_VALUES if st["values"].get(n) == inp.template_name}
+            mine = {inp.template_name, *inp.additional.values()}
+            ours = {n: DEFAULT for n in MSCEP_VALUES if st["values"].get(n) in mine}
             if st["exists"]:
                 res = host_of(inp).run_script(SCRIPT, {"mode": "set", "templates": ours, "owner": inp.owner,
                                                        "ensure": "absent"})

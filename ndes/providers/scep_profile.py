@@ -55,6 +55,11 @@ class ScepInputs(GraphInputs):
     certificate_store: CertificateStore | None = "user"
     key_storage_provider: KeyStorageProvider | None = "useTpmKspOtherwiseUseSoftwareKsp"
     groups: list[str] = []
+    """Assignment targets in ndes.graph.intune.target_word's words: '<group id>', 'exclude:<group id>',
+    'allLicensedUsers', 'allDevices', each include target optionally followed by ' filter:<include|exclude>:<filter
+    id or name>'."""
+    keep_unmanaged: bool = True
+    """Keep live targets neither the config nor this stack set (an admin's, made in the portal)."""
     deployment_channel: Literal["deviceChannel", "userChannel"] | None = None
     """macOS only: the keychain (login: userChannel, System: deviceChannel); follows certificateStore when
     unset. Fixed at creation (a change replaces the profile)."""
@@ -167,9 +172,7 @@ class ScepProfileProvider(IntuneProfileProvider):
                 intune.update_profile(c, pid, {"@odata.type": inp.odata_type, **changed}, KIND)
             if intune.get_root(c, pid, inp.odata_type, KIND) != inp.root_profile_id:
                 intune.set_root(c, pid, inp.odata_type, inp.root_profile_id, KIND)
-        if intune.get_assigned_groups(c, pid, KIND, wait_for=True) != inp.groups:
-            intune.assign_groups(c, pid, inp.groups, KIND)
-        return pid, {"profileId": pid}
+        return pid, {"profileId": pid, "managedGroups": self.assign(c, pid, inp, KIND)}
 
     def get(self, id_: str, inp: ScepInputs) -> dict[str, Any] | None:
         c = inp.client()
@@ -207,7 +210,7 @@ class ScepProfileProvider(IntuneProfileProvider):
             else inp.key_storage_provider,
             "deploymentChannel": (p.get("deploymentChannel") or e.deployment_channel) if e.deployment_channel is not None
             else None,
-            "groups": intune.get_assigned_groups(c, id_, KIND),
+            "groups": intune.name_filters_as(c, intune.get_assigned_groups(c, id_, KIND), inp.groups, KIND),
             "profileId": id_,
         }
 
@@ -221,6 +224,6 @@ class ScepProfile(pulumi.dynamic.Resource, module="ndes", name="ScepProfile"):
     profileId: pulumi.Output[str]
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "profileId": None}
+        props = {**props, "profileId": None, "managedGroups": None}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
         super().__init__(ScepProfileProvider(), name, props, opts)

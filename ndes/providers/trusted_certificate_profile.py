@@ -2,7 +2,7 @@
 
 The seed: iOS/macOS trust the root; Android (work profile, device owner) needs the root and the issuing CA
 as two profiles; Windows puts the root in computerCertStoreRoot and the issuing CA in
-computerCertStoreIntermediate. Assigned to groups (the whole set replaced).
+computerCertStoreIntermediate. Assigned to groups; targets an admin added in the portal are kept (keepUnmanaged).
 """
 from __future__ import annotations
 
@@ -26,7 +26,16 @@ DEFAULT_DESCRIPTION = "CA certificate for NDES/SCEP (managed by Pulumi)"
 
 
 def normalize_groups(v: list[str]) -> list[str]:
-    return sorted({g.strip().lower() for g in v})
+    """Assignment targets in ndes.graph.intune.target_word's words: group ids (and filter ids) lower case, a
+    filter given by name as written."""
+    def one(w: str) -> str:
+        base, sep, filt = w.strip().partition(" filter:")
+        mode, _, ref = filt.partition(":")
+        ref = ref.lower() if intune.GUID.fullmatch(ref) else ref
+        word = base.lower() if base.lower() not in ("alllicensedusers", "alldevices") else \
+            {"alllicensedusers": "allLicensedUsers", "alldevices": "allDevices"}[base.lower()]
+        return word + (f"{sep}{mode.lower()}:{ref}" if sep else "")
+    return sorted({one(g) for g in v})
 
 
 class TrustedCertificateInputs(GraphInputs):
@@ -38,6 +47,9 @@ class TrustedCertificateInputs(GraphInputs):
     """Base64 of the CA certificate's DER."""
     cert_file_name: str
     groups: list[str] = []
+    """Assignment targets in ndes.graph.intune.target_word's words (group ids, allLicensedUsers, allDevices)."""
+    keep_unmanaged: bool = True
+    """Keep live targets neither the config nor this stack set (an admin's, made in the portal)."""
     deployment_channel: Literal["deviceChannel", "userChannel"] | None = None
     """macOS only (deviceChannel when unset: the System keychain); fixed at creation."""
 
@@ -111,9 +123,8 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
                        if k not in ("@odata.type", "deploymentChannel") and have.get(k) != v}
             if changed:
                 intune.update_profile(c, pid, {"@odata.type": inp.odata_type, **changed}, KIND)
-        if intune.get_assigned_groups(c, pid, KIND, wait_for=True) != inp.groups:
-            intune.assign_groups(c, pid, inp.groups, KIND)
-        return pid, {"profileId": pid, "thumbprint": thumbprint(inp.certificate)}
+        return pid, {"profileId": pid, "thumbprint": thumbprint(inp.certificate),
+                     "managedGroups": self.assign(c, pid, inp, KIND)}
 
     def get(self, id_: str, inp: TrustedCertificateInputs) -> dict[str, Any] | None:
         c = inp.client()
@@ -142,6 +153,6 @@ class TrustedCertificateProfile(pulumi.dynamic.Resource, module="ndes", name="Tr
     thumbprint: pulumi.Output[str]
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "profileId": None, "thumbprint": None}
+        props = {**props, "profileId": None, "thumbprint": None, "managedGroups": None}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
         super().__init__(TrustedCertificateProfileProvider(), name, props, opts)

@@ -50,10 +50,10 @@ def scep_profiles(cfg: DeploymentConfig, client: Any) -> list[Result]:
     from ..model.graph_enums import PLATFORMS
     it = cfg.intune
     out = []
-    for platform in it.platforms:
+    for prof, platform in [(prof, pl) for _, prof, pls in it.scep_profile_entries() for pl in pls]:
         p = PLATFORMS[platform]
-        name = f"{it.profile_name_prefix} SCEP - {p.title}"
-        area, check = "graph intune", f"SCEP profile {p.title}"
+        name = it.scep_display_name(prof, platform)
+        area, check = "graph intune", f"SCEP profile {name if it.scep_profiles else p.title}"
         found = intune.find_profiles(client, name, p.scep_type, "SCEP profile")
         if not found:
             out.append(fail(area, check, f"no SCEP profile named '{name}'",

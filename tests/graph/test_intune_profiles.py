@@ -146,7 +146,9 @@ def test_scep_edit_in_simulator_reads_in_admin_words(graph_sim, lab_ca_der):
         "keySize", "validity", "keyUsage", "hashAlgorithm", "extendedKeyUsage", "groups", "rootProfileId"}
     assert scep.converge(scep_props(graph_sim, "windows", root.id)) is True
     again = scep.refresh()
-    assert again["keySize"] == 2048 and again["rootProfileId"] == root.id and again["groups"] == [LAB_GROUP]
+    # issue 20: the group an admin assigned by hand is kept (keepUnmanaged), the stack's own group comes back
+    assert again["keySize"] == 2048 and again["rootProfileId"] == root.id
+    assert again["groups"] == sorted([LAB_GROUP, OTHER_GROUP])
 
 
 def test_trusted_root_edit_in_simulator_reads_back(graph_sim, lab_ca_der):

@@ -165,7 +165,10 @@ def test_every_assignment_target_is_read_so_hand_made_ones_show_as_drift(graph_s
     live = root.refresh()
     assert live["groups"] == sorted([LAB_GROUP, "allDevices", f"exclude:{OTHER_GROUP}"])
     assert root.drift(root_props(graph_sim, lab_ca_der, "ios")) == ["groups"]
+    # issue 20: the admin's targets are kept unless the config says so (keepUnmanaged: false)
     assert root.converge(root_props(graph_sim, lab_ca_der, "ios")) is True
+    assert len(graph_sim.state()["assignmentTargets"][root.id]) == 2
+    assert root.converge(root_props(graph_sim, lab_ca_der, "ios", keepUnmanaged=False)) is True
     st = graph_sim.state()
     assert st["assignments"][root.id] == [LAB_GROUP] and st["assignmentTargets"][root.id] == []
 

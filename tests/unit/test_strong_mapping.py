@@ -26,8 +26,10 @@ def test_sid_uri_san_by_default_on_user_client_auth_profiles_where_intune_suppor
 def test_switch_device_store_and_no_client_auth_leave_it_out_and_it_is_never_doubled():
     off = load_config(sample(**{"intune.scep.strongMapping": False})).intune.scep
     assert [s.type for s in off.sans_for("ios")] == ["userPrincipalName"]
-    device = load_config(sample(**{"intune.scep.certificateStore": "machine"})).intune.scep
-    assert [s.type for s in device.sans_for("windows")] == ["userPrincipalName"]
+    device = load_config(sample(**{"intune.scep.certificateStore": "machine", "intune.scep.subjectName":
+                                   "CN={{DeviceName}}", "intune.scep.subjectAlternativeNames":
+                                   [{"type": "domainNameService", "value": "{{FullyQualifiedDomainName}}"}]})).intune.scep
+    assert [s.type for s in device.sans_for("windows")] == ["domainNameService"]  # no SID SAN on a device certificate
     own = load_config(sample(**{"intune.scep.subjectAlternativeNames": [URI]})).intune.scep
     assert [s.model_dump() for s in own.sans_for("ios")] == [URI]
 

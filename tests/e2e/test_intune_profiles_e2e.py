@@ -1,0 +1,95 @@
+"""Issue 20 through the real Pulumi CLI against the Graph simulator: the lab stack's configuration with two named
+SCEP profiles (a user VPN certificate and a device Wi-Fi certificate) on iOS, Android Enterprise and Windows, with an
+exclusion and per-platform assignment filters. `up` creates them, a second `up` changes nothing, an exclusion an
+admin adds by hand in the simulator shows as drift in `pulumi preview --refresh` and survives the next `up`, and
+Intune's challenge for each profile resolves the subject and SANs of its certificate type.
+
+The committed Pulumi.lab.yaml keeps the intune.scep shorthand (other e2e tests bend intune.scep.* on it): this
+test swaps its ndes:intune for the two-profile form."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from lab import enroll
+from lab.graph_sim.state import LAB_FILTERS
+from tests.e2e.pulumi_cli import PulumiCLI
+from tests.e2e.test_graph_e2e import by_type, cli  # noqa: F401  (fixture)
+from tests.graph.conftest import graph_sim, graph_sim_server  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+LAB_GROUP = "6f1c1e0a-1111-4a4a-9b9b-000000000001"
+OTHER_GROUP = "6f1c1e0a-1111-4a4a-9b9b-000000000002"
+PLATFORMS = ["ios", "androidWorkProfile", "windows"]
+FILTER = {p["platform"]: p["displayName"] for p in LAB_FILTERS.values()}
+TWO_PROFILES = {
+    "platforms": PLATFORMS,
+    "scepProfiles": [
+        {"name": "VPN user", "certificateStore": "user", "extendedKeyUsage": ["clientAuth"],
+         "assignments": {"include": [{"id": LAB_GROUP}], "exclude": [{"id": OTHER_GROUP}]}},
+        {"name": "WiFi device", "certificateStore": "machine", "subjectName": "CN={{AAD_Device_ID}}",
+         "subjectAlternativeNames": [{"type": "domainNameService", "value": "{{DeviceName}}"}],
+         "extendedKeyUsage": ["clientAuth"], "keyStorageProvider": "useSoftwareKsp",
+         "assignments": {"include": [{"id": LAB_GROUP}], "filters": {
+             "ios": {"name": FILTER["iOS"]}, "androidWorkProfile": {"name": FILTER["androidForWork"]},
+             "windows": {"name": FILTER["windows10AndLater"], "mode": "include"}}}},
+    ],
+}
+
+
+def two_profiles(cli: PulumiCLI) -> None:
+    stack_file = cli.project_dir / "Pulumi.graph.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    doc["config"]["ndes:intune"] = TWO_PROFILES
+    stack_file.write_text(yaml.safe_dump(doc))
+
+
+def test_two_profiles_up_noop_drift_and_challenges(cli: PulumiCLI, graph_sim):  # noqa: F811
+    two_profiles(cli)
+    cli.up()
+    st = graph_sim.state()
+    sceps = {r["outputs"]["displayName"]: r for r in by_type(cli, "ScepProfile")}
+    assert sorted(sceps) == sorted([f"NDES VPN user - {t}" for t in ("iOS/iPadOS", "Android Enterprise work profile",
+                                                                   "Windows 10 and later")]
+                                   + [f"NDES WiFi device - {t}" for t in ("iOS/iPadOS",
+                                                                         "Android Enterprise work profile",
+                                                                         "Windows 10 and later")])
+    vpn_win, wifi_win = sceps["NDES VPN user - Windows 10 and later"], sceps["NDES WiFi device - Windows 10 and later"]
+    assert st["deviceConfigurations"][vpn_win["id"]]["certificateStore"] == "user"
+    assert st["deviceConfigurations"][wifi_win["id"]]["certificateStore"] == "machine"
+    assert st["deviceConfigurations"][wifi_win["id"]]["keyStorageProvider"] == "useSoftwareKsp"
+    assert st["assignmentTargets"][vpn_win["id"]] == [
+        {"@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": OTHER_GROUP}]
+    wifi_targets = st["assignmentTargets"][wifi_win["id"]]
+    assert [t["deviceAndAppManagementAssignmentFilterId"] for t in wifi_targets] == [
+        next(k for k, v in LAB_FILTERS.items() if v["platform"] == "windows10AndLater")]
+    assert wifi_win["outputs"]["groups"] == [f"{LAB_GROUP} filter:include:{FILTER['windows10AndLater']}"]
+
+    # a second up changes nothing
+    assert cli.preview("--expect-no-changes", "--diff").returncode == 0
+    again = cli.up()
+    tail = again.stdout.split("Resources:")[-1]
+    assert "created" not in tail and "updated" not in tail, again.stdout
+
+    # an admin excludes a group by hand on the Wi-Fi profile: drift on preview --refresh, kept by the next up
+    hand = {"@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": OTHER_GROUP}
+    graph_sim.admin("/edit", {"collection": "deviceConfigurations", "id": wifi_win["id"],
+                              "targets": [*wifi_targets, hand]})
+    drift = cli.preview("--refresh", "--diff", check=False)
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert f"exclude:{OTHER_GROUP}" in drift.stdout and "intune-wifi-device-windows-scep" in drift.stdout, drift.stdout
+    cli.up("--refresh")
+    assert hand in graph_sim.state()["assignmentTargets"][wifi_win["id"]]  # never dropped: keepUnmanaged
+
+    # Intune's challenge for each certificate type resolves its own variables
+    device = {"upn": "alice@lab.contoso.test", "deviceName": "LAB-PC-01",
+              "aadDeviceId": "0f0e0d0c-0000-4000-8000-0000000000aa"}
+    user = enroll.challenge(graph_sim.url, vpn_win["id"], device)
+    assert user["subject"] == "CN=alice@lab.contoso.test"
+    assert user["subjectAlternativeNames"] == [{"type": "upn", "value": "alice@lab.contoso.test"}]
+    dev = enroll.challenge(graph_sim.url, wifi_win["id"], device)
+    assert dev["subject"] == "CN=0f0e0d0c-0000-4000-8000-0000000000aa"
+    assert [s["value"] for s in dev["subjectAlternativeNames"]] == ["LAB-PC-01"]
+    cli.destroy()
+    assert graph_sim.state()["deviceConfigurations"] == {}
