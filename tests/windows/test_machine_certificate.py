@@ -87,7 +87,9 @@ def test_read_reports_other_names_on_the_certificate(sim, samba_dc):
         assert set(P.diff(other.id, read.outs, inputs(sim, tpl)).replaces) == {"commonName", "dnsNames"}
 
 
-def test_the_ca_refuses_what_samba_does_not_allow(sim, samba_dc):
+def test_the_ca_refuses_what_samba_does_not_allow(sim, samba_dc, monkeypatch):
+    from ndes.providers import machine_certificate as mod
+    monkeypatch.setattr(mod, "TEMPLATE_WAIT_SECONDS", 0.0)  # a template never issued: no 10-minute wait for it
     with ssl_template(samba_dc, issue=False) as tpl:
         with pytest.raises(ScriptFailed, match="template is not supported by this CA"):
             P.create(inputs(sim, tpl))
