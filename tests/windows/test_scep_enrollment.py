@@ -5,9 +5,9 @@ CA, which builds the certificate from the client template it reads from the real
 
 Private WinRM and Graph simulators (their own addresses, ports and state); the chain is converged with the
 product's own providers: service account, client template + issuance, NdesRole, https binding, MSCEP mapping,
-trusted root + SCEP profiles, App Proxy application. The App Proxy application's internal URL names the private
-NDES host by its address (a private simulator cannot take ndes1's name), so its SSL certificate carries that
-address too.
+trusted root + SCEP profiles, App Proxy application (signed in as the App Proxy admin, as tests/graph does).
+The App Proxy application's internal URL names the private NDES host by its address (a private simulator cannot
+take ndes1's name), so its SSL certificate carries that address too.
 """
 from __future__ import annotations
 
@@ -136,8 +136,10 @@ def chain(samba_dc, winrm_sim, graph_sim_server, lab_ca_der):  # noqa: F811
                 sim_connector._install(st)
 
             # Graph: App Proxy publishes the NDES host; trusted root + two SCEP profiles listing the external URL
+            # as the App Proxy admin (device code, completed by the simulator's lab user): App Proxy's Graph
+            # APIs take no app-only token since issue 14 (docs/identities.md)
             Managed(AppProxyApplicationProvider()).create({
-                **graph.connection(), "displayName": "NDES ndes1", "externalUrl": f"https://{EXT}/",
+                **graph.app_proxy_connection(), "displayName": "NDES ndes1", "externalUrl": f"https://{EXT}/",
                 "internalUrl": f"https://{address}/", "connectorGroup": "Default", "owner": "tests/scep/app",
                 "configKey": "ndes:appProxy"})
             root = Managed(TrustedCertificateProfileProvider())
