@@ -180,6 +180,11 @@ class AppProxyApplicationProvider(GraphProvider):
         app = ap.get_application(c, existing.id)
         live = {"displayName": app.get("displayName"), **(app.get("onPremisesPublishing") or {})}
         changes = admin.differences(live, {"displayName": inp.display_name, **self.publishing(inp)})
+        # identifierUris / redirect URI / home page: what apply sets (Microsoft's tutorial), verified here too
+        web = ap.web_settings(inp.external_url)
+        live_web = {"identifierUris": app.get("identifierUris") or [],
+                    **{k: (app.get("web") or {}).get(k) for k in web["web"]}}
+        changes += admin.differences(live_web, {"identifierUris": web["identifierUris"], **web["web"]})
         if inp.owner and (app.get("notes") or "") != with_mark("", inp.owner):
             changes.append("owner mark (notes) missing")
         if changes:

@@ -111,10 +111,11 @@ def test_a_pipeline_verifies_app_proxy_and_reports_a_change_with_the_admin_comma
     msg = str(exc.value)
     assert "externalUrl: live 'https://ndes1-lab.msappproxy.net/', configured 'https://ndes1b-lab.msappproxy.net/'" \
         in msg
+    assert "identifierUris: live ['https://ndes1-lab.msappproxy.net']" in msg  # issue 15's fields verified too
     assert f"az login --tenant {graph_sim.tenant_id} --allow-no-subscriptions" in msg
     assert "pulumi up --stack prod" in msg and "Application Administrator" in msg
     assert graph_sim.state()["applications"][admin.id]["onPremisesPublishing"]["externalUrl"] == \
         "https://ndes1-lab.msappproxy.net/"
     with pytest.raises(AccessDenied, match="delete the application"):
-        p.delete(admin.id, pipeline)
+        p.delete(admin.id, same.outs)  # the engine deletes with the state (its generation), not the inputs
     assert admin.id in graph_sim.state()["applications"]
