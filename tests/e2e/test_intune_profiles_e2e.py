@@ -45,7 +45,8 @@ def two_profiles(cli: PulumiCLI) -> None:
     stack_file.write_text(yaml.safe_dump(doc))
 
 
-def test_two_profiles_up_noop_drift_and_challenges(cli: PulumiCLI, graph_sim):  # noqa: F811
+def test_two_profiles_up_noop_drift_and_challenges(cli: PulumiCLI, graph_sim, samba_dc):  # noqa: F811
+    # samba_dc: a challenge for a user certificate carries the user's on-premises SID, read from the lab DC (lab.enroll)
     two_profiles(cli)
     cli.up()
     st = graph_sim.state()
@@ -87,7 +88,11 @@ def test_two_profiles_up_noop_drift_and_challenges(cli: PulumiCLI, graph_sim):  
               "aadDeviceId": "0f0e0d0c-0000-4000-8000-0000000000aa"}
     user = enroll.challenge(graph_sim.url, vpn_win["id"], device)
     assert user["subject"] == "CN=alice@lab.contoso.test"
-    assert user["subjectAlternativeNames"] == [{"type": "upn", "value": "alice@lab.contoso.test"}]
+    # the UPN, and (strong mapping, on by default for a user certificate with client authentication on Windows)
+    # the user's SID as Intune writes it (KB5014754)
+    assert user["subjectAlternativeNames"][0] == {"type": "upn", "value": "alice@lab.contoso.test"}
+    assert [s["type"] for s in user["subjectAlternativeNames"][1:]] == ["uri"]
+    assert user["subjectAlternativeNames"][1]["value"].startswith("tag:microsoft.com,2022-09-14:sid:S-1-5-21-")
     dev = enroll.challenge(graph_sim.url, wifi_win["id"], device)
     assert dev["subject"] == "CN=0f0e0d0c-0000-4000-8000-0000000000aa"
     assert [s["value"] for s in dev["subjectAlternativeNames"]] == ["LAB-PC-01"]
