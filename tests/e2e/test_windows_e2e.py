@@ -56,7 +56,9 @@ PROGRAM = textwrap.dedent('''
     conn = {"ldapUrl": d.ldap_url, "bindUser": d.bind_user, "bindPassword": secrets["domain.bindPassword"],
             "caBundle": read_ca_bundle(d.ca_bundle)}
     sa = cfg.service_account
-    account = ServiceAccount("svc", {**conn, "owner": "e2e/svc", "name": sa.name, "upn": f"{sa.name}@{d.dns_name}",
+    # in the lab stack's OU: the least-privilege bind account may create users there only (docs/identities.md)
+    account = ServiceAccount("svc", {**conn, "owner": "e2e/svc", "name": sa.name, "ou": sa.ou,
+                                     "upn": f"{sa.name}@{d.dns_name}",
                                      "password": secrets["serviceAccount.password"], "passwordNeverExpires": True,
                                      "description": "windows e2e", "spnHosts": []})
 
