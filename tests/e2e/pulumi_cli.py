@@ -55,7 +55,7 @@ class PulumiError(RuntimeError):
 
     def __init__(self, args: Sequence[str], proc: subprocess.CompletedProcess[str]):
         self.proc = proc
-        tail = "\n".join((proc.stdout or "").splitlines()[-40:] + (proc.stderr or "").splitlines()[-40:])
+        tail = "\n".join((proc.stdout or "").splitlines()[-150:] + (proc.stderr or "").splitlines()[-60:])
         super().__init__(f"`pulumi {' '.join(args)}` exited {proc.returncode}:\n{tail}")
 
 
