@@ -51,6 +51,7 @@ IDENTITY_INPUTS: dict[str, frozenset[str]] = {
     "CaAccess": frozenset({"accountSid"}),             # the service account's SID
     "IisHttpsBinding": frozenset({"thumbprint"}),      # the SSL certificate's thumbprint
     "ScepProfile": frozenset({"rootProfileId"}),       # its trusted root profile's Graph id
+    "MachineCertificate": frozenset({"templateOid"}),  # the SSL template's OID (the forest assigns it at creation)
 }
 """Inputs that are the immutable identity of another resource (an output it gets when created). At preview they
 are unknown whenever that resource is updated, yet they change only when it is replaced: an unknown value there

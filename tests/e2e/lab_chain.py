@@ -62,6 +62,8 @@ def samba_contents() -> dict[str, dict[str, list[str]]]:
     itself rewrites: USNs, timestamps, replication metadata)."""
     skip = {"uSNChanged", "uSNCreated", "whenChanged", "whenCreated", "replPropertyMetaData", "dSCorePropagationData",
             "lastLogon", "lastLogonTimestamp", "logonCount", "badPwdCount", "badPasswordTime", "msDS-NcType",
+            # replication partners' bookkeeping on the naming contexts (the two-DC lab's dc2 comes and goes)
+            "repsTo", "repsFrom", "replUpToDateVector",
             # the DC's RID pool moves on with every account created, as on Windows
             "rIDNextRID", "rIDAllocationPool", "rIDPreviousAllocationPool", "rIDAvailablePool", "rIDUsedPool",
             "nextRid"}
