@@ -1,8 +1,10 @@
-"""`ndes` console script. One command today:
+"""`ndes` console script:
 
     ndes verify --stack lab            read the stack's config (pulumi config --show-secrets --json)
     ndes verify --config ndes.yaml     or a YAML/JSON file with the same `ndes:` keys
                 [--json] [--project-dir DIR]
+    ndes host-prep --host FQDN         the one-time PowerShell for a Windows host (ndes/host_prep.py)
+    ndes init --stack NAME             a first Pulumi.<stack>.yaml, discovered read-only (ndes/init/)
 
 Read-only: every check reads through the project's clients (LDAP, WinRM scripts in get mode, Graph, HTTPS).
 Progress goes to stderr, the table (or with --json one JSON document) to stdout. Exit 0 when nothing fails,
@@ -111,6 +113,22 @@ def verify(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "fail" for r in results) else 0
 
 
+def host_prep(args: argparse.Namespace) -> int:
+    from .host_prep import HostPrepError, instructions, plan, write
+    try:
+        prep = plan(args.host, args.thumbprint, args.management_range, args.template)
+    except HostPrepError as exc:
+        print(f"ndes host-prep: {exc}", file=sys.stderr)
+        return 2
+    print(instructions(prep, write(prep, Path(args.out))))
+    return 0
+
+
+def init(args: argparse.Namespace) -> int:
+    from .init.command import run_init
+    return run_init(args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ndes", description="NDES + SCEP for Intune, as code")
     sub = p.add_subparsers(dest="command", required=True)
@@ -121,6 +139,17 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--project-dir", default=".", help="the Pulumi project directory (default: .)")
     v.add_argument("--json", action="store_true", help="one JSON document on stdout, for pipelines")
     v.set_defaults(func=verify)
+    hp = sub.add_parser("host-prep", help="write the one-time PowerShell that prepares a Windows host for WinRM/HTTPS")
+    hp.add_argument("--host", required=True, help="the host's FQDN (as in ndes:ndesHosts[i].fqdn or ndes:ca.host)")
+    hp.add_argument("--thumbprint", help="use this certificate from LocalMachine\\My (default: enroll one from the "
+                    "domain's Enterprise CA)")
+    hp.add_argument("--management-range", action="append", metavar="CIDR",
+                    help="where WinRM may be reached from (repeatable; default: LocalSubnet)")
+    hp.add_argument("--template", help="the computer certificate template (default: Machine)")
+    hp.add_argument("--out", default="host-prep", help="folder to write HostPrep.ps1 to (default: ./host-prep)")
+    hp.set_defaults(func=host_prep)
+    from .init.command import add_parser as add_init
+    add_init(sub, init)
     return p
 
 

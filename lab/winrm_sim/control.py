@@ -105,6 +105,8 @@ class Instance:
     @staticmethod
     def _ports_open(h: dict) -> bool:
         for info in h["hosts"].values():
+            if info.get("prepared") is False:  # no WinRM listener yet: its port stays closed (listener.py)
+                continue
             try:
                 with socket.create_connection((info["address"], info["port"]), timeout=0.5):
                     pass
@@ -180,6 +182,14 @@ class Instance:
     def reboot(self, host: str, seconds: float | None = None) -> None:
         """Restart `host` now: it refuses connections for `seconds` (default: the rebootSeconds knob)."""
         self._admin("POST", "/reboot", {"host": host, "seconds": seconds})
+
+    def unprepare(self, host: str) -> None:
+        """`host` as Windows Server leaves it: no WinRM listener, its port refuses connections."""
+        self._admin("POST", "/unprepare", {"host": host})
+
+    def host_prep(self, host: str, params: str) -> dict:
+        """An administrator runs HostPrep.ps1 on `host` with `params` (the base64 JSON `ndes host-prep` prints)."""
+        return self._admin("POST", "/host-prep", {"host": host, "params": params})
 
     def stats(self) -> dict[str, dict[str, int]]:
         """HTTP requests received per host: requests (all), authLegs, authFailures, and per WS-Man action."""

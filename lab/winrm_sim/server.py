@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from lab import pki, topology
 
-from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, store, wsman
+from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, listener, store, wsman
 from .knobs import Knobs
 from .ntlm import NtlmAcceptor, user_file
 from .shells import ShellHost
@@ -215,12 +215,18 @@ class HostRuntime:
         self.server: _TlsServer | None = None
         self._lock = threading.Lock()
         self.down_until = 0.0
-        with store.edit_state(self.name):
-            pass  # create the host's state file on first start
+        self.thumbprint = hashlib.sha1(x509.load_pem_x509_certificate(cert.read_bytes()).public_bytes(
+            serialization.Encoding.DER)).hexdigest().upper()
+        with store.edit_state(self.name) as state:  # creates the host's state file on first start
+            if self.name in listener.unprepared_from_env():
+                listener.unprepare(state)
+
+    def prepared(self) -> bool:
+        return listener.has_https_listener(store.read_state(self.name))
 
     def start(self) -> None:
         with self._lock:
-            if self.server is None:
+            if self.server is None and self.prepared():  # no HTTPS listener: nothing answers on the port
                 self.server = _TlsServer((self.address, self.port), WinRMHandler, self.ctx, self)
                 threading.Thread(target=self.server.serve_forever, name=f"winrm-{self.name}", daemon=True).start()
 
@@ -272,8 +278,8 @@ class AdminHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         sim: Simulator = self.server.sim  # type: ignore[attr-defined]
         if self.path == "/health":
-            self._json(200, {"hosts": {n: {"up": rt.server is not None, "address": rt.address, "port": rt.port}
-                                       for n, rt in sim.hosts.items()}})
+            self._json(200, {"hosts": {n: {"up": rt.server is not None, "address": rt.address, "port": rt.port,
+                                           "prepared": rt.prepared()} for n, rt in sim.hosts.items()}})
         elif self.path == "/stats":
             self._json(200, sim.knobs.stats())
         elif self.path == "/shells":
@@ -295,6 +301,18 @@ class AdminHandler(BaseHTTPRequestHandler):
             elif self.path == "/stats/reset":
                 sim.knobs.reset_stats()
                 self._json(200, {})
+            elif self.path == "/unprepare":  # the host as Windows leaves it: no WinRM listener (listener.py)
+                rt = sim.host(doc["host"])
+                with store.edit_state(rt.name) as state:
+                    listener.unprepare(state)
+                rt.stop()
+                self._json(200, {})
+            elif self.path == "/host-prep":  # an administrator runs HostPrep.ps1 on the host (listener.py)
+                rt = sim.host(doc["host"])
+                with store.edit_state(rt.name) as state:
+                    out = listener.host_prep(state, str(doc["params"]), rt.name, rt.thumbprint)
+                rt.start()
+                self._json(200, out)
             elif self.path == "/reboot":
                 rt = sim.host(doc["host"])
                 threading.Thread(target=rt.reboot, args=(doc.get("seconds"),), daemon=True).start()

@@ -17,14 +17,22 @@ Step = tuple[str, str, Callable[[], list[Result]]]
 
 def steps(ctx: Context) -> list[Step]:
     from . import directory as d, external as e, graph as g, hosts as w
+    from .listener import CHECK, winrm_listener
 
     cfg = ctx.cfg
-    out: list[Step] = [
+    ca_area = f"CA {cfg.ca.host}"
+    out: list[Step] = []
+    if ctx.windows_factory is None:  # the real WinRM transport: first, does each host's listener answer at all
+        out += [(ca_area, CHECK, lambda: winrm_listener(ca_area, cfg.ca.host, str(
+            cfg.winrm_for(cfg.ca.host, cfg.ca.winrm).url), ctx.cache))]
+        out += [(h.fqdn, CHECK, lambda h=h: winrm_listener(h.fqdn, h.fqdn, str(cfg.winrm_for(h.fqdn, h.winrm).url),
+                                                           ctx.cache)) for h in cfg.ndes_hosts]
+    out += [
         ("directory", "service account and SPNs", lambda: d.service_account(cfg, ctx.directory())),
         ("directory", "SSL template", lambda: d.template_checks(cfg, ctx.directory(), "ssl")),
         ("directory", "client template", lambda: _client_template(ctx)),
         ("directory", "template issuance", lambda: d.issuance_checks(cfg, ctx.directory())),
-        (f"CA {cfg.ca.host}", "Request Certificates", lambda: w.ca_access(cfg, ctx)),
+        (ca_area, "Request Certificates", lambda: w.ca_access(cfg, ctx)),
     ]
     for h in cfg.ndes_hosts:
         out += [
@@ -82,8 +90,10 @@ def run(ctx: Context, progress: TextIO | None = None) -> list[Result]:
         if progress is not None:
             progress.write(f"[{i:>2}/{len(plan)}] {area}: {what} ...")
             progress.flush()
+        from .listener import not_checked, skipped_key
         try:
-            got = fn()
+            host = ctx.cache.get(skipped_key(area))
+            got = [not_checked(area, what, host)] if host else fn()
         except Exception as exc:  # a client error: the step fails with its cause, the run goes on
             got = [fail(area, what, f"could not check: {exc}", _fix_for(exc))]
         results += got
