@@ -139,3 +139,26 @@ def test_init_from_answers_previews_clean_deploys_and_names_an_unprepared_host(s
 def _lab_params() -> str:
     from ndes.host_prep import plan
     return plan("ndes1.lab.contoso.test", management_range=["127.0.0.0/8"]).encoded()
+
+
+def test_first_contact_one_host_excludes_the_others(samba_dc, tmp_path: Path):
+    """docs/getting-started.md step 4c: on a new two-host stack, `--exclude '<urn pattern of the other host>'
+    --exclude-dependents` previews the first host end to end and nothing of the other (the real CLI's wildcards)."""
+    from tests.e2e.lab_stack import lab_project
+
+    ensure_lab_servers()
+    hosts = [{"fqdn": "ndes1.lab.contoso.test", "externalUrl": "https://ndes1-lab.msappproxy.net/",
+              "winrm": {"url": "https://127.0.0.11:5986/wsman"}},
+             {"fqdn": "ndes2.lab.contoso.test", "externalUrl": "https://ndes2-lab.msappproxy.net/",
+              "winrm": {"url": "https://127.0.0.13:5986/wsman"}}]
+    cli = lab_project(tmp_path, {"ndesHosts": hosts})
+    project = cli.project_dir.name
+    every = cli.preview("--json").stdout
+    one = cli.preview("--json", "--exclude", f"urn:pulumi:lab::ndes::**::ndes-host-ndes2*", "--exclude-dependents")
+    urns_all = {s["urn"] for s in json.loads(every)["steps"] if s["op"] == "create"}
+    urns_one = {s["urn"] for s in json.loads(one.stdout)["steps"] if s["op"] == "create"}
+    name = lambda u: u.rsplit("::", 1)[1]  # noqa: E731
+    assert any(name(u).startswith("ndes-host-ndes2") for u in urns_all), project
+    assert not any(name(u).startswith("ndes-host-ndes2") for u in urns_one), sorted(map(name, urns_one))
+    assert {u for u in urns_all if name(u).startswith("ndes-host-ndes1")} <= urns_one
+    assert any(name(u).startswith("directory") for u in urns_one), sorted(map(name, urns_one))
