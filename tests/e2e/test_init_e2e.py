@@ -128,6 +128,12 @@ def test_init_from_answers_previews_clean_deploys_and_names_an_unprepared_host(s
             [(r["area"], r["check"], r["status"]) for r in before], err[-2000:]
         assert any(r["area"] == host and r["check"] == "WinRM HTTPS listener" and r["status"] == "pass"
                    for r in after)
+
+        # backing out of one host (docs/getting-started.md 4c): its resources go, the planes it stood on stay
+        cli.destroy("--target", "urn:pulumi:lab::ndes::**::ndes-host-ndes1*", "--target-dependents")
+        names = [r["urn"].rsplit("::", 1)[1] for r in cli.resources() if "::" in r.get("urn", "")]
+        assert not [n for n in names if n.startswith("ndes-host-ndes1")], names
+        assert any(n.startswith("directory") for n in names), names
     finally:
         try:
             control.LAB.host_prep("ndes1.lab.contoso.test", _lab_params())

@@ -65,3 +65,49 @@ def test_env_answers_are_read_now_and_defaults_fill_in(monkeypatch):
     monkeypatch.delenv("T_BIND")
     with pytest.raises(ValueError, match="T_BIND"):
         A.resolve({"env": "T_BIND"}, "domain.bindPassword")
+
+
+def test_a_tenant_that_refuses_the_organization_read_asks_for_the_domain(monkeypatch):
+    from ndes.init import command
+
+    def refuse(_settings):
+        raise PermissionError("403 Authorization_RequestDenied")
+    monkeypatch.setattr("ndes.graph.client_for", refuse)
+    ans = {"ndesHosts": [{"fqdn": "ndes1.corp.contoso.com"}],
+           "graph": {"tenantId": "t", "clientId": "c", "credential": "clientSecret", "clientSecret": "s"}}
+    with pytest.raises(command.InitError, match="tenantInitialDomain"):
+        command.discover_tenant(ans, lambda _m: None)
+    ans["tenantInitialDomain"] = "contoso.onmicrosoft.com"
+    command.discover_tenant(ans, lambda _m: None)
+    assert ans["ndesHosts"][0]["externalUrl"] == "https://ndes1-contoso.msappproxy.net/"
+    assert "tenantInitialDomain" not in ans  # not an ndes: key: never written to the stack
+
+
+def test_several_cas_need_a_choice(monkeypatch):
+    from ndes.init import command
+
+    fake = FakeDirectory(cas=(("A CA", "a.contoso.com"), ("B CA", "b.contoso.com")))
+    fake.close = lambda: None
+    monkeypatch.setattr("ndes.directory.DirectoryClient.connect", classmethod(lambda cls, s: fake))
+    ans = {"domain": {"ldapUrl": "ldaps://dc1:636", "bindUser": "u", "bindPassword": "p"}}
+    with pytest.raises(command.InitError, match="'A CA' on a.contoso.com, 'B CA' on b.contoso.com"):
+        command.discover_directory(ans, lambda _m: None)
+    ans["ca"] = {"commonName": "b ca"}
+    command.discover_directory(ans, lambda _m: None)
+    assert ans["ca"] == {"commonName": "b ca", "host": "b.contoso.com"}
+    assert ans["domain"]["dnsName"] == "corp.contoso.com" and ans["domain"]["netbiosName"] == "CORP"
+
+
+def test_interactive_prompts_ask_only_what_is_missing(monkeypatch, capsys):
+    asked = []
+    replies = iter(["ldaps://dc1:636", "", "u@contoso.com", "", "ndes1.c.com,ndes2.c.com", "C\\w", "C\\ca",
+                    "C\\i", "", "", "tenant", "client", "", "", "", ""])
+
+    def fake_input():
+        return next(replies)
+    monkeypatch.setattr("builtins.input", fake_input)
+    monkeypatch.setattr("getpass.getpass", lambda _p="": asked.append("secret") or "pw")
+    out = A.complete({}, interactive=True)
+    assert out["ndesHosts"] == ["ndes1.c.com", "ndes2.c.com"] and out["serviceAccount"]["name"] == "svc-ndes"
+    assert out["domain"]["bindPassword"] == "pw" and out["graph"]["clientSecret"] == "pw"
+    assert "domain.spnAdminPassword" not in capsys.readouterr().err  # no SPN admin user: its password not asked
