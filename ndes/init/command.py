@@ -6,6 +6,7 @@ would (ndes.model.load_config), writes Pulumi.<stack>.yaml and sets every secret
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import subprocess
 import sys
@@ -122,9 +123,7 @@ def build(ans: dict, echo) -> tuple[dict[str, Any], dict[str, str]]:
 
 def validate(config: dict[str, Any], secrets: dict[str, str], stack: str) -> None:
     from ..cli import load
-    full = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()}
-    import copy
-    full = copy.deepcopy(full)
+    full = copy.deepcopy(config)
     for key, value in secrets.items():
         top, _, rest = key.partition(".")
         A.put(full.setdefault(top, {}), rest, value)
