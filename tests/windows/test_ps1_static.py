@@ -147,3 +147,14 @@ def test_the_boot_identity_survives_clock_steps():
     assert "PrefetchParameters" in body and "'BootId'" in body
     assert body.index("'BootId'") < body.index(".LastBootUpTime")
     assert "ToString('o')" not in body and re.search(r"ToString\('yyyy-MM-ddTHH:mmZ'\)", body)
+
+
+def test_ndes_role_binds_only_the_ra_details_that_are_set():
+    """Issue 13 item 11: Install-AdcsNetworkDeviceEnrollmentService gets only the RA fields the configuration sets
+    (splatted), never an unset one bound as $null (not documented to equal an omitted parameter)."""
+    import re
+    text = (SCRIPTS_DIR / "NdesRole.ps1").read_text()
+    assert not re.search(r"-RA(Email|Company|Department|City|State|Country)\b", text)
+    for field in ("Email", "Company", "Department", "City", "State", "Country"):
+        assert re.search(rf"if \(\$Params\.ra{field}\) \{{ \$install\['RA{field}'\] = ", text), field
+    assert "Install-AdcsNetworkDeviceEnrollmentService @install" in text
