@@ -468,6 +468,19 @@ def _authorize(view: "SambaView", conn: Any, ca_state: dict[str, Any] | None, re
     return acct, tpl
 
 
+def publish_shipped(ca_service: dict[str, Any], templates: Iterable[str], pickup_delay: float = 0.0) -> list[str]:
+    """The NDES installer publishes shipped templates (EnrollmentAgentOffline, CEPEncryption) on the CA when its
+    list lacks them (CA host state certsvc["shippedTemplates"]: name -> when published, wall clock); returns those
+    the CA does not offer yet: published less than `pickup_delay` ago (its template cache has not picked them up).
+    An admin who unpublishes them (certutil -SetCATemplates -Name) removes them from that list."""
+    import time as _time
+    published = ca_service.setdefault("shippedTemplates", {})
+    now = _time.time()
+    for name in templates:
+        published.setdefault(name, now)
+    return [name for name in templates if now - float(published[name]) < pickup_delay]
+
+
 def request_from_template(view: SambaView, ca_state: dict[str, Any] | None, requester_sam: str, template_name: str,
                           subject_cn: str, dns_names: list[str], key_size: int | None = None,
                           pickup_delay: float = 0.0) -> tuple[x509.Certificate, rsa.RSAPrivateKey, Template]:

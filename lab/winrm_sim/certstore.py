@@ -76,6 +76,22 @@ def services(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return state.setdefault("services", {})
 
 
+SANITIZED = set('!"#%&\'()*+,/:;<=>?[\\]^`{|}~')
+"""Characters a CA's sanitized name writes as !xxxx (MS-WCCE 3.1.1.4.1.1.2; with every character below 0x20 or
+above 0x7E)."""
+
+
+def sanitized_name(common_name: str) -> str:
+    """The CA's sanitized name, as its registry key under CertSvc\\Configuration is named (ICertConfig::GetConfig
+    remarks; MS-WCCE 3.1.1.4.1.1: a disallowed character becomes '!' and its four hex digits)."""
+    return "".join(f"!{ord(c):04x}" if c in SANITIZED or not 0x20 <= ord(c) <= 0x7E else c for c in common_name)
+
+
+def config_key(svc: dict[str, Any]) -> str:
+    """CertSvc\\Configuration value Active: the active CA's key name."""
+    return svc.get("configKey") or sanitized_name(svc["caName"])
+
+
 def certsvc(state: dict[str, Any], ca_name: str = "Lab Issuing CA") -> dict[str, Any]:
     """The CA host's CertSvc model, created on first use as a fresh Enterprise CA install leaves it:
     Administrators hold Manage CA + Issue and Manage Certificates (0x3, Read implied), Authenticated Users hold

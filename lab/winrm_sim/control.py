@@ -7,7 +7,8 @@ directory and admin port, so knobs (latency, restarts) and state resets never to
     inst.up()      start `python -m lab.winrm_sim serve` detached (pid file <state dir>/server.pid, log
                    server.log) unless one answers; wait until every host's port accepts connections
     inst.down()    stop the process named in the pid file (only if it is ours)
-    inst.knobs(latencyMs=50) / drop(host, action) / fail(host, action) / hang(host) / reboot(host, seconds)
+    inst.knobs(latencyMs=50) / drop(host, action) / fail(host, action) / hang(host) / slow(host, s) /
+    reboot(host, seconds)
     inst.stats()
     inst.edit_state(host) / read_state(host) / reset_state(host)     host state, "behind the module's back"
 """
@@ -178,6 +179,11 @@ class Instance:
     def hang(self, host: str | None = None, count: int = 1) -> None:
         """The next `count` script runs on `host` never finish (for the client's timeout)."""
         self._admin("POST", "/knobs", {"hang": {"host": host, "count": count}})
+
+    def slow(self, host: str | None, seconds: float, count: int = 1, mode: str | None = "set") -> None:
+        """The next `count` script runs in `mode` (set, get, None = any) on `host` take `seconds` before their
+        work is done (terminated first: never done)."""
+        self._admin("POST", "/knobs", {"slow": {"host": host, "seconds": seconds, "count": count, "mode": mode}})
 
     def reboot(self, host: str, seconds: float | None = None) -> None:
         """Restart `host` now: it refuses connections for `seconds` (default: the rebootSeconds knob)."""

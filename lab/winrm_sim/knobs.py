@@ -18,6 +18,7 @@ class Knobs:
         self._drops: list[dict] = []
         self._fails: list[dict] = []
         self._hangs: list[dict] = []
+        self._slow: list[dict] = []
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def reset(self) -> None:
@@ -28,6 +29,7 @@ class Knobs:
             self._drops.clear()
             self._fails.clear()
             self._hangs.clear()
+            self._slow.clear()
 
     def latency(self, host: str) -> float:
         with self._lock:
@@ -68,6 +70,18 @@ class Knobs:
     def take_hang(self, host: str) -> bool:
         with self._lock:
             return self._take(self._hangs, host, "Run") is not None
+
+    def add_slow(self, host: str | None, seconds: float, count: int = 1, mode: str | None = "set") -> None:
+        """The next `count` script runs in `mode` (set, get; None = any) on `host` take `seconds` (a long
+        install): their work is done at the end, and only if the command is still alive then (a Signal terminate
+        or a deleted shell ends it first)."""
+        with self._lock:
+            self._slow.append({"host": host, "action": mode, "count": count, "seconds": float(seconds)})
+
+    def take_slow(self, host: str, mode: str) -> float | None:
+        with self._lock:
+            item = self._take(self._slow, host, mode)
+            return None if item is None else item["seconds"]
 
     def count(self, host: str, what: str) -> None:
         with self._lock:

@@ -355,6 +355,9 @@ class Simulator:
             k.add_drop(d.get("host"), d.get("action"), int(d.get("count", 1)))
         if "hang" in doc:
             k.add_hang(doc["hang"].get("host"), int(doc["hang"].get("count", 1)))
+        if "slow" in doc:
+            k.add_slow(doc["slow"].get("host"), float(doc["slow"]["seconds"]), int(doc["slow"].get("count", 1)),
+                       doc["slow"].get("mode", "set"))
         if "fail" in doc:
             f = doc["fail"]
             k.add_fail(f.get("host"), f.get("action"), int(f.get("count", 1)), int(f.get("status", 500)))

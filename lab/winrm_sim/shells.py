@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 import time
@@ -23,6 +24,16 @@ def parse_duration(text: str | None) -> float | None:
         return None
     d, h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
     return ((d * 24 + h) * 60 + mi) * 60 + sec
+
+
+def _mode_of(stdin: bytes) -> str:
+    """The `mode` of the params a bootstrap line carries ('' when it cannot be read): for the slow-run knob."""
+    try:
+        return str(json.loads(base64.b64decode(json.loads(stdin)["params"]))["mode"])
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
 OP_TIMEOUT_FAULT = wsman.Fault("s:Receiver", "w:TimedOut", 2150858793,
                                "The WS-Management service cannot complete the operation within the time specified "
                                "in OperationTimeout. ")
@@ -131,7 +142,7 @@ class ShellHost:
                 raise wsman.unknown_action(req.action)
         if req.action == "Send":
             if end:
-                self._run(cmd, shell.user)  # outside the lock: a handler may take its time
+                self._run(cmd, shell)  # outside the lock: a handler may take its time
             return wsman.send_response(req)
         return self._receive(req, cmd)
 
@@ -162,9 +173,17 @@ class ShellHost:
         shell.commands[cmd.id] = cmd
         return wsman.command_response(req, cmd.id)
 
-    def _run(self, cmd: Command, user: str) -> None:
+    def _run(self, cmd: Command, shell: Shell) -> None:
+        user = shell.user
         if self.knobs is not None and self.knobs.take_hang(self.name):
             return  # the test knob: this run never finishes
+        slow = self.knobs.take_slow(self.name, _mode_of(bytes(cmd.stdin))) if self.knobs is not None else None
+        if slow is not None:  # the test knob: a long run (an install), its work done at its end
+            threading.Thread(target=self._run_late, args=(cmd, shell, slow), daemon=True).start()
+            return
+        self._execute(cmd, user)
+
+    def _execute(self, cmd: Command, user: str) -> None:
         if cmd.launch.is_bootstrap:
             # console-mode stdin: the Send data become console input, never the script's $input
             stdin = b"" if cmd.console_stdin else bytes(cmd.stdin)
@@ -173,6 +192,16 @@ class ShellHost:
         else:
             out, err, code = b"", cmd.launch.refusal.encode(), 1
         cmd.stdout, cmd.stderr, cmd.exit_code, cmd.done = out, err, code, True
+
+    def _run_late(self, cmd: Command, shell: Shell, seconds: float) -> None:
+        time.sleep(seconds)
+        with self.lock:
+            self._reap_idle()
+            # Signal terminate, or the shell deleted (Delete, idle timeout: its processes end with it), ended the
+            # process before it finished: nothing it would have done at its end is done
+            alive = self.shells.get(shell.id) is shell and shell.commands.get(cmd.id) is cmd
+        if alive:
+            self._execute(cmd, shell.user)
 
     def _receive(self, req: wsman.Request, cmd: Command) -> bytes:
         if not cmd.done:

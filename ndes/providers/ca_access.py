@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import pulumi
 
 from ..windows import ScriptFailed
+from ..windows.contracts import Result, call
+from ..windows.contracts import ca_access as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -20,7 +22,8 @@ SCRIPT = "CaAccess"
 
 class CaAccessInputs(WindowsInputs):
     ca_name: str
-    """The CA's common name (the CertSvc\\Configuration subkey), e.g. "Contoso Issuing CA"."""
+    """The CA's common name, e.g. "Contoso Issuing CA" (the host's active CA must carry it; its registry key is
+    the sanitized name, found through CertSvc\\Configuration Active)."""
     account: str
     """DOMAIN\\name of the account (the NDES service account)."""
     account_sid: str | None = None
@@ -33,38 +36,41 @@ class CaAccessProvider(NdesProvider):
     replace_on: ClassVar[frozenset[str]] = frozenset({"caName", "account"})
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
-    def _run(self, inp: CaAccessInputs, mode: str, **extra: Any) -> dict[str, Any]:
-        params = {"mode": mode, "caName": inp.ca_name, "account": inp.account, "accountSid": inp.account_sid or "",
-                  "owner": inp.owner, **extra}
-        state = host_of(inp).run_script(SCRIPT, params)["state"]
-        if not state.get("exists"):
+    @staticmethod
+    def _params(inp: CaAccessInputs, mode: str, ensure: str = "present") -> C.CaAccessParams:
+        return C.CaAccessParams(mode=mode, ensure=ensure, ca_name=inp.ca_name, account=inp.account,
+                                account_sid=inp.account_sid or "", owner=inp.owner)
+
+    def _run(self, inp: CaAccessInputs, mode: str, ensure: str = "present") -> Result[C.CaAccessState]:
+        res = call(host_of(inp), C.SCRIPT, self._params(inp, mode, ensure), C.CaAccessState)
+        if not C.is_ca(res.state, inp.ca_name):
+            there = f"its active CA is '{res.state.common_name}'" if res.state.exists else "it has no CA"
             raise ScriptFailed(SCRIPT, inp.endpoint.host, f"no certification authority named '{inp.ca_name}' is "
-                               f"configured on this host ({inp.config_key or 'ndes:ca'}.commonName)", "ObjectNotFound")
-        return state
+                               f"configured on this host ({there}): set {inp.config_key or 'ndes:ca'}.commonName "
+                               "to the CA's common name", "ObjectNotFound")
+        return res
 
     @staticmethod
     def _id(inp: CaAccessInputs, sid: str) -> str:
         return f"{inp.ca_name}/{sid}"
 
     def find(self, inp: CaAccessInputs) -> Existing | None:
-        st = self._run(inp, "get")
-        return Existing(self._id(inp, st["accountSid"]), st.get("owner") or None) if st["present"] else None
+        st = self._run(inp, "get").state
+        return Existing(self._id(inp, st.account_sid), st.owner or None) if st.present else None
 
     def apply(self, inp: CaAccessInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
-        res = host_of(inp).run_script(SCRIPT, {"mode": "set", "ensure": "present", "caName": inp.ca_name,
-                                               "account": inp.account, "accountSid": inp.account_sid or "",
-                                               "owner": inp.owner})
-        st = res["state"]
-        return self._id(inp, st["accountSid"]), self._live(st, res.get("warnings", []))
+        self._run(inp, "get")  # the CA is the one configured (set acts on the host's active CA)
+        res = self._run(inp, "set")
+        return self._id(inp, res.state.account_sid), self._live(res.state, res.warnings)
 
     @staticmethod
-    def _live(st: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
-        return {"resolvedSid": st["accountSid"], "mask": st["mask"], "denied": st["denied"],
-                "restarted": bool(st.get("restarted")), "notes": list(warnings or [])}
+    def _live(st: C.CaAccessState, warnings: list[str] | None = None) -> dict[str, Any]:
+        return {"resolvedSid": st.account_sid, "mask": st.mask, "denied": st.denied, "restarted": st.restarted,
+                "notes": list(warnings or [])}
 
     def get(self, id_: str, inp: CaAccessInputs) -> dict[str, Any] | None:
-        st = self._run(inp, "get")
-        if not st["present"]:
+        st = self._run(inp, "get").state
+        if not st.present:
             return None
         live = self._live(st)
         live.pop("restarted")
@@ -72,6 +78,7 @@ class CaAccessProvider(NdesProvider):
 
     def remove(self, id_: str, inp: CaAccessInputs) -> None:
         try:
+            self._run(inp, "get")
             self._run(inp, "set", ensure="absent")
         except ScriptFailed as exc:
             if exc.category != "ObjectNotFound":

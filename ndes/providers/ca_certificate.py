@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import pulumi
 
 from ..windows import ScriptFailed
+from ..windows.contracts import call
+from ..windows.contracts import ca_certificate as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -21,7 +23,7 @@ FIELDS = ("derBase64", "pem", "thumbprint", "subject", "notAfter")
 
 class CaCertificateInputs(WindowsInputs):
     ca_name: str
-    """The CA's common name (its CertSvc\\Configuration subkey)."""
+    """The CA's common name: the host's active CA (CertSvc\\Configuration Active) must carry it."""
 
 
 class CaCertificateProvider(NdesProvider):
@@ -31,14 +33,16 @@ class CaCertificateProvider(NdesProvider):
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _export(self, inp: CaCertificateInputs) -> dict[str, Any] | None:
-        st = host_of(inp).run_script(SCRIPT, {"mode": "get", "caName": inp.ca_name})["state"]
-        if not st.get("exists"):
+        st = call(host_of(inp), C.SCRIPT, C.CaCertificateParams(mode="get", ca_name=inp.ca_name),
+                  C.CaCertificateState).state
+        if not C.is_ca(st, inp.ca_name):
             return None
         live: dict[str, Any] = {}
         for which in ("issuing", "root"):
+            facts = getattr(st, which).wire()
             for f in FIELDS:
-                live[which + f[0].upper() + f[1:]] = st[which][f]
-        live["rootIsIssuing"] = st["issuing"]["thumbprint"] == st["root"]["thumbprint"]
+                live[which + f[0].upper() + f[1:]] = facts[f]
+        live["rootIsIssuing"] = st.issuing.thumbprint == st.root.thumbprint  # type: ignore[union-attr]
         return live
 
     def find(self, inp: CaCertificateInputs) -> Existing | None:

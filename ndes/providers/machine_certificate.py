@@ -20,11 +20,10 @@ from pulumi.dynamic import DiffResult
 from pydantic import field_validator
 
 from ..model.urls import normalize_fqdn
-from ..windows import ScriptFailed
 from ..windows.certificates import TIME_FORMAT, Certificate, decode
 from ..windows.contracts import call
 from ..windows.contracts import machine_certificate as C
-from ._windows import WindowsInputs, host_of
+from ._windows import WindowsInputs, host_of, while_template_not_offered
 from . import generation as gen
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -77,13 +76,7 @@ class MachineCertificateInputs(WindowsInputs):
 
 TEMPLATE_WAIT_SECONDS = 600.0
 """How long an enrollment waits for the CA to offer a template it does not offer yet."""
-TEMPLATE_RETRY_FIRST, TEMPLATE_RETRY_MAX = 5.0, 60.0
 _sleep = time.sleep
-
-
-def not_offered_yet(exc: ScriptFailed) -> bool:
-    """The CA refused because it does not (yet) offer the template: CERTSRV_E_UNSUPPORTED_CERT_TYPE."""
-    return "0x80094800" in exc.message or "CERTSRV_E_UNSUPPORTED_CERT_TYPE" in exc.message
 
 
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
@@ -203,22 +196,10 @@ class MachineCertificateProvider(NdesProvider):
         params = C.MachineCertificateParams(mode="set", action="enroll", template=inp.template,
                                             subject=x500_cn(inp.common_name), dns_names=inp.dns_names,
                                             friendly_name=self._friendly(inp))
-        waited, delay = 0.0, TEMPLATE_RETRY_FIRST
-        while True:
-            try:
-                return self._run(inp, params, timeout=max(inp.endpoint.operation_timeout, 300))
-            except ScriptFailed as exc:
-                if not not_offered_yet(exc) or waited >= TEMPLATE_WAIT_SECONDS:
-                    if not_offered_yet(exc):
-                        raise ScriptFailed(exc.script, exc.host, f"{exc.message} -- the CA still did not offer "
-                                           f"template {inp.template} after {int(waited)} s: check that it is issued "
-                                           f"on the CA (ndes:templates.ssl) and that AD replication reached the CA",
-                                           exc.category) from exc
-                    raise
-            step = min(delay, TEMPLATE_WAIT_SECONDS - waited)
-            _sleep(step)
-            waited += step
-            delay = min(delay * 2, TEMPLATE_RETRY_MAX)
+        return while_template_not_offered(
+            lambda: self._run(inp, params, timeout=max(inp.endpoint.operation_timeout, 300)),
+            inp.template, "check that it is issued on the CA (ndes:templates.ssl) and that AD replication reached "
+            "the CA", sleep=lambda s: _sleep(s), budget=TEMPLATE_WAIT_SECONDS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
         # Only renewBeforeDays / templateOid / the endpoint change in place: keep the certificate (a renewal is a

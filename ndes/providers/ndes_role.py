@@ -16,6 +16,7 @@ years, after which NDES stops issuing): raCertificates, raNotAfter (the earlier 
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, ClassVar
 
 import pulumi
@@ -23,11 +24,11 @@ from pulumi.dynamic import CheckResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..model.identities import install_refusal_fix
-from ..windows import ScriptFailed
+from ..windows import ScriptFailed, StillRunning
 from ..windows.certificates import TIME_FORMAT
-from ..windows.contracts import call
+from ..windows.contracts import Result, call
 from ..windows.contracts import ndes_role as C
-from ._windows import WindowsInputs, host_of
+from ._windows import TEMPLATE_WAIT_SECONDS, WindowsInputs, host_of, while_template_not_offered
 from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs, contains_unknown
 
 SCRIPT = "NdesRole"
@@ -40,6 +41,12 @@ CASELESS = ("serviceAccount", "caConfig", "signingProvider", "encryptionProvider
 RA_DETAILS = {"raName": "CN", "raEmail": "E", "raCompany": "O", "raDepartment": "OU", "raCity": "L", "raState": "S",
               "raCountry": "C"}
 """Each RA detail and the subject attribute it becomes in the RA certificates (read from their DER)."""
+INSTALL_WAIT = 600
+"""Seconds the client waits for the install (or uninstall) script before it stops waiting and polls the host."""
+_sleep = time.sleep
+SETTLE_BUDGET = 1800.0
+"""Seconds to poll the host's state for an install (uninstall) that outlasted INSTALL_WAIT: it is never cut
+short (a terminated install leaves NDES half-configured)."""
 
 
 class InstallCredential(BaseModel):
@@ -144,10 +151,24 @@ class NdesRoleProvider(NdesProvider):
     def apply(self, inp: NdesRoleInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         now = self._run(inp, self._params(inp, "get")).state
         repair = C.half_finished(now)
+
+        def install():
+            st = self._run(inp, self._params(inp, "get")).state  # again on a retry: what a refused try left
+            try:
+                return self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False,
+                                                   install=not C.configured(st), repair=C.half_finished(st)),
+                                 timeout=max(inp.endpoint.operation_timeout, INSTALL_WAIT))
+            except StillRunning:  # the install goes on there: poll the host until NDES is configured
+                return self._settle(inp, C.configured, "the NDES install")
+
         try:
-            res = self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False,
-                                              install=not C.configured(now), repair=repair),
-                            timeout=max(inp.endpoint.operation_timeout, 600))
+            # The install publishes the RA templates (EnrollmentAgentOffline, CEPEncryption) on the CA and enrolls
+            # them at once: until AD replication and the CA's template cache offer them the CA refuses
+            # (0x80094800), so the install waits for the CA as an enrollment does.
+            res = while_template_not_offered(
+                install, " and ".join(C.RA_TEMPLATES), "check that AD replication reached the CA "
+                f"({inp.ca_config}) and that its template list holds them (certutil -CATemplates)",
+                sleep=lambda s: _sleep(s), budget=TEMPLATE_WAIT_SECONDS)
         except ScriptFailed as exc:  # refused for want of an identity: say which one to use (docs/identities.md)
             fix = install_refusal_fix(exc.message, inp.endpoint.auth, inp.endpoint.username)
             if not fix:
@@ -166,6 +187,14 @@ class NdesRoleProvider(NdesProvider):
                     f"`pulumi up` again to replace it, or set the configuration to the installed values")
         live["notes"] = warnings
         return self._id(inp), live
+
+    def _settle(self, inp: NdesRoleInputs, done, what: str):
+        """After StillRunning: the host's state, polled until `done` (bounded by SETTLE_BUDGET), as a Result."""
+        host = host_of(inp)
+        get = self._params(inp, "get")
+        st = host.settle(lambda: self._run(inp, get).state, done, what=what, budget=SETTLE_BUDGET)
+        return Result(st, True, False, [f"{what} on {inp.endpoint.host} outlasted the client's wait; it was "
+                                        "left to finish there and its end was read from the host"])
 
     def _live(self, st: C.NdesRoleState, inp: NdesRoleInputs) -> dict[str, Any]:
         certs = C.ra_certificates(st)
@@ -205,8 +234,13 @@ class NdesRoleProvider(NdesProvider):
     def remove(self, id_: str, inp: NdesRoleInputs) -> None:
         st = self._run(inp, self._params(inp, "get")).state
         ra = [c.thumbprint for c, _ in C.ra_certificates(st)]
-        self._run(inp, self._params(inp, "set", ensure="absent", remove_thumbprints=ra),
-                  timeout=max(inp.endpoint.operation_timeout, 600))
+        try:
+            self._run(inp, self._params(inp, "set", ensure="absent", remove_thumbprints=ra),
+                      timeout=max(inp.endpoint.operation_timeout, INSTALL_WAIT))
+        except StillRunning:
+            gone = set(ra)
+            self._settle(inp, lambda s: not (s.mscep_key or s.app_pool or s.application) and not gone & {
+                c.thumbprint for c in s.ra_certificates}, "the NDES uninstall")
 
 
 def same_ignoring_case(live: str | None, want: str) -> str | None:

@@ -39,9 +39,10 @@ def ca_access(cfg: DeploymentConfig, ctx: Any) -> list[Result]:
     st = ctx.script(cfg.ca.host, cfg.ca.winrm, "CaAccess", {"mode": "get", "caName": cfg.ca.common_name,
                                                             "account": account_of(cfg), "accountSid": "", "owner": ""})
     check = "Request Certificates for the service account"
-    if not st.get("exists"):
-        return [fail(area, check, f"no certification authority named '{cfg.ca.common_name}' on {cfg.ca.host}",
-                     "fix ndes:ca.commonName / ndes:ca.host")]
+    if not st.get("exists") or str(st.get("commonName", "")).casefold() != cfg.ca.common_name.casefold():
+        there = f"its active CA is '{st.get('commonName')}'" if st.get("exists") else "it has no CA"
+        return [fail(area, check, f"no certification authority named '{cfg.ca.common_name}' on {cfg.ca.host} "
+                     f"({there})", "fix ndes:ca.commonName / ndes:ca.host")]
     if st.get("denied"):
         return [fail(area, check, f"{account_of(cfg)} is DENIED Request Certificates",
                      "certsrv.msc > CA Properties > Security: remove the Deny for the service account")]
@@ -53,7 +54,7 @@ def ca_access(cfg: DeploymentConfig, ctx: Any) -> list[Result]:
 
 def ca_subjects(cfg: DeploymentConfig, ctx: Any) -> set[str]:
     st = ctx.script(cfg.ca.host, cfg.ca.winrm, "CaCertificate", {"mode": "get", "caName": cfg.ca.common_name})
-    if not st.get("exists"):
+    if not st.get("exists") or str(st.get("commonName", "")).casefold() != cfg.ca.common_name.casefold():
         return set()
     return {str(st[w]["subject"]).lower() for w in ("issuing", "root") if st.get(w)}
 

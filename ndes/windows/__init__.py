@@ -9,9 +9,9 @@ Every script returns {"changed", "state", "rebootRequired", "warnings"}; failure
 from __future__ import annotations
 
 from ._endpoint import Endpoint
-from ._exceptions import (AuthenticationFailed, OperationTimeout, ScriptFailed, TlsFailure, Unreachable,
-                          WindowsHostError)
+from ._exceptions import (AuthenticationFailed, OperationTimeout, ScriptFailed, StillRunning, TlsFailure,
+                          Unreachable, WindowsHostError)
 from ._host import WindowsHost
 
-__all__ = ["AuthenticationFailed", "Endpoint", "OperationTimeout", "ScriptFailed", "TlsFailure", "Unreachable",
-           "WindowsHost", "WindowsHostError"]
+__all__ = ["AuthenticationFailed", "Endpoint", "OperationTimeout", "ScriptFailed", "StillRunning", "TlsFailure",
+           "Unreachable", "WindowsHost", "WindowsHostError"]

@@ -6,6 +6,7 @@
     ├── TlsFailure                   the host's certificate did not verify (unknown CA, name mismatch)
     ├── ScriptFailed                 the script ran and reported an error (its JSON error, exit code 1)
     └── OperationTimeout             the script did not finish in time (it may still be running)
+        └── StillRunning             a set-mode script outlasted the client's wait and was left running there
 
 Messages read "failed to <verb> <kind> '<id>' on <host>: <cause>". None ever holds the password: the client
 builds every message itself from the script name, the host name and the cause's text (pywinrm's own texts do
@@ -14,7 +15,7 @@ not carry credentials, and the client scrubs the password from any text it passe
 from __future__ import annotations
 
 __all__ = ["WindowsHostError", "AuthenticationFailed", "Unreachable", "TlsFailure", "ScriptFailed",
-           "OperationTimeout"]
+           "OperationTimeout", "StillRunning"]
 
 
 class WindowsHostError(Exception):
@@ -39,6 +40,11 @@ class TlsFailure(WindowsHostError):
 
 class OperationTimeout(WindowsHostError):
     """The script did not finish within its timeout; it may still be running on the host."""
+
+
+class StillRunning(OperationTimeout):
+    """A set-mode script did not finish within the client's wait and was NOT terminated: it goes on on the host (a
+    terminated install leaves a half-finished configuration). The caller polls the host's state to see it end."""
 
 
 class ScriptFailed(WindowsHostError):

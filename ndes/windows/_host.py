@@ -11,6 +11,11 @@ break while running a get-mode script (reads change nothing).
 Stdin is a pipe (WINRS_CONSOLEMODE_STDIN=FALSE): PowerShell fills `$input`, which the bootstrap reads, only
 from redirected stdin; with console-mode stdin the script would see no input (Ansible's WinRM connection passes
 console_mode_stdin=False whenever it sends input, ansible/ansible lib/ansible/plugins/connection/winrm.py).
+
+Timeouts: a get-mode script that outlasts its timeout is terminated (Signal) and OperationTimeout raised. A
+set-mode script is never terminated (a terminated install leaves a half-finished configuration): the client
+stops waiting, keeps the shell (deleting a shell ends its processes; the next commands on it keep it from
+idling out) and raises StillRunning; the caller then polls the host's state (`settle`).
 """
 from __future__ import annotations
 
@@ -22,8 +27,8 @@ from winrm.exceptions import WinRMOperationTimeoutError
 
 from . import _scripts
 from ._endpoint import Endpoint
-from ._exceptions import (AuthenticationFailed, OperationTimeout, ScriptFailed, TlsFailure, Unreachable,
-                          WindowsHostError)
+from ._exceptions import (AuthenticationFailed, OperationTimeout, ScriptFailed, StillRunning, TlsFailure,
+                          Unreachable, WindowsHostError)
 from ._session import Dropped, forget, is_shell_gone, map_error, scrub, session_for
 
 __all__ = ["WindowsHost"]
@@ -77,7 +82,7 @@ class WindowsHost:
         doing = f"run script '{name}'"
         for attempt in (1, 2):
             try:
-                stdout, stderr, code = self._run_once(line, doing, deadline)
+                stdout, stderr, code = self._run_once(line, doing, deadline, terminate=read_only)
                 break
             except Dropped as exc:
                 if attempt == 1 and (read_only or not exc.accepted):
@@ -94,7 +99,7 @@ class WindowsHost:
                 raise
             raise ScriptFailed(name, self.endpoint.host, message, exc.category) from None
 
-    def _run_once(self, line: str, doing: str, deadline: float) -> tuple[bytes, bytes, int]:
+    def _run_once(self, line: str, doing: str, deadline: float, terminate: bool = True) -> tuple[bytes, bytes, int]:
         sess = session_for(self.endpoint)
         command, args = _scripts.bootstrap_command()
         data = line.encode("ascii")
@@ -117,7 +122,7 @@ class WindowsHost:
                     chunk = data[start:start + STDIN_CHUNK]
                     sess.protocol.send_command_input(shell, command_id, chunk,
                                                      end=start + STDIN_CHUNK >= len(data))
-                out, err, code = self._receive(sess, shell, command_id, doing, deadline)
+                out, err, code = self._receive(sess, shell, command_id, doing, deadline, terminate)
             except (WindowsHostError, Dropped):
                 raise
             except Exception as exc:
@@ -131,9 +136,13 @@ class WindowsHost:
                 pass
             return out, err, code
 
-    def _receive(self, sess, shell: str, command_id: str, doing: str, deadline: float) -> tuple[bytes, bytes, int]:
+    def _receive(self, sess, shell: str, command_id: str, doing: str, deadline: float,
+                 terminate: bool = True) -> tuple[bytes, bytes, int]:
         out, err = [], []
         while True:
+            if time.monotonic() > deadline and not terminate:  # a change under way: never cut it short
+                raise StillRunning(f"failed to {doing} on {self.endpoint.host}: no result within the timeout; it "
+                                   "goes on there (not terminated)", host=self.endpoint.host)
             if time.monotonic() > deadline:
                 try:
                     sess.protocol.cleanup_command(shell, command_id)
@@ -172,6 +181,24 @@ class WindowsHost:
         doc.setdefault("rebootRequired", False)
         doc.setdefault("warnings", [])
         return doc
+
+    def settle(self, probe, done, *, what: str, budget: float = 1800.0, first: float = 2.0,
+               longest: float = 30.0) -> Any:
+        """Poll `probe()` (a get-mode read of the host's state) with backoff until `done(state)`, after a set-mode
+        script raised StillRunning; returns the last state. OperationTimeout after `budget` seconds. Each poll is
+        a command on the same shell, which keeps the shell (and the running script in it) from idling out."""
+        deadline = time.monotonic() + budget
+        wait = first
+        while True:
+            state = probe()
+            if done(state):
+                return state
+            if time.monotonic() + wait > deadline:
+                raise OperationTimeout(f"{what} on {self.endpoint.host} did not finish within {int(budget)} s "
+                                       "(it may still be running there, or have failed: see the host's event log; "
+                                       "run `pulumi up` again to converge)", host=self.endpoint.host)
+            time.sleep(wait)
+            wait = min(wait * 2, longest)
 
     # ------------------------------------------------------------------------------------------ restart
     def boot_id(self) -> str:

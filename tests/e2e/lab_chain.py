@@ -23,6 +23,10 @@ from .lab_stack import PROGRAM_FILES, lab_stack_config
 from .pulumi_cli import REPO_ROOT, PulumiCLI
 
 PY = str(REPO_ROOT / ".venv" / "bin" / "python")
+E2E_TEMPLATE_DELAY = 3.0
+"""The simulated CA's template pickup delay in e2e runs (templateDelaySeconds): a template just issued, and the RA
+templates the NDES installer publishes, are offered only this long after the CA first sees them, as AD replication
+and the CA's template cache make it on Windows; the product's bounded waits must carry every e2e deploy."""
 
 
 def ensure_lab_servers() -> None:
@@ -31,6 +35,8 @@ def ensure_lab_servers() -> None:
         proc = subprocess.run([PY, "-m", module, arg], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"python -m {module} {arg} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    from lab.winrm_sim import control
+    control.LAB.knobs(templateDelaySeconds=E2E_TEMPLATE_DELAY)
 
 
 def lab_cli(project_dir: Path | None = None) -> PulumiCLI:

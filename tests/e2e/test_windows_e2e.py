@@ -29,6 +29,7 @@ from lab.secrets import lab_secret
 from lab.winrm_sim.control import Instance
 from lab.winrm_sim.handlers import intune_connector as sim_connector
 from lab.winrm_sim import certstore, hostmodel
+from tests.e2e.lab_chain import E2E_TEMPLATE_DELAY
 from tests.e2e.pulumi_cli import REPO_ROOT, PulumiCLI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -87,7 +88,7 @@ PROGRAM = textwrap.dedent('''
 def private_sim(tmp_path_factory):
     inst = Instance.private(tmp_path_factory.mktemp("winrm-sim-e2e"))
     inst.up()
-    inst.knobs(rebootSeconds=1)
+    inst.knobs(rebootSeconds=1, templateDelaySeconds=E2E_TEMPLATE_DELAY)
     try:
         yield inst
     finally:
@@ -233,7 +234,7 @@ def test_windows_plane_up_noop_drift_replace_crash_destroy(samba_dc, world, tmp_
     runner.join(timeout=900)
     assert "proc" in result, "the interrupted pulumi up did not end"
     print("interrupted up exited", result["proc"].returncode)
-    sim.knobs(rebootSeconds=1)
+    sim.knobs(rebootSeconds=1, templateDelaySeconds=E2E_TEMPLATE_DELAY)
     t = time.monotonic()
     cli.up()
     timings["up after the crash"] = time.monotonic() - t

@@ -19,7 +19,7 @@ EP = win.Endpoint(host="ndes1.contoso.com", url="https://ndes1.contoso.com:5986/
 
 def test_public_api_is_exactly_the_documented_names():
     assert sorted(win.__all__) == ["AuthenticationFailed", "Endpoint", "OperationTimeout", "ScriptFailed",
-                                   "TlsFailure", "Unreachable", "WindowsHost", "WindowsHostError"]
+                                   "StillRunning", "TlsFailure", "Unreachable", "WindowsHost", "WindowsHostError"]
 
 
 def test_endpoint_never_shows_the_password():

@@ -15,7 +15,9 @@ Rules (every script targets Windows PowerShell 5.1 over WinRM):
                `. ([scriptblock]::Create($prelude))`)
 - no-expand    no $Params inside an expandable ("...") string or here-string: values never become text that
                is run or parsed; pass them as parameters instead
-- no-splat     no @splatting (it hides parameters from the check below)
+- no-splat     @splatting only of a hashtable whose every key the script writes literally (`$h = @{ Key = ... }`,
+               `$h['Key'] = ...`, `$h.Key = ...`; never a computed key), each key then checked as a -Parameter
+               below (splatting the parameters that are set is how a cmdlet gets only those)
 - cmdlet       every command is a cmdlet listed in /work/shared/reference/cmdlets.json (full name, not an
                alias); each -Parameter is one of its parameters, parameter aliases, provider parameters or the
                common parameters (-WhatIf/-Confirm only where supported), case-insensitive, unambiguous
@@ -249,9 +251,41 @@ def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> lis
                 if why:
                     out.append(Finding(name, _line(el), "cmdlet", why))
             elif re.fullmatch(r"@[A-Za-z_]\w*", txt(el).strip()):
-                out.append(Finding(name, _line(el), "no-splat",
-                                   f"splatting {txt(el).strip()} hides parameters from the check"))
+                keys = _splat_keys(code, txt(el).strip()[1:])
+                if keys is None:
+                    out.append(Finding(name, _line(el), "no-splat",
+                                       f"splatting {txt(el).strip()} hides parameters from the check: build it "
+                                       "as a hashtable with literal keys only"))
+                    continue
+                for key in keys:
+                    why = ref.check_parameter(cmdlet, key)
+                    if why:
+                        out.append(Finding(name, _line(el), "cmdlet", f"{why} (a key of {txt(el).strip()})"))
     return out
+
+
+def _splat_keys(code: str, var: str) -> list[str] | None:
+    """The keys the script writes into hashtable $var, when every write is literal (None otherwise, or when the
+    script never builds $var as a hashtable literal)."""
+    v = re.escape(var)
+    inits = re.findall(rf"\${v}\s*=\s*@\{{([^{{}}]*)\}}", code, re.I)
+    if not inits:
+        return None
+    keys: list[str] = []
+    for body in inits:
+        for entry in re.split(r"[;\n]", body):
+            if not entry.strip():
+                continue
+            m = re.match(r"\s*(['\"]?)([A-Za-z]\w*)\1\s*=", entry)
+            if m is None:
+                return None
+            keys.append(m.group(2))
+    if re.search(rf"\${v}\s*\[\s*(?!['\"][A-Za-z]\w*['\"]\s*\])", code, re.I) or \
+            re.search(rf"\${v}\s*\.\s*(Add|Item|Set_Item)\b", code, re.I):
+        return None  # a computed key, or a method that takes one
+    keys += re.findall(rf"\${v}\s*\[\s*['\"]([A-Za-z]\w*)['\"]\s*\]\s*=", code, re.I)
+    keys += re.findall(rf"\${v}\s*\.\s*([A-Za-z]\w*)\s*=(?!=)", code, re.I)
+    return keys
 
 
 def _prelude_shape(tree: ts.Tree, name: str, txt) -> list[Finding]:

@@ -90,3 +90,25 @@ def test_unknown_account_and_unknown_ca_are_clear_errors(sim, samba_dc):
         P.create(props(sim, samba_dc, "LAB\\no-such-account-x"))
     with pytest.raises(ScriptFailed, match="no certification authority named 'Other CA'"):
         P.create(props(sim, samba_dc, "LAB\\Administrator", caName="Other CA"))
+
+
+def test_a_ca_whose_name_windows_sanitizes_is_found_through_the_active_key(sim, samba_dc):
+    """Issue 13 item 11: the CA's registry key is its SANITIZED name (a comma becomes !002c), found through
+    CertSvc\\Configuration Active; the common name is read from the key and compared without case."""
+    from lab.winrm_sim import certstore
+    name = "Contoso, Inc. Issuing CA"
+    with sim.edit_state(CA1) as st:
+        certstore.certsvc(st)["caName"] = name
+    try:
+        inp = props(sim, samba_dc, "LAB\\Administrator", caName=name.upper())
+        from ndes.windows.contracts import ca_access as C
+        from ndes.providers._windows import host_of
+        st = C.CaAccessState.model_validate(host_of(P.Inputs.model_validate(inp)).run_script(
+            "CaAccess", C.CaAccessParams(mode="get", ca_name=name, account="LAB\\Administrator").wire())["state"])
+        assert st.config_key == "Contoso!002c Inc. Issuing CA" and st.common_name == name
+        created = P.create(inp)  # the configured name in another case is the same CA
+        assert created.outs["mask"] & ENROLL
+        P.delete(created.id, created.outs)
+    finally:
+        with sim.edit_state(CA1) as st:
+            certstore.certsvc(st)["caName"] = samba_dc.enterprise_ca_name

@@ -212,6 +212,32 @@ def test_a_script_that_does_not_finish_in_time_is_an_operation_timeout(sim, endp
     assert host.run_script("HostBoot", {"mode": "get"})["state"]["bootId"]  # and the shell still works
 
 
+def test_a_set_mode_script_that_outlasts_the_timeout_is_left_running_and_its_end_is_polled(sim, endpoint):
+    """Issue 13 item 5: a client timeout must not terminate a change under way on the host (a terminated NDES
+    install leaves a half-finished configuration); the client stops waiting and polls the host's state."""
+    import time
+    from ndes.windows import StillRunning
+    host = WindowsHost(endpoint)
+    values = [{"path": REG, "name": "LongChange", "type": "DWord", "value": 42}]
+
+    def probe():
+        return host.run_script("RegistryValues", {"mode": "get", "values": values})["state"]
+
+    def done(st) -> bool:
+        return st["values"][0]["value"] == 42
+
+    assert not done(probe())
+    sim.reset_stats()
+    sim.slow(NDES1, 5)  # this run takes 5 s; its work is done at its end unless it is terminated first
+    t0 = time.monotonic()
+    with pytest.raises(StillRunning, match="not terminated"):
+        host.run_script("RegistryValues", {"mode": "set", "values": values}, timeout=1)
+    assert time.monotonic() - t0 < 5
+    assert sim.stats()[NDES1].get("Signal", 0) == 0  # never told to terminate
+    assert not done(probe())  # still under way
+    assert done(host.settle(probe, done, what="the registry change", budget=30, first=0.5))
+
+
 def test_a_host_that_refuses_connections_is_unreachable(sim):
     ep = make_endpoint(sim, url="https://127.0.0.1:1/wsman")
     with pytest.raises(Unreachable, match="refused"):

@@ -134,3 +134,59 @@ def test_a_half_finished_install_reads_as_gone_and_is_repaired(sim, samba_dc):
         assert st["iis"]["appPools"]["SCEP"]["userName"] == account
         assert "/CertSrv/mscep" in st["iis"]["sites"]["Default Web Site"]["applications"]
         assert P.read(created.id, again.outs).id == created.id
+
+
+def test_an_install_that_outlasts_the_clients_wait_is_left_to_finish_and_polled(sim, samba_dc, monkeypatch):
+    """Issue 13 item 5: the client stops waiting for a long install but never terminates it (that would leave NDES
+    half-configured); it polls the host until NDES is configured, and the same for the uninstall."""
+    from ndes.providers import ndes_role
+    monkeypatch.setattr(ndes_role, "INSTALL_WAIT", 2)  # the install outlasts the client's wait
+    with service_account(samba_dc) as (account, password, _sid):
+        prepare_ndes_host(sim, NDES1, account)
+        inp = inputs(sim, samba_dc, account, password, endpoint={**endpoint_props(sim, NDES1), "operationTimeout": 5})
+        sim.slow(NDES1, 8)  # the install's set-mode run takes 8 s
+        created = P.create(inp)
+        assert {c["template"] for c in created.outs["raCertificates"]} == {"EnrollmentAgentOffline", "CEPEncryption"}
+        assert any("outlasted the client's wait" in n for n in created.outs["notes"])
+        st = sim.read_state(NDES1)
+        assert st["iis"]["appPools"]["SCEP"]["userName"] == account
+        assert "/CertSrv/mscep" in st["iis"]["sites"]["Default Web Site"]["applications"]
+
+        sim.slow(NDES1, 8)  # the uninstall too
+        P.delete(created.id, created.outs)
+        st = sim.read_state(NDES1)
+        assert "SCEP" not in st["iis"].get("appPools", {})
+        assert not [e for e in st["certStores"]["LocalMachine\\My"].values()
+                    if certstore.template_of(e) in ("EnrollmentAgentOffline", "CEPEncryption")]
+
+
+def test_the_install_waits_while_the_ca_does_not_offer_the_ra_templates(sim, samba_dc, monkeypatch):
+    """Issue 13 item 8: the installer publishes EnrollmentAgentOffline and CEPEncryption on the CA and enrolls them
+    at once; until the CA's template cache offers them it refuses (0x80094800), and the install waits with bounded
+    backoff instead of failing the deploy."""
+    import time
+    from ndes.providers import ndes_role
+    from .conftest import CA1
+
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(min(seconds, 1.0))
+
+    monkeypatch.setattr(ndes_role, "_sleep", sleep)
+    with sim.edit_state(CA1) as st:  # not published on this CA yet (as after certutil -SetCATemplates -<name>)
+        certstore.certsvc(st).pop("shippedTemplates", None)
+    sim.knobs(templateDelaySeconds=2)
+    try:
+        with service_account(samba_dc) as (account, password, _sid):
+            prepare_ndes_host(sim, NDES1, account)
+            created = P.create(inputs(sim, samba_dc, account, password))
+            assert slept  # refused at first, then installed
+            assert {c["template"] for c in created.outs["raCertificates"]} == {"EnrollmentAgentOffline",
+                                                                             "CEPEncryption"}
+            assert set(sim.read_state(CA1)["certsvc"]["shippedTemplates"]) == {"EnrollmentAgentOffline",
+                                                                              "CEPEncryption"}
+            P.delete(created.id, created.outs)
+    finally:
+        sim.knobs(templateDelaySeconds=0)

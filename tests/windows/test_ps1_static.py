@@ -71,9 +71,14 @@ def test_params_expanded_into_a_string_is_refused():
     assert rules("$t = '$Params stays literal in single quotes'\n") == []
 
 
-def test_splatting_is_refused():
-    found = rules("$a = @{ Path = 'x' }\nGet-Item @a\n")
+def test_splatting_is_refused_unless_every_key_is_literal_and_a_parameter():
+    assert rules("$a = @{ LiteralPath = 'x' }\n$a['Force'] = $true\n$a.ErrorAction = 'Stop'\nGet-Item @a\n") == []
+    found = rules("$a = @{ LiteralPath = 'x' }\n$a[$k] = 1\nGet-Item @a\n")  # a computed key
     assert any(r == "no-splat" for r, _ in found), found
+    found = rules("$a = Get-Thing\nGet-Item @a\n")  # not a hashtable the script wrote
+    assert any(r == "no-splat" for r, _ in found), found
+    found = rules("$a = @{ LiteralPath = 'x' }\n$a['Nonsense'] = 1\nGet-Item @a\n")  # not a parameter
+    assert any(r == "cmdlet" and "Nonsense" in m for r, m in found), found
 
 
 @pytest.mark.parametrize("body,expect", [
@@ -130,3 +135,26 @@ def test_the_bootstrap_may_build_exactly_the_prelude_and_the_script():
     text = (SCRIPTS_DIR / "_bootstrap.ps1").read_text()
     extra = text.replace("exit 0", ". ([scriptblock]::Create($params))\n    exit 0")
     assert any(f.rule == "no-eval" for f in lint_source(extra, "_bootstrap.ps1"))
+
+
+def test_the_boot_identity_survives_clock_steps():
+    """Issue 13 item 11: LastBootUpTime at 100 ns moves when the clock is stepped (w32time, Hyper-V time sync), so a
+    restart mark could stop matching without a restart: the prelude reads Windows' per-boot counter first, and
+    falls back to the boot time to the minute only."""
+    import re
+    text = (SCRIPTS_DIR / "_prelude.ps1").read_text()
+    body = text[text.index("function Get-BootId"):text.index("function Set-RebootMark")]
+    assert "PrefetchParameters" in body and "'BootId'" in body
+    assert body.index("'BootId'") < body.index(".LastBootUpTime")
+    assert "ToString('o')" not in body and re.search(r"ToString\('yyyy-MM-ddTHH:mmZ'\)", body)
+
+
+def test_ndes_role_binds_only_the_ra_details_that_are_set():
+    """Issue 13 item 11: Install-AdcsNetworkDeviceEnrollmentService gets only the RA fields the configuration sets
+    (splatted), never an unset one bound as $null (not documented to equal an omitted parameter)."""
+    import re
+    text = (SCRIPTS_DIR / "NdesRole.ps1").read_text()
+    assert not re.search(r"-RA(Email|Company|Department|City|State|Country)\b", text)
+    for field in ("Email", "Company", "Department", "City", "State", "Country"):
+        assert re.search(rf"if \(\$Params\.ra{field}\) \{{ \$install\['RA{field}'\] = ", text), field
+    assert "Install-AdcsNetworkDeviceEnrollmentService @install" in text

@@ -1,30 +1,37 @@
 """CaAccess on the simulated CA host: the Enroll ACE of one account in the CA's security descriptor.
 
-Contract of ndes/windows/scripts/CaAccess.ps1: read-modify-write of the account's one access-allowed ACE,
-CertSvc restarted only on change (counted in state["certsvc"]["service"]["restarts"]); an account name the
-domain does not know fails as NTAccount.Translate does.
+Plays CaAccess.ps1 (contract: ndes/windows/contracts/ca_access.py, which every request is validated against):
+the CA's key is the one CertSvc\\Configuration `Active` names (the CA's sanitized name, certstore.config_key),
+its CommonName is reported; read-modify-write of the account's one access-allowed ACE, CertSvc restarted only on
+change (counted in state["certsvc"]["service"]["restarts"]); an account name the domain does not know fails as
+NTAccount.Translate does; set on a host whose active CA has another name fails.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ndes.windows.contracts.ca_access import CaAccessParams, owner_mark
+
 from .. import certstore, hostmodel
 from ..ca import CA_ENROLL, CA_READ
-from . import ScriptError, handler
+from . import ScriptError, handler, result, validated
 
 
 @handler("CaAccess")
-def ca_access(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
-    if getattr(ctx, "role", "ca") != "ca":
-        return _result(False, {"exists": False, "present": False, "mask": 0, "denied": False, "accountSid": "",
-                               "restarted": False})
+def ca_access(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    p = validated(CaAccessParams, raw)
+    mark = owner_mark(p.ca_name, p.account)
+    if getattr(ctx, "role", "ca") != "ca":  # no CertSvc\Configuration on this host
+        return result({"exists": False, "configKey": "", "commonName": "", "present": False, "mask": 0,
+                       "denied": False, "accountSid": "", "restarted": False,
+                       "owner": hostmodel.owner_mark(ctx.state, mark) or ""})
     svc = certstore.certsvc(ctx.state)
-    if params.get("caName") != svc["caName"]:
-        return _result(False, {"exists": False, "present": False, "mask": 0, "denied": False, "accountSid": "",
-                               "restarted": False})
-    sid = params.get("accountSid") or ""
+    if p.mode == "set" and svc["caName"].lower() != p.ca_name.lower():  # PowerShell's -ne
+        raise ScriptError(f"the active certification authority on this host is {svc['caName']}, not {p.ca_name}",
+                          "NotSpecified")
+    sid = p.account_sid
     if not sid:
-        sid = certstore.samba(ctx).lookup_sid(str(params.get("account", "")))
+        sid = certstore.samba(ctx).lookup_sid(p.account)
         if sid is None:
             raise ScriptError('Exception calling "Translate" with "1" argument(s): "Some or all identity '
                               'references could not be translated."', "NotSpecified")
@@ -36,20 +43,18 @@ def ca_access(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     denied = bool(deny and deny["mask"] & CA_ENROLL)
     changed = restarted = False
     warnings: list[str] = []
-    if params.get("mode") == "set":
-        ensure = params.get("ensure") or "present"
-        if ensure == "present" and not present:
+    if p.mode == "set":
+        if p.ensure == "present" and not present:
             if allow:
                 allow["mask"] = mask | CA_ENROLL
             else:
                 aces.append({"type": "allow", "sid": sid, "mask": CA_ENROLL})
             changed = True
-        mark = f"CaAccess:{params.get('caName')}:{params.get('account')}"
-        if ensure == "present" and params.get("owner"):
-            hostmodel.set_owner_mark(ctx.state, mark, str(params["owner"]))
-        if ensure == "absent":
+        if p.ensure == "present" and p.owner:
+            hostmodel.set_owner_mark(ctx.state, mark, p.owner)
+        if p.ensure == "absent":
             hostmodel.clear_owner_mark(ctx.state, mark)
-        if ensure == "absent" and present:
+        if p.ensure == "absent" and present:
             rest = mask & ~CA_ENROLL
             if rest & ~CA_READ == 0:
                 aces.remove(allow)
@@ -65,10 +70,6 @@ def ca_access(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
             present = bool(mask & CA_ENROLL)
         if denied:
             warnings.append("a deny ACE for Request Certificates on the CA overrides the allow for this account")
-    owner = hostmodel.owner_mark(ctx.state, f"CaAccess:{params.get('caName')}:{params.get('account')}") or ""
-    return _result(changed, {"exists": True, "owner": owner, "present": present, "mask": mask, "denied": denied,
-                             "accountSid": sid, "restarted": restarted}, warnings)
-
-
-def _result(changed: bool, state: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
-    return {"changed": changed, "state": state, "rebootRequired": False, "warnings": warnings or []}
+    return result({"exists": True, "configKey": certstore.config_key(svc), "commonName": svc["caName"],
+                   "present": present, "mask": mask, "denied": denied, "accountSid": sid, "restarted": restarted,
+                   "owner": hostmodel.owner_mark(ctx.state, mark) or ""}, changed=changed, warnings=warnings)

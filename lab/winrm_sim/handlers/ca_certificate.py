@@ -1,11 +1,15 @@
 """CaCertificate on the simulated CA host: the issuing CA certificate (lab.pki.ensure_enterprise_ca()) and the
-lab root it chains to, in the shape CaCertificate.ps1 reports (read-only: set mode changes nothing)."""
+lab root it chains to, as CaCertificate.ps1 reports them (contract: ndes/windows/contracts/ca_certificate.py,
+which every request is validated against): the active CA (CertSvc\\Configuration Active, the sanitized name),
+its CommonName, and its current certificate."""
 from __future__ import annotations
 
 from typing import Any
 
+from ndes.windows.contracts.ca_certificate import CaCertificateParams
+
 from .. import ca, certstore
-from . import handler
+from . import handler, result, validated
 
 
 def _facts(cert) -> dict[str, Any]:
@@ -15,14 +19,15 @@ def _facts(cert) -> dict[str, Any]:
 
 
 @handler("CaCertificate")
-def ca_certificate(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+def ca_certificate(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    validated(CaCertificateParams, raw)
     state: dict[str, Any] = {"exists": False}
     if getattr(ctx, "role", "ca") == "ca":
         svc = certstore.certsvc(ctx.state)
-        entry = certstore.store(ctx.state).get(svc["caCertHash"][-1]) if svc["caName"] == params.get("caName") else None
+        entry = certstore.store(ctx.state).get(svc["caCertHash"][-1])
         if entry is not None:
             issuing = certstore.load(entry)
             root = ca.root_ca()
-            state = {"exists": True, "issuing": _facts(issuing),
-                     "root": _facts(root if issuing.issuer == root.subject else issuing)}
-    return {"changed": False, "state": state, "rebootRequired": False, "warnings": []}
+            state = {"exists": True, "configKey": certstore.config_key(svc), "commonName": svc["caName"],
+                     "issuing": _facts(issuing), "root": _facts(root if issuing.issuer == root.subject else issuing)}
+    return result(state)

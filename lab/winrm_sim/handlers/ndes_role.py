@@ -114,6 +114,19 @@ def _install(ctx: Any, p: dict[str, Any]) -> None:
           "country": p.get("raCountry")}
     if not ra["name"]:
         raise ScriptError("RAName must not be empty", "InvalidArgument")
+    # the installer publishes the RA templates on the CA (when its list lacks them) and enrolls them at once: the
+    # CA offers a template it has just been given only once its template cache picked it up (templateDelaySeconds);
+    # refused, the install stops before it configured anything
+    delay = float(getattr(getattr(ctx, "knobs", None), "template_delay_seconds", 0.0) or 0.0)
+    lab = getattr(ctx, "lab", None)
+    if lab is not None:
+        with lab.edit_host(svc["dnsHostName"]) as ca_host:
+            pending = ca.publish_shipped(certstore.certsvc(ca_host), ca.RA_TEMPLATES, delay)
+        if pending:
+            raise ScriptError(f"Install-AdcsNetworkDeviceEnrollmentService: the RA certificate could not be "
+                              f"enrolled: The requested certificate template is not supported by this CA. "
+                              f"0x80094800 (-2146875392 CERTSRV_E_UNSUPPORTED_CERT_TYPE): template {pending[0]}",
+                              "InvalidArgument")
     for template, which in (("EnrollmentAgentOffline", "signing"), ("CEPEncryption", "encryption")):
         cert, key = ca.issue_ra(template, ra, int(p[f"{which}KeyLength"]))
         tp = certstore.add(state, cert, ca.key_pem(key))

@@ -1,40 +1,32 @@
-# CaAccess: the "Request Certificates" right (Enroll 0x200; Read 0x100 is implied) of one account in the
-# Enterprise CA's own security descriptor, HKLM:\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration\<CA>
-# value Security (REG_BINARY, self-relative SD). Read-modify-write of ONE access-allowed ACE (the account's);
-# CertSvc is restarted only when the descriptor changed (the CA reads it at start).
-# Params: mode get|set, ensure present|absent, caName, account (DOMAIN\name), accountSid (optional).
-# State: exists (the CA key), present (the ACE grants Enroll), mask, denied (a deny ACE for Enroll exists),
-#        accountSid, restarted.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-
-$ownerKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
-function Get-OwnerMark($Mark) {
-    if (Test-Path -LiteralPath $ownerKey) {
-        $p = Get-ItemProperty -LiteralPath $ownerKey
-        if ($p.PSObject.Properties[$Mark]) { return [string]$p.PSObject.Properties[$Mark].Value }
-    }
-    return ''
-}
-function Set-OwnerMark($Mark, $Owner) {
-    if (-not $Owner) { return }
-    if (-not (Test-Path -LiteralPath $ownerKey)) { $null = New-Item -Path $ownerKey -Force }
-    Set-ItemProperty -LiteralPath $ownerKey -Name $Mark -Value ([string]$Owner)
-}
-function Clear-OwnerMark($Mark) {
-    if ((Get-OwnerMark $Mark) -ne '') { Remove-ItemProperty -LiteralPath $ownerKey -Name $Mark }
-}
-$ownerValue = ''
-if ($Params.PSObject.Properties['owner'] -and $Params.owner) { $ownerValue = [string]$Params.owner }
-$mark = 'CaAccess:' + [string]$Params.caName + ':' + [string]$Params.account
+# CaAccess: the "Request Certificates" right (Enroll 0x200; Read 0x100 is implied) of one account in the
+# Enterprise CA's own security descriptor: value Security (REG_BINARY, self-relative SD) of the active CA's key,
+# found through CertSvc\Configuration value Active (the key is the SANITIZED CA name, never the common name).
+# Read-modify-write of ONE access-allowed ACE (the account's); CertSvc is restarted only when the descriptor
+# changed (the CA reads it at start). Contract: ndes/windows/contracts/ca_access.py (the client decides whether
+# the active CA is the one it configured, from commonName). Owner marks and New-Result come from the prelude.
 
 $enroll = 0x200
 $configRoot = 'HKLM:\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration'
-$key = Join-Path -Path $configRoot -ChildPath $Params.caName
-if (-not (Test-Path -LiteralPath $key)) {
-    return @{ changed = $false; rebootRequired = $false; warnings = @()
-        state = @{ exists = $false; present = $false; mask = 0; denied = $false; accountSid = ''; restarted = $false } }
+$mark = 'CaAccess:' + [string]$Params.caName + ':' + [string]$Params.account
+$none = @{ exists = $false; configKey = ''; commonName = ''; present = $false; mask = 0; denied = $false
+    accountSid = ''; restarted = $false; owner = '' }
+
+$active = ''
+if (Test-Path -LiteralPath $configRoot) {
+    $active = [string] (Get-Param (Get-ItemProperty -LiteralPath $configRoot) 'Active' '')
+}
+$key = ''
+if ($active) { $key = Join-Path -Path $configRoot -ChildPath $active }
+if (-not $active -or -not (Test-Path -LiteralPath $key)) {
+    $none.owner = Get-OwnerMark $mark
+    return New-Result -State $none
+}
+$commonName = [string] (Get-Param (Get-ItemProperty -LiteralPath $key) 'CommonName' '')
+if ($Params.mode -eq 'set' -and $commonName -ne [string]$Params.caName) {
+    throw ('the active certification authority on this host is {0}, not {1}' -f $commonName, $Params.caName)
 }
 
 if ($Params.accountSid) {
@@ -72,9 +64,7 @@ $restarted = $false
 $warnings = @()
 
 if ($Params.mode -eq 'set') {
-    $ensure = 'present'
-    if ($Params.ensure) { $ensure = $Params.ensure }
-    if ($ensure -eq 'present' -and -not $present) {
+    if ($Params.ensure -eq 'present' -and -not $present) {
         if ($allowAt -ge 0) {
             $dacl[$allowAt].AccessMask = $mask -bor $enroll
         } else {
@@ -84,9 +74,9 @@ if ($Params.mode -eq 'set') {
         }
         $changed = $true
     }
-    if ($ensure -eq 'present' -and $ownerValue -and (Get-OwnerMark $mark) -ne $ownerValue) { Set-OwnerMark $mark $ownerValue }
-    if ($ensure -eq 'absent') { Clear-OwnerMark $mark }
-    if ($ensure -eq 'absent' -and $present) {
+    if ($Params.ensure -eq 'present') { Set-OwnerMark $mark ([string]$Params.owner) }
+    if ($Params.ensure -eq 'absent') { Clear-OwnerMark $mark }
+    if ($Params.ensure -eq 'absent' -and $present) {
         $rest = $mask -band (-bnot $enroll)
         if (($rest -band (-bnot 0x100)) -eq 0) {
             $dacl.RemoveAce($allowAt)   # only Enroll (+ the Read it implies): the ACE was ours
@@ -111,8 +101,6 @@ if ($Params.mode -eq 'set') {
     }
 }
 
-return @{
-    changed = $changed; rebootRequired = $false; warnings = $warnings
-    state = @{ exists = $true; owner = (Get-OwnerMark $mark); present = $present; mask = [int]$mask; denied = $denied; accountSid = $sid.Value
-        restarted = $restarted }
-}
+$state = @{ exists = $true; configKey = $active; commonName = $commonName; present = $present; mask = [int]$mask
+    denied = $denied; accountSid = $sid.Value; restarted = $restarted; owner = (Get-OwnerMark $mark) }
+New-Result -State $state -Changed $changed -Warnings $warnings

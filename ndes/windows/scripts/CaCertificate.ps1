@@ -1,10 +1,11 @@
-# CaCertificate (read-only): the CA's current signing certificate (what `certutil -ca.cert` exports) and the
-# root of its chain, from the CA's configuration (CACertHash) and the LocalMachine\My store, chain built by .NET.
-# Params: mode get, caName. State: exists, issuing {...}, root {...}; each: derBase64, pem, thumbprint, subject,
-# notAfter (UTC, ISO 8601), selfSigned.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# CaCertificate (read-only): the active CA's current signing certificate (what `certutil -ca.cert` exports) and
+# the root of its chain. The CA's key is the one CertSvc\Configuration value Active names (the SANITIZED CA name,
+# never the common name); its last CACertHash names the certificate in LocalMachine\My; the chain is built by
+# .NET. Contract: ndes/windows/contracts/ca_certificate.py (the client checks commonName). New-Result and
+# Get-Param come from the prelude.
 
 function ConvertTo-CertFacts($Cert) {
     $der = $Cert.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Cert)
@@ -18,11 +19,18 @@ function ConvertTo-CertFacts($Cert) {
     }
 }
 
-$key = Join-Path -Path 'HKLM:\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration' -ChildPath $Params.caName
-if (-not (Test-Path -LiteralPath $key)) {
-    return @{ changed = $false; rebootRequired = $false; warnings = @(); state = @{ exists = $false } }
+$configRoot = 'HKLM:\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration'
+$active = ''
+if (Test-Path -LiteralPath $configRoot) {
+    $active = [string] (Get-Param (Get-ItemProperty -LiteralPath $configRoot) 'Active' '')
 }
-$hashes = @((Get-ItemProperty -LiteralPath $key -Name 'CACertHash').CACertHash)
+$key = ''
+if ($active) { $key = Join-Path -Path $configRoot -ChildPath $active }
+if (-not $active -or -not (Test-Path -LiteralPath $key)) {
+    return New-Result -State @{ exists = $false }
+}
+$ca = Get-ItemProperty -LiteralPath $key
+$hashes = @($ca.CACertHash)
 $thumb = ($hashes[$hashes.Count - 1] -replace '\s', '').ToUpperInvariant()   # the current CA certificate
 $cert = Get-Item -LiteralPath (Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath $thumb)
 $chain = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Chain
@@ -30,7 +38,5 @@ $chain.ChainPolicy.RevocationMode = [System.Security.Cryptography.X509Certificat
 $null = $chain.Build($cert)
 $elements = $chain.ChainElements
 $root = $elements[$elements.Count - 1].Certificate
-return @{
-    changed = $false; rebootRequired = $false; warnings = @()
-    state = @{ exists = $true; issuing = (ConvertTo-CertFacts $cert); root = (ConvertTo-CertFacts $root) }
-}
+New-Result -State @{ exists = $true; configKey = $active; commonName = [string] (Get-Param $ca 'CommonName' '')
+    issuing = (ConvertTo-CertFacts $cert); root = (ConvertTo-CertFacts $root) }

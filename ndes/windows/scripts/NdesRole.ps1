@@ -103,39 +103,30 @@ if ($Params.mode -eq 'set') {
             $secure = New-Object -TypeName System.Security.SecureString
             foreach ($char in ([string]$Params.serviceAccountPassword).ToCharArray()) { $secure.AppendChar($char) }
             $secure.MakeReadOnly()
-            # Unset RA details travel as $null: the cmdlet leaves them out of the RA subject (as the wizard does).
-            $ra = @{}
-            foreach ($field in @('raEmail', 'raCompany', 'raDepartment', 'raCity', 'raState', 'raCountry')) {
-                $ra[$field] = $null
-                if ($Params.$field) { $ra[$field] = [string] $Params.$field }
-            }
+            # Only the parameters that are set are bound (splatted): an RA detail left out of the configuration is
+            # left out of the call, as the wizard leaves it out of the RA subject (whether a bound $null equals an
+            # omitted parameter is not documented).
+            $install = @{ ServiceAccountName = [string]$Params.serviceAccount; ServiceAccountPassword = $secure
+                CAConfig = [string]$Params.caConfig; RAName = [string]$Params.raName
+                SigningProviderName = [string]$Params.signingProvider; SigningKeyLength = [int]$Params.signingKeyLength
+                EncryptionProviderName = [string]$Params.encryptionProvider
+                EncryptionKeyLength = [int]$Params.encryptionKeyLength; Force = $true }
+            if ($Params.raEmail) { $install['RAEmail'] = [string]$Params.raEmail }
+            if ($Params.raCompany) { $install['RACompany'] = [string]$Params.raCompany }
+            if ($Params.raDepartment) { $install['RADepartment'] = [string]$Params.raDepartment }
+            if ($Params.raCity) { $install['RACity'] = [string]$Params.raCity }
+            if ($Params.raState) { $install['RAState'] = [string]$Params.raState }
+            if ($Params.raCountry) { $install['RACountry'] = [string]$Params.raCountry }
             # The install enrolls the RA certificates from the CA and publishes in AD as the installing user: over
             # an NTLM logon this host has no credentials for that second hop, so an install credential (a Domain
             # Admins member, ndes:ndesRole.installCredential) goes to the cmdlet's -Credential when given.
-            $installCred = $null
             $given = $Params.PSObject.Properties['installCredential']
             if ($null -ne $given -and $null -ne $given.Value) {
                 $installSecure = ConvertTo-SecureString -String $given.Value.password -AsPlainText -Force
-                $installCred = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList @(
+                $install['Credential'] = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList @(
                     [string]$given.Value.username, $installSecure)
             }
-            if ($null -ne $installCred) {
-                $result = Install-AdcsNetworkDeviceEnrollmentService -ServiceAccountName $Params.serviceAccount `
-                    -ServiceAccountPassword $secure -CAConfig $Params.caConfig -RAName $Params.raName `
-                    -RAEmail $ra.raEmail -RACompany $ra.raCompany -RADepartment $ra.raDepartment -RACity $ra.raCity `
-                    -RAState $ra.raState -RACountry $ra.raCountry `
-                    -SigningProviderName $Params.signingProvider -SigningKeyLength ([int]$Params.signingKeyLength) `
-                    -EncryptionProviderName $Params.encryptionProvider `
-                    -EncryptionKeyLength ([int]$Params.encryptionKeyLength) -Credential $installCred -Force
-            } else {
-                $result = Install-AdcsNetworkDeviceEnrollmentService -ServiceAccountName $Params.serviceAccount `
-                    -ServiceAccountPassword $secure -CAConfig $Params.caConfig -RAName $Params.raName `
-                    -RAEmail $ra.raEmail -RACompany $ra.raCompany -RADepartment $ra.raDepartment -RACity $ra.raCity `
-                    -RAState $ra.raState -RACountry $ra.raCountry `
-                    -SigningProviderName $Params.signingProvider -SigningKeyLength ([int]$Params.signingKeyLength) `
-                    -EncryptionProviderName $Params.encryptionProvider `
-                    -EncryptionKeyLength ([int]$Params.encryptionKeyLength) -Force
-            }
+            $result = Install-AdcsNetworkDeviceEnrollmentService @install
             if ($null -ne $result -and $result.PSObject.Properties['ErrorId'] -and $result.ErrorId -ne 0) {
                 throw ('Install-AdcsNetworkDeviceEnrollmentService failed: {0}' -f $result.ErrorString)
             }

@@ -32,8 +32,15 @@ function Clear-OwnerMark([string] $Mark) {
 }
 
 function Get-BootId {
-    # The current boot (its start time, UTC, 100 ns precision).
-    return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
+    # The current boot: Windows' boot counter (Memory Management\PrefetchParameters BootId, raised at every boot,
+    # untouched by clock steps), else the boot's start time to the minute (LastBootUpTime moves when the clock is
+    # stepped: w32time, Hyper-V time sync).
+    $prefetch = 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager\Memory Management\PrefetchParameters'
+    if (Test-Path -LiteralPath $prefetch) {
+        $counter = Get-Param (Get-ItemProperty -LiteralPath $prefetch) 'BootId' $null
+        if ($null -ne $counter) { return 'boot:' + [string]([uint32]$counter) }
+    }
+    return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('yyyy-MM-ddTHH:mmZ')
 }
 
 function Set-RebootMark {
