@@ -1,8 +1,8 @@
 """A real SCEP enrollment in the lab: Intune's challenge for a device, then `scepclient` (Debian's `scep`
 package, micromdm/scep 2.1: no one here wrote it) through the App Proxy external URL.
 
-    python -m lab.enroll [--register-connector] [--profile ID] [--upn U] [--device-name N] [--url URL]
-                         [--key-size 2048] [--out DIR]
+    python -m lab.enroll [--register-connector] [--profile ID | --each-type] [--upn U] [--device-name N]
+                         [--aad-device-id ID] [--url URL] [--key-size 2048] [--out DIR]
     python -m lab.enroll --unregister-connector
 
 1. the Graph simulator issues a challenge for the SCEP profile (POST /lab/intune/scepChallenges), resolving
@@ -89,15 +89,45 @@ def scep_profiles(graph_url: str) -> list[dict[str, Any]]:
             if schema.type_name(p.get("@odata.type", "")) in schema.SCEP_TYPES]
 
 
-def profile_for(graph_url: str, url: str) -> dict[str, Any]:
-    """The first SCEP profile that lists `url` (without a port) among its SCEP server URLs."""
+def _plain(url: str) -> str:
+    """`url` as a SCEP profile lists it: lower case, no port, no query."""
     want = url.lower().split("?", 1)[0]
     host, _, rest = want.partition("://")[2].partition("/")
-    plain = f"https://{host.split(':', 1)[0]}/{rest}"
-    for p in sorted(scep_profiles(graph_url), key=lambda p: p.get("displayName") or ""):
-        if plain in [u.lower() for u in p.get("scepServerUrls") or []]:
-            return p
-    raise EnrollError(f"no SCEP profile in the tenant lists {plain}: run ./lab/up (pulumi up) first")
+    return f"https://{host.split(':', 1)[0]}/{rest}"
+
+
+def profiles_for(graph_url: str, url: str) -> list[dict[str, Any]]:
+    """The SCEP profiles that list `url` (without a port) among their SCEP server URLs, by display name."""
+    plain = _plain(url)
+    return [p for p in sorted(scep_profiles(graph_url), key=lambda p: p.get("displayName") or "")
+            if plain in [u.lower() for u in p.get("scepServerUrls") or []]]
+
+
+def profile_for(graph_url: str, url: str) -> dict[str, Any]:
+    """The first SCEP profile that lists `url` (without a port) among its SCEP server URLs."""
+    found = profiles_for(graph_url, url)
+    if not found:
+        raise EnrollError(f"no SCEP profile in the tenant lists {_plain(url)}: run ./lab/up (pulumi up) first")
+    return found[0]
+
+
+CERTIFICATE_TYPES = {"user": "user", "machine": "device"}
+"""certificateStore -> the certificate type as the Intune portal names it."""
+
+
+def profile_per_type(graph_url: str, url: str) -> dict[str, dict[str, Any]]:
+    """One SCEP profile per certificate type (certificateStore user / machine) listing `url`, a Windows one when
+    there is one; an EnrollError names a type no profile has."""
+    found = profiles_for(graph_url, url)
+    out = {}
+    for store_ in CERTIFICATE_TYPES:
+        mine = [p for p in found if p.get("certificateStore", "user") == store_]
+        mine.sort(key=lambda p: not str(p.get("@odata.type", "")).startswith("#microsoft.graph.windows"))
+        if not mine:
+            raise EnrollError(f"no SCEP profile for {CERTIFICATE_TYPES[store_]} certificates lists {_plain(url)}: "
+                              "the lab stack declares a VPN user profile and a Wi-Fi device profile (Pulumi.lab.yaml)")
+        out[store_] = mine[0]
+    return out
 
 
 def synced_user_sid(upn: str) -> str:
@@ -237,6 +267,65 @@ def scepclient(url: str, ch: dict[str, Any], workdir: Path, key_bits: int = 2048
     return Enrollment(x509.load_pem_x509_certificate(crt.read_bytes()), workdir / "device.key", output, seconds)
 
 
+# ------------------------------------------------------------------------------------------ checks
+def issued_template(cert: x509.Certificate) -> str:
+    """The template a certificate's own extension names: a v1 template's name, or a v2 template's OID resolved to
+    its name in the lab's Samba (the forest's pKICertificateTemplate objects); '' when it names none."""
+    from .winrm_sim import ca
+    name = ca.template_name_v1(cert)
+    if name:
+        return name
+    try:
+        oid = getattr(cert.extensions.get_extension_for_oid(ca.TEMPLATE_INFO_V2_OID).value, "template_id", None)
+    except x509.ExtensionNotFound:
+        return ""
+    if oid is None:
+        return ""
+    oid = oid.dotted_string
+    import ldap3
+    from ldap3.utils.conv import escape_filter_chars
+
+    from . import samba_dc
+    conn = samba_dc.connect()
+    try:
+        conn.search(f"CN=Certificate Templates,CN=Public Key Services,CN=Services,{samba_dc.CONFIG_DN}",
+                    f"(&(objectClass=pKICertificateTemplate)(msPKI-Cert-Template-OID={escape_filter_chars(oid)}))",
+                    ldap3.LEVEL, attributes=["cn"])
+        return str(conn.entries[0].cn) if conn.entries else oid
+    finally:
+        conn.unbind()
+
+
+def mapped_template(host: str, graph_key_usage: str | None, state_dir: Path | None = None) -> tuple[str, str]:
+    """(MSCEP value, template name) NDES on `host` issues a profile with Graph's `keyUsage` flags from: the value
+    the Intune connector reads for that key usage, as the host's registry holds it."""
+    from ndes.model.keyusage import mscep_value_for
+    value = mscep_value_for([k for k in (graph_key_usage or "").split(",") if k.strip()])
+    v = hostmodel.get_value(store.read_state(host, state_dir), hostmodel.MSCEP_KEY, value)
+    return value, str((v or {}).get("value") or "")
+
+
+_SAN_WORDS = {"upn": "UPN", "dns": "DNSName", "uri": "UniformResourceIdentifier", "email": "RFC822Name"}
+
+
+def mismatches(profile: dict[str, Any], ch: dict[str, Any], cert: x509.Certificate, host: str) -> list[str]:
+    """Where the issued certificate differs from what the profile asked for: its subject and SANs as Intune
+    resolved them for the device (the challenge), and the template its key usage maps to through MSCEP."""
+    d = describe(cert)
+    out = []
+    if d["subject"] != ch["subject"]:
+        out.append(f"subject {d['subject']}, the profile asked for {ch['subject']}")
+    want = sorted(f"{_SAN_WORDS[s['type']]}:{s['value']}" for s in ch["subjectAlternativeNames"])
+    if sorted(d["subjectAlternativeNames"]) != want:
+        out.append(f"SANs {d['subjectAlternativeNames']}, the profile asked for {want}")
+    value, template = mapped_template(host, profile.get("keyUsage"))
+    got = issued_template(cert)
+    if not template or got.lower() != template.lower():
+        out.append(f"issued from template '{got}', but key usage {profile.get('keyUsage')} maps to MSCEP {value} = "
+                   f"'{template}' on {host}")
+    return out
+
+
 # ------------------------------------------------------------------------------------------ report
 def describe(cert: x509.Certificate) -> dict[str, Any]:
     """Subject, SANs, EKUs, key usage and validity of an issued certificate, in words."""
@@ -281,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default=None, help="SCEP profile id (default: the first that lists the URL)")
     ap.add_argument("--upn", default=f"device-user@{topology.REALM}")
     ap.add_argument("--device-name", default="LAB-DEVICE-1")
+    ap.add_argument("--aad-device-id", default="0f0e0d0c-0000-4000-8000-00000000d001",
+                    help="the device's Entra device id ({{AAD_Device_ID}} of device certificates)")
+    ap.add_argument("--each-type", action="store_true",
+                    help="enroll one certificate per certificate type (user, device), each from a profile of that "
+                         "type, and check its subject, SANs and the template its key usage maps to")
     ap.add_argument("--key-size", type=int, default=2048)
     ap.add_argument("--out", default=None, help="work directory (default: a fresh temporary one)")
     ap.add_argument("--host", default=topology.NDES_HOSTS[0]["name"], help="the NDES host behind the URL")
@@ -297,27 +391,43 @@ def main(argv: list[str] | None = None) -> int:
             print(f"registering the Intune connector on {a.host} (the interactive sign-in, played)")
             register_connector(a.host, a.graph_url)
         url = a.url or default_url()
-        profile = {"id": a.profile} if a.profile else profile_for(a.graph_url, url)
-        device = {"upn": a.upn, "deviceName": a.device_name}
-        ch = challenge(a.graph_url, profile["id"], device)
-        sans = ", ".join(f"{s['type']}:{s['value']}" for s in ch["subjectAlternativeNames"])
-        print(f"profile {profile.get('displayName', profile['id'])}: subject {ch['subject']}, SANs "
-              f"{sans or '(none)'}")
-        workdir = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="lab-enroll-"))
-        print(f"scepclient -server-url {url} (work directory {workdir})")
-        got = scepclient(url, ch, workdir, a.key_size)
+        if a.each_type:
+            plan = list(profile_per_type(a.graph_url, url).values())
+        else:
+            plan = [{"id": a.profile} if a.profile else profile_for(a.graph_url, url)]
+        device = {"upn": a.upn, "deviceName": a.device_name, "aadDeviceId": a.aad_device_id}
+        base = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="lab-enroll-"))
+        for profile in plan:
+            ch = challenge(a.graph_url, profile["id"], device)
+            sans = ", ".join(f"{s['type']}:{s['value']}" for s in ch["subjectAlternativeNames"])
+            kind = CERTIFICATE_TYPES.get(profile.get("certificateStore", ""), "")
+            print(f"profile {profile.get('displayName', profile['id'])}{f' ({kind} certificate)' if kind else ''}: "
+                  f"subject {ch['subject']}, SANs {sans or '(none)'}")
+            workdir = base / profile["id"] if a.each_type else base
+            print(f"scepclient -server-url {url} (work directory {workdir})")
+            got = scepclient(url, ch, workdir, a.key_size)
+            _report(got)
+            if a.each_type:
+                wrong = mismatches(profile, ch, got.certificate, a.host)
+                if wrong:
+                    raise EnrollError("the certificate is not what the profile asked for: " + "; ".join(wrong))
+                print(f"  template: {issued_template(got.certificate)} (MSCEP "
+                      f"{mapped_template(a.host, profile.get('keyUsage'))[0]}), subject and SANs as the profile asked")
     except EnrollError as exc:
         print(f"enrollment FAILED: {exc}", file=sys.stderr)
         if exc.output:
             print(exc.output, file=sys.stderr)
         return 1
+    return 0
+
+
+def _report(got: Enrollment) -> None:
     d = describe(got.certificate)
     print(f"issued in {got.seconds:.1f} s:")
     for k in ("subject", "subjectAlternativeNames", "issuer", "extendedKeyUsages", "keyUsage", "notBefore",
               "notAfter", "validityDays", "keySize"):
         v = d[k]
         print(f"  {k}: {', '.join(v) if isinstance(v, list) else v}")
-    return 0
 
 
 if __name__ == "__main__":

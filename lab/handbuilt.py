@@ -35,6 +35,7 @@ CA = topology.CA
 NAMES = {"account": "svc-hb-ndes", "ssl": "HB-NDES-SSL", "client": "HB-NDES-Intune", "app": "NDES HB",
          "profiles": "HB-NDES"}
 PLATFORMS = ["ios", "androidWorkProfile"]
+LAB_GROUP = "6f1c1e0a-1111-4a4a-9b9b-000000000001"  # the lab tenant's group (lab.graph_sim.state.SEED_GROUPS)
 SITE = "Default Web Site"
 
 
@@ -49,7 +50,9 @@ def stack_overrides(adopt: bool = True) -> dict[str, Any]:
                       "client": {"name": NAMES["client"], "displayName": "HB NDES Intune", "adopt": adopt}},
         "ca.adopt": adopt, "sslCertificate": {"adopt": adopt}, "ndesRole.adopt": adopt,
         "appProxy.displayName": NAMES["app"], "appProxy.adopt": adopt,
-        "intune.profileNamePrefix": NAMES["profiles"], "intune.platforms": PLATFORMS, "intune.adopt": adopt,
+        # the guide's one SCEP profile per platform (the intune.scep shorthand), for the lab stack's group
+        "intune": {"profileNamePrefix": NAMES["profiles"], "platforms": PLATFORMS, "adopt": adopt,
+                   "scep": {"groups": [{"id": LAB_GROUP}]}},
     }
 
 

@@ -20,6 +20,7 @@ SEED_GROUPS = {
     # assignments
     "6f1c1e0a-1111-4a4a-9b9b-000000000001": "NDES lab devices",
     "6f1c1e0a-1111-4a4a-9b9b-000000000002": "NDES lab users",
+    "6f1c1e0a-1111-4a4a-9b9b-000000000003": "NDES lab break glass",  # the lab stack's VPN profile excludes it
 }
 def _lab_filter(n: int, platform: str, title: str) -> dict[str, Any]:
     return {"@odata.type": "#microsoft.graph.deviceAndAppManagementAssignmentFilter",
@@ -46,14 +47,16 @@ def state_dir() -> Path:
 
 
 def lab_stack_groups() -> dict[str, str]:
-    """The group object ids the lab stack assigns profiles to (ndes:intune.scep / trustedRoot groups)."""
+    """The group object ids the lab stack assigns profiles to or excludes (ndes:intune.scep, scepProfiles, trustedRoot)."""
     try:
         import yaml
         intune = (yaml.safe_load(LAB_STACK.read_text()) or {}).get("config", {}).get("ndes:intune", {})
     except (OSError, ImportError, ValueError):
         return {}
-    refs = list((intune.get("scep") or {}).get("groups") or []) + list((intune.get("trustedRoot") or {}).get("groups")
-                                                                       or [])
+    refs = list((intune.get("trustedRoot") or {}).get("groups") or [])
+    for prof in [intune.get("scep") or {}, *(intune.get("scepProfiles") or [])]:
+        a = prof.get("assignments") or {}
+        refs += list(prof.get("groups") or []) + list(a.get("include") or []) + list(a.get("exclude") or [])
     return {str(g["id"]).lower(): f"lab group {i + 1}" for i, g in enumerate(refs) if isinstance(g, dict) and g.get("id")}
 
 

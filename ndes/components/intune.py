@@ -23,6 +23,8 @@ from ..providers.trusted_certificate_profile import TrustedCertificateProfile
 from .app_proxy import graph_connection
 
 ISSUING_PLATFORMS = ("androidWorkProfile", "androidDeviceOwner", "windows")
+EXTRA_STORE_ROLES = {"root": "root", "intermediate": "issuing", "userIntermediate": "userIssuing"}
+"""intune.trustedRoot.extraCertificates[].store -> the TrustedCertificateProfile role (its Windows store)."""
 
 
 class GroupResolver:
@@ -148,7 +150,7 @@ class Intune(pulumi.ComponentResource):
                 res = f"{name}-{platform}-trusted-{extra_cert.slug}"
                 self.extra[f"{extra_cert.slug}-{platform}"] = TrustedCertificateProfile(res, {
                     **conn, **meta(res, f"intune.trustedRoot.extraCertificates[{i}]"), "platform": platform,
-                    "role": "root" if extra_cert.store == "root" else "issuing",
+                    "role": EXTRA_STORE_ROLES[extra_cert.store],
                     "displayName": f"{it.profile_name_prefix} {extra_cert.name} - {PLATFORMS[platform].title}",
                     "certificate": extra_cert.certificate, "certFileName": f"{extra_cert.slug}.cer",
                     "groups": root_groups,

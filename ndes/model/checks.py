@@ -7,9 +7,9 @@ from __future__ import annotations
 from .azure import azure_host_problems
 from .config import DeploymentConfig
 from .errors import Problem, set_hint
-from .graph_enums import APPLE, PLATFORMS, subject_name_problem
 from .identities import IDENTITY_CHECKS
 from .keyusage import mscep_value_for, template_purpose, PURPOSES
+from .profile_checks import PROFILE_CHECKS
 from .urls import external_url_problem, ssl_names
 
 
@@ -46,18 +46,11 @@ def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
 
 
 def check_key_sizes(c: DeploymentConfig) -> list[Problem]:
+    """The templates' own minimums (each SCEP profile against its template: profile_checks)."""
     out: list[Problem] = []
-    if c.intune.scep.key_size < 2048:
-        out.append(Problem("intune.scep.keySize", f"{c.intune.scep.key_size}-bit keys are too weak: NDES and "
-                           "Intune need at least 2048", set_hint("intune.scep.keySize", "2048")))
     if c.templates.client.minimum_key_size < 2048:
         out.append(Problem("templates.client.minimumKeySize", f"{c.templates.client.minimum_key_size} is below "
                            "2048, the minimum the guide asks for", set_hint("templates.client.minimumKeySize", "2048")))
-    elif c.intune.scep.key_size < c.templates.client.minimum_key_size:
-        out.append(Problem("intune.scep.keySize", f"devices would make {c.intune.scep.key_size}-bit keys but the "
-                           f"client template requires at least {c.templates.client.minimum_key_size}: the CA "
-                           "would refuse every request",
-                           set_hint("intune.scep.keySize", str(c.templates.client.minimum_key_size))))
     if c.templates.ssl.minimum_key_size < 2048:
         out.append(Problem("templates.ssl.minimumKeySize", "the SSL template needs at least 2048-bit keys",
                            set_hint("templates.ssl.minimumKeySize", "2048")))
@@ -120,41 +113,12 @@ def check_ssl_names(c: DeploymentConfig) -> list[Problem]:
     return out
 
 
-def check_apple_nonrepudiation(c: DeploymentConfig) -> list[Problem]:
-    apple = [p for p in c.intune.platforms if p in APPLE]
-    if apple and "nonRepudiation" in c.templates.client.key_usage:
-        return [Problem("templates.client.keyUsage", f"nonRepudiation is set but the profiles target {', '.join(apple)}: "
-                        "iOS/macOS devices refuse a SCEP certificate whose template has 'Signature is proof of origin'",
-                        "remove nonRepudiation from templates.client.keyUsage")]
-    return []
-
-
-def check_platform_fields(c: DeploymentConfig) -> list[Problem]:
-    """Settings a platform's profile type does not offer: refused here, never dropped on the way to Graph."""
-    fmt = c.intune.scep.subject_name_format
-    refusing = [PLATFORMS[p] for p in c.intune.platforms if subject_name_problem(p, fmt)]
-    if not refusing:
-        return []
-    allowed = [f for f in PLATFORMS[refusing[0].name].subject_name_formats
-               if all(f in p.subject_name_formats for p in refusing)]
-    return [Problem("intune.scep.subjectNameFormat",
-                    f"{fmt} is not offered for {', '.join(p.title for p in refusing)} profiles (Graph's "
-                    f"appleSubjectNameFormat has no device-id formats); those platforms accept {', '.join(allowed)}",
-                    "use custom with a subjectName such as CN={{AAD_Device_ID}}, or one of the formats listed, or "
-                    "remove the platform from intune.platforms")]
-
-
 def check_client_template(c: DeploymentConfig) -> list[Problem]:
     out: list[Problem] = []
     t = c.templates.client
     if "clientAuth" not in t.extended_key_usage and "anyPurpose" not in t.extended_key_usage:
         out.append(Problem("templates.client.extendedKeyUsage", "the client template lacks Client Authentication, "
                            "which the guide requires under Application Policies", "add clientAuth"))
-    missing = [e for e in c.intune.scep.extended_key_usage
-               if e not in t.extended_key_usage and "anyPurpose" not in t.extended_key_usage]
-    if missing:
-        out.append(Problem("intune.scep.extendedKeyUsage", f"the profiles ask for {', '.join(missing)} which the client "
-                           "template does not allow", "add them to templates.client.extendedKeyUsage or remove them"))
     if not t.enrollee_supplies_subject:
         out.append(Problem("templates.client.enrolleeSuppliesSubject", "NDES passes the device's subject in the "
                            "request: the template must take the subject from the request",
@@ -173,23 +137,7 @@ def check_client_template(c: DeploymentConfig) -> list[Problem]:
             out.append(Problem(f"{key}.renewalPeriod", f"the renewal period ({tpl.renewal_period}) is not shorter "
                                f"than the validity ({tpl.validity}): certificates would renew as soon as issued",
                                f"set {key}.renewalPeriod shorter than {key}.validity"))
-    v = c.intune.scep.validity_period
-    if v.hours > t.validity_period.hours:
-        out.append(Problem("intune.scep.validity", f"the profiles ask for {v} but the client template issues "
-                           f"at most {t.validity}: devices would get the shorter one",
-                           f"set intune.scep.validity to {t.validity} or less"))
     return out
-
-
-def check_groups(c: DeploymentConfig) -> list[Problem]:
-    roots = {g.key for g in c.intune.trusted_root_groups}
-    missing = [g for g in c.intune.scep.groups if g.key not in roots]
-    if missing:
-        names = ", ".join(g.id or g.name or "" for g in missing)
-        return [Problem("intune.trustedRoot.groups", f"the SCEP profiles go to {names} but the trusted root does not: "
-                        "devices there would refuse the certificate's chain",
-                        "add those groups to intune.trustedRoot.groups (or leave it unset to follow intune.scep.groups)")]
-    return []
 
 
 INSECURE_TLS_STACKS = ("lab",)
@@ -211,8 +159,7 @@ def check_tls(c: DeploymentConfig, stack: str | None = None) -> list[Problem]:
 
 
 ALL_CHECKS = (check_key_usage_chain, check_key_sizes, check_hosts, check_external_urls, check_ssl_names,
-              check_apple_nonrepudiation, check_platform_fields, check_client_template, check_groups, azure_host_problems,
-              *IDENTITY_CHECKS)
+              check_client_template, *PROFILE_CHECKS, azure_host_problems, *IDENTITY_CHECKS)
 
 
 def cross_check(c: DeploymentConfig, stack: str | None = None) -> list[Problem]:

@@ -569,8 +569,8 @@ class ExtraTrustedCertificate(_Model):
     name: str
     certificate: str
     """Base64 of the certificate's DER (a .cer file's content without the PEM armour)."""
-    store: Literal["root", "intermediate"] = "intermediate"
-    """Windows destination store: computerCertStoreRoot or computerCertStoreIntermediate."""
+    store: Literal["root", "intermediate", "userIntermediate"] = "intermediate"
+    """Windows destination store: computerCertStoreRoot, computerCertStoreIntermediate or userCertStoreIntermediate."""
 
     @field_validator("name")
     @classmethod

@@ -69,7 +69,10 @@ SAN_TYPES = ("emailAddress", "userPrincipalName", "customAzureADAttribute", "dom
 CERTIFICATE_STORES = ("user", "machine")
 KEY_STORAGE_PROVIDERS = ("useTpmKspOtherwiseUseSoftwareKsp", "useTpmKspOtherwiseFail", "usePassportForWorkKspOtherwiseFail",
                          "useSoftwareKsp")
-WINDOWS_DESTINATION_STORES = {"root": "computerCertStoreRoot", "issuing": "computerCertStoreIntermediate"}
+WINDOWS_DESTINATION_STORES = {"root": "computerCertStoreRoot", "issuing": "computerCertStoreIntermediate",
+                              "userIssuing": "userCertStoreIntermediate"}
+"""A trusted-certificate profile's role -> Graph's certificateDestinationStore on Windows (the computer's root or
+intermediate store, or the user's intermediate store); other platforms have no destination store."""
 
 
 def deployment_channel(certificate_store: str | None) -> str:

@@ -2,7 +2,7 @@
 
 The seed: iOS/macOS trust the root; Android (work profile, device owner) needs the root and the issuing CA
 as two profiles; Windows puts the root in computerCertStoreRoot and the issuing CA in
-computerCertStoreIntermediate. Assigned to groups; targets an admin added in the portal are kept (keepUnmanaged).
+computerCertStoreIntermediate (or, for an extra certificate an admin lists, userCertStoreIntermediate). Assigned to groups; targets an admin added in the portal are kept (keepUnmanaged).
 """
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def normalize_groups(v: list[str]) -> list[str]:
 
 class TrustedCertificateInputs(GraphInputs):
     platform: str
-    role: Literal["root", "issuing"] = "root"
+    role: Literal["root", "issuing", "userIssuing"] = "root"
+    """root: a root CA; issuing: an intermediate CA (Windows: the computer's intermediate store); userIssuing: an
+    intermediate CA in the user's intermediate store on Windows (an intermediate CA elsewhere)."""
     display_name: str
     description: str = DEFAULT_DESCRIPTION
     certificate: str

@@ -5,6 +5,8 @@ Intune's connector reads the MSCEP value that the SCEP key usage selects: digita
 keyEncipherment -> EncryptionTemplate, both -> GeneralPurposeTemplate (ndes.model.keyusage); the template named
 there must have the matching Request Handling purpose (Signature / Encryption / Signature and encryption).
 Without a MscepTemplateMapping in the stack, the SCEP profiles are compared with the client template directly.
+With templates.moreClients the mapping also writes the other purposes' values (its `additional` input): a SCEP
+profile may select any value the mapping writes, and each template named there must have that value's purpose.
 """
 from __future__ import annotations
 
@@ -65,13 +67,25 @@ def validate(args: Any, report_violation: ReportViolation) -> None:
         value = _mscep_value(mku)
         if value is None:
             continue
+        # templates.moreClients: the other purposes' values the mapping writes (MSCEP value -> template name)
+        additional = {k: v for k, v in (mp.get("additional") or {}).items() if k in PURPOSES} \
+            if isinstance(mp.get("additional"), dict) else {}
+        written = {value, *additional}
         for sr, sp, sku in sceps:
-            if sku is not None and _mscep_value(sku) != value:
+            wanted = _mscep_value(sku) if sku is not None else None
+            if wanted is not None and wanted not in written:
                 report_violation(message(
-                    f"the MSCEP mapping on {(mp.get('endpoint') or {}).get('host', '?')} writes {value} (key usage "
-                    f"{', '.join(mku or [])}) but SCEP profile '{sp.get('displayName')}' asks for "
-                    f"{', '.join(sku)} ({_mscep_value(sku)})", WHY, "ndes:intune.scep.keyUsage",
-                    "use one key usage for every SCEP profile; the MSCEP mapping follows it"), mr.urn)
+                    f"the MSCEP mapping on {(mp.get('endpoint') or {}).get('host', '?')} writes "
+                    f"{', '.join(sorted(written))} (key usage {', '.join(mku or [])}"
+                    f"{', templates.moreClients' if additional else ''}) but SCEP profile '{sp.get('displayName')}' "
+                    f"asks for {', '.join(sku or [])} ({wanted})", WHY,
+                    config_key(sp, "ndes:intune.scep", "keyUsage"),
+                    "give that profile the key usage of a client template, or add a template with that purpose "
+                    "under ndes:templates.moreClients; the MSCEP mapping follows them"), mr.urn)
+        for extra_value, extra_name in additional.items():
+            named = [t for t in clients if t[1].get("name") == known_str(extra_name)]
+            if named:
+                check_template(mr.urn, extra_value, named[0], f"the MSCEP mapping ({extra_value})")
         name = known_str(mp.get("templateName"))
         if name is None:
             continue

@@ -1,7 +1,7 @@
 """The repository's own Pulumi program and `lab` stack, copied into a temporary project folder for a test.
 
 The copy keeps the committed Pulumi.lab.yaml untouched while a test bends one value (`overrides` with dotted
-paths inside the `ndes` namespace, e.g. {"intune.scep.keySize": 1024}); `.venv` is linked, so the program runs
+paths inside the `ndes` namespace, e.g. {"intune.scepProfiles[0].keySize": 1024}); `.venv` is linked, so the program runs
 with the project's packages; secrets and the CA bundle come from lab.env, as ./lab/up exports them.
 """
 from __future__ import annotations
@@ -19,15 +19,28 @@ from .pulumi_cli import REPO_ROOT, PulumiCLI
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py")
 
 
-def _set_path(config: dict, dotted: str, value: Any) -> None:
-    top, *rest = dotted.split(".")
-    node = config.setdefault(f"ndes:{top}", {})
+def set_dotted(config: dict, key: str, value: Any) -> None:
+    """Set `key` in a stack's config: "ndes:intune.scepProfiles[0].keySize" (a list entry by its index)."""
+    top, *rest = key.split(".")
     if not rest:
-        config[f"ndes:{top}"] = value
+        config[top] = value
         return
-    for part in rest[:-1]:
-        node = node.setdefault(part, {})
-    node[rest[-1]] = value
+    node: Any = config.setdefault(top, {})
+    for i, part in enumerate(rest):
+        name, _, index = part.partition("[")
+        last = i == len(rest) - 1
+        if index:
+            node = node[name][int(index.rstrip("]"))]
+            if last:
+                raise ValueError(f"{key}: give a key inside the list entry")
+        elif last:
+            node[name] = value
+        else:
+            node = node.setdefault(name, {})
+
+
+def _set_path(config: dict, dotted: str, value: Any) -> None:
+    set_dotted(config, f"ndes:{dotted}", value)
 
 
 def lab_stack_config(overrides: Mapping[str, Any] | None = None) -> dict:

@@ -80,7 +80,7 @@ def test_01_up_from_nothing_then_no_changes_and_the_probe_answers(lab):
 
 
 def test_02_one_config_change_previews_in_the_admins_words_and_nothing_else(lab, tmp_path):
-    bent = bent_project(tmp_path, {"intune.scep.validity": "6 months"})
+    bent = bent_project(tmp_path, {"intune.scepProfiles[0].validity": "6 months"})  # the VPN profile
     out = bent.preview("--diff").stdout
     changed = [line for line in out.splitlines() if line.strip().startswith(("~ ", "+ ", "- ", "+-"))
                and not re.match(r"\s*[~+-] \d+ to (update|create|delete|replace)", line)]
@@ -88,7 +88,7 @@ def test_02_one_config_change_previews_in_the_admins_words_and_nothing_else(lab,
     assert re.search(r"~ \d+ to update", out) and not re.search(r"\d+ to (create|delete|replace)", out), out
     assert all("ScepProfile" in line or "validity" in line for line in changed), [l for l in changed if "ScepProfile" not in l and "validity" not in l]
     assert sum('~ validity               : "1 year" => "6 months"' in line for line in out.splitlines()) == 5
-    platforms = len(lab_stack_config()["config"]["ndes:intune"]["platforms"])
+    platforms = len(lab_stack_config()["config"]["ndes:intune"]["platforms"])  # the VPN profile's (the default)
     assert out.count("ndes:ScepProfile: (update)") == platforms
 
 
@@ -152,7 +152,8 @@ def test_05_two_ndes_hosts_give_two_urls_in_every_scep_profile(lab, tmp_path):
     bent.up()
     urls = {scep_url(h["external_url"]) for h in NDES_HOSTS[:2]}
     profiles = [p for p in graph_objects("deviceConfigurations") if "scepServerUrls" in p]
-    assert len(profiles) == len(doc["config"]["ndes:intune"]["platforms"])
+    intune = doc["config"]["ndes:intune"]
+    assert len(profiles) == sum(len(p.get("platforms") or intune["platforms"]) for p in intune["scepProfiles"])
     for p in profiles:
         assert set(p["scepServerUrls"]) == urls, p.get("displayName")
     probe = python("-m", "lab.probe", *sorted(urls))

@@ -78,6 +78,8 @@ def world(samba_dc, tmp_path: Path):
                                  "externalUrl": f"https://{host}-lab.msappproxy.net/"}]
     config["ndes:serviceAccount"]["name"] = names["account"]
     config["ndes:templates"] = {"ssl": {"name": names["ssl"]}, "client": {"name": names["client"]}}
+    # one client template here: only the lab's first SCEP profile, whose key usage that template serves
+    config["ndes:intune"]["scepProfiles"] = config["ndes:intune"]["scepProfiles"][:1]
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(f"name: ndes\nruntime:\n  name: python\n  options:\n"

@@ -89,6 +89,8 @@ def by_type(cli: PulumiCLI, kind: str) -> list[dict]:
 
 def test_graph_planes_up_noop_refresh_destroy(cli: PulumiCLI, graph_sim):
     platforms = list(PLATFORMS)
+    intune = lab_config(graph_sim.url)["ndes:intune"]  # a VPN user profile on every platform, a Wi-Fi device one
+    wifi_platforms = intune["scepProfiles"][1]["platforms"]
     cli.up()
     st = graph_sim.state()
     apps = list(st["applications"].values())
@@ -99,13 +101,21 @@ def test_graph_planes_up_noop_refresh_destroy(cli: PulumiCLI, graph_sim):
     expected = sorted([PLATFORMS[p].trusted_root_type for p in platforms]
                       + [PLATFORMS[p].trusted_root_type for p in ("androidWorkProfile", "androidDeviceOwner",
                                                                    "windows")]
-                      + [PLATFORMS[p].scep_type for p in platforms])
+                      + [PLATFORMS[p].scep_type for p in platforms]
+                      + [PLATFORMS[p].scep_type for p in wifi_platforms])
     assert types == expected
     for pid, target in st["rootLinks"].items():
         assert st["deviceConfigurations"][target]["@odata.type"].endswith("TrustedRootCertificate")
-    assert all(groups == ["6f1c1e0a-1111-4a4a-9b9b-000000000001"] for groups in st["assignments"].values())
+    wifi_ids = {r["id"] for r in by_type(cli, "ScepProfile") if r["outputs"]["displayName"].startswith("NDES WiFi")}
+    assert len(wifi_ids) == len(wifi_platforms)
+    # the Wi-Fi profiles go to the lab group through their platform's filter, the others to the group itself
+    assert all(groups == ([] if pid in wifi_ids else ["6f1c1e0a-1111-4a4a-9b9b-000000000001"])
+               for pid, groups in st["assignments"].items())
+    assert all(t["deviceAndAppManagementAssignmentFilterType"] == "include"
+               for pid in wifi_ids for t in st["assignmentTargets"][pid])
     outputs = cli.outputs()
-    assert set(outputs["intune"]["scepProfiles"]) == set(platforms)
+    assert set(outputs["intune"]["scepProfiles"]) == {f"vpn-user-{p}" for p in platforms} | {
+        f"wifi-device-{p}" for p in wifi_platforms}
     # secrets stay secret in state
     state_text = json.dumps(cli.export())
     assert client_secret() not in state_text
@@ -117,12 +127,12 @@ def test_graph_planes_up_noop_refresh_destroy(cli: PulumiCLI, graph_sim):
     assert "created" not in again.stdout.split("Resources:")[-1] and "updated" not in again.stdout.split("Resources:")[-1]
 
     # an edit made behind pulumi's back shows in refresh, in the admin's words
-    ios = next(r for r in by_type(cli, "ScepProfile") if r["outputs"]["platform"] == "ios")
+    ios = next(r for r in by_type(cli, "ScepProfile") if r["urn"].endswith("::intune-vpn-user-ios-scep"))
     graph_sim.admin("/edit", {"collection": "deviceConfigurations", "id": ios["id"],
                               "set": {"keySize": "size4096", "certificateValidityPeriodValue": 2}})
     refreshed = cli.refresh()
     assert "1 updated" in refreshed.stdout or "~ 1" in refreshed.stdout, refreshed.stdout
-    ios = next(r for r in by_type(cli, "ScepProfile") if r["outputs"]["platform"] == "ios")
+    ios = next(r for r in by_type(cli, "ScepProfile") if r["urn"].endswith("::intune-vpn-user-ios-scep"))
     assert ios["outputs"]["keySize"] == 4096 and ios["outputs"]["validity"] == "2 years"
     drift = cli.preview("--diff", check=False)
     assert "keySize" in drift.stdout and "validity" in drift.stdout, drift.stdout

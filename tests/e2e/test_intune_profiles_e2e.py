@@ -4,8 +4,7 @@ exclusion and per-platform assignment filters. `up` creates them, a second `up` 
 admin adds by hand in the simulator shows as drift in `pulumi preview --refresh` and survives the next `up`, and
 Intune's challenge for each profile resolves the subject and SANs of its certificate type.
 
-The committed Pulumi.lab.yaml keeps the intune.scep shorthand (other e2e tests bend intune.scep.* on it): this
-test swaps its ndes:intune for the two-profile form."""
+The configuration is the committed Pulumi.lab.yaml's (its ndes:intune and templates), as the lab stack deploys it."""
 from __future__ import annotations
 
 import pytest
@@ -21,47 +20,28 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 LAB_GROUP = "6f1c1e0a-1111-4a4a-9b9b-000000000001"
 OTHER_GROUP = "6f1c1e0a-1111-4a4a-9b9b-000000000002"
-PLATFORMS = ["ios", "androidWorkProfile", "windows"]
+BREAK_GLASS = "6f1c1e0a-1111-4a4a-9b9b-000000000003"
+ALL = ("iOS/iPadOS", "macOS", "Android Enterprise work profile", "Android Enterprise fully managed",
+       "Windows 10 and later")
+WIFI = ("iOS/iPadOS", "Android Enterprise work profile", "Windows 10 and later")
 FILTER = {p["platform"]: p["displayName"] for p in LAB_FILTERS.values()}
-TWO_PROFILES = {
-    "platforms": PLATFORMS,
-    "scepProfiles": [
-        {"name": "VPN user", "certificateStore": "user", "extendedKeyUsage": ["clientAuth"],
-         "assignments": {"include": [{"id": LAB_GROUP}], "exclude": [{"id": OTHER_GROUP}]}},
-        {"name": "WiFi device", "certificateStore": "machine", "subjectName": "CN={{AAD_Device_ID}}",
-         "subjectAlternativeNames": [{"type": "domainNameService", "value": "{{DeviceName}}"}],
-         "extendedKeyUsage": ["clientAuth"], "keyStorageProvider": "useSoftwareKsp",
-         "assignments": {"include": [{"id": LAB_GROUP}], "filters": {
-             "ios": {"name": FILTER["iOS"]}, "androidWorkProfile": {"name": FILTER["androidForWork"]},
-             "windows": {"name": FILTER["windows10AndLater"], "mode": "include"}}}},
-    ],
-}
-
-
-def two_profiles(cli: PulumiCLI) -> None:
-    stack_file = cli.project_dir / "Pulumi.graph.yaml"
-    doc = yaml.safe_load(stack_file.read_text())
-    doc["config"]["ndes:intune"] = TWO_PROFILES
-    stack_file.write_text(yaml.safe_dump(doc))
 
 
 def test_two_profiles_up_noop_drift_and_challenges(cli: PulumiCLI, graph_sim, samba_dc):  # noqa: F811
     # samba_dc: a challenge for a user certificate carries the user's on-premises SID, read from the lab DC (lab.enroll)
-    two_profiles(cli)
+    intune = yaml.safe_load((cli.project_dir / "Pulumi.graph.yaml").read_text())["config"]["ndes:intune"]
+    assert [p["name"] for p in intune["scepProfiles"]] == ["VPN user", "WiFi device"]
     cli.up()
     st = graph_sim.state()
     sceps = {r["outputs"]["displayName"]: r for r in by_type(cli, "ScepProfile")}
-    assert sorted(sceps) == sorted([f"NDES VPN user - {t}" for t in ("iOS/iPadOS", "Android Enterprise work profile",
-                                                                   "Windows 10 and later")]
-                                   + [f"NDES WiFi device - {t}" for t in ("iOS/iPadOS",
-                                                                         "Android Enterprise work profile",
-                                                                         "Windows 10 and later")])
+    assert sorted(sceps) == sorted([f"NDES VPN user - {t}" for t in ALL] + [f"NDES WiFi device - {t}" for t in WIFI])
     vpn_win, wifi_win = sceps["NDES VPN user - Windows 10 and later"], sceps["NDES WiFi device - Windows 10 and later"]
     assert st["deviceConfigurations"][vpn_win["id"]]["certificateStore"] == "user"
     assert st["deviceConfigurations"][wifi_win["id"]]["certificateStore"] == "machine"
-    assert st["deviceConfigurations"][wifi_win["id"]]["keyStorageProvider"] == "useSoftwareKsp"
+    assert st["deviceConfigurations"][wifi_win["id"]]["keyUsage"] == "digitalSignature"
+    assert st["assignments"][vpn_win["id"]] == [LAB_GROUP]
     assert st["assignmentTargets"][vpn_win["id"]] == [
-        {"@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": OTHER_GROUP}]
+        {"@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": BREAK_GLASS}]
     wifi_targets = st["assignmentTargets"][wifi_win["id"]]
     assert [t["deviceAndAppManagementAssignmentFilterId"] for t in wifi_targets] == [
         next(k for k, v in LAB_FILTERS.items() if v["platform"] == "windows10AndLater")]

@@ -50,6 +50,12 @@ def test_lab_up_deploys_and_probes_then_lab_down_stops_everything():
         assert step in up.stdout  # progress is visible while it works
     assert "GetCACaps 200" in up.stdout and "GetCACert 200" in up.stdout
     assert "https://ndes1-lab.msappproxy.net/certsrv/mscep/mscep.dll" in up.stdout  # the stack outputs
+    # scepclient enrolled a certificate of each type through the chain, each as its profile asked (subject, SANs)
+    # and from the template its key usage maps to through MSCEP (issue 20)
+    assert "NDES VPN user - Windows 10 and later (user certificate)" in up.stdout, up.stdout[-3000:]
+    assert "NDES WiFi device - Windows 10 and later (device certificate)" in up.stdout, up.stdout[-3000:]
+    assert "template: NDES-Intune (MSCEP GeneralPurposeTemplate)" in up.stdout, up.stdout[-3000:]
+    assert "template: NDES-Intune-Signature (MSCEP SignatureTemplate)" in up.stdout, up.stdout[-3000:]
 
     # ndes verify, read-only, on what ./lab/up deployed: every check passes
     from lab.env import lab_environment

@@ -66,7 +66,7 @@ def test_lab_stack_preview_passes_the_pack(tmp_path, explicit_config):
 def test_bent_lab_configuration_fails_naming_each_policy(tmp_path):
     cli = lab_project(tmp_path, {
         "templates.client.exportable": True,           # the program does not check exportability
-        "intune.scep.renewalThresholdPercent": 60,     # Intune allows 1-99, the policy 10-50
+        "intune.scepProfiles[0].renewalThresholdPercent": 60,  # Intune allows 1-99, the policy 10-50
         "appProxy.preAuthentication": "aadPreAuthentication",
     }, stack="staging")
     config = tmp_path / "policy-config.json"
@@ -81,7 +81,7 @@ def test_bent_lab_configuration_fails_naming_each_policy(tmp_path):
         "app-proxy-passthrough": "advisory",
     }, _policies_section(proc.stdout)
     for text in ("ndes:templates.client.exportable",
-                 "at least 4096", "ndes:intune.scep.renewalThresholdPercent", "ndes:appProxy.preAuthentication"):
+                 "at least 4096", "ndes:intune.scepProfiles[0].renewalThresholdPercent", "ndes:appProxy.preAuthentication"):
         assert text in out, text
     for name in ("NDES_LAB_BIND_PASSWORD", "NDES_LAB_WINRM_PASSWORD", "NDES_LAB_SERVICE_PASSWORD",
                  "NDES_LAB_GRAPH_SECRET"):

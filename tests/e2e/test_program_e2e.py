@@ -16,8 +16,10 @@ def test_lab_stack_preview_shows_the_deployment(tmp_path):
 
 
 @pytest.mark.parametrize("overrides,key,hint", [
-    ({"intune.scep.keySize": 1024}, "ndes:intune.scep.keySize", "2048"),
-    ({"templates.client.keyUsage": ["keyEncipherment"]}, "ndes:templates.client.keyUsage", "GeneralPurposeTemplate"),
+    ({"intune.scepProfiles[0].keySize": 1024}, "ndes:intune.scepProfiles[0].keySize", "2048"),
+    # the VPN profile's key usage (both) finds no template once the client template is encryption-only
+    ({"templates.client.keyUsage": ["keyEncipherment"]}, "ndes:intune.scepProfiles[0].keyUsage",
+     "GeneralPurposeTemplate"),
     ({"ca.host": "ndes1.lab.contoso.test"}, "ndes:ndesHosts[0].fqdn", "separate servers"),
 ])
 def test_bad_value_fails_preview_with_the_key(tmp_path, overrides, key, hint):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from .lab_chain import bent_project, ensure_lab_servers, graph_objects, lab_cli, samba_contents, simulator_contents
-from .lab_stack import lab_stack_config
+from .lab_stack import lab_stack_config, set_dotted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -56,7 +56,7 @@ def test_replace_keeps_the_live_objects(deployed):
     assert before["serviceAccount"] and len(before["templates"]) == 2 and before["apps"] and before["profiles"]
     targets = [_urn(cli, "CertificateTemplate", "directory-ssl-template"),
                _urn(cli, "IisHttpsBinding", "ndes-host-ndes1-https-binding"),
-               _urn(cli, "ScepProfile", "intune-ios-scep"),
+               _urn(cli, "ScepProfile", "intune-vpn-user-ios-scep"),
                _urn(cli, "WindowsFeatures", "ndes-host-ndes1-features")]
     out = cli.up(*[a for u in targets for a in ("--replace", u)])
     text = out.stdout + out.stderr
@@ -131,23 +131,15 @@ CATALOGUE: list[tuple[str, Any]] = [
     ("ndes:iis.maxUrl", 65000),
     ("ndes:httpSys.maxFieldLength", 65000),
     ("ndes:appProxy.translateHostHeader", False),
-    ("ndes:intune.scep.keySize", 4096),
-    ("ndes:intune.scep.renewalThresholdPercent", 25),
-    ("ndes:intune.scep.validity", "6 months"),
+    ("ndes:intune.scepProfiles[1].keyStorageProvider", "useSoftwareKsp"),  # (4096-bit keys on Windows need it)
+    ("ndes:intune.scepProfiles[0].renewalThresholdPercent", 25),
+    ("ndes:intune.scepProfiles[0].validity", "6 months"),
     ("ndes:intune.platforms", ["ios", "windows"]),
 ]
 
 
 def _set(doc: dict, dotted: str, value: Any) -> None:
-    top, _, rest = dotted.partition(".")
-    node = doc["config"].setdefault(top, {})
-    parts = rest.split(".") if rest else []
-    if not parts:
-        doc["config"][top] = value
-        return
-    for p in parts[:-1]:
-        node = node.setdefault(p, {})
-    node[parts[-1]] = value
+    set_dotted(doc["config"], dotted, value)
 
 
 def steps(proc) -> dict[str, str]:

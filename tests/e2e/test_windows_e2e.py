@@ -109,6 +109,8 @@ def world(samba_dc, private_sim, tmp_path: Path):
     config["ndes:ndesHosts"] = [{**config["ndes:ndesHosts"][0], "winrm": {"url": sim.url_of(NDES1)}}]
     config["ndes:serviceAccount"]["name"] = names["account"]
     config["ndes:templates"] = {"ssl": {"name": names["ssl"]}, "client": {"name": names["client"]}}
+    # one client template here: only the lab's first SCEP profile, whose key usage that template serves
+    config["ndes:intune"]["scepProfiles"] = config["ndes:intune"]["scepProfiles"][:1]
     config["ndes:connector"] = {"installerPath": installer}
     project = tmp_path / "project"
     project.mkdir()

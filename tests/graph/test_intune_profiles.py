@@ -161,3 +161,17 @@ def test_trusted_root_edit_in_simulator_reads_back(graph_sim, lab_ca_der):
     assert live["role"] == "issuing" and live["description"] == "edited by hand" and live["groups"] == []
     assert r.converge(root_props(graph_sim, lab_ca_der, "windows")) is True
     assert graph_sim.state()["deviceConfigurations"][r.id]["destinationStore"] == "computerCertStoreRoot"
+
+
+def test_windows_user_intermediate_store(graph_sim, lab_ca_der):
+    """Issue 20 item 5: an intermediate CA can go to the user's intermediate store on Windows (Graph's
+    certificateDestinationStore userCertStoreIntermediate); it reads back as such, a second converge changes
+    nothing, and moving it to the computer's intermediate store is an update, not a replace."""
+    r = Managed(TrustedCertificateProfileProvider())
+    r.create(root_props(graph_sim, lab_ca_der, "windows", "issuing", role="userIssuing"))
+    assert graph_sim.state()["deviceConfigurations"][r.id]["destinationStore"] == "userCertStoreIntermediate"
+    assert r.refresh()["role"] == "userIssuing"
+    assert r.converge(root_props(graph_sim, lab_ca_der, "windows", "issuing", role="userIssuing")) is False
+    assert r.converge(root_props(graph_sim, lab_ca_der, "windows", "issuing")) is True
+    assert graph_sim.state()["deviceConfigurations"][r.id]["destinationStore"] == "computerCertStoreIntermediate"
+    r.delete()

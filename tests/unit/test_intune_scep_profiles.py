@@ -196,16 +196,21 @@ def test_extra_certificates_per_platform_and_a_root_linked_by_id(mocks):
     der = _ca_der()
     existing_root = "ffffffff-0000-4000-8000-000000000006"
     intune_cfg = {"platforms": ["ios", "windows"],
-                  "trustedRoot": {"extraCertificates": [{"name": "Policy CA", "certificate": der}]},
+                  "trustedRoot": {"extraCertificates": [{"name": "Policy CA", "certificate": der},
+                                                        {"name": "User CA", "certificate": der,
+                                                         "store": "userIntermediate"}]},
                   "scepProfiles": [{"name": "VPN user", "rootProfileIds": {"ios": existing_root.upper()},
                                     "groups": [{"id": GROUP}]}]}
     plane = Intune("intune", cfg(intune_cfg), {}, {"root": FAKE_DER, "issuing": None})
 
     def check(_):
         extra = {r.name: r.inputs for r in _by_type(mocks, "ndes:TrustedCertificateProfile")
-                 if "-trusted-" in r.name}
+                 if "-trusted-policy-ca" in r.name}
         assert sorted(extra) == ["intune-ios-trusted-policy-ca", "intune-windows-trusted-policy-ca"]
         assert all(i["certificate"] == der and i["role"] == "issuing" for i in extra.values())
+        user = {r.name: r.inputs for r in _by_type(mocks, "ndes:TrustedCertificateProfile") if "-user-ca" in r.name}
+        assert {n: i["role"] for n, i in user.items()} == {"intune-ios-trusted-user-ca": "userIssuing",
+                                                            "intune-windows-trusted-user-ca": "userIssuing"}
         sceps = {r.inputs["platform"]: r.inputs for r in _by_type(mocks, "ndes:ScepProfile")}
         assert sceps["ios"]["rootProfileId"] == existing_root
         assert sceps["windows"]["rootProfileId"] == "intune-windows-root-pid"

@@ -250,6 +250,32 @@ def test_mscep_mapping_consistent():
     assert any("purpose is 'Signature'" in m and "ndes:templates.client.keyUsage" in m for m in msgs)
 
 
+def test_mscep_mapping_with_more_client_templates():
+    """Issue 20: with templates.moreClients the mapping also writes the other purposes' values (`additional`), so a
+    signature-only profile beside a general-purpose one is consistent (the lab stack's Wi-Fi and VPN profiles)."""
+    both = ["digitalSignature", "keyEncipherment"]
+    mapping = res("MscepTemplateMapping", "mscep", {
+        "endpoint": endpoint("ndes1.lab.contoso.test"), "keyUsage": both, "templateName": "NDES-Intune",
+        "additional": {"SignatureTemplate": "NDES-Signature"}, "configKey": "ndes:intune.scepProfiles[0].keyUsage"})
+    vpn = res("ScepProfile", "vpn", scep_props("ios", configKey="ndes:intune.scepProfiles[0]"))
+    wifi = res("ScepProfile", "wifi", scep_props("ios", displayName="NDES WiFi - ios", keyUsage=["digitalSignature"],
+                                                 configKey="ndes:intune.scepProfiles[1]"))
+    client = res("CertificateTemplate", "client", client_template_props())
+    sig = res("CertificateTemplate", "sig", client_template_props(name="NDES-Signature", keyUsage=["digitalSignature"],
+                                                                 configKey="ndes:templates.moreClients[0]"))
+    assert run(mscep_mapping.validate, sargs(mapping, vpn, wifi, client, sig)) == []
+    # a profile whose purpose the mapping does not write is named by its own key
+    enc = res("ScepProfile", "enc", scep_props("ios", displayName="NDES SMIME - ios", keyUsage=["keyEncipherment"],
+                                               configKey="ndes:intune.scepProfiles[2]"))
+    [(msg, _)] = run(mscep_mapping.validate, sargs(mapping, vpn, wifi, enc, client, sig))
+    assert "'NDES SMIME - ios'" in msg and "EncryptionTemplate" in msg and "ndes:intune.scepProfiles[2].keyUsage" in msg
+    # the additional template must have that value's purpose
+    wrong = res("CertificateTemplate", "sig", client_template_props(name="NDES-Signature", keyUsage=both,
+                                                                   configKey="ndes:templates.moreClients[0]"))
+    [(msg, _)] = run(mscep_mapping.validate, sargs(mapping, vpn, wifi, client, wrong))
+    assert "purpose is 'Signature'" in msg and "ndes:templates.moreClients[0].keyUsage" in msg
+
+
 def test_mscep_mapping_names_the_client_template():
     found = run(mscep_mapping.validate, sargs(_mapping(["digitalSignature", "keyEncipherment"], "Old-Template"),
                                               res("CertificateTemplate", "client", client_template_props())))
