@@ -1,6 +1,11 @@
-"""The Pulumi program: stack config -> validated DeploymentConfig -> one NdesScepDeployment -> outputs.
+"""The Pulumi program: stack config -> NdesScepDeploymentArgs -> one NdesScepDeployment -> outputs.
 
-Kept apart from __main__.py so tests can run it under Pulumi mocks.
+One user of the library API (ndes/components/args.py, README "Use it from your program"): the stack config is
+the configuration document the component validates. Kept apart from __main__.py so tests can run it under mocks.
+
+Stack outputs: the summary of what the configuration declares (scepUrls, templates, mscepMapping, caConfig,
+serviceAccount, ndesHosts, platforms) and what the deployment made (ndes/components/outputs.py: caCertificates,
+ndesHostState, appProxyApplications, intuneProfileIds, notes).
 """
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 
+from .components.args import NdesScepDeploymentArgs
 from .components.deployment import NdesScepDeployment
-from .config_files import check_files
-from .model import ConfigError, load_config
+from .model import ConfigError
 from .model.errors import Problem
 from .model.load import TOP_LEVEL_KEYS
 
@@ -67,11 +72,9 @@ def secret_outputs(cfg) -> dict[str, pulumi.Output[str]]:
 
 def main() -> NdesScepDeployment:
     try:
-        cfg = load_config(read_stack_config(), stack=pulumi.get_stack())
-        check_files(cfg)
-    except ConfigError as exc:
+        deployment = NdesScepDeployment("ndes", NdesScepDeploymentArgs(config=read_stack_config()))
+    except ConfigError as exc:  # raised before the component registers: nothing is declared
         raise pulumi.RunError(str(exc)) from None
-    deployment = NdesScepDeployment("ndes", cfg, secret_outputs(cfg))
-    for key, value in deployment.summary.items():
+    for key, value in {**deployment.summary, **deployment.operator_outputs}.items():
         pulumi.export(key, value)
     return deployment

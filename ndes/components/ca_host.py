@@ -63,10 +63,11 @@ class CaHost(pulumi.ComponentResource):
 
     def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, Any], *,
                  service_account_sid: pulumi.Input[str] | None = None,
-                 opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None):
+                 opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None,
+                 winrm_url: pulumi.Input[str] | None = None):
         super().__init__("ndes:index:CaHost", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        endpoint = windows_endpoint(cfg, cfg.ca.host, cfg.ca.winrm, "ndes:ca", secrets)
+        endpoint = windows_endpoint(cfg, cfg.ca.host, cfg.ca.winrm, "ndes:ca", secrets, winrm_url)
         child = pulumi.ResourceOptions(parent=self)
         account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
         self.ca_access = CaAccess(f"{name}-request-certificates", {

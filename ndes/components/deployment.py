@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 
 from ..model.config import DeploymentConfig
+from .args import NdesScepDeploymentArgs
 from ..model.keyusage import mscep_mapping
 from ..model.urls import ssl_names
 
@@ -33,11 +34,28 @@ class Chain:
 
 
 class NdesScepDeployment(pulumi.ComponentResource):
-    """The NDES + SCEP chain for Intune, from the AD service account to the Intune profiles."""
+    """The NDES + SCEP chain for Intune, from the AD service account to the Intune profiles.
 
-    def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, pulumi.Output[str]] | None = None,
-                 opts: pulumi.ResourceOptions | None = None):
+    `args`: NdesScepDeploymentArgs (the configuration document and its secrets as Inputs; validated here, a
+    ConfigError names the key), or an already validated DeploymentConfig with `secrets` keyed like the stack config.
+    Typed outputs: scep_urls, ca_certificates, ndes_host_state, app_proxy_applications, intune_profile_ids, notes
+    (ndes/components/outputs.py); summary (what the configuration declares)."""
+
+    scep_urls: pulumi.Output[list[str]]
+    ca_certificates: pulumi.Output[dict[str, Any]]
+    ndes_host_state: pulumi.Output[dict[str, Any]]
+    app_proxy_applications: pulumi.Output[dict[str, Any]]
+    intune_profile_ids: pulumi.Output[dict[str, Any]]
+    notes: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NdesScepDeploymentArgs | DeploymentConfig,
+                 secrets: dict[str, pulumi.Output[str]] | None = None, opts: pulumi.ResourceOptions | None = None):
         from .protection import protection  # protect / retainOnDelete for every plane's resources
+        if isinstance(args, DeploymentConfig):
+            cfg = args
+        else:
+            from .views import deployment_config
+            cfg, secrets = deployment_config(args)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             transformations=[protection(cfg.protect, cfg.retain_adopted)]))
         super().__init__("ndes:index:NdesScepDeployment", name, None, opts)
@@ -48,6 +66,13 @@ class NdesScepDeployment(pulumi.ComponentResource):
                       self._intune):
             plane(child)
         self.summary = summary(cfg)
+        from .outputs import operator_outputs
+        self.operator_outputs = operator_outputs(self.chain.outputs, self.chain.after(*self.chain.resources))
+        o = {k: pulumi.Output.from_input(v) for k, v in self.operator_outputs.items()}
+        self.scep_urls = pulumi.Output.from_input(cfg.scep_urls)
+        self.ca_certificates, self.ndes_host_state = o["caCertificates"], o["ndesHostState"]
+        self.app_proxy_applications, self.intune_profile_ids = o["appProxyApplications"], o["intuneProfileIds"]
+        self.notes = o["notes"]
         self.register_outputs({"summary": self.summary, **{k: v for k, v in self.chain.outputs.items()
                                                           if k != "secrets"}})
 

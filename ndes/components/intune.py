@@ -105,11 +105,14 @@ class Intune(pulumi.ComponentResource):
     issuing (platform -> profile), scep (platform -> profile), resources, outputs.
     """
 
+    TYPE = "ndes:index:Intune"
+    """The chain's plane keeps this type (its URNs); ndes.IntuneProfiles, the plane alone, has its own."""
+
     def __init__(self, name: str, cfg: DeploymentConfig, secrets: dict[str, Any],
                  ca_certificates: dict[str, pulumi.Input[str] | None],
                  opts: pulumi.ResourceOptions | None = None, owner_prefix: str | None = None,
                  group_resolver: Callable[[GroupRef], pulumi.Output[str]] | None = None):
-        super().__init__("ndes:index:Intune", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         conn = graph_connection(cfg.graph, secrets)
         it = cfg.intune

@@ -41,11 +41,16 @@ def ra_name(cfg: DeploymentConfig, host: NdesHostConfig) -> str:
     return cfg.ndes_role.ra_name or f"{host.short_name.upper()}-MSCEP-RA"
 
 
-def install_credential(cfg: DeploymentConfig) -> pulumi.Output | None:
-    """ndes:ndesRole.installCredential as the NdesRole input (a secret Output), or None (a delegating logon)."""
+def install_credential(cfg: DeploymentConfig, secrets: dict[str, Any] | None = None) -> pulumi.Output | None:
+    """ndes:ndesRole.installCredential as the NdesRole input (a secret Output), or None (a delegating logon); the
+    password from secrets["ndesRole.installCredential.password"] when given (a library caller's Input)."""
     ic = cfg.ndes_role.install_credential
     if ic is None:
         return None
+    password = (secrets or {}).get("ndesRole.installCredential.password")
+    if password is not None:
+        return pulumi.Output.secret(pulumi.Output.from_input(password).apply(
+            lambda p, u=ic.username: {"username": u, "password": p}))
     return pulumi.Output.secret({"username": ic.username, "password": ic.password.get_secret_value()})
 
 
@@ -91,7 +96,7 @@ class NdesHost(pulumi.ComponentResource):
             "raDepartment": r.ra_department, "raCity": r.ra_city, "raState": r.ra_state, "raCountry": r.ra_country,
             "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
             "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
-            "installCredential": install_credential(cfg),
+            "installCredential": install_credential(cfg, secrets),
         }, [self.group_member, *after_ca], r.adopt)
         self.limits = step(IisRequestLimits, "iis-request-limits", "ndes:iis", {
             "site": "Default Web Site", "maxUrl": cfg.iis.max_url, "maxQueryString": cfg.iis.max_query_string,
