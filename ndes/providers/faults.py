@@ -9,8 +9,9 @@ there converges on the next run (tests/e2e/test_crash_matrix_e2e.py).
 - when: `before` (the engine asked, nothing written yet) or `after` (every write succeeded, the engine has not
   heard the answer);
 - scope: `process` (default: this provider process dies, the engine carries on and reports the step failed) or
-  `group` (the whole process group: the CLI, its language host and the providers, as a runner that dies or a
-  cancelled pipeline; start the CLI in a session of its own).
+  `session` (every process of this session: the CLI, its language host and the providers, as when a runner dies
+  or a pipeline is cancelled; start the CLI in a session of its own. The engine starts each plugin in a process
+  group of its own, so a process group is not enough. Reads /proc: Linux only).
 
 NDES_FAULT_REPORT=<file>: before it stops, the fault point writes there (JSON) which point fired, in which
 process and when, so a test can show which step was in flight.
@@ -33,7 +34,7 @@ ENV = "NDES_FAULT"
 REPORT_ENV = "NDES_FAULT_REPORT"
 VERBS = ("create", "update", "delete")
 WHENS = ("before", "after")
-SCOPES = ("process", "group")
+SCOPES = ("process", "session")
 
 
 class FaultSpecError(ValueError):
@@ -99,18 +100,39 @@ def resource_name(props: dict[str, Any] | None) -> str:
 
 
 def stop(point: FaultPoint, type_: str, name: str) -> None:
-    """Say which point fired (NDES_FAULT_REPORT), then SIGKILL this process or its whole process group."""
+    """Say which point fired (NDES_FAULT_REPORT), then SIGKILL this process or its whole session."""
     report = os.environ.get(REPORT_ENV)
     if report:
         doc = {"type": type_, "name": name, "verb": point.verb, "when": point.when, "scope": point.scope,
-               "pid": os.getpid(), "pgid": os.getpgid(0), "time": time.time()}
+               "pid": os.getpid(), "sid": os.getsid(0), "time": time.time()}
         with open(report, "w", encoding="utf-8") as fh:
             json.dump(doc, fh)
             fh.flush()
             os.fsync(fh.fileno())
-    if point.scope == "group":
-        os.killpg(os.getpgid(0), signal.SIGKILL)
+    if point.scope == "session":
+        for pid in session_members(os.getsid(0)):
+            if pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def session_members(sid: int) -> list[int]:
+    """The processes of session `sid` (/proc/<pid>/stat field 6)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # after "pid (comm)": state ppid pgrp session
+            out.append(int(entry))
+    return out
 
 
 _depth = threading.local()

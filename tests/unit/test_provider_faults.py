@@ -101,8 +101,8 @@ def test_a_wrong_spec_is_refused_not_ignored(spec, error):
 
 
 def test_a_spec_names_type_name_verb_when_and_scope():
-    p = faults.parse("ServiceAccount:directory-service-account:create:after:group")
-    assert p == faults.FaultPoint("ServiceAccount", "directory-service-account", "create", "after", "group")
+    p = faults.parse("ServiceAccount:directory-service-account:create:after:session")
+    assert p == faults.FaultPoint("ServiceAccount", "directory-service-account", "create", "after", "session")
     assert faults.parse("*:*:delete:before").scope == "process"
     assert p.matches("ServiceAccount", "directory-service-account", "create", "after")
     assert not p.matches("ServiceAccount", "directory-service-account", "create", "before")
@@ -214,3 +214,27 @@ def test_the_process_really_dies_and_says_where(tmp_path: Path):
     doc = json.loads(report.read_text())
     assert (doc["type"], doc["name"], doc["verb"], doc["when"]) == ("Thing", "directory-ssl-template", "create", "after")
     assert doc["pid"] > 0
+
+
+def test_session_scope_kills_the_whole_session_though_the_provider_has_a_group_of_its_own(tmp_path: Path):
+    """The engine starts each plugin in a process group of its own: `session` reaches the CLI all the same (here a
+    parent standing for the CLI, its child in another process group standing for the provider)."""
+    report = tmp_path / "fault.json"
+    child = textwrap.dedent("""
+        from tests.unit.test_provider_faults import ThingProvider
+        ThingProvider().create({"name": "tpl", "owner": "ndes/prod/directory-ssl-template"})
+    """)
+    parent = textwrap.dedent(f"""
+        import subprocess, sys, time
+        subprocess.run([sys.executable, "-c", {child!r}], process_group=0)
+        time.sleep(5)
+        print("the parent outlived its provider")
+    """)
+    env = {**os.environ, faults.ENV: "Thing:*:create:before:session", faults.REPORT_ENV: str(report)}
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", parent], cwd=root, env=env, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL and "outlived" not in out
+    doc = json.loads(report.read_text())
+    assert doc["sid"] == proc.pid and doc["pid"] != proc.pid
