@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import to_jsonable_python
 
+from . import faults
 from . import generation as gen
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value unknown at preview
@@ -159,6 +160,7 @@ class NdesProvider(ResourceProvider):
             cls.stamps_generation = False
         if "update" in cls.__dict__:  # a plane's own update keeps the generation and records the schema too
             cls.update = _keeps_generation(cls.__dict__["update"])
+        faults.guard_verbs(cls)  # NDES_FAULT: stop here, for the crash matrix (faults.py; off unless set)
 
     # ---- hooks -------------------------------------------------------------------------------------------
     def find(self, inp: Any) -> Existing | None:
@@ -324,3 +326,6 @@ class NdesProvider(ResourceProvider):
             return
         self.remove(id_, inp)
         gen.deleted(self.kind, id_, generation)
+
+
+faults.guard_verbs(NdesProvider)
