@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from lab import pki, topology
 
-from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, store, wsman
+from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, join_restart, store, wsman
 from .knobs import Knobs
 from .ntlm import NtlmAcceptor, user_file
 from .shells import ShellHost
@@ -196,6 +196,7 @@ class WinRMHandler(BaseHTTPRequestHandler):
             self._send(500, wsman.fault_response(fault, relates, rt.name))
             return
         self._send(200, body)
+        join_restart.after_answer(rt, req.action, body)
 
 
 class HostRuntime:
@@ -326,6 +327,9 @@ class Simulator:
         k = self.knobs
         if doc.get("reset"):
             k.reset()
+            join_restart.reset()
+        if "joinRestart" in doc:
+            join_restart.arm(doc["joinRestart"]["host"], float(doc["joinRestart"].get("seconds", k.reboot_seconds)))
         if "latencyMs" in doc:
             k.latency_ms[doc.get("host") or "*"] = int(doc["latencyMs"])
         if "rebootSeconds" in doc:
@@ -341,7 +345,7 @@ class Simulator:
             f = doc["fail"]
             k.add_fail(f.get("host"), f.get("action"), int(f.get("count", 1)), int(f.get("status", 500)))
         return {"latencyMs": dict(k.latency_ms), "rebootSeconds": k.reboot_seconds,
-                "templateDelaySeconds": k.template_delay_seconds}
+                "templateDelaySeconds": k.template_delay_seconds, "joinRestart": join_restart.armed()}
 
     def start(self) -> None:
         for rt in self.hosts.values():
