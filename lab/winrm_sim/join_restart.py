@@ -18,6 +18,7 @@ from . import wsman
 _lock = threading.Lock()
 _armed: dict[str, float] = {}
 """host (lower case) -> seconds it stays down."""
+_going_down: set[str] = set()
 
 
 def arm(host: str, seconds: float) -> None:
@@ -42,5 +43,21 @@ def after_answer(rt, action: str, body: bytes) -> None:
         return
     with _lock:
         seconds = _armed.pop(rt.name.lower(), None)
-    if seconds is not None:
-        threading.Timer(0.2, rt.reboot, args=(seconds,)).start()
+    if seconds is None:
+        return
+    with _lock:
+        _going_down.add(rt.name.lower())
+
+    def restart() -> None:  # not on this handler's thread: stopping the listener waits for its serve loop
+        try:
+            rt.reboot(seconds)  # returns once the listener is closed and the open connections are dropped
+        finally:
+            with _lock:
+                _going_down.discard(rt.name.lower())
+    threading.Thread(target=restart, daemon=True).start()
+
+
+def refuses(rt) -> bool:
+    """The host is going down (its listener is still closing): a request gets its connection dropped."""
+    with _lock:
+        return rt.name.lower() in _going_down

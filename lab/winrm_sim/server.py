@@ -152,6 +152,10 @@ class WinRMHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
         rt.knobs.count(rt.name, "requests")
+        if join_restart.refuses(rt):  # restarting: nothing answers any more
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         delay = rt.knobs.latency(rt.name)
         if delay:
             time.sleep(delay)
