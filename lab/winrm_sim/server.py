@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from lab import pki, topology
 
-from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, listener, store, wsman
+from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, join_restart, listener, store, wsman
 from .knobs import Knobs
 from .ntlm import NtlmAcceptor, user_file
 from .shells import ShellHost
@@ -152,6 +152,10 @@ class WinRMHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
         rt.knobs.count(rt.name, "requests")
+        if join_restart.refuses(rt):  # restarting: nothing answers any more
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         delay = rt.knobs.latency(rt.name)
         if delay:
             time.sleep(delay)
@@ -196,6 +200,7 @@ class WinRMHandler(BaseHTTPRequestHandler):
             self._send(500, wsman.fault_response(fault, relates, rt.name))
             return
         self._send(200, body)
+        join_restart.after_answer(rt, req.action, body)
 
 
 class HostRuntime:
@@ -344,6 +349,9 @@ class Simulator:
         k = self.knobs
         if doc.get("reset"):
             k.reset()
+            join_restart.reset()
+        if "joinRestart" in doc:
+            join_restart.arm(doc["joinRestart"]["host"], float(doc["joinRestart"].get("seconds", k.reboot_seconds)))
         if "latencyMs" in doc:
             k.latency_ms[doc.get("host") or "*"] = int(doc["latencyMs"])
         if "rebootSeconds" in doc:
@@ -362,7 +370,7 @@ class Simulator:
             f = doc["fail"]
             k.add_fail(f.get("host"), f.get("action"), int(f.get("count", 1)), int(f.get("status", 500)))
         return {"latencyMs": dict(k.latency_ms), "rebootSeconds": k.reboot_seconds,
-                "templateDelaySeconds": k.template_delay_seconds}
+                "templateDelaySeconds": k.template_delay_seconds, "joinRestart": join_restart.armed()}
 
     def start(self) -> None:
         for rt in self.hosts.values():

@@ -4,17 +4,23 @@
                        anywhere else; deny everything from the Internet service tag (App Proxy connectors dial
                        out, so nothing on the internet ever needs to reach NDES)
     NIC                in azure.subnetId; no public IP unless azure.publicIp: true
-    VM                 azure.vmSize, azure.image; computer name = the short name of the host's fqdn; WinRM with
-                       one HTTPS listener whose certificate Azure installs from azure.keyVaultId
+    VM                 azure.vmSize, azure.image, azure.zone (hosts of one region default to different zones);
+                       Trusted Launch, patch mode and boot diagnostics set explicitly; computer name = the short
+                       name of the host's fqdn; WinRM with one HTTPS listener whose certificate Azure installs
+                       from azure.keyVaultId (checked at preview: same region, enabledForDeployment)
     domain join        the JsonADDomainExtension (join password in protectedSettings, a secret), restart
+    readiness          HostReady (ndes/providers/host_ready.py): waits until WinRM answers with the domain
+                       identity in a boot that lasts (the join restarts the VM after it reports success)
 
-Outputs for `NdesHost` (the Windows plane): `fqdn` and `winrm_url` (https://<fqdn>:5986/wsman). Both resolve
-only once the domain join extension has been applied, so anything that takes them as inputs waits for a
-joined VM. `key_vault_secret()` reads a secret's value from Key Vault's data plane (for the service account
-password): azure-native's `keyvault.get_secret` / `Secret.get` cannot, ARM never returns secret values.
+Outputs for `NdesHost` (the Windows plane): `fqdn` and `winrm_url` (https://<fqdn>:5986/wsman), both from the
+readiness step, so the Windows plane starts only once the joined VM answers. What Azure fixes at creation (the
+WinRM listener, e.g. a renewed certificate's URL; the zone; the names; the image) rebuilds the VM, and the join
+and the readiness step with it. `key_vault_secret()` reads a secret's value from Key Vault's data plane (for
+the service account password): azure-native's `keyvault.get_secret` / `Secret.get` cannot, ARM never returns
+secret values.
 
-Imports: only `pulumi_azure_native.compute` and `.network` (and `.provider` with a subscriptionId); never the
-whole package (scripts/bench_imports.py measures why).
+Imports: only `pulumi_azure_native.compute`, `.network` and `.keyvault` (and `.provider` with a subscriptionId);
+never the whole package (scripts/bench_imports.py measures why).
 """
 from __future__ import annotations
 
@@ -25,7 +31,8 @@ import pulumi
 import pulumi_azure_native.compute as compute
 import pulumi_azure_native.network as network
 
-from ..model.azure import WINRM_HTTP_PORT, WINRM_HTTPS_PORT, AzureHostConfig, azure_host_problems
+from ..model.azure import (WINRM_HTTP_PORT, WINRM_HTTPS_PORT, AzureHostConfig, azure_host_problems, vault_name,
+                           vault_resource_group, vm_zones)
 from ..model.config import DeploymentConfig, NdesHostConfig
 from ..model.errors import ConfigError, Problem
 
@@ -69,18 +76,20 @@ class AzureNdesHost(pulumi.ComponentResource):
     """
 
     fqdn: pulumi.Output[str]
-    """The host's FQDN (= its config `fqdn`), resolved after the domain join: hand it to NdesHost."""
+    """The host's FQDN (= its config `fqdn`), resolved once the readiness step saw the joined host: hand it to
+    NdesHost."""
     winrm_url: pulumi.Output[str]
-    """https://<fqdn>:5986/wsman, resolved after the domain join: hand it to NdesHost."""
+    """https://<fqdn>:5986/wsman, resolved once the readiness step saw the joined host: hand it to NdesHost."""
     computer_account: pulumi.Output[str]
-    """NDES02$: the computer account the join creates, resolved after the join. The SSL template's Read + Enroll
+    """NDES02$: the computer account the join creates, resolved after the join's restart. The SSL template's Read + Enroll
     ACE for this host must wait for it (the account does not exist before), so the Directory plane should take
     its principal from here for an Azure host."""
     private_ip: pulumi.Output[str]
     public_ip: pulumi.Output[str | None]
     vm_id: pulumi.Output[str]
 
-    def __init__(self, name: str, cfg: DeploymentConfig, index: int, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, cfg: DeploymentConfig, index: int, opts: pulumi.ResourceOptions | None = None,
+                 secrets: dict[str, Any] | None = None):
         host: NdesHostConfig = cfg.ndes_hosts[index]
         az: AzureHostConfig | None = host.azure
         if az is None:
@@ -90,7 +99,8 @@ class AzureNdesHost(pulumi.ComponentResource):
             raise ConfigError(problems)
         super().__init__("ndes:azure:AzureNdesHost", name, None, opts)
 
-        child = pulumi.ResourceOptions(parent=self, provider=self._azure_provider(name, az))
+        provider = self._azure_provider(name, az)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
         short = host.short_name
         vm_name = az.vm_name or short
         tags = {"managed-by": "pulumi-ndes", "ndes-host": host.fqdn, **az.tags}
@@ -117,26 +127,45 @@ class AzureNdesHost(pulumi.ComponentResource):
             network_security_group=network.NetworkSecurityGroupArgs(id=self.nsg.id), tags=tags, **where, opts=child)
 
         cert_url = az.winrm_certificate_url
+        zone = vm_zones(cfg)[index]
+        vault_id = self._checked_vault(az, index, provider)
+        # What Azure fixes at creation: a change of any of these rebuilds the VM (the WinRM listener, e.g. a
+        # renewed certificate's URL: "Changing property 'windowsConfiguration.winRM.listeners' is not allowed").
+        # The join and the readiness step run again for the new VM.
+        rebuild_key = "|".join([vm_name, short, cert_url, zone or "", az.admin_username,
+                                *az.image.model_dump().values()])
+        patch = az.patch_mode
         self.vm = compute.VirtualMachine(
             f"{name}-vm", vm_name=vm_name, tags=tags, **where,
+            zones=[zone] if zone else None,
             hardware_profile=compute.HardwareProfileArgs(vm_size=az.vm_size),
             storage_profile=compute.StorageProfileArgs(
                 image_reference=compute.ImageReferenceArgs(**az.image.model_dump()),
                 os_disk=compute.OSDiskArgs(create_option="FromImage", delete_option="Delete",
                                            managed_disk=compute.ManagedDiskParametersArgs(
                                                storage_account_type=az.os_disk_type))),
+            security_profile=compute.SecurityProfileArgs(
+                security_type=compute.SecurityTypes.TRUSTED_LAUNCH,
+                uefi_settings=compute.UefiSettingsArgs(secure_boot_enabled=True, v_tpm_enabled=True),
+            ) if az.trusted_launch else None,
+            diagnostics_profile=compute.DiagnosticsProfileArgs(boot_diagnostics=compute.BootDiagnosticsArgs(
+                enabled=az.boot_diagnostics)),  # no storageUri: managed storage
             os_profile=compute.OSProfileArgs(
                 computer_name=short,
                 admin_username=az.admin_username,
                 admin_password=pulumi.Output.secret(az.admin_password.get_secret_value()),
                 windows_configuration=compute.WindowsConfigurationArgs(
                     provision_vm_agent=True,
-                    enable_automatic_updates=True,
+                    # Manual needs it off, the automatic modes on (PatchSettings API reference)
+                    enable_automatic_updates=patch != "Manual",
+                    patch_settings=compute.PatchSettingsArgs(
+                        patch_mode=patch, enable_hotpatching=az.hotpatching,
+                        assessment_mode="AutomaticByPlatform" if patch == "AutomaticByPlatform" else "ImageDefault"),
                     # HTTPS only: no Http listener is declared, and the NSG drops 5985 anyway.
                     win_rm=compute.WinRMConfigurationArgs(listeners=[compute.WinRMListenerArgs(
                         protocol=compute.ProtocolTypes.HTTPS, certificate_url=cert_url)])),
                 secrets=[compute.VaultSecretGroupArgs(
-                    source_vault=compute.SubResourceArgs(id=az.key_vault_id),
+                    source_vault=compute.SubResourceArgs(id=vault_id),
                     vault_certificates=[compute.VaultCertificateArgs(certificate_url=cert_url,
                                                                      certificate_store="My")])]),
             network_profile=compute.NetworkProfileArgs(network_interfaces=[
@@ -144,7 +173,9 @@ class AzureNdesHost(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 # The admin password is set once, at creation (osProfile is fixed then): rotating it in config
                 # must not replace the NDES server. Rotate it on the VM (e.g. the VMAccess extension).
-                ignore_changes=["osProfile.adminPassword"])))
+                ignore_changes=["osProfile.adminPassword"],
+                replace_on_changes=["osProfile.windowsConfiguration.winRM", "osProfile.secrets", "zones"],
+                delete_before_replace=True)))  # fixed names: the new VM cannot exist beside the old one
 
         join = az.domain_join
         self.domain_join = compute.VirtualMachineExtension(
@@ -154,19 +185,44 @@ class AzureNdesHost(pulumi.ComponentResource):
                       "Restart": "true" if join.restart else "false",
                       "Options": str(NETSETUP_JOIN_DOMAIN_AND_CREATE_ACCOUNT)},
             protected_settings=pulumi.Output.secret({"Password": join.password.get_secret_value()}),
-            tags=tags, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.vm])))
+            tags=tags, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[self.vm], replacement_trigger=rebuild_key)))
 
-        # Derived from the extension's URN: known at preview, yet carries the dependency on the joined VM.
-        self.fqdn = self.domain_join.urn.apply(lambda _: host.fqdn)
-        self.winrm_url = self.domain_join.urn.apply(lambda _: f"https://{host.fqdn}:{WINRM_HTTPS_PORT}/wsman")
-        self.computer_account = self.domain_join.urn.apply(lambda _: host.computer_account)
+        # The join restarts the VM after the extension reports success: the readiness step waits until WinRM
+        # answers with the domain identity in a boot that lasts, and the outputs come from it.
+        from ..providers.host_ready import HostReady
+        from .ca_host import windows_endpoint
+        key = f"ndes:ndesHosts[{index}]"
+        url = f"https://{host.fqdn}:{WINRM_HTTPS_PORT}/wsman"
+        r = az.readiness
+        self.ready = HostReady(f"{name}-ready", {
+            "endpoint": windows_endpoint(cfg, host.fqdn, host.winrm, key, secrets or {}, url),
+            "owner": f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}-ready", "configKey": f"{key}.azure",
+            "fqdn": host.fqdn, "domain": cfg.domain.dns_name, "vmInstance": rebuild_key,
+            "timeoutSeconds": r.timeout_seconds, "pollSeconds": r.poll_seconds, "stableReads": r.stable_reads,
+        }, pulumi.ResourceOptions(parent=self, depends_on=[self.domain_join]))
+
+        self.fqdn = self.ready.fqdn
+        self.winrm_url = self.ready.winrmUrl
+        self.computer_account = self.ready.fqdn.apply(lambda _: host.computer_account)
+        self.zone = zone
         self.private_ip = self.nic.ip_configurations.apply(_first_private_ip)
         self.public_ip = (self.public_ip_address.ip_address if self.public_ip_address is not None
                           else pulumi.Output.from_input(None))
         self.vm_id = self.vm.id
         self.register_outputs({"fqdn": self.fqdn, "winrmUrl": self.winrm_url,
                                "computerAccount": self.computer_account, "privateIp": self.private_ip,
-                               "publicIp": self.public_ip, "vmId": self.vm_id})
+                               "publicIp": self.public_ip, "vmId": self.vm_id, "zone": zone})
+
+    def _checked_vault(self, az: AzureHostConfig, index: int,
+                       provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:
+        """keyVaultId, once the vault itself (an ARM read at preview) says the VM can use it: same region,
+        enabledForDeployment. Otherwise a ConfigError naming ndesHosts[i].azure.keyVaultId, before the VM."""
+        import pulumi_azure_native.keyvault as keyvault
+        vault = keyvault.get_vault_output(resource_group_name=vault_resource_group(az.key_vault_id),
+                                          vault_name=vault_name(az.key_vault_id),
+                                          opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
+        return vault.apply(lambda v: _vault_usable(v, az, index))
 
     def _azure_provider(self, name: str, az: AzureHostConfig) -> pulumi.ProviderResource | None:
         """An explicit azure-native provider when the host names its subscription; the default one otherwise."""
@@ -175,6 +231,28 @@ class AzureNdesHost(pulumi.ComponentResource):
         from pulumi_azure_native.provider import Provider  # loaded with the package root already: no extra cost
         return Provider(f"{name}-azure", subscription_id=az.subscription_id, location=az.location,
                         opts=pulumi.ResourceOptions(parent=self))
+
+
+def _vault_usable(vault: Any, az: AzureHostConfig, index: int) -> str:
+    """The vault's ARM id when the VM can take its certificate from it; ConfigError otherwise.
+
+    Learn, "Set up Key Vault for virtual machines": "The Key Vault needs to be created in the same subscription
+    and location as the Virtual Machine", and enabledForDeployment lets the compute platform fetch it."""
+    key = f"ndesHosts[{index}].azure.keyVaultId"
+    where = str(getattr(vault, "location", None) or "").replace(" ", "").lower()
+    problems = []
+    if where and where != az.location:
+        problems.append(Problem(key, f"the Key Vault is in {where}, the VM in {az.location} (location): Azure "
+                                "installs the WinRM certificate only from a vault in the VM's region",
+                                f"use a vault in {az.location} (import the certificate there) and point keyVaultId "
+                                "and winrmCertificateUrl at it"))
+    props = getattr(vault, "properties", None)
+    if props is not None and getattr(props, "enabled_for_deployment", None) is False:
+        problems.append(Problem(key, "the Key Vault has enabledForDeployment off: Azure cannot fetch the WinRM "
+                                "certificate for the VM", "az keyvault update --enabled-for-deployment true"))
+    if problems:
+        raise ConfigError(problems)
+    return az.key_vault_id
 
 
 def _first_private_ip(configs: Any) -> str | None:

@@ -85,7 +85,8 @@ class NdesScepDeployment(pulumi.ComponentResource):
             return  # azure-native is imported only by stacks that build a VM
         from .azure_host import AzureNdesHost
 
-        vms = {h.fqdn: AzureNdesHost(f"azure-{h.short_name}", self.cfg, i, opts) for i, h in hosts}
+        vms = {h.fqdn: AzureNdesHost(f"azure-{h.short_name}", self.cfg, i, opts, secrets=self.chain.outputs["secrets"])
+               for i, h in hosts}
         self.chain.resources["azure"] = list(vms.values())
         self.chain.outputs["azureHosts"] = {
             fqdn: {"fqdn": vm.fqdn, "winrmUrl": vm.winrm_url, "computerAccount": vm.computer_account}

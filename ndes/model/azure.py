@@ -69,7 +69,16 @@ class AzureDomainJoin(_Model):
     """DN of the OU for the computer account (e.g. OU=NDES,OU=Servers,DC=contoso,DC=com); the default
     Computers container when unset."""
     restart: bool = True
-    """Restart after the join (the join only takes effect after a restart)."""
+    """Restart after the join (the join only takes effect after a restart): must stay true, the Windows plane
+    needs the joined host."""
+
+    @field_validator("restart")
+    @classmethod
+    def _restart(cls, v: bool) -> bool:
+        if not v:
+            raise ValueError("restart must be true: the join takes effect only after the restart, and the Windows "
+                             "plane logs on with a domain account (remove the key or set it to true)")
+        return v
 
     @field_validator("user")
     @classmethod
@@ -86,6 +95,14 @@ class AzureDomainJoin(_Model):
         return None if v is None else v.strip()
 
 
+class AzureReadiness(_Model):
+    """`azure.readiness`: how long the readiness step waits for the joined VM (ndes/providers/host_ready.py)."""
+    timeout_seconds: int = Field(default=1800, ge=60, le=7200)
+    poll_seconds: float = Field(default=15.0, ge=1, le=300)
+    stable_reads: int = Field(default=2, ge=1, le=10)
+    """Answers with the domain identity needed in a row, in one boot, before the host is handed over."""
+
+
 class AzureHostConfig(_Model):
     """`ndes:ndesHosts[i].azure`: the NDES server as an Azure VM (see docs/azure-ndes-host.md)."""
     subscription_id: str | None = None
@@ -100,7 +117,24 @@ class AzureHostConfig(_Model):
     always the short name of `fqdn` (15 characters at most)."""
     vm_size: str = "Standard_D2s_v5"
     image: AzureImage = AzureImage()
-    os_disk_type: Literal["Premium_LRS", "StandardSSD_LRS", "Standard_LRS", "PremiumV2_LRS"] = "Premium_LRS"
+    os_disk_type: str = "Premium_LRS"
+    """Premium_LRS, StandardSSD_LRS or Standard_LRS (Premium SSD v2 and Ultra Disks cannot be OS disks)."""
+    zone: Literal["1", "2", "3", "none"] | None = None
+    """The availability zone of the VM (fixed at creation: a change rebuilds the VM). Unset: the Azure hosts of
+    one region are spread over zones 1, 2, 3 in the order of ndesHosts; "none" for a region without zones."""
+    trusted_launch: bool = True
+    """securityType TrustedLaunch with Secure Boot and vTPM (the default image is Generation 2); false leaves
+    the security type to the platform."""
+    patch_mode: Literal["AutomaticByPlatform", "AutomaticByOS", "Manual"] = "AutomaticByPlatform"
+    """Windows patching: AutomaticByPlatform (Azure orchestrates, availability-first: not two zones at once),
+    AutomaticByOS (Windows Update's own schedule), Manual. Fixed at creation in practice: enableAutomaticUpdates
+    follows it and Azure refuses to change that on an existing VM."""
+    hotpatching: bool = False
+    """enableHotpatching: only with patchMode AutomaticByPlatform and an Azure Edition image."""
+    boot_diagnostics: bool = True
+    """Boot diagnostics with managed storage (serial console and screenshots when a join or WinRM never comes
+    up)."""
+    readiness: AzureReadiness = AzureReadiness()
     subnet_id: str
     """ARM id of the existing subnet (one the App Proxy connectors and the domain controllers reach)."""
     private_ip_address: str | None = None
@@ -157,12 +191,34 @@ class AzureHostConfig(_Model):
             raise ValueError(f"'{v}' is not an Azure VM size (e.g. Standard_D2s_v5)")
         return v
 
+    @field_validator("os_disk_type")
+    @classmethod
+    def _os_disk(cls, v: str) -> str:
+        if v in NOT_OS_DISKS:
+            raise ValueError(f"Azure cannot use {v} as an OS disk ({NOT_OS_DISKS[v]}): set osDiskType to "
+                             f"{', '.join(OS_DISK_TYPES)}")
+        if v not in OS_DISK_TYPES:
+            raise ValueError(f"'{v}' is not an OS disk type: use one of {', '.join(OS_DISK_TYPES)}")
+        return v
+
     @field_validator("subnet_id")
     @classmethod
-    def _subnet(cls, v: str) -> str:
+    def _subnet(cls, v: str, info: ValidationInfo) -> str:
         if not _SUBNET_ID.fullmatch(v):
             raise ValueError("subnetId must be a subnet's ARM id: /subscriptions/<guid>/resourceGroups/<rg>/providers/"
                              "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")
+        sub = info.data.get("subscription_id")
+        if sub and subscription_of(v) != sub:
+            raise ValueError(f"the subnet is in subscription {subscription_of(v)}, the VM in {sub} (subscriptionId): "
+                             "a NIC must be in its virtual network's subscription; use a subnet of that subscription")
+        return v
+
+    @field_validator("hotpatching")
+    @classmethod
+    def _hotpatch(cls, v: bool, info: ValidationInfo) -> bool:
+        if v and info.data.get("patch_mode") != "AutomaticByPlatform":
+            raise ValueError("hotpatching needs patchMode AutomaticByPlatform: set patchMode to AutomaticByPlatform "
+                             "or hotpatching to false")
         return v
 
     @field_validator("private_ip_address")
@@ -203,10 +259,18 @@ class AzureHostConfig(_Model):
 
     @field_validator("key_vault_id")
     @classmethod
-    def _vault(cls, v: str) -> str:
+    def _vault(cls, v: str, info: ValidationInfo) -> str:
         if not _VAULT_ID.fullmatch(v):
             raise ValueError("keyVaultId must be a Key Vault's ARM id: /subscriptions/<guid>/resourceGroups/<rg>/"
                              "providers/Microsoft.KeyVault/vaults/<name>")
+        # Azure reads osProfile.secrets only from a vault in the VM's subscription (and region: checked against
+        # the vault itself at preview, ndes/components/azure_host.py).
+        vm_sub = info.data.get("subscription_id") or subscription_of(info.data.get("subnet_id") or "")
+        if vm_sub and subscription_of(v) != vm_sub:
+            where = "subscriptionId" if info.data.get("subscription_id") else "the subnet's (subnetId)"
+            raise ValueError(f"the Key Vault is in subscription {subscription_of(v)}, but the VM is in {vm_sub} "
+                             f"({where}): Azure installs the WinRM certificate only from a vault in the VM's "
+                             "subscription and region; move the certificate to such a vault")
         return v
 
     @field_validator("winrm_certificate_url")
@@ -214,6 +278,25 @@ class AzureHostConfig(_Model):
     def _cert_url(cls, v: str, info: ValidationInfo) -> str:
         vault = info.data.get("key_vault_id")
         return normalize_certificate_url(v, vault_name(vault) if vault else None)
+
+
+OS_DISK_TYPES = ("Premium_LRS", "StandardSSD_LRS", "Standard_LRS")
+NOT_OS_DISKS = {"PremiumV2_LRS": "Premium SSD v2 disks can't be used as an OS disk",
+                "UltraSSD_LRS": "Ultra Disks can't be used as an OS disk"}
+"""Learn, "Azure managed disk types" (the comparison's "Usable as OS disk?" row) and "Using Azure Ultra Disks"."""
+
+
+def subscription_of(arm_id: str) -> str | None:
+    """The subscription GUID (lower case) of an ARM id, or None."""
+    m = re.match(rf"^/subscriptions/({_GUID})/", arm_id or "", re.IGNORECASE)
+    return m.group(1).lower() if m else None
+
+
+def vault_resource_group(key_vault_id: str) -> str:
+    m = re.match(r"^/subscriptions/[^/]+/resourceGroups/([^/]+)/", key_vault_id, re.IGNORECASE)
+    if not m:
+        raise ValueError(f"'{key_vault_id}' is not a Key Vault ARM id")
+    return m.group(1)
 
 
 def vault_name(key_vault_id: str) -> str:
@@ -295,4 +378,38 @@ def azure_host_problems(cfg: "DeploymentConfig") -> list[Problem]:
         if host.fqdn != expected:
             problems.append(Problem(f"{key}.fqdn", f"an Azure VM joined to {cfg.domain.dns_name} is named {expected}, "
                                     f"not {host.fqdn}", f"set fqdn to {expected}"))
+    seen: dict[tuple[str, str], int] = {}
+    for i, zone in vm_zones(cfg).items():
+        az = cfg.ndes_hosts[i].azure
+        region = az.location  # type: ignore[union-attr]
+        if zone is None or az.zone is None:  # defaults avoid the named zones (more than 3 hosts: they wrap)
+            continue
+        other = seen.setdefault((region, zone), i)
+        if other != i:
+            problems.append(Problem(f"ndesHosts[{i}].azure.zone", f"ndesHosts[{other}] is in zone {zone} of {region} "
+                                    "too: a zone outage would take both NDES servers", "give each host its own zone"))
     return problems
+
+
+def vm_zones(cfg: "DeploymentConfig") -> dict[int, str | None]:
+    """The availability zone of each Azure host (index -> "1".."3", or None for no zone).
+
+    A host's own `zone` wins; the others of one region take zones 1, 2, 3 in the order of ndesHosts, skipping
+    the zones named explicitly in that region, so two hosts never share a zone by default (Learn: "Availability
+    zones": zones are separate datacenters; zonal VMs in different zones survive the loss of one)."""
+    hosts = [(i, h.azure) for i, h in enumerate(cfg.ndes_hosts) if h.azure is not None]
+    taken: dict[str, set[str]] = {}
+    for _, az in hosts:
+        if az.zone not in (None, "none"):
+            taken.setdefault(az.location, set()).add(az.zone)
+    zones: dict[int, str | None] = {}
+    for i, az in hosts:
+        if az.zone == "none":
+            zones[i] = None
+        elif az.zone is not None:
+            zones[i] = az.zone
+        else:
+            free = [z for z in ("1", "2", "3") if z not in taken.setdefault(az.location, set())] or ["1", "2", "3"]
+            zones[i] = free[0]
+            taken[az.location].add(free[0])
+    return zones

@@ -1,0 +1,279 @@
+"""The Azure NDES host's readiness step (the join's restart), its preview-time refusals (Key Vault, OS disk),
+zones, and the settings Azure would otherwise choose (Trusted Launch, patch mode, boot diagnostics)."""
+from __future__ import annotations
+
+import copy
+
+import pulumi
+import pytest
+
+from ndes.model import ConfigError, load_config
+from ndes.providers.host_ready import HostReadyProvider
+from ndes.windows import Endpoint, OperationTimeout, TlsFailure, Unreachable
+from ndes.windows.readiness import wait_for_domain_identity
+
+from .test_azure_host import (AZURE, JOINED, SUB, VAULT, VAULT_READ, FakeClock, Mocks, ScriptedHost, build,
+                              config_keys, join_restart_script, raw_with_azure, restarting_vm, settled,  # noqa: F401
+                              unwrap_all)
+
+EP = Endpoint(host="ndes01.contoso.com", url="https://ndes01.contoso.com:5986/wsman", username="CONTOSO\\pulumi-ndes",
+              password="x")
+OTHER_SUB = "00000000-0000-4000-8000-0000000000b2"
+
+
+def wait(script, **kw):
+    clock = FakeClock()
+    host = ScriptedHost(EP, script)
+    lines: list[str] = []
+    kw.setdefault("poll", 10)
+    ready = wait_for_domain_identity(host, "ndes01.contoso.com", "contoso.com", clock=clock.now, sleep=clock.sleep,
+                                     progress=lines.append, **kw)
+    return ready, host, lines, clock
+
+
+# ---- the waiter (client layer) --------------------------------------------------------------------------------
+
+def test_an_answer_just_before_the_restart_is_not_a_handover():
+    ready, host, lines, clock = wait(join_restart_script())
+    assert ready.state.boot_id == "boot-2" and ready.restarts_seen == 1
+    assert len(host.seen) == 6  # 401, one answer in boot-1, refused, dropped, two answers in boot-2
+    assert clock.t == 50
+    assert any("not a domain" in ln or "401" in ln for ln in lines) and any("refused" in ln for ln in lines)
+    assert "2 of 2 in a row" in lines[-1]
+
+
+def test_one_read_is_enough_only_when_asked():
+    ready, host, _, _ = wait(join_restart_script(), stable_reads=1)
+    assert ready.state.boot_id == "boot-1" and len(host.seen) == 2
+
+
+@pytest.mark.parametrize("answer,why", [
+    ({**JOINED, "partOfDomain": False, "domain": "WORKGROUP"}, "not a domain member yet (workgroup 'WORKGROUP')"),
+    ({**JOINED, "domain": "fabrikam.com"}, "a member of 'fabrikam.com'"),
+    ({**JOINED, "user": "NDES01\\ndesadmin"}, "a local account"),
+    ({**JOINED, "dnsHostName": "ndes99"}, "calls itself ndes99.contoso.com"),
+])
+def test_a_host_that_is_not_the_joined_one_is_never_ready(answer, why):
+    with pytest.raises(OperationTimeout) as exc:
+        wait([answer], timeout=60)
+    assert "ndes01.contoso.com was not ready within 60 s" in str(exc.value) and why in str(exc.value)
+
+
+def test_the_wait_is_bounded_and_says_what_it_last_saw():
+    with pytest.raises(OperationTimeout) as exc:
+        wait([Unreachable("connection refused", host="ndes01.contoso.com")], timeout=120, poll=15)
+    assert "within 120 s" in str(exc.value) and "connection refused" in str(exc.value)
+
+
+def test_a_tls_failure_is_not_waited_through():
+    with pytest.raises(TlsFailure):
+        wait([TlsFailure("certificate verify failed", host="ndes01.contoso.com"), JOINED, JOINED])
+
+
+def test_progress_is_a_line_per_change_not_per_poll():
+    refused = Unreachable("connection refused", host="ndes01.contoso.com")
+    _, _, lines, _ = wait([refused] * 5 + [JOINED])
+    assert sum("refused" in ln for ln in lines) == 1
+
+
+# ---- the provider ---------------------------------------------------------------------------------------------
+
+def provider_props(**extra):
+    return {"endpoint": {"host": EP.host, "url": EP.url, "username": EP.username, "password": "x"},
+            "fqdn": "ndes01.contoso.com", "domain": "contoso.com", "vmInstance": "ndes01|a", "pollSeconds": 1,
+            **extra}
+
+
+def test_provider_hands_over_fqdn_and_url_after_the_restart(restarting_vm):
+    made = HostReadyProvider().create(provider_props())
+    assert made.outs["winrmUrl"] == EP.url and made.outs["fqdn"] == "ndes01.contoso.com"
+    assert made.outs["bootId"] == "boot-2" and "1 restart(s) seen" in made.outs["notes"][0]
+    assert len(restarting_vm[0].seen) == 6
+
+
+def test_provider_timeout_names_the_config_key(monkeypatch):
+    import functools
+
+    from ndes.providers import host_ready
+    from ndes.windows import readiness
+    clock = FakeClock()
+    monkeypatch.setattr(host_ready, "host_of", lambda inp: ScriptedHost(EP, [Unreachable("refused", host=EP.host)]))
+    monkeypatch.setattr(host_ready, "wait_for_domain_identity", functools.partial(
+        readiness.wait_for_domain_identity, clock=clock.now, sleep=clock.sleep))
+    with pytest.raises(OperationTimeout) as exc:
+        HostReadyProvider().create(provider_props(configKey="ndes:ndesHosts[0].azure", timeoutSeconds=60))
+    assert "ndes:ndesHosts[0].azure" in str(exc.value) and "managementCidr" in str(exc.value)
+    assert "x" != str(exc.value) and "password" not in str(exc.value).lower()
+
+
+def test_a_rebuilt_vm_replaces_the_readiness_step():
+    p = HostReadyProvider()
+    olds = {**provider_props(), "winrmUrl": EP.url}
+    assert p.diff("id", olds, provider_props()).changes is False
+    d = p.diff("id", olds, provider_props(vmInstance="ndes01|b"))
+    assert d.replaces == ["vmInstance"]
+
+
+# ---- under mocks: the first up, end to end ----------------------------------------------------------------------
+
+@pulumi.runtime.test
+def test_first_up_waits_for_the_joined_vm_before_the_windows_plane(restarting_vm):
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
+    from ndes.components.deployment import NdesScepDeployment
+    d = NdesScepDeployment("ndes", load_config(raw_with_azure()))
+
+    def check(_):
+        types = [r.typ for r in mocks.resources]
+        ready = next(i for i, t in enumerate(types) if t.endswith("ndes:HostReady"))
+        ext = types.index("azure-native:compute:VirtualMachineExtension")
+        windows = [i for i, t in enumerate(types) if t.endswith(("ndes:WindowsFeatures", "ndes:LocalGroupMember",
+                                                                   "ndes:NdesRole"))]
+        assert ext < ready < min(windows)  # the Windows plane registers only once the host was ready
+        inputs = unwrap_all(mocks.resources[ready].inputs)
+        assert (inputs["fqdn"], inputs["domain"]) == ("ndes01.contoso.com", "contoso.com")
+        assert inputs["endpoint"]["username"] == "CONTOSO\\pulumi"  # the Windows plane's own account
+        assert len(restarting_vm) == 1 and len(restarting_vm[0].seen) == 6  # it met the restart
+        feats = unwrap_all(mocks.resources[windows[0]].inputs)
+        assert feats["endpoint"]["url"] == "https://ndes01.contoso.com:5986/wsman"
+    return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_renewed_winrm_certificate_rebuilds_the_vm_and_waits_again():
+    first, _ = build(raw_with_azure())
+    renewed = AZURE["winrmCertificateUrl"].rsplit("/", 1)[0] + "/0123456789abcdef0123456789abcdef"
+    second, host = build(raw_with_azure(winrmCertificateUrl=renewed))
+
+    def check(_):
+        a = unwrap_all(first.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)["vmInstance"]
+        b = unwrap_all(second.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)["vmInstance"]
+        assert a != b and renewed in b  # HostReady replaces on vmInstance (see the provider test)
+    return settled(host).apply(check)
+
+
+# ---- preview-time refusals ---------------------------------------------------------------------------------------
+
+def preview_with_vault(vault: dict) -> str:
+    """The error a preview stops with (the SDK wraps the ConfigError raised while it resolves the VM's inputs
+    into a ValueError that carries its text: what the engine prints)."""
+    @pulumi.runtime.test
+    def run():
+        mocks = Mocks(vault=vault)
+        pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=True)
+        from ndes.components.azure_host import AzureNdesHost
+        host = AzureNdesHost("ndes01", load_config(raw_with_azure()), 0)
+        return host.vm.urn
+    with pytest.raises(ValueError) as exc:  # ConfigError is a ValueError
+        run()
+    return str(exc.value)
+
+
+def test_preview_refuses_a_key_vault_in_another_region():
+    err = preview_with_vault({**VAULT_READ, "location": "North Europe"})
+    assert "ndes:ndesHosts[0].azure.keyVaultId: the Key Vault is in northeurope, the VM in westeurope" in err
+    assert "Fix: use a vault in westeurope" in err
+
+
+def test_preview_refuses_a_key_vault_not_enabled_for_deployment():
+    err = preview_with_vault({**VAULT_READ, "properties": {**VAULT_READ["properties"], "enabledForDeployment": False}})
+    assert "ndes:ndesHosts[0].azure.keyVaultId: the Key Vault has enabledForDeployment off" in err
+
+
+@pulumi.runtime.test
+def test_preview_reads_the_vault_of_key_vault_id_with_the_hosts_provider():
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=True)
+    from ndes.components.azure_host import AzureNdesHost
+    host = AzureNdesHost("ndes01", load_config(raw_with_azure(subscriptionId=SUB)), 0)
+
+    def check(_):
+        reads = [c for c in mocks.calls if c.token == "azure-native:keyvault:getVault"]
+        assert len(reads) == 1 and dict(reads[0].args) == {"resourceGroupName": "rg-kv", "vaultName": "kv-ndes"}
+        assert "ndes01-azure" in (reads[0].provider or "")
+    return host.vm.urn.apply(check)
+
+
+@pytest.mark.parametrize("disk", ["PremiumV2_LRS", "UltraSSD_LRS"])
+def test_an_os_disk_azure_refuses_is_refused_with_the_key(disk):
+    with pytest.raises(ConfigError) as exc:
+        load_config(raw_with_azure(osDiskType=disk))
+    assert exc.value.keys == ["ndes:ndesHosts[0].azure.osDiskType"]
+    assert "as an OS disk" in str(exc.value) and "Premium_LRS" in str(exc.value)
+
+
+def test_a_key_vault_in_another_subscription_is_refused_with_the_key():
+    other = VAULT.replace(SUB, OTHER_SUB)
+    cert = AZURE["winrmCertificateUrl"]
+    assert config_keys(raw_with_azure(keyVaultId=other, winrmCertificateUrl=cert)) == \
+        ["ndes:ndesHosts[0].azure.keyVaultId"]
+    with pytest.raises(ConfigError) as exc:
+        load_config(raw_with_azure(subscriptionId=OTHER_SUB))
+    assert "ndes:ndesHosts[0].azure.keyVaultId" in exc.value.keys and "subscriptionId" in str(exc.value)
+    assert "ndes:ndesHosts[0].azure.subnetId" in exc.value.keys
+
+
+@pytest.mark.parametrize("change,key", [
+    ({"domainJoin": {"user": "CONTOSO\\j", "password": "J0in-Pa55word!y", "restart": False}},
+     "ndes:ndesHosts[0].azure.domainJoin.restart"),
+    ({"patchMode": "AutomaticByOS", "hotpatching": True}, "ndes:ndesHosts[0].azure.hotpatching"),
+    ({"zone": "4"}, "ndes:ndesHosts[0].azure.zone"),
+])
+def test_settings_that_cannot_work_are_refused(change, key):
+    assert key in config_keys(raw_with_azure(**change))
+
+
+# ---- zones and the explicit settings ------------------------------------------------------------------------------
+
+def two_azure_hosts(**second) -> dict:
+    raw = raw_with_azure()
+    h2 = copy.deepcopy(raw["ndesHosts"][0])
+    h2["fqdn"], h2["externalUrl"] = "ndes02.contoso.com", "https://ndes02-contoso.msappproxy.net/"
+    h2["azure"].update(second)
+    raw["ndesHosts"].append(h2)
+    return raw
+
+
+def test_two_hosts_default_to_different_zones_and_a_named_zone_wins():
+    from ndes.model.azure import vm_zones
+    assert vm_zones(load_config(two_azure_hosts())) == {0: "1", 1: "2"}
+    raw = two_azure_hosts()
+    raw["ndesHosts"][0]["azure"]["zone"] = "2"
+    assert vm_zones(load_config(raw)) == {0: "2", 1: "1"}
+    assert vm_zones(load_config(two_azure_hosts(zone="none"))) == {0: "1", 1: None}
+    assert vm_zones(load_config(two_azure_hosts(location="northeurope"))) == {0: "1", 1: "1"}  # other region
+
+
+def test_two_hosts_named_into_one_zone_are_refused():
+    raw = two_azure_hosts(zone="3")
+    raw["ndesHosts"][0]["azure"]["zone"] = "3"
+    assert config_keys(raw) == ["ndes:ndesHosts[1].azure.zone"]
+
+
+@pulumi.runtime.test
+def test_vm_sets_zone_trusted_launch_patching_and_boot_diagnostics():
+    mocks, host = build(raw_with_azure(zone="2"))
+
+    def check(_):
+        vm = mocks.one("azure-native:compute:VirtualMachine")
+        assert vm["zones"] == ["2"]
+        assert vm["securityProfile"] == {"securityType": "TrustedLaunch",
+                                         "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+        win = vm["osProfile"]["windowsConfiguration"]
+        assert win["enableAutomaticUpdates"] is True and win["provisionVMAgent"] is True
+        assert win["patchSettings"] == {"patchMode": "AutomaticByPlatform", "enableHotpatching": False,
+                                        "assessmentMode": "AutomaticByPlatform"}
+        assert vm["diagnosticsProfile"] == {"bootDiagnostics": {"enabled": True}}
+    return settled(host).apply(check)
+
+
+@pulumi.runtime.test
+def test_manual_patching_turns_automatic_updates_off():
+    mocks, host = build(raw_with_azure(patchMode="Manual", trustedLaunch=False))
+
+    def check(_):
+        vm = mocks.one("azure-native:compute:VirtualMachine")
+        win = vm["osProfile"]["windowsConfiguration"]
+        assert win["enableAutomaticUpdates"] is False and win["patchSettings"]["patchMode"] == "Manual"
+        assert "securityProfile" not in vm
+    return settled(host).apply(check)
