@@ -11,6 +11,8 @@
     IisHttpsBinding        443, empty host name, that certificate
     MscepTemplateMapping   the MSCEP value derived from the SCEP key usage -> the client template
     IntuneConnector        installed / running / registered (reported), its certificate's expiry
+    RaCertificateRenewal   the RA certificates renewed before they expire (ndes:ndesRole.raRenewBeforeDays),
+                           NDES not reinstalled
 
 Each step depends on the one before; the directory plane's resources (account, templates, issuance) and the
 CA host's resources come in through `after_directory` / `after_ca`.
@@ -30,6 +32,7 @@ from ..providers.local_group_member import LocalGroupMember
 from ..providers.machine_certificate import MachineCertificate
 from ..providers.mscep_template_mapping import MscepTemplateMapping
 from ..providers.ndes_role import NdesRole
+from ..providers.ra_renewal import RaCertificateRenewal
 from ..providers.reboot import HostReboot
 from ..providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValues
 from ..providers.windows_features import NDES_FEATURES, WindowsFeatures
@@ -51,7 +54,7 @@ def install_credential(cfg: DeploymentConfig) -> pulumi.Output | None:
 
 class NdesHost(pulumi.ComponentResource):
     """One NDES host, features to connector. Attributes: one per step (features, group_member, role, limits,
-    http_sys, reboot, certificate, binding, mapping, connector), resources (in order), outputs (dict)."""
+    http_sys, reboot, certificate, binding, mapping, connector, ra_renewal), resources (in order), outputs (dict)."""
 
     def __init__(self, name: str, cfg: DeploymentConfig, host: NdesHostConfig, index: int, secrets: dict[str, Any], *,
                  after_directory: list[pulumi.Resource] | None = None, after_ca: list[pulumi.Resource] | None = None,
@@ -129,10 +132,15 @@ class NdesHost(pulumi.ComponentResource):
         self.connector = step(IntuneConnector, "intune-connector", "ndes:connector", {
             "installerPath": c.installer_path, "requireRegistered": c.require_registered,
         }, [self.mapping])
+        # after the binding: the renewal asks NDES over https whether it serves the new RA certificates
+        self.ra_renewal = step(RaCertificateRenewal, "ra-renewal", "ndes:ndesRole.raRenewBeforeDays", {
+            "caConfig": cfg.ca.config, "renewBeforeDays": r.ra_renew_before_days,
+            "installCredential": install_credential(cfg),
+        }, [self.role, self.binding], False)
         self.outputs = {
             "fqdn": host.fqdn, "scepUrl": host.scep_url,
             "sslThumbprint": self.certificate.thumbprint, "sslNotAfter": self.certificate.notAfter,
-            "raNotAfter": self.role.raNotAfter, "raDaysLeft": self.role.raDaysLeft,
+            "raNotAfter": self.ra_renewal.raNotAfter, "raDaysLeft": self.ra_renewal.raDaysLeft,
             "connectorRegistered": self.connector.registered, "connectorInstruction": self.connector.instruction,
             "connectorCertificateNotAfter": self.connector.certificateNotAfter,
         }
