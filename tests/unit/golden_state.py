@@ -69,6 +69,7 @@ LIVE: dict[str, dict[str, Any]] = {
                            "issuer": "CN=Lab Issuing CA", "notBefore": "2026-11-01T00:00:00Z",
                            "notAfter": "2027-11-01T00:00:00Z", "daysLeft": 336},
     "NdesRole": {"raCertificates": [], "raNotAfter": "2028-11-01T00:00:00Z", "raDaysLeft": 700, "notes": []},
+    "ScepPoolIdentity": {"poolState": "Started", "poolUserName": "LAB\\svc-ndes", "notes": []},
     "RaCertificateRenewal": {"raCertificates": [], "raNotAfter": "2028-11-01T00:00:00Z", "raDaysLeft": 700,
                              "hostTime": "2026-11-30T00:00:00Z", "notes": []},
     "AppProxyApplication": {"applicationId": "00000000-0000-4000-8000-00000000a001",

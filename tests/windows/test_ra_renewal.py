@@ -9,7 +9,8 @@ from cryptography import x509
 
 from lab.winrm_sim import certstore
 from ndes.providers.ndes_role import NdesRoleProvider
-from ndes.providers.ra_renewal import RaCertificateRenewalProvider, decode_thumbprint, requests_for, view_of
+from ndes.providers.ra_renewal import RaCertificateRenewalProvider
+from ndes.windows.ra_view import decode_thumbprint, requests_for, view_of
 from ndes.windows import ScriptFailed
 from ndes.windows.contracts import call
 from ndes.windows.contracts import ra_renewal as C
@@ -55,7 +56,7 @@ def test_renewal_30_days_before_expiry(sim, samba_dc, capfd):
         pool = sim.read_state(NDES1)["iis"]["appPools"]["SCEP"]
         starts, identity = pool["starts"], pool["userName"]
 
-        sim.set_clock(700)  # the hosts and the CA: 30 days before the RA certificates expire
+        sim.set_clock(699.9)  # the hosts and the CA: 30 days (and a little) before the RA certificates expire
         capfd.readouterr()
         d = P.diff(created.id, created.outs, inp)
         words = capfd.readouterr().err
