@@ -36,6 +36,8 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from lab import pki
 
+from . import clock
+
 ENROLL_GUID = uuid.UUID("0e10c968-78fb-11d2-90d4-00c04f79dc55")
 CA_ENROLL = 0x200
 CA_READ = 0x100
@@ -385,7 +387,7 @@ def _ku(raw: bytes) -> x509.KeyUsage:
 def _sign(subject: x509.Name, public_key, validity: dt.timedelta, *, sans: list[str], ku: bytes, ekus: list[str],
           extra: list[x509.Extension]) -> x509.Certificate:
     ca_cert, ca_key = issuing_ca()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()  # the CA's clock: the lab clock (clock.py)
     not_after = min(now + validity, ca_cert.not_valid_after_utc)
     b = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(public_key)
          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=10))
@@ -522,8 +524,14 @@ def issue_ra(template: str, ra: dict[str, str | None], key_size: int) -> tuple[x
                    (NameOID.LOCALITY_NAME, ra.get("city") or ""), (NameOID.ORGANIZATION_NAME, ra.get("company") or ""),
                    (NameOID.ORGANIZATIONAL_UNIT_NAME, ra.get("department") or ""),
                    (NameOID.EMAIL_ADDRESS, ra.get("email") or "")]
+    return issue_ra_as(template, _cn_subject(str(ra["name"]), extra_names), key_size)
+
+
+def issue_ra_as(template: str, subject: x509.Name, key_size: int) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """An RA certificate from `template` with exactly `subject` (a renewal copies the old certificate's)."""
+    ku, ekus = RA_PROFILE[template]
     key = new_key(key_size)
-    cert = _sign(_cn_subject(str(ra["name"]), extra_names), key.public_key(), RA_VALIDITY, sans=[], ku=ku, ekus=ekus,
+    cert = _sign(subject, key.public_key(), RA_VALIDITY, sans=[], ku=ku, ekus=ekus,
                  extra=[_unrecognized(TEMPLATE_NAME_V1_OID, _bmp(template))])
     return cert, key
 
@@ -567,7 +575,7 @@ def issue_from_csr(view: SambaView, ca_state: dict[str, Any] | None, requester_s
     else:  # the CA builds the subject from the requester's directory object
         subject, sans = x509.Name.from_rfc4514_string(acct["dn"]), []
     ca_cert, ca_key = issuing_ca()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()  # the CA's clock: the lab clock (clock.py)
     b = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(public_key)
          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=10))
          .not_valid_after(min(now + tpl.validity, ca_cert.not_valid_after_utc))

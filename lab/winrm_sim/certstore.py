@@ -8,12 +8,12 @@ Host state keys used here (all plain JSON, saved with the host):
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from cryptography import x509
 
 from . import ca as _ca
+from . import clock
 
 MY = "LocalMachine\\My"
 
@@ -24,7 +24,8 @@ def store(state: dict[str, Any], name: str = MY) -> dict[str, dict[str, Any]]:
 
 def add(state: dict[str, Any], cert: x509.Certificate, key_pem: str | None, *, friendly_name: str = "") -> str:
     tp = _ca.thumbprint(cert)
-    store(state)[tp] = {"pem": _ca.cert_pem(cert), "keyPem": key_pem, "friendlyName": friendly_name}
+    store(state)[tp] = {"pem": _ca.cert_pem(cert), "keyPem": key_pem, "friendlyName": friendly_name,
+                        "added": clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     return tp
 
 
@@ -69,7 +70,7 @@ def windows_facts(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def days_left(cert: x509.Certificate) -> int:
-    return (cert.not_valid_after_utc - dt.datetime.now(dt.timezone.utc)).days
+    return (cert.not_valid_after_utc - clock.now()).days
 
 
 def services(state: dict[str, Any]) -> dict[str, dict[str, Any]]:

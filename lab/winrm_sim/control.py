@@ -163,8 +163,12 @@ class Instance:
 
     # ------------------------------------------------------------------ knobs
     def knobs(self, **doc: Any) -> dict:
-        """latencyMs (with host=... or for all), rebootSeconds, templateDelaySeconds, reset=True."""
+        """latencyMs (with host=... or for all), rebootSeconds, templateDelaySeconds, clockOffsetDays, reset=True."""
         return self._admin("POST", "/knobs", doc)
+
+    def set_clock(self, days: float) -> dict:
+        """Move the lab clock (clock.py: every simulated host and the simulated CA) `days` ahead of real time."""
+        return self._admin("POST", "/knobs", {"clockOffsetDays": days})
 
     def drop(self, host: str | None = None, action: str | None = None, count: int = 1) -> None:
         """Close the connection instead of answering the next `count` requests of `action` (Create, Command,

@@ -15,6 +15,8 @@ from typing import Any
 
 from lab import topology
 
+from . import clock
+
 from .features_catalog import CATALOG, DEFAULT_INSTALLED, closure_of
 
 REG_TYPES = ("String", "ExpandString", "DWord", "QWord", "MultiString", "Binary")
@@ -175,6 +177,12 @@ def start_app_pool(state: dict, name: str) -> None:
         return
     pool["state"] = "Started"
     pool["starts"] = int(pool.get("starts", 0)) + 1
+    from . import pool_logon
+    if pool.get("password") is not None and not pool_logon.works(pool):
+        pool["state"] = "Stopped"  # WAS cannot log the identity on (event 5021/5057): the pool stops, NDES 503s
+        return
+    # NDES loads its RA certificates when the pool starts (new ones need a restart: TechNet ff955642)
+    pool["startedAt"] = clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if name == "SCEP":
         loaded = {}
         for value in MSCEP_VALUES:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from lab import pki, topology
 
-from . import ADMIN_HOST, ADMIN_PORT, hostmodel, identity, join_restart, listener, store, wsman
+from . import ADMIN_HOST, ADMIN_PORT, clock, hostmodel, identity, join_restart, listener, store, wsman
 from .knobs import Knobs
 from .ntlm import NtlmAcceptor, user_file
 from .shells import ShellHost
@@ -358,6 +358,8 @@ class Simulator:
             k.reboot_seconds = float(doc["rebootSeconds"])
         if "templateDelaySeconds" in doc:
             k.template_delay_seconds = float(doc["templateDelaySeconds"])
+        if doc.get("reset") or "clockOffsetDays" in doc:  # the lab clock (clock.py): hosts and CA move together
+            clock.set_offset(float(doc.get("clockOffsetDays") or 0) * 86400)
         if "drop" in doc:
             d = doc["drop"]
             k.add_drop(d.get("host"), d.get("action"), int(d.get("count", 1)))
@@ -370,7 +372,8 @@ class Simulator:
             f = doc["fail"]
             k.add_fail(f.get("host"), f.get("action"), int(f.get("count", 1)), int(f.get("status", 500)))
         return {"latencyMs": dict(k.latency_ms), "rebootSeconds": k.reboot_seconds,
-                "templateDelaySeconds": k.template_delay_seconds, "joinRestart": join_restart.armed()}
+                "templateDelaySeconds": k.template_delay_seconds, "joinRestart": join_restart.armed(),
+                "clockOffsetDays": clock.offset().total_seconds() / 86400}
 
     def start(self) -> None:
         for rt in self.hosts.values():

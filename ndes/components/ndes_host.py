@@ -3,6 +3,7 @@
     WindowsFeatures        ADCS-Device-Enrollment, IIS and what NDES needs
     LocalGroupMember       the service account in IIS_IUSRS
     NdesRole               Install-AdcsNetworkDeviceEnrollmentService (install-time settings: change = replace)
+    ScepPoolIdentity       the SCEP app pool's password = ndes:serviceAccount.password (rotation: set, recycle)
     IisRequestLimits       maxUrl / maxQueryString (65534)
     RegistryValues         HTTP.sys MaxFieldLength / MaxRequestBytes (65534), a restart flagged
     HostReboot             the one restart the guide asks for, when pending (ndes:httpSys.allowReboot)
@@ -11,6 +12,8 @@
     IisHttpsBinding        443, empty host name, that certificate
     MscepTemplateMapping   the MSCEP value derived from the SCEP key usage -> the client template
     IntuneConnector        installed / running / registered (reported), its certificate's expiry
+    RaCertificateRenewal   the RA certificates renewed before they expire (ndes:ndesRole.raRenewBeforeDays),
+                           NDES not reinstalled
 
 Each step depends on the one before; the directory plane's resources (account, templates, issuance) and the
 CA host's resources come in through `after_directory` / `after_ca`.
@@ -30,6 +33,8 @@ from ..providers.local_group_member import LocalGroupMember
 from ..providers.machine_certificate import MachineCertificate
 from ..providers.mscep_template_mapping import MscepTemplateMapping
 from ..providers.ndes_role import NdesRole
+from ..providers.ra_renewal import RaCertificateRenewal
+from ..providers.scep_pool_identity import ScepPoolIdentity
 from ..providers.reboot import HostReboot
 from ..providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValues
 from ..providers.windows_features import NDES_FEATURES, WindowsFeatures
@@ -56,7 +61,7 @@ def install_credential(cfg: DeploymentConfig, secrets: dict[str, Any] | None = N
 
 class NdesHost(pulumi.ComponentResource):
     """One NDES host, features to connector. Attributes: one per step (features, group_member, role, limits,
-    http_sys, reboot, certificate, binding, mapping, connector), resources (in order), outputs (dict)."""
+    pool_identity, http_sys, reboot, certificate, binding, mapping, connector, ra_renewal), resources (in order), outputs (dict)."""
 
     def __init__(self, name: str, cfg: DeploymentConfig, host: NdesHostConfig, index: int, secrets: dict[str, Any], *,
                  after_directory: list[pulumi.Resource] | None = None, after_ca: list[pulumi.Resource] | None = None,
@@ -98,6 +103,12 @@ class NdesHost(pulumi.ComponentResource):
             "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
             "installCredential": install_credential(cfg, secrets),
         }, [self.group_member, *after_ca], r.adopt)
+        # a rotated password: AD first (the service account, in after_directory), then the pool, then a recycle
+        self.pool_identity = step(ScepPoolIdentity, "scep-pool-identity", "ndes:serviceAccount.password", {
+            "serviceAccount": account,
+            "password": secrets.get("serviceAccount.password")
+            or pulumi.Output.secret(cfg.service_account.password.get_secret_value()),
+        }, [self.role, *after_directory], False)
         self.limits = step(IisRequestLimits, "iis-request-limits", "ndes:iis", {
             "site": "Default Web Site", "maxUrl": cfg.iis.max_url, "maxQueryString": cfg.iis.max_query_string,
         }, [self.role])
@@ -134,10 +145,15 @@ class NdesHost(pulumi.ComponentResource):
         self.connector = step(IntuneConnector, "intune-connector", "ndes:connector", {
             "installerPath": c.installer_path, "requireRegistered": c.require_registered,
         }, [self.mapping])
+        # after the binding: the renewal asks NDES over https whether it serves the new RA certificates
+        self.ra_renewal = step(RaCertificateRenewal, "ra-renewal", "ndes:ndesRole.raRenewBeforeDays", {
+            "caConfig": cfg.ca.config, "renewBeforeDays": r.ra_renew_before_days,
+            "installCredential": install_credential(cfg),
+        }, [self.role, self.binding], False)
         self.outputs = {
             "fqdn": host.fqdn, "scepUrl": host.scep_url,
             "sslThumbprint": self.certificate.thumbprint, "sslNotAfter": self.certificate.notAfter,
-            "raNotAfter": self.role.raNotAfter, "raDaysLeft": self.role.raDaysLeft,
+            "raNotAfter": self.ra_renewal.raNotAfter, "raDaysLeft": self.ra_renewal.raDaysLeft,
             "connectorRegistered": self.connector.registered, "connectorInstruction": self.connector.instruction,
             "connectorCertificateNotAfter": self.connector.certificateNotAfter,
         }

@@ -364,6 +364,8 @@ class NdesRoleConfig(_Model):
     encryption_key_length: RsaKeySize = 2048
     install_credential: InstallCredentialConfig | None = None
     """-Credential of the install (secret password): needed unless the NDES hosts' WinRM logon delegates (credssp)."""
+    ra_renew_before_days: int = Field(default=60, ge=1, le=700)
+    """Renew the RA certificates (two years) when either has this many days or fewer left (RaCertificateRenewal)."""
     adopt: bool = False
 
     @field_validator("ra_name", "ra_email", "ra_company", "ra_department", "ra_city", "ra_state",

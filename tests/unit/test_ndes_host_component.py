@@ -10,8 +10,8 @@ from ndes.model import load_config
 
 from .sample_config import sample
 
-ORDER = ["features", "iis-iusrs", "ndes-role", "iis-request-limits", "http-sys", "reboot", "ssl-certificate",
-         "https-binding", "mscep-mapping", "intune-connector"]
+ORDER = ["features", "iis-iusrs", "ndes-role", "scep-pool-identity", "iis-request-limits", "http-sys", "reboot", "ssl-certificate",
+         "https-binding", "mscep-mapping", "intune-connector", "ra-renewal"]
 THUMB = "A1" * 20
 
 
@@ -65,13 +65,17 @@ def test_ndes_host_declares_the_guides_steps_in_order(mocks):
     assert host.graph["reboot"] == ["iis-request-limits", "http-sys"]
     assert host.graph["ssl-certificate"] == ["reboot"] and host.graph["https-binding"] == ["ssl-certificate"]
     assert host.graph["mscep-mapping"] == ["https-binding"] and host.graph["intune-connector"] == ["mscep-mapping"]
+    assert host.graph["ra-renewal"] == ["ndes-role", "https-binding"]  # GetCACert over https tells what NDES uses
+    assert host.graph["scep-pool-identity"] == ["ndes-role"]  # and the directory's service account (AD first)
 
     def check(_):
         r = by_name(mocks)
         types = [a.typ.rsplit(":", 1)[1] for a in mocks.resources if a.typ.startswith("pulumi-python:dynamic/")]
-        assert types == ["WindowsFeatures", "LocalGroupMember", "NdesRole", "IisRequestLimits", "RegistryValues",
-                         "HostReboot", "MachineCertificate", "IisHttpsBinding", "MscepTemplateMapping",
-                         "IntuneConnector"]
+        assert types[:10] == ["WindowsFeatures", "LocalGroupMember", "NdesRole", "ScepPoolIdentity",
+                              "IisRequestLimits", "RegistryValues", "HostReboot", "MachineCertificate",
+                              "IisHttpsBinding", "MscepTemplateMapping"]
+        # the last two both follow the binding (registration order between them is the engine's)
+        assert sorted(types[10:]) == ["IntuneConnector", "RaCertificateRenewal"]
         role = r["ndes-host-ndes01-ndes-role"].inputs
         assert role["serviceAccount"] == "CONTOSO\\svc-ndes" and role["caConfig"] == "ca01.contoso.com\\Contoso Issuing CA"
         assert role["raName"] == "NDES01-MSCEP-RA" and role["raCompany"] == "Contoso"

@@ -120,6 +120,10 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "NdesRole": {"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
             {"template": t, "thumbprint": tp, "notBefore": when(-30), "notAfter": when(700), "daysLeft": 700}
             for t, tp in RA.items()]},
+        "ScepPoolIdentity": {"exists": True, "identityType": "SpecificUser", "userName": "CONTOSO\\svc-ndes",
+                             "passwordMatches": True, "state": "Started"},
+        "NdesRaRenewal": {"now": when(0), "raCertificates": [
+            {"template": t, "thumbprint": tp, "daysLeft": 700} for t, tp in RA.items()], "servesNewest": True},
         "IntuneConnector": {"installed": True, "version": "6.2301.1.0",
                             "services": {"PFXCertificateConnectorSvc": "Running", "PkiRevokeConnectorSvc": "Stopped"},
                             "startTypes": {"PFXCertificateConnectorSvc": "Automatic",
@@ -203,6 +207,15 @@ def ndes_role_state(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def ra_renewal_state(spec: dict[str, Any]) -> dict[str, Any]:
+    """NdesRaRenewal.ps1's state in words: the host's clock (`now`), RA certificates as for NdesRole, whether NDES
+    serves them (`servesNewest`), a GetCACert error (`servedError`)."""
+    ra = ndes_role_state({"raCertificates": spec.get("raCertificates") or []})["raCertificates"]
+    served = [c["derBase64"] for c in ra] if spec.get("servesNewest", True) else []
+    return {"now": spec["now"], "raCertificates": ra, "appPool": {"exists": True, "state": "Started"},
+            "served": served, "servedError": spec.get("servedError", ""), "enrolled": []}
+
+
 class FakeHost:
     def __init__(self, states: dict[str, dict[str, Any]]):
         self.states = states
@@ -217,6 +230,8 @@ class FakeHost:
             state = machine_certificate_state(state)
         elif name == "NdesRole":
             state = ndes_role_state(state)
+        elif name == "NdesRaRenewal":
+            state = ra_renewal_state(state)
         return {"changed": False, "state": state, "rebootRequired": False, "warnings": []}
 
 

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from .. import ca, certstore, hostmodel
+from .. import ca, certstore, clock, hostmodel
 from . import ScriptError, handler
 
 DISPLAY_NAME = "Certificate Connector for Microsoft Intune"
@@ -42,7 +42,7 @@ def register(state: dict[str, Any], days: int = 365) -> str:
     """Lab knob: what the interactive sign-in in the connector UI does (a connector certificate is enrolled)."""
     key = ca.new_key(2048)
     issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Microsoft Intune ImportPFX Connector CA")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()  # the lab clock: the sign-in happens in the lab's present (lab/winrm_sim/clock.py)
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, state["name"])]))
             .issuer_name(issuer).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=1) if days > 0 else now + dt.timedelta(days=days - 2))

@@ -15,7 +15,7 @@ from typing import Any
 
 from ndes.windows.contracts.ndes_role import NdesRoleParams
 
-from .. import ca, certstore, hostmodel, identity
+from .. import ca, certstore, hostmodel, identity, pool_logon
 from . import ScriptError, handler, validated
 
 CAINFO_KEY = hostmodel.MSCEP_KEY + r"\CAInfo"
@@ -135,7 +135,9 @@ def _install(ctx: Any, p: dict[str, Any]) -> None:
     hostmodel.ensure_key(state, CAINFO_KEY)
     hostmodel.set_value(state, CAINFO_KEY, "Configuration", "String", want)
     iis = state["iis"]
-    iis.setdefault("appPools", {})["SCEP"] = {"userName": account, "state": "Stopped"}
+    iis.setdefault("appPools", {})["SCEP"] = {"userName": account, "state": "Stopped",
+                                              "password": str(p.get("serviceAccountPassword") or "")}
+    pool_logon.given(iis["appPools"]["SCEP"])
     hostmodel.start_app_pool(state, "SCEP")
     site = hostmodel.find_site(state, "Default Web Site")
     if site is not None:

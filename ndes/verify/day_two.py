@@ -1,0 +1,89 @@
+"""Day-two checks on each NDES host: the SCEP app pool (exists, started, its stored password is the configured
+one: after a rotation that skipped the pool, NDES fails at its next recycle), and the RA certificates by the
+HOST's clock (days left with the action, which ones NDES serves to GetCACert on the host itself, leftovers of a
+renewal). Facts come from the scripts the providers run (ScepPoolIdentity.ps1, NdesRaRenewal.ps1) in get mode.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..model.config import DeploymentConfig, NdesHostConfig
+from ..windows.contracts import ra_renewal as RR
+from ..windows.contracts import scep_pool_identity as SP
+from ..windows.contracts.ndes_role import RA_TEMPLATES
+from ..windows.ra_view import view_of
+from .result import Result, fail, ok, warn
+
+POOL_FIX = ("`pulumi up` sets the SCEP app pool's password to ndes:serviceAccount.password and recycles it "
+            "(ScepPoolIdentity); by hand: IIS Manager > Application Pools > SCEP > Advanced Settings > Identity, then "
+            "Recycle")
+RA_FIX = ("`pulumi up` renews both RA certificates within ndes:ndesRole.raRenewBeforeDays (RaCertificateRenewal: "
+          "new EnrollmentAgentOffline and CEPEncryption certificates with the same subject, CSP and key length, a "
+          "SCEP app pool restart, then the old ones deleted)")
+
+
+def _account(cfg: DeploymentConfig) -> str:
+    return f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+
+
+def scep_pool(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
+    st = SP.ScepPoolIdentityState.model_validate(ctx.script(h.fqdn, h.winrm, SP.SCRIPT, SP.ScepPoolIdentityParams(
+        mode="get", user_name=_account(cfg), password=cfg.service_account.password.get_secret_value()).wire()))
+    if not st.exists:
+        return [fail(h.fqdn, "SCEP app pool", "IIS:\\AppPools\\SCEP does not exist: NDES is not configured",
+                     "install NDES (`pulumi up`, ndes:ndesRole)")]
+    out = []
+    if st.state != "Started":
+        out.append(fail(h.fqdn, "SCEP app pool started", f"the pool is {st.state or 'in an unknown state'}: NDES "
+                        "answers 503", "Start-WebAppPool SCEP; if it stops again its identity cannot log on: "
+                        "check the service account (locked out, disabled, password) and " + POOL_FIX))
+    else:
+        out.append(ok(h.fqdn, "SCEP app pool started", "Started"))
+    if st.user_name.casefold() != _account(cfg).casefold():
+        out.append(fail(h.fqdn, "SCEP app pool identity", f"runs as {st.user_name or st.identity_type}, "
+                        f"configured {_account(cfg)}", "NDES keeps its install-time account: reinstall NDES with "
+                        "the configured account, or set ndes:serviceAccount.name to the one it runs as"))
+    elif not st.password_matches:
+        out.append(fail(h.fqdn, "SCEP app pool password", "the pool's stored password is not "
+                        "ndes:serviceAccount.password (a rotation that skipped the pool): NDES stops at the next "
+                        "recycle or restart, and the pool's logon retries can lock the account", POOL_FIX))
+    else:
+        out.append(ok(h.fqdn, "SCEP app pool password", "the pool's stored password is ndes:serviceAccount.password"))
+    return out
+
+
+def ra_by_host_clock(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
+    st = RR.NdesRaRenewalState.model_validate(ctx.script(h.fqdn, h.winrm, RR.SCRIPT, RR.NdesRaRenewalParams(
+        mode="get", host_fqdn=h.fqdn).wire()))
+    v = view_of(st)
+    before = cfg.ndes_role.ra_renew_before_days
+    out = []
+    for template in RA_TEMPLATES:
+        left = v.days_left(template)
+        check = f"RA certificate {template} (host clock)"
+        if left is None:
+            out.append(fail(h.fqdn, check, "missing: NDES cannot answer", "reinstall NDES (`pulumi up`)"))
+            continue
+        cert = v.current[template][0]
+        detail = f"{left} days left ({cert.not_after:%Y-%m-%d}, host time {v.now:%Y-%m-%d %H:%M}Z)"
+        if left < 0:
+            out.append(fail(h.fqdn, check, f"expired: {detail}", RA_FIX))
+        elif left <= before:
+            out.append(warn(h.fqdn, check, f"due for renewal: {detail}", RA_FIX))
+        else:
+            out.append(ok(h.fqdn, check, f"{detail}; renewed {before} days before expiry by `pulumi up`"))
+    if st.served_error:
+        out.append(warn(h.fqdn, "RA certificates NDES serves", f"GetCACert on https://{h.fqdn}/certsrv/mscep/"
+                        f"mscep.dll failed on the host: {st.served_error}", "check the SCEP app pool and the https "
+                        "binding (the checks above)"))
+    elif v.current and not v.in_use():
+        out.append(fail(h.fqdn, "RA certificates NDES serves", "NDES serves other RA certificates than the newest "
+                        "in LocalMachine\\My (it loads them when the SCEP app pool starts)",
+                        "Restart-WebAppPool SCEP (`pulumi up` does it after a renewal)"))
+    elif v.current:
+        out.append(ok(h.fqdn, "RA certificates NDES serves", "the newest of both templates"))
+    if v.older:
+        out.append(warn(h.fqdn, "old RA certificates", f"{len(v.older)} older RA certificate(s) still in "
+                        f"LocalMachine\\My: {', '.join(c.thumbprint for c in v.older)}",
+                        "`pulumi up` deletes them once NDES serves the new ones"))
+    return out
