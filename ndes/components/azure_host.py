@@ -132,8 +132,7 @@ class AzureNdesHost(pulumi.ComponentResource):
         # What Azure fixes at creation: a change of any of these rebuilds the VM (the WinRM listener, e.g. a
         # renewed certificate's URL: "Changing property 'windowsConfiguration.winRM.listeners' is not allowed").
         # The join and the readiness step run again for the new VM.
-        rebuild_key = "|".join([vm_name, short, cert_url, zone or "", az.admin_username,
-                                *az.image.model_dump().values()])
+        rebuild_key = vm_rebuild_key(vm_name, short, az, zone)
         patch = az.patch_mode
         self.vm = compute.VirtualMachine(
             f"{name}-vm", vm_name=vm_name, tags=tags, **where,
@@ -231,6 +230,13 @@ class AzureNdesHost(pulumi.ComponentResource):
         from pulumi_azure_native.provider import Provider  # loaded with the package root already: no extra cost
         return Provider(f"{name}-azure", subscription_id=az.subscription_id, location=az.location,
                         opts=pulumi.ResourceOptions(parent=self))
+
+
+def vm_rebuild_key(vm_name: str, computer_name: str, az: AzureHostConfig, zone: str | None) -> str:
+    """What Azure fixes at creation, in one string: the join extension and the readiness step are replaced when
+    it changes (the VM itself through replaceOnChanges and the provider's own replacements)."""
+    return "|".join([vm_name, computer_name, az.winrm_certificate_url, zone or "", az.admin_username,
+                     *az.image.model_dump().values()])
 
 
 def _vault_usable(vault: Any, az: AzureHostConfig, index: int) -> str:

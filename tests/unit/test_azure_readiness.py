@@ -114,6 +114,15 @@ def test_a_rebuilt_vm_replaces_the_readiness_step():
     assert d.replaces == ["vmInstance"]
 
 
+def test_how_long_to_wait_is_no_update():
+    """A changed timeout is no update: an updated HostReady would make the Windows plane's endpoint unknown at
+    preview, and every Windows resource would show a change the up does not make."""
+    p = HostReadyProvider()
+    olds = {**provider_props(), "winrmUrl": EP.url}
+    assert p.diff("id", olds, provider_props(timeoutSeconds=3600, pollSeconds=5, stableReads=3)).changes is False
+    assert p.diff("id", olds, provider_props(domain="fabrikam.com")).replaces == ["domain"]
+
+
 # ---- under mocks: the first up, end to end ----------------------------------------------------------------------
 
 @pulumi.runtime.test
@@ -139,16 +148,24 @@ def test_first_up_waits_for_the_joined_vm_before_the_windows_plane(restarting_vm
     return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
 
 
-@pulumi.runtime.test
 def test_a_renewed_winrm_certificate_rebuilds_the_vm_and_waits_again():
-    first, _ = build(raw_with_azure())
+    from ndes.components.azure_host import vm_rebuild_key
     renewed = AZURE["winrmCertificateUrl"].rsplit("/", 1)[0] + "/0123456789abcdef0123456789abcdef"
-    second, host = build(raw_with_azure(winrmCertificateUrl=renewed))
+    a = load_config(raw_with_azure()).ndes_hosts[0].azure
+    b = load_config(raw_with_azure(winrmCertificateUrl=renewed)).ndes_hosts[0].azure
+    c = load_config(raw_with_azure(vmSize="Standard_D8s_v5")).ndes_hosts[0].azure
+    assert vm_rebuild_key("ndes01", "ndes01", a, "1") != vm_rebuild_key("ndes01", "ndes01", b, "1")
+    assert vm_rebuild_key("ndes01", "ndes01", a, "1") != vm_rebuild_key("ndes01", "ndes01", a, "2")
+    assert vm_rebuild_key("ndes01", "ndes01", a, "1") == vm_rebuild_key("ndes01", "ndes01", c, "1")  # resized in place
+
+
+@pulumi.runtime.test
+def test_the_join_and_the_readiness_step_carry_the_rebuild_key():
+    mocks, host = build(raw_with_azure())
 
     def check(_):
-        a = unwrap_all(first.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)["vmInstance"]
-        b = unwrap_all(second.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)["vmInstance"]
-        assert a != b and renewed in b  # HostReady replaces on vmInstance (see the provider test)
+        ready = unwrap_all(mocks.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)
+        assert AZURE["winrmCertificateUrl"] in ready["vmInstance"]  # HostReady replaces on vmInstance
     return settled(host).apply(check)
 
 
