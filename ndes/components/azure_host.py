@@ -201,6 +201,9 @@ class AzureNdesHost(pulumi.ComponentResource):
             "timeoutSeconds": r.timeout_seconds, "pollSeconds": r.poll_seconds, "stableReads": r.stable_reads,
         }, pulumi.ResourceOptions(parent=self, depends_on=[self.domain_join]))
 
+        self.rebuild_key = rebuild_key
+        """Changes exactly when the VM is rebuilt: the Windows plane's resources on this host take it as their
+        replacement trigger (`rebuilt_with`), so a new VM is configured again in the same `pulumi up`."""
         self.fqdn = self.ready.fqdn
         self.winrm_url = self.ready.winrmUrl
         self.computer_account = self.ready.fqdn.apply(lambda _: host.computer_account)
@@ -230,6 +233,19 @@ class AzureNdesHost(pulumi.ComponentResource):
         from pulumi_azure_native.provider import Provider  # loaded with the package root already: no extra cost
         return Provider(f"{name}-azure", subscription_id=az.subscription_id, location=az.location,
                         opts=pulumi.ResourceOptions(parent=self))
+
+
+def rebuilt_with(rebuild_key: str):
+    """A transformation for the Windows plane's component of an Azure host: each of its resources is replaced
+    when the VM is rebuilt (`replacement_trigger`), so the new VM gets features, NDES, certificates and binding
+    in the same `pulumi up`. The old resources' deletes then meet the new VM, where nothing carries their
+    generation: they keep what the replacements made (ndes/providers/generation.py)."""
+    def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if not isinstance(args.resource, pulumi.CustomResource):
+            return None
+        return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(
+            args.opts, pulumi.ResourceOptions(replacement_trigger=rebuild_key)))
+    return transform
 
 
 def vm_rebuild_key(vm_name: str, computer_name: str, az: AzureHostConfig, zone: str | None) -> str:

@@ -294,3 +294,29 @@ def test_manual_patching_turns_automatic_updates_off():
         assert win["enableAutomaticUpdates"] is False and win["patchSettings"]["patchMode"] == "Manual"
         assert "securityProfile" not in vm
     return settled(host).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_windows_plane_of_an_azure_host_is_replaced_with_its_vm(restarting_vm):
+    """Every Windows resource of the Azure host carries the VM's rebuild key as its replacement trigger (a
+    rebuilt VM is configured again in the same up); the directory plane's resources do not."""
+    seen: dict[str, object] = {}
+
+    def spy(args: pulumi.ResourceTransformationArgs):  # the outermost transformation: sees the others' result
+        if isinstance(args.resource, pulumi.CustomResource):
+            seen[args.type_] = args.opts.replacement_trigger if args.opts else None
+        return None
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
+    from ndes.components.deployment import NdesScepDeployment
+    d = NdesScepDeployment("ndes", load_config(raw_with_azure()), opts=pulumi.ResourceOptions(transformations=[spy]))
+    key = d.chain.outputs["azureHosts"]["ndes01.contoso.com"]["rebuildKey"]
+
+    def check(_):
+        windows = {t: v for t, v in seen.items() if t.rsplit(":", 1)[-1] in (
+            "WindowsFeatures", "LocalGroupMember", "NdesRole", "MachineCertificate", "IisHttpsBinding",
+            "IntuneConnector")}
+        assert len(windows) == 6 and set(windows.values()) == {key}
+        assert seen["pulumi-python:dynamic/ndes:CertificateTemplate"] is None
+        assert AZURE["winrmCertificateUrl"] in key
+    return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
