@@ -250,7 +250,9 @@ def rebuilt_with(rebuild_key: str):
 
 def vm_rebuild_key(vm_name: str, computer_name: str, az: AzureHostConfig, zone: str | None) -> str:
     """What Azure fixes at creation, in one string: the join extension and the readiness step are replaced when
-    it changes (the VM itself through replaceOnChanges and the provider's own replacements)."""
+    it changes (the VM itself through replaceOnChanges and the provider's own replacements), and so are the
+    Windows plane's resources of the host (`rebuilt_with`). Its format is a contract with existing stacks: a
+    different string for the same VM would replace all of them."""
     return "|".join([vm_name, computer_name, az.winrm_certificate_url, zone or "", az.admin_username,
                      *az.image.model_dump().values()])
 

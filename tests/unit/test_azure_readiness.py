@@ -12,8 +12,8 @@ from ndes.providers.host_ready import HostReadyProvider
 from ndes.windows import Endpoint, OperationTimeout, TlsFailure, Unreachable
 from ndes.windows.readiness import wait_for_domain_identity
 
-from .test_azure_host import (AZURE, JOINED, SUB, VAULT, VAULT_READ, FakeClock, Mocks, ScriptedHost, build,
-                              config_keys, join_restart_script, raw_with_azure, restarting_vm, settled,  # noqa: F401
+from .azure_doubles import JOINED, FakeClock, ScriptedHost, join_restart_script, restarting_vm  # noqa: F401
+from .test_azure_host import (AZURE, SUB, VAULT, VAULT_READ, Mocks, build, config_keys, raw_with_azure, settled,
                               unwrap_all)
 
 EP = Endpoint(host="ndes01.contoso.com", url="https://ndes01.contoso.com:5986/wsman", username="CONTOSO\\pulumi-ndes",
