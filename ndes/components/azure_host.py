@@ -174,7 +174,10 @@ class AzureNdesHost(pulumi.ComponentResource):
                 # must not replace the NDES server. Rotate it on the VM (e.g. the VMAccess extension).
                 ignore_changes=["osProfile.adminPassword"],
                 replace_on_changes=["osProfile.windowsConfiguration.winRM", "osProfile.secrets", "zones"],
-                delete_before_replace=True)))  # fixed names: the new VM cannot exist beside the old one
+                delete_before_replace=True,  # fixed names: the new VM cannot exist beside the old one
+                # the VM is where NDES lives: ndes:protect guards it as it guards the NDES role, so a rebuild
+                # stops before the old VM is deleted, not after, at the role's replacement
+                protect=cfg.protect)))
 
         join = az.domain_join
         self.domain_join = compute.VirtualMachineExtension(
