@@ -320,3 +320,26 @@ def test_the_windows_plane_of_an_azure_host_is_replaced_with_its_vm(restarting_v
         assert seen["pulumi-python:dynamic/ndes:CertificateTemplate"] is None
         assert AZURE["winrmCertificateUrl"] in key
     return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_ndes_protect_guards_the_vm(protect):
+    seen: dict[str, object] = {}
+
+    def spy(args: pulumi.ResourceTransformationArgs):
+        if args.type_ == "azure-native:compute:VirtualMachine":
+            seen["protect"], seen["dbr"] = args.opts.protect, args.opts.delete_before_replace
+            seen["replace"] = args.opts.replace_on_changes
+        return None
+
+    @pulumi.runtime.test
+    def run():
+        pulumi.runtime.set_mocks(Mocks(), project="ndes", stack="unit", preview=False)
+        from ndes.components.azure_host import AzureNdesHost
+        raw = raw_with_azure()
+        raw["protect"] = protect
+        host = AzureNdesHost("ndes01", load_config(raw), 0, opts=pulumi.ResourceOptions(transformations=[spy]))
+        return settled(host)
+    run()
+    assert seen["protect"] is protect and seen["dbr"] is True
+    assert "osProfile.windowsConfiguration.winRM" in seen["replace"]
