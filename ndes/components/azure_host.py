@@ -173,7 +173,10 @@ class AzureNdesHost(pulumi.ComponentResource):
                 # The admin password is set once, at creation (osProfile is fixed then): rotating it in config
                 # must not replace the NDES server. Rotate it on the VM (e.g. the VMAccess extension).
                 ignore_changes=["osProfile.adminPassword"],
-                replace_on_changes=["osProfile.windowsConfiguration.winRM", "osProfile.secrets", "zones"],
+                # the rebuild key's parts (vmName is the resource's name: a new one is a new VM anyway)
+                replace_on_changes=["osProfile.windowsConfiguration.winRM", "osProfile.secrets", "zones",
+                                    "osProfile.computerName", "osProfile.adminUsername",
+                                    "storageProfile.imageReference"],
                 delete_before_replace=True,  # fixed names: the new VM cannot exist beside the old one
                 # the VM is where NDES lives: ndes:protect guards it as it guards the NDES role, so a rebuild
                 # stops before the old VM is deleted, not after, at the role's replacement
