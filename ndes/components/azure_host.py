@@ -132,8 +132,7 @@ class AzureNdesHost(pulumi.ComponentResource):
         # What Azure fixes at creation: a change of any of these rebuilds the VM (the WinRM listener, e.g. a
         # renewed certificate's URL: "Changing property 'windowsConfiguration.winRM.listeners' is not allowed").
         # The join and the readiness step run again for the new VM.
-        rebuild_key = "|".join([vm_name, short, cert_url, zone or "", az.admin_username,
-                                *az.image.model_dump().values()])
+        rebuild_key = vm_rebuild_key(vm_name, short, az, zone)
         patch = az.patch_mode
         self.vm = compute.VirtualMachine(
             f"{name}-vm", vm_name=vm_name, tags=tags, **where,
@@ -174,8 +173,14 @@ class AzureNdesHost(pulumi.ComponentResource):
                 # The admin password is set once, at creation (osProfile is fixed then): rotating it in config
                 # must not replace the NDES server. Rotate it on the VM (e.g. the VMAccess extension).
                 ignore_changes=["osProfile.adminPassword"],
-                replace_on_changes=["osProfile.windowsConfiguration.winRM", "osProfile.secrets", "zones"],
-                delete_before_replace=True)))  # fixed names: the new VM cannot exist beside the old one
+                # the rebuild key's parts (vmName is the resource's name: a new one is a new VM anyway)
+                replace_on_changes=["osProfile.windowsConfiguration.winRM", "osProfile.secrets", "zones",
+                                    "osProfile.computerName", "osProfile.adminUsername",
+                                    "storageProfile.imageReference"],
+                delete_before_replace=True,  # fixed names: the new VM cannot exist beside the old one
+                # the VM is where NDES lives: ndes:protect guards it as it guards the NDES role, so a rebuild
+                # stops before the old VM is deleted, not after, at the role's replacement
+                protect=cfg.protect)))
 
         join = az.domain_join
         self.domain_join = compute.VirtualMachineExtension(
@@ -202,6 +207,9 @@ class AzureNdesHost(pulumi.ComponentResource):
             "timeoutSeconds": r.timeout_seconds, "pollSeconds": r.poll_seconds, "stableReads": r.stable_reads,
         }, pulumi.ResourceOptions(parent=self, depends_on=[self.domain_join]))
 
+        self.rebuild_key = rebuild_key
+        """Changes exactly when the VM is rebuilt: the Windows plane's resources on this host take it as their
+        replacement trigger (`rebuilt_with`), so a new VM is configured again in the same `pulumi up`."""
         self.fqdn = self.ready.fqdn
         self.winrm_url = self.ready.winrmUrl
         self.computer_account = self.ready.fqdn.apply(lambda _: host.computer_account)
@@ -231,6 +239,28 @@ class AzureNdesHost(pulumi.ComponentResource):
         from pulumi_azure_native.provider import Provider  # loaded with the package root already: no extra cost
         return Provider(f"{name}-azure", subscription_id=az.subscription_id, location=az.location,
                         opts=pulumi.ResourceOptions(parent=self))
+
+
+def rebuilt_with(rebuild_key: str):
+    """A transformation for the Windows plane's component of an Azure host: each of its resources is replaced
+    when the VM is rebuilt (`replacement_trigger`), so the new VM gets features, NDES, certificates and binding
+    in the same `pulumi up`. The old resources' deletes then meet the new VM, where nothing carries their
+    generation: they keep what the replacements made (ndes/providers/generation.py)."""
+    def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if not isinstance(args.resource, pulumi.CustomResource):
+            return None
+        return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(
+            args.opts, pulumi.ResourceOptions(replacement_trigger=rebuild_key)))
+    return transform
+
+
+def vm_rebuild_key(vm_name: str, computer_name: str, az: AzureHostConfig, zone: str | None) -> str:
+    """What Azure fixes at creation, in one string: the join extension and the readiness step are replaced when
+    it changes (the VM itself through replaceOnChanges and the provider's own replacements), and so are the
+    Windows plane's resources of the host (`rebuilt_with`). Its format is a contract with existing stacks: a
+    different string for the same VM would replace all of them."""
+    return "|".join([vm_name, computer_name, az.winrm_certificate_url, zone or "", az.admin_username,
+                     *az.image.model_dump().values()])
 
 
 def _vault_usable(vault: Any, az: AzureHostConfig, index: int) -> str:

@@ -89,7 +89,8 @@ class NdesScepDeployment(pulumi.ComponentResource):
                for i, h in hosts}
         self.chain.resources["azure"] = list(vms.values())
         self.chain.outputs["azureHosts"] = {
-            fqdn: {"fqdn": vm.fqdn, "winrmUrl": vm.winrm_url, "computerAccount": vm.computer_account}
+            fqdn: {"fqdn": vm.fqdn, "winrmUrl": vm.winrm_url, "computerAccount": vm.computer_account,
+                   "rebuildKey": vm.rebuild_key}
             for fqdn, vm in vms.items()}
 
     def _directory(self, opts: pulumi.ResourceOptions) -> None:
@@ -142,7 +143,7 @@ class NdesScepDeployment(pulumi.ComponentResource):
                             winrm_url=vm["winrmUrl"] if vm else None,
                             ssl_template_oid=(self.chain.outputs.get("directory") or {}).get("sslTemplateOid"),
                             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-                                depends_on=self.chain.after("azure"))))
+                                depends_on=self.chain.after("azure"), transformations=rebuilt(vm))))
             resources += host.resources
             outputs[h.fqdn] = host.outputs
         self.chain.resources["ndes_hosts"] = resources
@@ -179,6 +180,14 @@ class NdesScepDeployment(pulumi.ComponentResource):
             opts, pulumi.ResourceOptions(depends_on=self.chain.after("app_proxy"))))
         self.chain.resources["intune"] = plane.resources
         self.chain.outputs["intune"] = plane.outputs
+
+
+def rebuilt(vm: dict[str, Any] | None) -> list[Any] | None:
+    """For an Azure-built host: its Windows resources are replaced when the VM is rebuilt (azure_host.rebuilt_with)."""
+    if not vm or not vm.get("rebuildKey"):
+        return None
+    from .azure_host import rebuilt_with
+    return [rebuilt_with(vm["rebuildKey"])]
 
 
 def summary(cfg: DeploymentConfig) -> dict[str, Any]:

@@ -52,6 +52,12 @@ class HostReadyProvider(NdesProvider):
     replace_on: ClassVar[frozenset[str]] = frozenset({"vmInstance", "fqdn", "domain"})
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
+    @classmethod
+    def compared_fields(cls) -> list[str]:
+        """How to wait (timeout, poll, stable reads) matters only while creating: a change of it is no update,
+        so a preview never shows the Windows plane's endpoint (winrmUrl) as unknown for it."""
+        return [f for f in super().compared_fields() if f not in ("timeoutSeconds", "pollSeconds", "stableReads")]
+
     def find(self, inp: HostReadyInputs) -> Existing | None:
         return None  # nothing on the host belongs to this resource
 

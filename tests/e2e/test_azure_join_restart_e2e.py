@@ -15,7 +15,9 @@ import pytest
 
 from lab import pki, topology
 from lab.secrets import lab_secret
+from lab.winrm_sim import hostmodel
 from lab.winrm_sim.control import Instance
+from ndes.providers.registry_values import HTTP_SYS_PARAMETERS as HTTP_SYS
 from tests.e2e.pulumi_cli import REPO_ROOT, PulumiCLI, PulumiError
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -28,6 +30,7 @@ PROGRAM = textwrap.dedent('''
 
     import pulumi
 
+    from ndes.components.azure_host import rebuilt_with
     from ndes.providers.host_ready import HostReady
     from ndes.providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValues
     from ndes.providers.windows_features import WindowsFeatures
@@ -41,22 +44,32 @@ PROGRAM = textwrap.dedent('''
                                      "caBundlePem": Path(os.environ["NDES_LAB_CA_BUNDLE"]).read_text(),
                                      "operationTimeout": 60})
 
+    vm = cfg.get("vm") or "vm-1"  # the VM's rebuild key: a new one stands for a rebuilt VM (AzureNdesHost)
     after = []
     if cfg.require_bool("ready"):
         ready = HostReady("ready", {"endpoint": endpoint(url), "owner": "e2e/ready", "configKey": "e2e:ready",
-                                    "fqdn": host, "domain": cfg.require("domain"), "vmInstance": "vm-1",
+                                    "fqdn": host, "domain": cfg.require("domain"), "vmInstance": vm,
                                     "timeoutSeconds": 120, "pollSeconds": 1, "stableReads": 2})
         url, after = ready.winrmUrl, [ready]
         pulumi.export("waitedSeconds", ready.waitedSeconds)
         pulumi.export("notes", ready.notes)
-    features = WindowsFeatures("features", {"endpoint": endpoint(url), "owner": "e2e/features",
-                                            "configKey": "e2e", "features": ["Web-Server"]},
-                               pulumi.ResourceOptions(depends_on=after))
-    http_sys = RegistryValues("http-sys", {"endpoint": endpoint(url), "owner": "e2e/http-sys", "configKey": "e2e",
-                                           "values": [{"path": HTTP_SYS_PARAMETERS, "name": "MaxFieldLength",
-                                                       "type": "DWord", "value": 65534}]},
-                              pulumi.ResourceOptions(depends_on=[features]))
-    pulumi.export("features", features.id)
+
+
+    class Plane(pulumi.ComponentResource):  # the Windows plane of an Azure host, as the deployment wires it
+        def __init__(self):
+            super().__init__("e2e:index:Plane", "plane", None, pulumi.ResourceOptions(
+                depends_on=after, transformations=[rebuilt_with(vm)]))
+            child = pulumi.ResourceOptions(parent=self)
+            self.features = WindowsFeatures("features", {"endpoint": endpoint(url), "owner": "e2e/features",
+                                                         "configKey": "e2e", "features": ["Web-Server"]}, child)
+            RegistryValues("http-sys", {"endpoint": endpoint(url), "owner": "e2e/http-sys", "configKey": "e2e",
+                                        "values": [{"path": HTTP_SYS_PARAMETERS, "name": "MaxFieldLength",
+                                                    "type": "DWord", "value": 65534}]},
+                           pulumi.ResourceOptions(parent=self, depends_on=[self.features]))
+            self.register_outputs({})
+
+
+    pulumi.export("features", Plane().features.id)
 ''')
 
 
@@ -103,6 +116,19 @@ def test_first_up_converges_through_the_join_restart(private_sim, tmp_path):
         st = sim.read_state(NDES1)
         assert st["boot"]["bootId"] != boot0  # the restart happened, and the Windows plane ran after it
         assert "joinRestart" not in sim.knobs() or not sim.knobs()["joinRestart"]
+        cli.preview("--expect-no-changes")
+
+        # The VM is rebuilt (e.g. a renewed WinRM certificate): a blank host under the same name, which
+        # restarts after its join again. One up waits again and configures the new VM.
+        boot1 = arm(sim)
+        assert "Web-Server" not in sim.read_state(NDES1)["features"]["installed"]
+        cli.config_set("e2e:vm", "vm-2")
+        up = cli.up()
+        st = sim.read_state(NDES1)
+        assert st["boot"]["bootId"] != boot1 and "1 restart(s) seen" in cli.outputs()["notes"][0]
+        assert "Web-Server" in st["features"]["installed"]  # the replacement ran on the new VM...
+        assert hostmodel.get_value(st, HTTP_SYS, "MaxFieldLength")["value"] == 65534
+        assert "replaced" in up.stdout  # ...and the old resources' deletes kept what it made
         cli.preview("--expect-no-changes")
     finally:
         cli.destroy(check=False)

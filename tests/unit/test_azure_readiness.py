@@ -12,8 +12,8 @@ from ndes.providers.host_ready import HostReadyProvider
 from ndes.windows import Endpoint, OperationTimeout, TlsFailure, Unreachable
 from ndes.windows.readiness import wait_for_domain_identity
 
-from .test_azure_host import (AZURE, JOINED, SUB, VAULT, VAULT_READ, FakeClock, Mocks, ScriptedHost, build,
-                              config_keys, join_restart_script, raw_with_azure, restarting_vm, settled,  # noqa: F401
+from .azure_doubles import JOINED, FakeClock, ScriptedHost, join_restart_script, restarting_vm  # noqa: F401
+from .test_azure_host import (AZURE, SUB, VAULT, VAULT_READ, Mocks, build, config_keys, raw_with_azure, settled,
                               unwrap_all)
 
 EP = Endpoint(host="ndes01.contoso.com", url="https://ndes01.contoso.com:5986/wsman", username="CONTOSO\\pulumi-ndes",
@@ -114,6 +114,15 @@ def test_a_rebuilt_vm_replaces_the_readiness_step():
     assert d.replaces == ["vmInstance"]
 
 
+def test_how_long_to_wait_is_no_update():
+    """A changed timeout is no update: an updated HostReady would make the Windows plane's endpoint unknown at
+    preview, and every Windows resource would show a change the up does not make."""
+    p = HostReadyProvider()
+    olds = {**provider_props(), "winrmUrl": EP.url}
+    assert p.diff("id", olds, provider_props(timeoutSeconds=3600, pollSeconds=5, stableReads=3)).changes is False
+    assert p.diff("id", olds, provider_props(domain="fabrikam.com")).replaces == ["domain"]
+
+
 # ---- under mocks: the first up, end to end ----------------------------------------------------------------------
 
 @pulumi.runtime.test
@@ -139,16 +148,24 @@ def test_first_up_waits_for_the_joined_vm_before_the_windows_plane(restarting_vm
     return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
 
 
-@pulumi.runtime.test
 def test_a_renewed_winrm_certificate_rebuilds_the_vm_and_waits_again():
-    first, _ = build(raw_with_azure())
+    from ndes.components.azure_host import vm_rebuild_key
     renewed = AZURE["winrmCertificateUrl"].rsplit("/", 1)[0] + "/0123456789abcdef0123456789abcdef"
-    second, host = build(raw_with_azure(winrmCertificateUrl=renewed))
+    a = load_config(raw_with_azure()).ndes_hosts[0].azure
+    b = load_config(raw_with_azure(winrmCertificateUrl=renewed)).ndes_hosts[0].azure
+    c = load_config(raw_with_azure(vmSize="Standard_D8s_v5")).ndes_hosts[0].azure
+    assert vm_rebuild_key("ndes01", "ndes01", a, "1") != vm_rebuild_key("ndes01", "ndes01", b, "1")
+    assert vm_rebuild_key("ndes01", "ndes01", a, "1") != vm_rebuild_key("ndes01", "ndes01", a, "2")
+    assert vm_rebuild_key("ndes01", "ndes01", a, "1") == vm_rebuild_key("ndes01", "ndes01", c, "1")  # resized in place
+
+
+@pulumi.runtime.test
+def test_the_join_and_the_readiness_step_carry_the_rebuild_key():
+    mocks, host = build(raw_with_azure())
 
     def check(_):
-        a = unwrap_all(first.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)["vmInstance"]
-        b = unwrap_all(second.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)["vmInstance"]
-        assert a != b and renewed in b  # HostReady replaces on vmInstance (see the provider test)
+        ready = unwrap_all(mocks.of_type("pulumi-python:dynamic/ndes:HostReady")[0].inputs)
+        assert AZURE["winrmCertificateUrl"] in ready["vmInstance"]  # HostReady replaces on vmInstance
     return settled(host).apply(check)
 
 
@@ -277,3 +294,52 @@ def test_manual_patching_turns_automatic_updates_off():
         assert win["enableAutomaticUpdates"] is False and win["patchSettings"]["patchMode"] == "Manual"
         assert "securityProfile" not in vm
     return settled(host).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_windows_plane_of_an_azure_host_is_replaced_with_its_vm(restarting_vm):
+    """Every Windows resource of the Azure host carries the VM's rebuild key as its replacement trigger (a
+    rebuilt VM is configured again in the same up); the directory plane's resources do not."""
+    seen: dict[str, object] = {}
+
+    def spy(args: pulumi.ResourceTransformationArgs):  # the outermost transformation: sees the others' result
+        if isinstance(args.resource, pulumi.CustomResource):
+            seen[args.type_] = args.opts.replacement_trigger if args.opts else None
+        return None
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
+    from ndes.components.deployment import NdesScepDeployment
+    d = NdesScepDeployment("ndes", load_config(raw_with_azure()), opts=pulumi.ResourceOptions(transformations=[spy]))
+    key = d.chain.outputs["azureHosts"]["ndes01.contoso.com"]["rebuildKey"]
+
+    def check(_):
+        windows = {t: v for t, v in seen.items() if t.rsplit(":", 1)[-1] in (
+            "WindowsFeatures", "LocalGroupMember", "NdesRole", "MachineCertificate", "IisHttpsBinding",
+            "IntuneConnector")}
+        assert len(windows) == 6 and set(windows.values()) == {key}
+        assert seen["pulumi-python:dynamic/ndes:CertificateTemplate"] is None
+        assert AZURE["winrmCertificateUrl"] in key
+    return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_ndes_protect_guards_the_vm(protect):
+    seen: dict[str, object] = {}
+
+    def spy(args: pulumi.ResourceTransformationArgs):
+        if args.type_ == "azure-native:compute:VirtualMachine":
+            seen["protect"], seen["dbr"] = args.opts.protect, args.opts.delete_before_replace
+            seen["replace"] = args.opts.replace_on_changes
+        return None
+
+    @pulumi.runtime.test
+    def run():
+        pulumi.runtime.set_mocks(Mocks(), project="ndes", stack="unit", preview=False)
+        from ndes.components.azure_host import AzureNdesHost
+        raw = raw_with_azure()
+        raw["protect"] = protect
+        host = AzureNdesHost("ndes01", load_config(raw), 0, opts=pulumi.ResourceOptions(transformations=[spy]))
+        return settled(host)
+    run()
+    assert seen["protect"] is protect and seen["dbr"] is True
+    assert "osProfile.windowsConfiguration.winRM" in seen["replace"]
