@@ -22,7 +22,7 @@ _ARGS = ("LdapConnectionArgs", "WinrmConnectionArgs", "GraphConnectionArgs", "Se
          "AppProxyApplicationArgs", "AppProxyArgs", "IntuneProfilesArgs", "DeploymentSecretsArgs",
          "NdesScepDeploymentArgs")
 _WHERE = {**{n: "ndes.components.library" for n in _COMPONENTS}, **{n: "ndes.components.args" for n in _ARGS},
-          "NdesScepDeployment": "ndes.components.deployment"}
+          "NdesScepDeployment": "ndes.components.deployment", "protection": "ndes.components.protection"}
 __all__ = ["__version__", *_WHERE]
 
 

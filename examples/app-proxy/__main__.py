@@ -16,7 +16,8 @@ apps = ndes.AppProxy("app-proxy", ndes.AppProxyArgs(
     applications=[ndes.AppProxyApplicationArgs(fqdn=h["fqdn"], external_url=h["externalUrl"])
                   for h in cfg.require_object("hosts")],
     connector_group=cfg.get("connectorGroup") or "Default",
-), opts=pulumi.ResourceOptions(protect=cfg.get_bool("protect") is not False))
+), opts=pulumi.ResourceOptions(transformations=[  # protect what hurts to lose, as NdesScepDeployment does
+    ndes.protection(protect=cfg.get_bool("protect") is not False, retain_adopted=True)]))
 
 pulumi.export("applicationIds", apps.application_ids)
 pulumi.export("externalUrls", apps.external_urls)

@@ -31,7 +31,8 @@ directory = ndes.DirectoryPlane("directory", ndes.DirectoryPlaneArgs(
     ca_common_name=cfg.require("caCommonName"),
     ssl_template=ndes.CertificateTemplateArgs(name="NDES-SSL", validity="2 years"),
     client_template=ndes.CertificateTemplateArgs(name="NDES-Intune", validity="1 year"),
-), opts=pulumi.ResourceOptions(protect=cfg.get_bool("protect") is not False))
+), opts=pulumi.ResourceOptions(transformations=[  # protect what hurts to lose, as NdesScepDeployment does
+    ndes.protection(protect=cfg.get_bool("protect") is not False, retain_adopted=True)]))
 
 pulumi.export("serviceAccountSid", directory.service_account_sid)
 pulumi.export("serviceAccount", directory.service_account_name)

@@ -31,8 +31,8 @@ intune = ndes.IntuneProfiles("intune", ndes.IntuneProfilesArgs(
     platforms=cfg.get_object("platforms") or ["ios", "androidWorkProfile", "windows"],
     scep=ndes.ScepSettingsArgs(key_usage=["digitalSignature", "keyEncipherment"], validity="1 year",
                                groups=[ndes.GroupRefArgs(id=g) for g in cfg.require_object("groupIds")]),
-), opts=pulumi.ResourceOptions(protect=cfg.get_bool("protect") is not False))  # deleting a profile pulls the
-#                                                                                certificates off every device
+), opts=pulumi.ResourceOptions(transformations=[  # protect what hurts to lose, as NdesScepDeployment does
+    ndes.protection(protect=cfg.get_bool("protect") is not False, retain_adopted=True)]))
 
 pulumi.export("trustedRootProfileIds", intune.trusted_root_profile_ids)
 pulumi.export("issuingCaProfileIds", intune.issuing_ca_profile_ids)

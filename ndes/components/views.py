@@ -29,10 +29,20 @@ INPUT_SECRET = "<secret given as a pulumi.Input>"
 class ArgsError(ValueError):
     """Typed arguments a model refuses; each line names the argument (`IntuneProfilesArgs.scep.key_size`)."""
 
-    def __init__(self, where: str, problems: list[Problem]):
+    def __init__(self, where: str, problems: list[Problem], rename: Mapping[str, str] | None = None):
         self.problems = problems
         super().__init__("invalid arguments:\n" + "\n".join(
-            f"  - {where}.{_snake(_strip(where, p.key))}: {p.message}" for p in problems))
+            f"  - {'.'.join(x for x in (where, _arg_path(_strip(where, p.key), rename or {})) if x)}: {p.message}"
+            for p in problems))
+
+
+def _arg_path(key: str, rename: Mapping[str, str]) -> str:
+    """A model's key as the argument that carries it (`client.validity` -> `client_template.validity`)."""
+    if not key:
+        return rename.get("", "")
+    head, dot, rest = key.partition(".")
+    head = rename.get(head.split("[", 1)[0], head) + (head[len(head.split("[", 1)[0]):] if "[" in head else "")
+    return _snake(head + dot + rest)
 
 
 def _strip(where: str, key: str) -> str:
@@ -126,11 +136,18 @@ class IntuneView(_View):
     scep_urls: Any
 
 
-def _build(where: str, fn):
+def _build(where: str, fn, rename: Mapping[str, str] | None = None):
     try:
         return fn()
     except ValidationError as exc:
-        raise ArgsError(where, problems_from_validation(exc)) from None
+        raise ArgsError(where, problems_from_validation(exc), rename) from None
+
+
+DIRECTORY_ARGS = {"": "connection", "ldapUrl": "connection.url", "bindUser": "connection.bind_user", "caBundle": "connection.ca_bundle",
+                  "startTls": "connection.start_tls", "readerUrls": "connection.reader_urls",
+                  "spnAdminUser": "connection.spn_admin_user", "dnsName": "domain_dns_name",
+                  "netbiosName": "domain_netbios_name", "ssl": "ssl_template", "client": "client_template",
+                  "moreClients": "more_client_templates", "name": "service_account.name", "ou": "service_account.ou"}
 
 
 def _checked(where: str, view: _View, *checks) -> None:
@@ -206,7 +223,7 @@ def directory_view(a: Mapping[str, Any]) -> tuple[DirectoryView, dict[str, Any]]
         ndes_hosts=[HostName(fqdn=f) for f in a["ndes_hosts"]],
         templates=TemplatesConfig.model_validate(templates),
         ca=CaRef(common_name=plain_name(a["ca_common_name"], "ca_common_name", 64),
-                 adopt=bool(a.get("adopt_issuance")))))
+                 adopt=bool(a.get("adopt_issuance")))), DIRECTORY_ARGS)
     _checked(where, view)
     return view, secrets
 

@@ -39,8 +39,7 @@ def cli(tmp_path: Path, graph_sim, lab_ca_der) -> PulumiCLI:  # noqa: F811
         "tenantId": graph_sim.tenant_id, "clientId": graph_sim.client_id, "cloud": "custom",
         "graphEndpoint": graph_sim.url + "/", "authority": graph_sim.url + "/", "caBundle": str(ca_bundle_path()),
         "scepUrls": [SCEP_URL], "rootCertificateDer": lab_ca_der["root"],
-        "issuingCertificateDer": lab_ca_der["issuing"], "groupIds": [GROUP], "platforms": PLATFORMS,
-        "protect": "false"}.items()}
+        "issuingCertificateDer": lab_ca_der["issuing"], "groupIds": [GROUP], "platforms": PLATFORMS}.items()}
     stack_file.write_text(yaml.safe_dump(stack))
     c.config_set(f"{name}:clientSecret", graph_sim.secret, secret=True)
     return c
@@ -63,6 +62,13 @@ def test_intune_plane_alone_up_outputs_noop_destroy(cli: PulumiCLI, graph_sim): 
     assert graph_sim.secret not in str(cli.export())
 
     assert cli.preview("--expect-no-changes", "--diff").returncode == 0
+    # ndes.protection, as the example applies it by default: the profiles are protected (a destroy would pull the
+    # certificates off every device); turning it off is one config value and an up
+    protected = {r["type"].rsplit(":", 1)[-1] for r in cli.resources() if r.get("protect")}
+    assert protected == {"TrustedCertificateProfile", "ScepProfile"}
+    cli.config_set("ndes-intune-profiles:protect", "false")
+    cli.up()
+    assert not any(r.get("protect") for r in cli.resources())
 
     cli.destroy()
     assert graph_sim.state()["deviceConfigurations"] == {}

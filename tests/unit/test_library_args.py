@@ -270,3 +270,35 @@ def test_deployment_args_config_errors_name_the_key():
     with pytest.raises(ConfigError) as exc:
         deployment_config({"config": sample(), "stack": "unit", "secrets": {"bind_pasword": "x"}})
     assert "bind_pasword" in str(exc.value)
+
+
+def test_directory_args_errors_name_the_argument():
+    from ndes.components.views import directory_view
+    args = ndes.DirectoryPlaneArgs(
+        connection=ndes.LdapConnectionArgs(url="ldap://dc01.contoso.com", bind_user="pulumi@contoso.com",
+                                           bind_password="Bind-Pa55!"),
+        domain_dns_name="contoso.com", domain_netbios_name="CONTOSO",
+        service_account=ndes.ServiceAccountArgs(name="svc-ndes", password="Svc-Pa55!word"),
+        ndes_hosts=["ndes01.contoso.com"], ca_common_name="Contoso Issuing CA",
+        client_template=ndes.CertificateTemplateArgs(validity="6 months"))
+    with pytest.raises(ArgsError) as exc:
+        directory_view(args)
+    text = str(exc.value)
+    assert "DirectoryPlaneArgs.connection: ldapUrl uses ldap:// without startTls" in text
+    args["connection"]["url"] = "ldaps://dc01.contoso.com"
+    with pytest.raises(ArgsError) as exc:
+        directory_view(args)
+    assert "DirectoryPlaneArgs.client_template.validity: '6 months'" in str(exc.value)
+    assert "Bind-Pa55!" not in text + str(exc.value) and "Svc-Pa55!word" not in text + str(exc.value)
+
+
+def test_deployment_args_take_snake_case_and_every_secret_as_input():
+    from ndes.components.views import INPUT_SECRET, deployment_config
+    doc = {"service_account": {"name": "svc-ndes"}, **{k: v for k, v in sample().items() if k != "serviceAccount"}}
+    doc["ndesRole"] = {"install_credential": {"username": "CONTOSO\\ndes-install"}}
+    cfg, secrets = deployment_config({"config": doc, "stack": "unit", "secrets": {
+        "service_account_password": "Svc-Pa55!word", "install_credential_password": "Install-Pa55!"}})
+    assert cfg.service_account.name == "svc-ndes"
+    assert cfg.service_account.password.get_secret_value() == INPUT_SECRET
+    assert set(secrets) >= {"serviceAccount.password", "ndesRole.installCredential.password", "domain.bindPassword",
+                            "graph.clientSecret", "winrm.password"}

@@ -3,6 +3,7 @@ PowerShell script the providers send to Windows (package data, not only source f
 library API."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -17,9 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # a clean copy of what a clone holds: an ndes.egg-info left by the editable install would list the scripts
+    # for setuptools whatever pyproject.toml says
+    src = tmp_path_factory.mktemp("src")
+    shutil.copy(REPO / "pyproject.toml", src / "pyproject.toml")
+    shutil.copy(REPO / "README.md", src / "README.md")
+    shutil.copytree(REPO / "ndes", src / "ndes", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     # --no-build-isolation: the dev environment's setuptools builds it, so this runs offline
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                           str(out), str(REPO)], capture_output=True, text=True, timeout=600)
+                           str(out), str(src)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (whl,) = out.glob("ndes-*.whl")
     return whl
@@ -42,9 +49,11 @@ def test_installed_wheel_finds_its_scripts(wheel, tmp_path):
     py = venv / "bin" / "python"
     site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    # the wheel itself, unpacked as pip installs it; its dependencies from this environment (a path, so the
-    # editable install of the checkout that lives there is not activated)
-    zipfile.ZipFile(wheel).extractall(site)
+    # the wheel installed by pip (this environment's pip, into the new venv, offline); its dependencies from this
+    # environment through a path entry, which does not activate the checkout's editable install living there
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
+                           "-q", str(wheel)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     probe = ("import ndes, ndes.windows._scripts as s; from ndes.components.args import IntuneProfilesArgs;"
              "print(ndes.__file__); print(ndes.__version__); print(s.script_path('NdesRole'));"
