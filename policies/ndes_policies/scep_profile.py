@@ -159,6 +159,8 @@ def included_targets(words: list[Any]) -> set[str]:
 def validate_trusted_root(args: Any, report_violation: ReportViolation) -> None:
     """Stack: each SCEP profile links a trusted root profile assigned to all of its groups."""
     for scep, p in resources_of(args, KIND):
+        if p.get("rootOutsideStack") is True:
+            continue  # an existing root the config links by id (rootProfileIds): its assignments are the admin's
         found = _root_of(args, scep, p)
         if found == "?":
             continue

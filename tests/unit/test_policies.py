@@ -237,6 +237,9 @@ def test_scep_trusted_root_linked_by_id_after_deployment():
     stray = res("ScepProfile", "ios-scep", scep_props("ios", rootProfileId="someone-else"))
     [(msg, _)] = run(scep_profile.validate_trusted_root, sargs(root, stray))
     assert "not linked to a trusted root" in msg and "ndes:intune.trustedRoot" in msg
+    # issue 20: a root the config links by id (intune.scepProfiles[].rootProfileIds) lives outside the stack
+    existing = res("ScepProfile", "ios-scep", scep_props("ios", rootProfileId="someone-else", rootOutsideStack=True))
+    assert run(scep_profile.validate_trusted_root, sargs(root, existing)) == []
     other = res("TrustedCertificateProfile", "mac-root", root_props("macos", profileId="root-2"))
     wrong = res("ScepProfile", "ios-scep", scep_props("ios", rootProfileId="root-2"))
     [(msg, _)] = run(scep_profile.validate_trusted_root, sargs(other, wrong))
