@@ -172,6 +172,8 @@ class Intune(pulumi.ComponentResource):
                     **conn, **meta(res, key), "platform": platform,
                     "displayName": it.scep_display_name(sc, platform),
                     "rootProfileId": getattr(sc, "root_profile_ids", {}).get(platform) or self.roots[platform].profileId,
+                    # sent only when set: stacks without rootProfileIds keep their inputs as they were
+                    **({"rootOutsideStack": True} if getattr(sc, "root_profile_ids", {}).get(platform) else {}),
                     "scepServerUrls": cfg.scep_urls,
                     "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
                     "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,

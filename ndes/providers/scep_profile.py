@@ -42,6 +42,9 @@ class ScepInputs(GraphInputs):
     display_name: str
     description: str = DEFAULT_DESCRIPTION
     root_profile_id: str
+    root_outside_stack: bool = False
+    """The root profile is an existing one the config names by id (intune.scepProfiles[].rootProfileIds), not
+    this stack's: the policy pack then does not expect it among the stack's resources."""
     scep_server_urls: list[str]
     key_usage: ScepKeyUsage = ["digitalSignature", "keyEncipherment"]
     key_size: ScepKeySize = 2048

@@ -148,9 +148,19 @@ def _root_of(args: Any, scep: Any, props: dict[str, Any]) -> tuple[Any, dict[str
     return None
 
 
+def included_targets(words: list[Any]) -> set[str]:
+    """The targets devices get a profile through, from assignment words (ndes.graph.intune.target_word): an
+    exclusion ('exclude:<id>') gives none, and a filter (' filter:include:<name>') narrows its target without
+    changing it, so a root assigned to the group itself covers the filtered SCEP assignment."""
+    return {str(w).split(" filter:", 1)[0].strip().lower() for w in words
+            if not str(w).lower().startswith("exclude:")}
+
+
 def validate_trusted_root(args: Any, report_violation: ReportViolation) -> None:
     """Stack: each SCEP profile links a trusted root profile assigned to all of its groups."""
     for scep, p in resources_of(args, KIND):
+        if p.get("rootOutsideStack") is True:
+            continue  # an existing root the config links by id (rootProfileIds): its assignments are the admin's
         found = _root_of(args, scep, p)
         if found == "?":
             continue
@@ -171,8 +181,8 @@ def validate_trusted_root(args: Any, report_violation: ReportViolation) -> None:
         groups, root_groups = as_list(p.get("groups")), as_list(rp.get("groups"))
         if groups is None or root_groups is None:
             continue
-        have = {str(g).lower() for g in root_groups}
-        missing = sorted({str(g).lower() for g in groups} - have)
+        have = included_targets(root_groups)
+        missing = sorted(included_targets(groups) - have)
         if missing:
             report_violation(message(
                 f"{_label(p)} is assigned to {', '.join(missing)} but its trusted root "

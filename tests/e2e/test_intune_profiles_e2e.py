@@ -78,3 +78,34 @@ def test_two_profiles_up_noop_drift_and_challenges(cli: PulumiCLI, graph_sim, sa
     assert [s["value"] for s in dev["subjectAlternativeNames"]] == ["LAB-PC-01"]
     cli.destroy()
     assert graph_sim.state()["deviceConfigurations"] == {}
+
+
+def test_moving_from_the_shorthand_to_the_two_profiles_keeps_the_profiles(cli: PulumiCLI, graph_sim):  # noqa: F811
+    """A stack deployed with the intune.scep shorthand (as the lab stack was) moves to the two-profile form: the
+    engine renames the shorthand's SCEP profiles to the VPN profile's (the alias), updates them in place (their new
+    display names, the exclusion), creates the Wi-Fi profiles, and deletes nothing."""
+    stack_file = cli.project_dir / "Pulumi.graph.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    intune = doc["config"]["ndes:intune"]
+    vpn = intune["scepProfiles"][0]
+    doc["config"]["ndes:intune"] = {**{k: v for k, v in intune.items() if k != "scepProfiles"},
+                                    "scep": {"groups": vpn["assignments"]["include"]}}
+    stack_file.write_text(yaml.safe_dump(doc))
+    cli.up()
+    before = {r["outputs"]["platform"]: r["id"] for r in by_type(cli, "ScepProfile")}
+    assert len(before) == len(ALL)
+
+    doc["config"]["ndes:intune"] = intune
+    stack_file.write_text(yaml.safe_dump(doc))
+    out = cli.up().stdout
+    tail = out.split("Resources:")[-1]
+    assert "deleted" not in tail and "replaced" not in tail, out
+    after = {r["urn"].rsplit("::", 1)[1]: r for r in by_type(cli, "ScepProfile")}
+    assert {p: after[f"intune-vpn-user-{p}-scep"]["id"] for p in before} == before  # the same Intune objects
+    st = graph_sim.state()
+    assert sorted(st["deviceConfigurations"][pid]["displayName"] for pid in before.values()) == sorted(
+        f"NDES VPN user - {t}" for t in ALL)
+    assert all(st["assignmentTargets"][pid] == [{"@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget",
+                                                 "groupId": BREAK_GLASS}] for pid in before.values())
+    assert len([u for u in after if u.startswith("intune-wifi-device-")]) == len(WIFI)
+    cli.destroy()

@@ -285,6 +285,8 @@ def deployed_windows_plane(samba_dc, tmp_path_factory, tmp_path):
                                      "winrm": {"url": sim.url_of(ndes2)}}]
         config["ndes:serviceAccount"]["name"] = f"svc-p{uid}"
         config["ndes:templates"] = {"ssl": {"name": f"POL-SSL-{uid}"}, "client": {"name": f"POL-Intune-{uid}"}}
+        # one client template here: only the lab's first SCEP profile, whose key usage that template serves
+        config["ndes:intune"]["scepProfiles"] = config["ndes:intune"]["scepProfiles"][:1]
         config["ndes:connector"] = {"installerPath": installer}
         project = tmp_path / "project"
         project.mkdir()
@@ -450,7 +452,9 @@ def test_graph_planes_up_and_preview_with_the_pack(tmp_path, graph_sim, lab_ca_d
         roots = {r["outputs"]["profileId"]: r["outputs"]["platform"] for r in resources
                  if r["type"].endswith(":TrustedCertificateProfile") and r["outputs"].get("role") == "root"}
         sceps = [r["outputs"] for r in resources if r["type"].endswith(":ScepProfile")]
-        assert len(sceps) == 5 and all(roots.get(s["rootProfileId"]) == s["platform"] for s in sceps)
+        intune = config["ndes:intune"]
+        assert len(sceps) == sum(len(p.get("platforms") or intune["platforms"]) for p in intune["scepProfiles"])
+        assert all(roots.get(s["rootProfileId"]) == s["platform"] for s in sceps)
         proc = cli.preview("--policy-pack", str(PACK), "--expect-no-changes")
         assert _violations(proc.stdout) == {}, _policies_section(proc.stdout)
     finally:

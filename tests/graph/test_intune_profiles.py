@@ -167,11 +167,13 @@ def test_windows_user_intermediate_store(graph_sim, lab_ca_der):
     """Issue 20 item 5: an intermediate CA can go to the user's intermediate store on Windows (Graph's
     certificateDestinationStore userCertStoreIntermediate); it reads back as such, a second converge changes
     nothing, and moving it to the computer's intermediate store is an update, not a replace."""
+    def user_store():
+        return {**root_props(graph_sim, lab_ca_der, "windows", "issuing"), "role": "userIssuing"}
     r = Managed(TrustedCertificateProfileProvider())
-    r.create(root_props(graph_sim, lab_ca_der, "windows", "issuing", role="userIssuing"))
+    r.create(user_store())
     assert graph_sim.state()["deviceConfigurations"][r.id]["destinationStore"] == "userCertStoreIntermediate"
     assert r.refresh()["role"] == "userIssuing"
-    assert r.converge(root_props(graph_sim, lab_ca_der, "windows", "issuing", role="userIssuing")) is False
+    assert r.converge(user_store()) is False
     assert r.converge(root_props(graph_sim, lab_ca_der, "windows", "issuing")) is True
     assert graph_sim.state()["deviceConfigurations"][r.id]["destinationStore"] == "computerCertStoreIntermediate"
     r.delete()

@@ -212,8 +212,9 @@ def test_extra_certificates_per_platform_and_a_root_linked_by_id(mocks):
         assert {n: i["role"] for n, i in user.items()} == {"intune-ios-trusted-user-ca": "userIssuing",
                                                             "intune-windows-trusted-user-ca": "userIssuing"}
         sceps = {r.inputs["platform"]: r.inputs for r in _by_type(mocks, "ndes:ScepProfile")}
-        assert sceps["ios"]["rootProfileId"] == existing_root
+        assert sceps["ios"]["rootProfileId"] == existing_root and sceps["ios"]["rootOutsideStack"] is True
         assert sceps["windows"]["rootProfileId"] == "intune-windows-root-pid"
+        assert "rootOutsideStack" not in sceps["windows"]  # a stack's own root: the inputs as they were
     return pulumi.Output.all(*[r.urn for r in plane.resources]).apply(check)
 
 

@@ -215,6 +215,21 @@ def test_scep_trusted_root_assigned_to_every_group():
     assert "ndes:intune.trustedRoot.groups" in msg
 
 
+def test_scep_trusted_root_groups_with_an_exclusion_and_a_filter():
+    """Issue 20: an excluded group needs no root, and a filtered assignment is covered by the root's assignment to
+    the group itself (the lab stack's VPN and Wi-Fi profiles; the policy reported both as missing groups)."""
+    root = res("TrustedCertificateProfile", "ios-root", root_props("ios", [GROUP_A]))
+    vpn = res("ScepProfile", "ios-vpn", scep_props("ios", groups=[GROUP_A, f"exclude:{GROUP_B}"]),
+              {"rootProfileId": [root]})
+    wifi = res("ScepProfile", "ios-wifi", scep_props("ios", groups=[f"{GROUP_A} filter:include:Corporate iPhones"]),
+               {"rootProfileId": [root]})
+    assert run(scep_profile.validate_trusted_root, sargs(root, vpn, wifi)) == []
+    other = res("ScepProfile", "ios-other", scep_props("ios", groups=[f"{GROUP_B} filter:include:Corporate iPhones"]),
+                {"rootProfileId": [root]})
+    [(msg, _)] = run(scep_profile.validate_trusted_root, sargs(root, other))
+    assert f"is assigned to {GROUP_B}" in msg
+
+
 def test_scep_trusted_root_linked_by_id_after_deployment():
     root = res("TrustedCertificateProfile", "ios-root", root_props("ios", profileId="root-1"))
     linked = res("ScepProfile", "ios-scep", scep_props("ios", rootProfileId="root-1"))
@@ -222,6 +237,9 @@ def test_scep_trusted_root_linked_by_id_after_deployment():
     stray = res("ScepProfile", "ios-scep", scep_props("ios", rootProfileId="someone-else"))
     [(msg, _)] = run(scep_profile.validate_trusted_root, sargs(root, stray))
     assert "not linked to a trusted root" in msg and "ndes:intune.trustedRoot" in msg
+    # issue 20: a root the config links by id (intune.scepProfiles[].rootProfileIds) lives outside the stack
+    existing = res("ScepProfile", "ios-scep", scep_props("ios", rootProfileId="someone-else", rootOutsideStack=True))
+    assert run(scep_profile.validate_trusted_root, sargs(root, existing)) == []
     other = res("TrustedCertificateProfile", "mac-root", root_props("macos", profileId="root-2"))
     wrong = res("ScepProfile", "ios-scep", scep_props("ios", rootProfileId="root-2"))
     [(msg, _)] = run(scep_profile.validate_trusted_root, sargs(other, wrong))
