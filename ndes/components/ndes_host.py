@@ -148,7 +148,7 @@ class NdesHost(pulumi.ComponentResource):
         # after the binding: the renewal asks NDES over https whether it serves the new RA certificates
         self.ra_renewal = step(RaCertificateRenewal, "ra-renewal", "ndes:ndesRole.raRenewBeforeDays", {
             "caConfig": cfg.ca.config, "renewBeforeDays": r.ra_renew_before_days,
-            "installCredential": install_credential(cfg),
+            "installCredential": install_credential(cfg, secrets),
         }, [self.role, self.binding], False)
         self.outputs = {
             "fqdn": host.fqdn, "scepUrl": host.scep_url,

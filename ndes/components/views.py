@@ -286,8 +286,8 @@ def intune_view(a: Mapping[str, Any]) -> tuple[IntuneView, dict[str, Any], dict[
                                                       "trusted_root", "adopt")}
     view = _build(where, lambda: IntuneView(graph=GraphConfig.model_validate(graph),
                                             intune=IntuneConfig.model_validate(settings), scep_urls=a["scep_urls"]))
-    from ..model.checks import check_groups, check_platform_fields
-    _checked(where, view, check_platform_fields, check_groups, _intune_key_sizes)
+    from ..model.profile_checks import check_profile_groups, check_profile_platform_fields
+    _checked(where, view, check_profile_platform_fields, check_profile_groups, _intune_key_sizes)
     certs = {"root": a["root_certificate_der"], "issuing": a.get("issuing_certificate_der")}
     return view, secrets, certs
 
