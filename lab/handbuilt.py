@@ -227,8 +227,11 @@ def build_windows(cfg, echo) -> None:
         mode="set", action="enroll", template=cfg.templates.ssl.name, subject=f"CN={h.fqdn}", dns_names=sans),
         mc.MachineCertificateState, timeout=300).state.certificate.model_dump(by_alias=True)
     echo(f"{h.fqdn}: SSL certificate {cert['thumbprint']} CN={h.fqdn} (mistake 1: CN = internal FQDN)")
-    _set(host, "IisHttpsBinding", {"siteName": SITE, "port": 443, "ipAddress": "*", "hostName": h.fqdn,
-                                   "thumbprint": cert["thumbprint"], "sslFlags": 0})
+    from ndes.windows.contracts import iis_https_binding as ib
+    call(host, ib.SCRIPT, ib.IisHttpsBindingParams(mode="set", site_name=SITE, port=443, actions=[
+        ib.BindingAction(kind="create", binding_information=f"*:443:{h.fqdn}"),
+        ib.BindingAction(kind="certificate", binding_information=f"*:443:{h.fqdn}", thumbprint=cert["thumbprint"])]),
+        ib.IisHttpsBindingState)
     echo(f"{h.fqdn}: https binding 443 with host name {h.fqdn} (mistake 2: not empty)")
     _set(host, "MscepTemplateMapping", {"templates": {"GeneralPurposeTemplate": cfg.templates.ssl.name}})
     echo(f"{h.fqdn}: MSCEP GeneralPurposeTemplate = {cfg.templates.ssl.name} (mistake 3: the SSL template)")
