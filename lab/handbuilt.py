@@ -204,14 +204,16 @@ def build_windows(cfg, echo) -> None:
     host.run_script(lgm.SCRIPT, lgm.LocalGroupMemberParams(mode="set", group="IIS_IUSRS", member=account,
                                                            action="add").wire())
     r = cfg.ndes_role
-    _set(host, "NdesRole", {
+    from ndes.windows.ca_wait import while_template_not_offered
+    while_template_not_offered(lambda: _set(host, "NdesRole", {
         "serviceAccount": account, "serviceAccountPassword": cfg.service_account.password.get_secret_value(),
         "caConfig": cfg.ca.config, "raName": r.ra_name or f"{h.short_name.upper()}-MSCEP-RA",
         "raEmail": r.ra_email or "", "raCompany": r.ra_company or "", "raDepartment": r.ra_department or "",
         "raCity": r.ra_city or "", "raState": r.ra_state or "", "raCountry": r.ra_country or "",
         "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
         "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
-        "allowReinstall": False, "install": True, **_install_credential(cfg)}, timeout=600)
+        "allowReinstall": False, "install": True, **_install_credential(cfg)}, timeout=600),
+        "EnrollmentAgentOffline and CEPEncryption", "the CA must offer the RA templates", budget=120)
     echo(f"{h.fqdn}: features, IIS_IUSRS, NDES role ({account})")
     _set(host, "IisRequestLimits", {"site": SITE, "maxUrl": cfg.iis.max_url,
                                     "maxQueryString": cfg.iis.max_query_string})
@@ -226,12 +228,18 @@ def build_windows(cfg, echo) -> None:
     _, sans = ssl_names(h.external_url, h.fqdn, "external")
     from ndes.windows.contracts import call
     from ndes.windows.contracts import machine_certificate as mc
-    cert = call(host, mc.SCRIPT, mc.MachineCertificateParams(
+    from ndes.windows.ca_wait import while_template_not_offered
+    # the admin's enrollment, tried again while the CA has not picked the new template up yet
+    cert = while_template_not_offered(lambda: call(host, mc.SCRIPT, mc.MachineCertificateParams(
         mode="set", action="enroll", template=cfg.templates.ssl.name, subject=f"CN={h.fqdn}", dns_names=sans),
-        mc.MachineCertificateState, timeout=300).state.certificate.model_dump(by_alias=True)
+        mc.MachineCertificateState, timeout=300), cfg.templates.ssl.name, "issue it on the CA",
+        budget=120).state.certificate.model_dump(by_alias=True)
     echo(f"{h.fqdn}: SSL certificate {cert['thumbprint']} CN={h.fqdn} (mistake 1: CN = internal FQDN)")
-    _set(host, "IisHttpsBinding", {"siteName": SITE, "port": 443, "ipAddress": "*", "hostName": h.fqdn,
-                                   "thumbprint": cert["thumbprint"], "sslFlags": 0})
+    from ndes.windows.contracts import iis_https_binding as ib
+    call(host, ib.SCRIPT, ib.IisHttpsBindingParams(mode="set", site_name=SITE, port=443, actions=[
+        ib.BindingAction(kind="create", binding_information=f"*:443:{h.fqdn}"),
+        ib.BindingAction(kind="certificate", binding_information=f"*:443:{h.fqdn}", thumbprint=cert["thumbprint"])]),
+        ib.IisHttpsBindingState)
     echo(f"{h.fqdn}: https binding 443 with host name {h.fqdn} (mistake 2: not empty)")
     _set(host, "MscepTemplateMapping", {"templates": {"GeneralPurposeTemplate": cfg.templates.ssl.name}})
     echo(f"{h.fqdn}: MSCEP GeneralPurposeTemplate = {cfg.templates.ssl.name} (mistake 3: the SSL template)")

@@ -3,7 +3,8 @@
 A reader of the guide: the IIS dialog fills the host name with the machine name, and NDES then fails behind
 App Proxy; so the host name is part of the desired state ("" by default) and a name set by hand reads back as
 `hostName: "<that name>"`, shows in `pulumi refresh`/`preview --diff` and is put back by `pulumi up`.
-Delete removes the binding only while it still carries this resource's certificate.
+Delete removes the binding only while it still carries this resource's certificate, by its exact element
+(Remove-WebBinding -BindingInformation): another https binding on the port (a host name of someone else's) stays.
 """
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Any, ClassVar
 import pulumi
 from pydantic import field_validator
 
+from ..windows import ScriptFailed
+from ..windows.contracts import call
+from ..windows.contracts import iis_https_binding as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -41,37 +45,54 @@ class IisHttpsBindingProvider(NdesProvider):
     replace_on: ClassVar[frozenset[str]] = frozenset({"siteName", "port"})
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
-    def _params(self, inp: IisHttpsBindingInputs, mode: str, **extra: Any) -> dict[str, Any]:
-        return {"mode": mode, "siteName": inp.site_name, "port": inp.port, "ipAddress": inp.ip_address,
-                "hostName": inp.host_name, "thumbprint": inp.thumbprint, "sslFlags": inp.ssl_flags,
-                "owner": inp.owner, **extra}
+    def _run(self, inp: IisHttpsBindingInputs, mode: str, actions: list[C.BindingAction] | None = None,
+             owner_action: str = "") -> C.IisHttpsBindingState:
+        params = C.IisHttpsBindingParams(mode=mode, site_name=inp.site_name, port=inp.port, thumbprint=inp.thumbprint,
+                                         actions=actions or [], owner=inp.owner, owner_action=owner_action)
+        return call(host_of(inp), C.SCRIPT, params, C.IisHttpsBindingState).state
 
     def _id(self, inp: IisHttpsBindingInputs) -> str:
         return f"{inp.site_name}/https/{inp.port}"
 
     def find(self, inp: IisHttpsBindingInputs) -> Existing | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
-        if not st.get("exists"):
+        st = self._run(inp, "get")
+        if C.target(st) is None:
             return None
-        owner = st.get("owner") or None
-        return Existing(self._id(inp), owner)
+        return Existing(self._id(inp), st.owner or None)
 
     @staticmethod
-    def _live(st: dict[str, Any]) -> dict[str, Any]:
-        return {"ipAddress": st["ipAddress"], "port": st["port"], "hostName": st["hostName"],
-                "thumbprint": st["thumbprint"], "sslFlags": st["sslFlags"],
-                "bindingInformation": st["bindingInformation"]}
+    def _live(b: C.Binding, port: int) -> dict[str, Any]:
+        return {"ipAddress": b.ip_address, "port": port, "hostName": b.host_name, "thumbprint": b.thumbprint,
+                "sslFlags": b.ssl_flags, "bindingInformation": b.binding_information}
 
     def apply(self, inp: IisHttpsBindingInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="present"))["state"]
-        return self._id(inp), self._live(st)
+        st = self._run(inp, "get")
+        where = f"{inp.config_key or 'ndes:sslCertificate'}"
+        if not st.site_exists:
+            raise ScriptFailed(C.SCRIPT, inp.endpoint.host, f"the IIS site {inp.site_name} does not exist ({where})",
+                               "ObjectNotFound")
+        if not st.certificate_present:
+            raise ScriptFailed(C.SCRIPT, inp.endpoint.host, f"the certificate {inp.thumbprint} is not in "
+                               f"LocalMachine\\My ({where})", "ObjectNotFound")
+        actions = C.plan(st, inp.ip_address, inp.port, inp.host_name, inp.ssl_flags, inp.thumbprint)
+        st = self._run(inp, "set", actions, owner_action="set")
+        cur = C.target(st)
+        if cur is None:
+            raise ScriptFailed(C.SCRIPT, inp.endpoint.host, f"no https binding on port {inp.port} after the change",
+                               "NotSpecified")
+        return self._id(inp), self._live(cur, inp.port)
 
     def get(self, id_: str, inp: IisHttpsBindingInputs) -> dict[str, Any] | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
-        return self._live(st) if st.get("exists") else None
+        cur = C.target(self._run(inp, "get"))
+        return self._live(cur, inp.port) if cur is not None else None
 
     def remove(self, id_: str, inp: IisHttpsBindingInputs) -> None:
-        host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="absent"))
+        # only the binding that still carries this resource's certificate, by its exact element
+        st = self._run(inp, "get")
+        mine = [b for b in st.bindings if b.thumbprint.upper() == inp.thumbprint.upper()]
+        mine.sort(key=lambda b: b.host_name != "")
+        actions = [C.BindingAction(kind="remove", binding_information=mine[0].binding_information)] if mine else []
+        self._run(inp, "set", actions, owner_action="clear")
 
 
 class IisHttpsBinding(pulumi.dynamic.Resource, module="ndes", name="IisHttpsBinding"):

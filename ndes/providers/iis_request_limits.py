@@ -12,11 +12,13 @@ import pulumi
 from pydantic import Field
 
 from ..windows import ScriptFailed
+from ..windows.contracts import call
+from ..windows.contracts import iis_request_limits as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
-SCRIPT = "IisRequestLimits"
-IIS_DEFAULTS = {"maxUrl": 4096, "maxQueryString": 2048}
+SCRIPT = C.SCRIPT
+IIS_DEFAULTS = C.IIS_DEFAULTS
 
 
 class IisRequestLimitsInputs(WindowsInputs):
@@ -31,10 +33,10 @@ class IisRequestLimitsProvider(NdesProvider):
     replace_on: ClassVar[frozenset[str]] = frozenset({"site"})
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
-    def _run(self, inp: IisRequestLimitsInputs, mode: str, **extra: Any) -> dict[str, Any]:
-        return host_of(inp).run_script(SCRIPT, {"mode": mode, "site": inp.site, "maxUrl": inp.max_url,
-                                                "maxQueryString": inp.max_query_string, "owner": inp.owner,
-                                                **extra})["state"]
+    def _run(self, inp: IisRequestLimitsInputs, mode: str, ensure: str = "present") -> C.IisRequestLimitsState:
+        return call(host_of(inp), C.SCRIPT, C.IisRequestLimitsParams(
+            mode=mode, site=inp.site, max_url=inp.max_url, max_query_string=inp.max_query_string, ensure=ensure,
+            owner=inp.owner), C.IisRequestLimitsState).state
 
     @staticmethod
     def _id(inp: IisRequestLimitsInputs) -> str:
@@ -42,23 +44,23 @@ class IisRequestLimitsProvider(NdesProvider):
 
     def find(self, inp: IisRequestLimitsInputs) -> Existing | None:
         st = self._run(inp, "get")
-        if not st["siteExists"]:
+        if not st.site_exists:
             return None
-        if st.get("owner"):
-            return Existing(self._id(inp), st["owner"])
-        if (st["maxUrl"], st["maxQueryString"]) != (IIS_DEFAULTS["maxUrl"], IIS_DEFAULTS["maxQueryString"]):
+        if st.owner:
+            return Existing(self._id(inp), st.owner)
+        if not st.at_defaults():
             return Existing(self._id(inp), None)  # someone set the limits by hand already
         return None
 
     def apply(self, inp: IisRequestLimitsInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         st = self._run(inp, "set", ensure="present")
-        return self._id(inp), {"maxUrl": st["maxUrl"], "maxQueryString": st["maxQueryString"]}
+        return self._id(inp), {"maxUrl": st.max_url, "maxQueryString": st.max_query_string}
 
     def get(self, id_: str, inp: IisRequestLimitsInputs) -> dict[str, Any] | None:
         st = self._run(inp, "get")
-        if not st["siteExists"]:
+        if not st.site_exists:
             return None
-        return {"maxUrl": st["maxUrl"], "maxQueryString": st["maxQueryString"]}
+        return {"maxUrl": st.max_url, "maxQueryString": st.max_query_string}
 
     def remove(self, id_: str, inp: IisRequestLimitsInputs) -> None:
         try:

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 import pulumi
 
+from ..windows.contracts import call
+from ..windows.contracts import intune_connector as C
 from ..windows.contracts.intune_connector import services_running
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
@@ -34,16 +36,22 @@ class IntuneConnectorProvider(NdesProvider):
     replace_on: ClassVar[frozenset[str]] = frozenset()
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
-    def _params(self, inp: IntuneConnectorInputs, mode: str, **extra: Any) -> dict[str, Any]:
+    def _params(self, inp: IntuneConnectorInputs, mode: str, **extra: Any) -> C.IntuneConnectorParams:
         # report-only (no installerPath): never mark a connector as ours
-        return {"mode": mode, "installerPath": inp.installer_path or "", "requireRegistered": inp.require_registered,
-                "owner": inp.owner if inp.installer_path else "", **extra}
+        return C.IntuneConnectorParams(mode=mode, installer_path=inp.installer_path or "",
+                                       require_registered=inp.require_registered,
+                                       owner=inp.owner if inp.installer_path else "", **extra)
+
+    def _call(self, inp: IntuneConnectorInputs, mode: str, timeout: int | None = None, **extra: Any):
+        """One run; the state validated by the contract, handed on as it travels (camelCase dict)."""
+        res = call(host_of(inp), C.SCRIPT, self._params(inp, mode, **extra), C.IntuneConnectorState, timeout=timeout)
+        return res.state.wire(), res.warnings
 
     def _id(self, inp: IntuneConnectorInputs) -> str:
         return f"{inp.endpoint.host}/IntuneCertificateConnector"
 
     def find(self, inp: IntuneConnectorInputs) -> Existing | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
+        st, _ = self._call(inp, "get")
         if not st.get("installed"):
             return None
         # A connector this resource does not install (no installerPath) is only reported: nothing is taken over.
@@ -65,12 +73,11 @@ class IntuneConnectorProvider(NdesProvider):
                 "notes": list(warnings or [])}
 
     def apply(self, inp: IntuneConnectorInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
-        res = host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="present"),
-                                      timeout=max(inp.endpoint.operation_timeout, 900))
-        return self._id(inp), self._live(res["state"], res.get("warnings"))
+        st, warnings = self._call(inp, "set", timeout=max(inp.endpoint.operation_timeout, 900), ensure="present")
+        return self._id(inp), self._live(st, warnings)
 
     def get(self, id_: str, inp: IntuneConnectorInputs) -> dict[str, Any] | None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
+        st, _ = self._call(inp, "get")
         if not st.get("installed") and inp.installer_path:
             return None  # ours was removed: refresh drops it, the next up installs it again
         live = self._live(st)  # report-only: a missing connector is reported, not "gone"
@@ -78,10 +85,9 @@ class IntuneConnectorProvider(NdesProvider):
         return live
 
     def remove(self, id_: str, inp: IntuneConnectorInputs) -> None:
-        st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
+        st, _ = self._call(inp, "get")
         if st.get("installed") and inp.installer_path and st.get("owner") == inp.owner:
-            host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="absent"),
-                                    timeout=max(inp.endpoint.operation_timeout, 900))
+            self._call(inp, "set", timeout=max(inp.endpoint.operation_timeout, 900), ensure="absent")
 
 
 class IntuneConnector(pulumi.dynamic.Resource, module="ndes", name="IntuneConnector"):

@@ -18,6 +18,8 @@ from pydantic import field_validator
 
 from ..model.keyusage import MSCEP_VALUES, SCEP_KEY_USAGES, mscep_mapping, mscep_value_for, normalize_key_usage
 from ..windows import ScriptFailed
+from ..windows.contracts import Result, call
+from ..windows.contracts import mscep_template_mapping as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -70,10 +72,15 @@ class MscepTemplateMappingProvider(NdesProvider):
     def _id(inp: MscepTemplateMappingInputs) -> str:
         return f"{inp.endpoint.host}/mscep"
 
+    def _call(self, inp: MscepTemplateMappingInputs, mode: str, templates: dict[str, str] | None = None,
+              ensure: str = "present", recycle: bool = False) -> Result[C.MscepTemplateMappingState]:
+        return call(host_of(inp), C.SCRIPT, C.MscepTemplateMappingParams(
+            mode=mode, templates=templates or {}, ensure=ensure, owner=inp.owner, recycle=recycle),
+            C.MscepTemplateMappingState)
+
     def _run(self, inp: MscepTemplateMappingInputs, mode: str, templates: dict[str, str] | None = None,
              **extra: Any) -> dict[str, Any]:
-        return host_of(inp).run_script(SCRIPT, {"mode": mode, "templates": templates or {}, "owner": inp.owner,
-                                                **extra})["state"]
+        return self._call(inp, mode, templates, **extra).state.wire()
 
     @staticmethod
     def _live(inp: MscepTemplateMappingInputs, st: dict[str, Any]) -> dict[str, Any]:
@@ -104,10 +111,9 @@ class MscepTemplateMappingProvider(NdesProvider):
         for name in MSCEP_VALUES:  # our template left in a value of an earlier key usage goes back to default
             if name not in templates and current["values"].get(name) in ours:
                 templates[name] = DEFAULT
-        res = host_of(inp).run_script(SCRIPT, {"mode": "set", "templates": templates, "owner": inp.owner,
-                                               "ensure": "present"})
-        st = res["state"]
-        if res["changed"]:  # NDES reads the values at the SCEP pool's start: recycle it so they apply now
+        res = self._call(inp, "set", templates)
+        st = res.state.wire()
+        if res.changed:  # NDES reads the values at the SCEP pool's start: recycle it so they apply now
             st = self._run(inp, "set", {}, ensure="present", recycle=True)
         return self._id(inp), self._live(inp, st)
 
@@ -133,9 +139,8 @@ class MscepTemplateMappingProvider(NdesProvider):
             mine = {inp.template_name, *inp.additional.values()}
             ours = {n: DEFAULT for n in MSCEP_VALUES if st["values"].get(n) in mine}
             if st["exists"]:
-                res = host_of(inp).run_script(SCRIPT, {"mode": "set", "templates": ours, "owner": inp.owner,
-                                                       "ensure": "absent"})
-                if res["changed"]:  # recycle; ensure absent again, so the owner mark stays cleared
+                res = self._call(inp, "set", ours, ensure="absent")
+                if res.changed:  # recycle; ensure absent again, so the owner mark stays cleared
                     self._run(inp, "set", {}, ensure="absent", recycle=True)
         except ScriptFailed as exc:
             if exc.category != "ObjectNotFound":

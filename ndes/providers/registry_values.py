@@ -17,6 +17,8 @@ from typing import Any, ClassVar, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from ..windows.contracts import call
+from ..windows.contracts import registry_values as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -112,9 +114,10 @@ class RegistryValuesProvider(NdesProvider):
 
     def _run(self, inp: RegistryValuesInputs, mode: str, **extra: Any) -> dict[str, Any]:
         mark = "RegistryValues:" + self._id(inp).rsplit("/", 1)[1]
-        return host_of(inp).run_script(SCRIPT, {
-            "mode": mode, "values": [v.model_dump() for v in inp.values], "markRebootPending": inp.mark_reboot_pending,
-            "owner": inp.owner, "mark": mark, **extra})
+        res = call(host_of(inp), C.SCRIPT, C.RegistryValuesParams(
+            mode=mode, values=[C.RegistryValueParam(**v.model_dump()) for v in inp.values],
+            mark_reboot_pending=inp.mark_reboot_pending, owner=inp.owner, mark=mark, **extra), C.RegistryValuesState)
+        return {"state": res.state.wire(), "changed": res.changed, "rebootRequired": res.reboot_required}
 
     @staticmethod
     def _live(res: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import pulumi
 from pydantic import field_validator
 
 from ..windows import ScriptFailed
+from ..windows.contracts import call
+from ..windows.contracts import windows_features as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
 
@@ -51,10 +53,13 @@ class WindowsFeaturesProvider(NdesProvider):
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _run(self, inp: WindowsFeaturesInputs, mode: str, **extra: Any) -> dict[str, Any]:
-        params = {"mode": mode, "features": inp.features, "includeManagementTools": inp.include_management_tools,
-                  "owner": inp.owner, **extra}
-        return host_of(inp).run_script(SCRIPT, params, timeout=max(inp.endpoint.operation_timeout, 1800)
-                                       if mode == "set" else None)
+        params = C.WindowsFeaturesParams(mode=mode, features=inp.features,
+                                         include_management_tools=inp.include_management_tools, owner=inp.owner,
+                                         **extra)
+        res = call(host_of(inp), C.SCRIPT, params, C.WindowsFeaturesState,
+                   timeout=max(inp.endpoint.operation_timeout, 1800) if mode == "set" else None)
+        return {"state": res.state.wire(), "changed": res.changed, "rebootRequired": res.reboot_required,
+                "warnings": res.warnings}
 
     @staticmethod
     def _id(inp: WindowsFeaturesInputs) -> str:

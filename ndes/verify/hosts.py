@@ -164,21 +164,22 @@ def ssl_and_binding(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig, ca_names
     s = cfg.ssl_certificate
     cn, sans = ssl_names(h.external_url, h.fqdn, s.common_name)
     sans = sorted(set(sans) | set(s.subject_alternative_names or []))
-    b = _run(ctx, h, "IisHttpsBinding", {"siteName": SITE, "port": 443, "ipAddress": "*", "hostName": "",
-                                         "thumbprint": "", "sslFlags": 0, "owner": ""})
+    from ..windows.contracts import iis_https_binding as IB
+    b = IB.target(IB.IisHttpsBindingState.model_validate(
+        _run(ctx, h, IB.SCRIPT, IB.IisHttpsBindingParams(mode="get", site_name=SITE, port=443).wire())))
     out: list[Result] = []
-    if not b.get("exists"):
+    if b is None:
         return [fail(h.fqdn, "https binding", f"'{SITE}' has no https binding on 443",
                      "IIS Manager > Default Web Site > Bindings > Add: https, 443, the SSL certificate, host name "
                      "EMPTY")]
-    if b.get("hostName"):
+    if b.host_name:
         out.append(fail(h.fqdn, "https binding host name", f"the binding on 443 carries host name "
-                        f"'{b['hostName']}': requests for the external name do not reach NDES",
+                        f"'{b.host_name}': requests for the external name do not reach NDES",
                         "IIS Manager > Bindings > https 443 > Edit: clear the Host name (it defaults to the machine "
                         "name)"))
     else:
         out.append(ok(h.fqdn, "https binding host name", "empty (answers every name)"))
-    thumb = str(b.get("thumbprint") or "")
+    thumb = b.thumbprint
     st = MachineCertificateState.model_validate(
         _run(ctx, h, MC_SCRIPT, MachineCertificateParams(mode="get", thumbprint=thumb).wire()))
     if not thumb or st.certificate is None:

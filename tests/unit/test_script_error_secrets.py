@@ -21,7 +21,7 @@ SVC = "Svc-Acc0unt-Pa55!"
 ])
 def test_script_errors_scrub_every_secret_parameter(monkeypatch, stdout, stderr, code):
     host = win.WindowsHost(EP)
-    monkeypatch.setattr(host, "_run_once", lambda line, doing, deadline, **_: (stdout, stderr, code))
+    monkeypatch.setattr(host, "_run_once", lambda line, doing, deadline, terminate=True: (stdout, stderr, code))
     params = {"mode": "set", "serviceAccount": "CONTOSO\\svc-ndes", "serviceAccountPassword": SVC,
               "nested": {"pfxPassword": "Pfx-Pa55"}}
     with pytest.raises(win.ScriptFailed) as info:

@@ -48,7 +48,8 @@ def test_config_file_all_pass_prints_the_table(tmp_path, fake_context, capsys):
 
 
 def test_fail_exits_1_and_json_is_one_document(tmp_path, fake_context, capsys):
-    fake_context["bend"] = {"IisHttpsBinding": {"hostName": "ndes01.contoso.com"}}
+    fake_context["bend"] = {"IisHttpsBinding": {"bindings": [{"bindingInformation": "*:443:ndes01.contoso.com",
+                                                              "thumbprint": "C" * 40}]}}
     p = write_config(tmp_path, sample(), wrap=False)
     assert cli.main(["verify", "--config", str(p), "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)

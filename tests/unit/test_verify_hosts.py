@@ -92,7 +92,8 @@ def test_mscep_against_the_template_purpose():
 def test_binding_host_name_and_certificate_names():
     cfg = config()
     h = cfg.ndes_hosts[0]
-    ctx = ctx_with(cfg, IisHttpsBinding={"hostName": HOST}, MachineCertificate={"commonName": HOST})
+    ctx = ctx_with(cfg, IisHttpsBinding={"bindings": [{"bindingInformation": f"*:443:{HOST}", "thumbprint": "C" * 40}]},
+                   MachineCertificate={"commonName": HOST})
     res = w.ssl_and_binding(cfg, ctx, h, {"cn=contoso issuing ca"})
     r = one(res, "https binding host name")
     assert r.status == "fail" and f"'{HOST}'" in r.detail and "clear the Host name" in r.fix
@@ -117,7 +118,7 @@ def test_certificate_sans_chain_and_expiry():
     assert one(res, "SSL certificate expiry").status == "warn"
     ctx = ctx_with(cfg, MachineCertificate={"daysLeft": -2})
     assert one(w.ssl_and_binding(cfg, ctx, h, set()), "SSL certificate expiry").status == "fail"
-    ctx = ctx_with(cfg, IisHttpsBinding={"exists": False})
+    ctx = ctx_with(cfg, IisHttpsBinding={"bindings": []})
     assert one(w.ssl_and_binding(cfg, ctx, h, set())).status == "fail"
 
 

@@ -114,7 +114,7 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "MscepTemplateMapping": {"exists": True, "values": {
             "SignatureTemplate": "IPSECIntermediateOffline", "EncryptionTemplate": "IPSECIntermediateOffline",
             "GeneralPurposeTemplate": cfg.templates.client.name}},
-        "IisHttpsBinding": {"exists": True, "hostName": "", "thumbprint": "C" * 40, "port": 443, "ipAddress": "*"},
+        "IisHttpsBinding": {"siteExists": True, "bindings": [{"bindingInformation": "*:443:", "thumbprint": "C" * 40}]},
         "MachineCertificate": {"exists": True, "thumbprint": "C" * 40, "commonName": EXT, "dnsNames": [EXT, HOST],
                                "templateOid": SSL_TEMPLATE_OID, "issuer": "Contoso Issuing CA", "daysLeft": 400},
         "NdesRole": {"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [

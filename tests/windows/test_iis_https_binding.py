@@ -72,3 +72,22 @@ def test_refusals_and_adoption(sim):
         P.create(inputs(sim, thumb))
     assert P.create(inputs(sim, thumb, adopt=True)).outs["hostName"] == ""
     assert P.check({}, {"endpoint": endpoint_props(sim, NDES1), "thumbprint": "nope"}).failures
+
+
+def test_delete_removes_exactly_its_binding_element(sim):
+    """Issue 13 item 11: the binding is removed by its exact element (Remove-WebBinding -BindingInformation), so
+    another https binding on 443 (an SNI site of someone else's, here with the same certificate) stays."""
+    prepare_ndes_host(sim, NDES1)
+    thumb = put_certificate(sim, NDES1, "ndes1-lab.msappproxy.net", ["ndes1-lab.msappproxy.net"])
+    created = P.create(inputs(sim, thumb))
+    with sim.edit_state(NDES1) as st:
+        hostmodel.find_site(st, "Default Web Site")[1]["bindings"].append(
+            {"protocol": "https", "bindingInformation": "*:443:portal.example", "certificateHash": thumb,
+             "certificateStoreName": "My", "sslFlags": 1})
+    P.delete(created.id, created.outs)
+    assert [b["bindingInformation"] for b in https(sim)] == ["*:443:portal.example"]
+    from ndes.windows.contracts import iis_https_binding as C
+    st = C.IisHttpsBindingState.model_validate({"siteExists": True, "bindings": [
+        {"bindingInformation": "*:443:portal.example"}, {"bindingInformation": "*:443:", "thumbprint": thumb}]})
+    assert C.target(st).binding_information == "*:443:"  # ours is the one without a host name
+    assert [a.kind for a in C.plan(st, "*", 443, "", 0, thumb)] == []  # nothing to do

@@ -1,68 +1,75 @@
-"""IisHttpsBinding on a simulated NDES host: the site's https binding (IIS configuration + the HTTP.sys SSL
-certificate binding) as IisHttpsBinding.ps1 converges it. Refuses a missing site (Get-Website finds nothing),
-a certificate that is not in LocalMachine\\My, and IIS not installed (the WebAdministration module is absent)."""
+"""IisHttpsBinding on a simulated NDES host: the site's https bindings (IIS configuration + the HTTP.sys SSL
+certificate binding) as IisHttpsBinding.ps1 reads and changes them (contract:
+ndes/windows/contracts/iis_https_binding.py, which every request is validated against). Each action acts on the
+exact element its bindingInformation names, as Remove-WebBinding -BindingInformation does. Refuses IIS not installed
+(the WebAdministration module is absent), a missing site (Get-Website finds nothing), a certificate that is not in
+LocalMachine\\My, a binding to give a certificate that does not exist, and a second binding with the same
+bindingInformation (New-WebBinding: "Cannot add duplicate collection entry")."""
 from __future__ import annotations
 
 from typing import Any
 
+from ndes.windows.contracts.iis_https_binding import IisHttpsBindingParams
+
 from .. import certstore, hostmodel
-from . import ScriptError, handler
+from . import ScriptError, handler, result, validated
 
 
-def _target(site: dict[str, Any], port: int) -> dict[str, Any] | None:
-    https = [b for b in site["bindings"] if b["protocol"] == "https" and b["bindingInformation"].split(":", 2)[1] == str(port)]
-    empty = [b for b in https if b["bindingInformation"].split(":", 2)[2] == ""]
-    return (empty or https or [None])[0]
+def _https(site: dict[str, Any] | None, port: int) -> list[dict[str, Any]]:
+    if site is None:
+        return []
+    return [b for b in site["bindings"]
+            if b["protocol"] == "https" and b["bindingInformation"].split(":", 2)[1] == str(port)]
 
 
-def _state(site: dict[str, Any] | None, binding: dict[str, Any] | None) -> dict[str, Any]:
-    if binding is None:
-        return {"exists": False, "siteExists": site is not None, "hostName": "", "thumbprint": ""}
-    ip, port, host = binding["bindingInformation"].split(":", 2)
-    return {"exists": True, "siteExists": True, "bindingInformation": binding["bindingInformation"], "ipAddress": ip,
-            "port": int(port), "hostName": host, "thumbprint": (binding.get("certificateHash") or "").upper(),
-            "storeName": binding.get("certificateStoreName", ""), "sslFlags": int(binding.get("sslFlags", 0))}
+def _find(site: dict[str, Any] | None, port: int, info: str) -> dict[str, Any] | None:
+    return next((b for b in _https(site, port) if b["bindingInformation"] == info), None)
 
 
 @handler("IisHttpsBinding")
-def iis_https_binding(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
+def iis_https_binding(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    p = validated(IisHttpsBindingParams, raw)
     state = ctx.state
     if not hostmodel.iis_installed(state):
         raise ScriptError("The specified module 'WebAdministration' was not loaded because no valid module file was "
                           "found in any module directory.", "ResourceUnavailable")
-    found = hostmodel.find_site(state, str(p.get("siteName")))
+    found = hostmodel.find_site(state, p.site_name)
     site = found[1] if found else None
-    port = int(p.get("port") or 443)
-    binding = _target(site, port) if site else None
+    mark = f"IisHttpsBinding:{p.site_name}:{p.port}"
     changed = False
-    mark = f"IisHttpsBinding:{p.get('siteName')}:{p.get('port')}"
-    if p.get("mode") == "set":
-        thumb = str(p.get("thumbprint") or "").upper()
-        if (p.get("ensure") or "present") == "absent":
-            if binding is not None and (binding.get("certificateHash") or "").upper() == thumb:
-                site["bindings"].remove(binding)
-                binding, changed = None, True
+    if p.mode == "set":
+        for a in p.actions:
+            b = _find(site, p.port, a.binding_information)
+            if a.kind == "remove":
+                if b is not None:
+                    site["bindings"].remove(b)  # type: ignore[index]
+                    changed = True
+            elif a.kind == "create":
+                if site is None:
+                    raise ScriptError(f"the IIS site {p.site_name} does not exist", "ObjectNotFound")
+                if b is not None:
+                    raise ScriptError("Cannot add duplicate collection entry of type 'binding' with combined key "
+                                      f"attributes 'protocol, bindingInformation' respectively set to 'https, "
+                                      f"{a.binding_information}'", "InvalidOperation")
+                site["bindings"].append({"protocol": "https", "bindingInformation": a.binding_information,
+                                         "certificateHash": "", "certificateStoreName": "", "sslFlags": a.ssl_flags})
+                changed = True
+            else:  # certificate
+                thumb = a.thumbprint.upper()
+                if thumb not in certstore.store(state):
+                    raise ScriptError(f"the certificate {thumb} is not in LocalMachine\\My", "ObjectNotFound")
+                if b is None:
+                    raise ScriptError(f"the https binding {a.binding_information} of {p.site_name} does not exist",
+                                      "ObjectNotFound")
+                b["certificateHash"], b["certificateStoreName"] = thumb, "My"
+                changed = True
+        if p.owner_action == "set" and p.owner:
+            hostmodel.set_owner_mark(state, mark, p.owner)
+        if p.owner_action == "clear":
             hostmodel.clear_owner_mark(state, mark)
-        else:
-            if site is None:
-                raise ScriptError(f"the IIS site {p.get('siteName')} does not exist", "ObjectNotFound")
-            if thumb not in certstore.store(state):
-                raise ScriptError(f"the certificate {thumb} is not in LocalMachine\\My", "ObjectNotFound")
-            want = f"{p.get('ipAddress') or '*'}:{port}:{p.get('hostName') or ''}"
-            if binding is not None and (binding["bindingInformation"] != want
-                                        or int(binding.get("sslFlags", 0)) != int(p.get("sslFlags") or 0)):
-                site["bindings"].remove(binding)
-                binding, changed = None, True
-            if binding is None:
-                binding = {"protocol": "https", "bindingInformation": want, "certificateHash": "",
-                           "certificateStoreName": "", "sslFlags": int(p.get("sslFlags") or 0)}
-                site["bindings"].append(binding)
-                changed = True
-            if (binding.get("certificateHash") or "").upper() != thumb:
-                binding["certificateHash"], binding["certificateStoreName"] = thumb, "My"
-                changed = True
-            if p.get("owner"):
-                hostmodel.set_owner_mark(state, mark, str(p["owner"]))
-    out = _state(site, binding)
-    out["owner"] = hostmodel.owner_mark(state, mark) or ""
-    return {"changed": changed, "state": out, "rebootRequired": False, "warnings": []}
+    bindings = [{"bindingInformation": b["bindingInformation"], "thumbprint": (b.get("certificateHash") or "").upper(),
+                 "storeName": b.get("certificateStoreName", ""), "sslFlags": int(b.get("sslFlags", 0))}
+                for b in _https(site, p.port)]
+    present = bool(p.thumbprint) and p.thumbprint.upper() in certstore.store(state)
+    return result({"siteExists": site is not None, "bindings": bindings, "certificatePresent": present,
+                   "owner": hostmodel.owner_mark(state, mark) or ""}, changed=changed)

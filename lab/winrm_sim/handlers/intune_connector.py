@@ -15,8 +15,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
+from ndes.windows.contracts.intune_connector import IntuneConnectorParams
+
 from .. import ca, certstore, clock, hostmodel
-from . import ScriptError, handler
+from . import ScriptError, handler, validated
 
 DISPLAY_NAME = "Certificate Connector for Microsoft Intune"
 UNINSTALL_KEY = r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\{8A3B5C1E-4F2D-4C43-9B7A-6E2D1F0C9A11}"
@@ -95,7 +97,8 @@ def _uninstall(state: dict[str, Any]) -> None:
 
 
 @handler("IntuneConnector")
-def intune_connector(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
+def intune_connector(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    p = validated(IntuneConnectorParams, raw).wire()
     state = ctx.state
     now = _live(state)
     changed, warnings = False, []

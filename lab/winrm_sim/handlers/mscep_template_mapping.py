@@ -1,9 +1,13 @@
 """MscepTemplateMapping.ps1: the three MSCEP values under HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP (the
-key the NDES role install creates with IPSECIntermediateOffline in each)."""
+key the NDES role install creates with IPSECIntermediateOffline in each); every request is validated against the
+contract (ndes/windows/contracts/mscep_template_mapping.py). recycle restarts the SCEP pool, which reads the
+values again (hostmodel.start_app_pool)."""
 from __future__ import annotations
 
+from ndes.windows.contracts.mscep_template_mapping import MscepTemplateMappingParams
+
 from .. import hostmodel as hm
-from . import HostContext, ScriptError, handler, mode_of, result
+from . import HostContext, ScriptError, handler, result, validated
 
 VALUES = ("SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate")
 MARK = "MscepTemplateMapping"
@@ -18,35 +22,27 @@ def read(st: dict) -> dict:
 
 
 @handler("MscepTemplateMapping")
-def mscep_template_mapping(ctx: HostContext, params: dict) -> dict:
-    mode = mode_of(params)
+def mscep_template_mapping(ctx: HostContext, raw: dict) -> dict:
+    p = validated(MscepTemplateMappingParams, raw)
     st = ctx.state
-    owner = str(params.get("owner") or "")
-    ensure = params.get("ensure") or "present"
     exists = hm.key_exists(st, hm.MSCEP_KEY)
     changed = False
-    if mode == "set":
+    if p.mode == "set":
         if not exists:
             raise ScriptError("the MSCEP registry key does not exist: install the NDES role "
                               "(ADCS-Device-Enrollment) first", "ObjectNotFound")
-        templates = params.get("templates") or {}
-        if not isinstance(templates, dict):
-            raise ScriptError("templates must be an object of value name -> template name", "InvalidArgument")
         current = read(st)
-        for name, value in templates.items():
-            if name not in VALUES:
-                raise ScriptError(f"'{name}' is not an MSCEP template value; use {', '.join(VALUES)}",
-                                  "InvalidArgument")
-            want = hm.MSCEP_DEFAULT if ensure == "absent" else ("" if value is None else str(value))
+        for name, value in p.templates.items():
+            want = hm.MSCEP_DEFAULT if p.ensure == "absent" else value
             if current[name] != want:
                 hm.set_value(st, hm.MSCEP_KEY, name, "String", want)
                 changed = True
-        if ensure == "absent":
+        if p.ensure == "absent":
             hm.clear_owner_mark(st, MARK)
-        elif owner:
-            hm.set_owner_mark(st, MARK, owner)
+        elif p.owner:
+            hm.set_owner_mark(st, MARK, p.owner)
     recycled = False
-    if mode == "set" and params.get("recycle"):  # Restart-WebAppPool SCEP: NDES reads the values again
+    if p.mode == "set" and p.recycle:  # Restart-WebAppPool SCEP: NDES reads the values again
         if not hm.iis_installed(st):
             raise ScriptError("The specified module 'WebAdministration' was not loaded because no valid module file "
                               "was found in any module directory.", "ResourceUnavailable")

@@ -1,27 +1,26 @@
 """RegistryValues.ps1: a list of HKLM values; set converges them (or removes them with ensure=absent) and,
-with markRebootPending, records that the change needs a restart during this boot."""
+with markRebootPending, records that the change needs a restart during this boot. Every request is validated
+against the contract (ndes/windows/contracts/registry_values.py)."""
 from __future__ import annotations
 
+from ndes.windows.contracts.registry_values import RegistryValuesParams
+
 from .. import hostmodel as hm
-from . import HostContext, ScriptError, handler, mode_of, param, result
+from . import HostContext, ScriptError, handler, result, validated
 from ._registry import check_path, read, same, to_data, write
 
 
 @handler("RegistryValues")
-def registry_values(ctx: HostContext, params: dict) -> dict:
-    mode = mode_of(params)
-    values = param(params, "values")
-    values = values if isinstance(values, list) else [values]
-    ensure = params.get("ensure", "present")
-    mark, owner = str(params.get("mark") or ""), str(params.get("owner") or "")
+def registry_values(ctx: HostContext, raw: dict) -> dict:
+    params = validated(RegistryValuesParams, raw).wire()
+    mode = params["mode"]
+    values = params["values"]
+    ensure = params["ensure"]
+    mark, owner = params["mark"], params["owner"]
     st = ctx.state
     changed = reboot = False
     for v in values:
-        try:
-            path, name = str(v["path"]), str(v["name"])
-        except (KeyError, TypeError):
-            raise ScriptError("The property 'path' cannot be found on this object. Verify that the property "
-                              "exists.", "NotSpecified") from None
+        path, name = v["path"], v["name"]
         check_path(path)
         if mode != "set":
             continue

@@ -1,12 +1,15 @@
 """WindowsFeatures.ps1: Get-WindowsFeature / Install-WindowsFeature / Uninstall-WindowsFeature against the
 host's feature list (features_catalog: unknown names are refused, parents and required features come along,
 removing a feature removes what depends on it, payload-removed features need -Source), plus the record of
-what this owner installed."""
+what this owner installed. Every request is validated against the contract
+(ndes/windows/contracts/windows_features.py)."""
 from __future__ import annotations
+
+from ndes.windows.contracts.windows_features import WindowsFeaturesParams
 
 from .. import hostmodel as hm
 from ..features_catalog import CATALOG, canonical, closure_of, dependents_of
-from . import HostContext, ScriptError, handler, mode_of, param, result
+from . import HostContext, ScriptError, handler, result, validated
 
 RECORD_KEY = r"HKLM:\SOFTWARE\Pulumi\NDES\InstalledFeatures"
 
@@ -67,11 +70,12 @@ def uninstall(st: dict, names: list[str]) -> bool:
 
 
 @handler("WindowsFeatures")
-def windows_features(ctx: HostContext, params: dict) -> dict:
-    mode = mode_of(params)
-    names = [str(n) for n in (param(params, "features") or [])]
-    owner = str(params.get("owner") or "") or "(no owner)"
-    ensure = params.get("ensure") or "present"
+def windows_features(ctx: HostContext, raw: dict) -> dict:
+    params = validated(WindowsFeaturesParams, raw).wire()
+    mode = params["mode"]
+    names = list(params["features"])
+    owner = params["owner"] or "(no owner)"
+    ensure = params["ensure"]
     st = ctx.state
     feats, unknown = _read(st, names)
     changed = reboot = False

@@ -3,13 +3,40 @@
 The connector installs one service per feature (PFXCertificateConnectorSvc, PkiCreateConnectorSvc,
 PfxCreateLegacyConnectorSvc, PkiRevokeConnectorSvc, PKIConnectorSvc; markstan/Validate-NDESConfiguration); only
 the features selected in the connector's configuration are meant to run. The script reports each service's
-status and start type; a service is meant to run when its start type is Automatic.
+status and start type; a service is meant to run when its start type is Automatic. The helpers below take the
+state as it travels (IntuneConnectorState.wire()).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from . import Contract
 
 SCRIPT = "IntuneConnector"
+
+
+class IntuneConnectorParams(Contract):
+    mode: Literal["get", "set"]
+    ensure: Literal["present", "absent"] = "present"
+    installer_path: str = ""
+    """set: the installer on the host for a silent install / uninstall ('' = report only)."""
+    require_registered: bool = False
+    """set fails while the connector is not installed, not registered, or its certificate expired."""
+    owner: str = ""
+
+
+class IntuneConnectorState(Contract):
+    installed: bool
+    version: str = ""
+    services: dict[str, str] = {}
+    """Service name -> status (Running, Stopped, ...)."""
+    start_types: dict[str, str] = {}
+    """Service name -> start type (Automatic, Manual, Disabled)."""
+    registered: bool = False
+    certificate_thumbprint: str = ""
+    certificate_not_after: str = ""
+    certificate_days_left: int | None = None
+    owner: str = ""
 
 
 def meant_to_run(state: dict[str, Any]) -> list[str]:

@@ -1,100 +1,69 @@
-# IisHttpsBinding: the https binding of an IIS site (Default Web Site) on a port (443) with an EMPTY host name
-# (the IIS dialog fills in the machine name: a reader of the guide lost hours to it) and a certificate from
-# LocalMachine\My by thumbprint, SslFlags 0. get reports the site's binding on that port (the one without a
-# host name when there are several): a host name set by hand shows as hostName.
-# Params: mode get|set, ensure present|absent, siteName, port, ipAddress ('*'), hostName (''), thumbprint, sslFlags.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# IisHttpsBinding: the https bindings of one IIS site on one port as raw facts (bindingInformation, certificate,
+# SslFlags), and the primitive actions the client decided on, each naming the exact binding element
+# (bindingInformation ip:port:host) it acts on: remove (Remove-WebBinding -BindingInformation), create
+# (New-WebBinding), certificate (AddSslCertificate from LocalMachine\My). Contract and decisions:
+# ndes/windows/contracts/iis_https_binding.py. Owner marks and New-Result come from the prelude.
 Import-Module -Name 'WebAdministration'
-
-$ownerKey = 'HKLM:\SOFTWARE\Pulumi\NDES\Owners'
-function Get-OwnerMark($Mark) {
-    if (Test-Path -LiteralPath $ownerKey) {
-        $p = Get-ItemProperty -LiteralPath $ownerKey
-        if ($p.PSObject.Properties[$Mark]) { return [string]$p.PSObject.Properties[$Mark].Value }
-    }
-    return ''
-}
-function Set-OwnerMark($Mark, $Owner) {
-    if (-not $Owner) { return }
-    if (-not (Test-Path -LiteralPath $ownerKey)) { $null = New-Item -Path $ownerKey -Force }
-    Set-ItemProperty -LiteralPath $ownerKey -Name $Mark -Value ([string]$Owner)
-}
-function Clear-OwnerMark($Mark) {
-    if ((Get-OwnerMark $Mark) -ne '') { Remove-ItemProperty -LiteralPath $ownerKey -Name $Mark }
-}
-$ownerValue = ''
-if ($Params.PSObject.Properties['owner'] -and $Params.owner) { $ownerValue = [string]$Params.owner }
-$mark = 'IisHttpsBinding:' + [string]$Params.siteName + ':' + [string]$Params.port
 
 $site = [string]$Params.siteName
 $port = [int]$Params.port
+$mark = 'IisHttpsBinding:' + $site + ':' + [string]$Params.port
 
-function Get-Target {
-    $all = @(Get-WebBinding -Name $site -Protocol 'https' -Port $port)
-    $empty = @($all | Where-Object { ($_.bindingInformation -split ':', 3)[2] -eq '' })
-    if ($empty.Count -gt 0) { return $empty[0] }
-    if ($all.Count -gt 0) { return $all[0] }
+function Get-Https {
+    return @(Get-WebBinding -Name $site -Protocol 'https' -Port $port)
+}
+
+function Find-Binding([string] $Info) {
+    foreach ($b in (Get-Https)) { if ($b.bindingInformation -eq $Info) { return $b } }
     return $null
 }
 
-function ConvertTo-State($Binding) {
-    if ($null -eq $Binding) {
-        return @{ exists = $false; siteExists = [bool](Get-Website -Name $site); hostName = ''; thumbprint = '' }
-    }
-    $parts = $Binding.bindingInformation -split ':', 3
-    return @{
-        exists = $true; siteExists = $true; bindingInformation = $Binding.bindingInformation
-        ipAddress = $parts[0]; port = [int]$parts[1]; hostName = $parts[2]
-        thumbprint = ([string]$Binding.certificateHash).ToUpperInvariant(); storeName = [string]$Binding.certificateStoreName
-        sslFlags = [int]$Binding.sslFlags
-    }
-}
-
-$binding = Get-Target
 $changed = $false
 if ($Params.mode -eq 'set') {
-    $ensure = 'present'
-    if ($Params.ensure) { $ensure = $Params.ensure }
-    $want = [string]$Params.hostName
-    if ($ensure -eq 'absent') {
-        if ($null -ne $binding -and ([string]$binding.certificateHash).ToUpperInvariant() -eq [string]$Params.thumbprint) {
-            $parts = $binding.bindingInformation -split ':', 3
-            $binding.RemoveSslCertificate()
-            Remove-WebBinding -Name $site -Protocol 'https' -Port $port -IPAddress $parts[0] -HostHeader $parts[2]
-            $changed = $true
-        }
-        Clear-OwnerMark $mark
-    } else {
-        if (-not (Get-Website -Name $site)) { throw ('the IIS site {0} does not exist' -f $site) }
-        if (-not (Test-Path -LiteralPath (Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath $Params.thumbprint))) {
-            throw ('the certificate {0} is not in LocalMachine\My' -f $Params.thumbprint)
-        }
-        if ($null -ne $binding) {
-            $parts = $binding.bindingInformation -split ':', 3
-            if ($parts[2] -ne $want -or $parts[0] -ne $Params.ipAddress -or [int]$binding.sslFlags -ne [int]$Params.sslFlags) {
-                if ([string]$binding.certificateHash) { $binding.RemoveSslCertificate() }
-                Remove-WebBinding -Name $site -Protocol 'https' -Port $port -IPAddress $parts[0] -HostHeader $parts[2]
-                $binding = $null
+    foreach ($action in @($Params.actions)) {
+        $info = [string]$action.bindingInformation
+        if ($action.kind -eq 'remove') {
+            $b = Find-Binding $info
+            if ($null -ne $b) {
+                if ([string]$b.certificateHash) { $b.RemoveSslCertificate() }
+                Remove-WebBinding -Name $site -Protocol 'https' -BindingInformation $info
                 $changed = $true
             }
-        }
-        if ($null -eq $binding) {
-            New-WebBinding -Name $site -Protocol 'https' -Port $port -IPAddress $Params.ipAddress -HostHeader $want `
-                -SslFlags ([int]$Params.sslFlags)
-            $binding = Get-Target
+        } elseif ($action.kind -eq 'create') {
+            if (-not (Get-Website -Name $site)) { throw ('the IIS site {0} does not exist' -f $site) }
+            $parts = $info -split ':', 3
+            New-WebBinding -Name $site -Protocol 'https' -IPAddress $parts[0] -Port ([int]$parts[1]) `
+                -HostHeader $parts[2] -SslFlags ([int]$action.sslFlags)
+            $changed = $true
+        } elseif ($action.kind -eq 'certificate') {
+            $thumbprint = [string]$action.thumbprint
+            if (-not (Test-Path -LiteralPath (Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath $thumbprint))) {
+                throw ('the certificate {0} is not in LocalMachine\My' -f $thumbprint)
+            }
+            $b = Find-Binding $info
+            if ($null -eq $b) { throw ('the https binding {0} of {1} does not exist' -f $info, $site) }
+            if ([string]$b.certificateHash) { $b.RemoveSslCertificate() }
+            $b.AddSslCertificate($thumbprint, 'My')
             $changed = $true
         }
-        if (([string]$binding.certificateHash).ToUpperInvariant() -ne [string]$Params.thumbprint) {
-            if ([string]$binding.certificateHash) { $binding.RemoveSslCertificate() }
-            $binding.AddSslCertificate([string]$Params.thumbprint, 'My')
-            $changed = $true
-        }
-        Set-OwnerMark $mark $ownerValue
     }
-    $binding = Get-Target
+    if ($Params.ownerAction -eq 'set') { Set-OwnerMark $mark ([string]$Params.owner) }
+    if ($Params.ownerAction -eq 'clear') { Clear-OwnerMark $mark }
 }
-$state = ConvertTo-State $binding
-$state.owner = Get-OwnerMark $mark
-return @{ changed = $changed; rebootRequired = $false; warnings = @(); state = $state }
+
+$bindings = @()
+foreach ($b in (Get-Https)) {
+    $bindings += @{ bindingInformation = [string]$b.bindingInformation
+        thumbprint = ([string]$b.certificateHash).ToUpperInvariant(); storeName = [string]$b.certificateStoreName
+        sslFlags = [int]$b.sslFlags }
+}
+$certificatePresent = $false
+if ($Params.thumbprint) {
+    $certificatePresent = Test-Path -LiteralPath (Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath ([string]$Params.thumbprint))
+}
+$state = @{ siteExists = [bool](Get-Website -Name $site); bindings = $bindings; certificatePresent = $certificatePresent
+    owner = (Get-OwnerMark $mark) }
+New-Result -State $state -Changed $changed

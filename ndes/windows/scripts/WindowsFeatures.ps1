@@ -1,22 +1,18 @@
-# Windows roles and features (ADCS-Device-Enrollment, Web-Server and what NDES needs).
-# Params: mode get|set; features: [names]; ensure present|absent; includeManagementTools (bool); owner.
-# set present installs the missing ones (Install-WindowsFeature) and records what it installed under
-# HKLM:\SOFTWARE\Pulumi\NDES\InstalledFeatures (value = owner); set absent uninstalls only features recorded
-# there for this owner. State: {features: [{name, displayName, installed, installState}], unknown: [names],
-# installedByOwner: [names], owner}. rebootRequired when Windows says a restart is needed.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# Windows roles and features (ADCS-Device-Enrollment, Web-Server and what NDES needs). set present installs the
+# missing ones (Install-WindowsFeature) and records what it installed under HKLM:\SOFTWARE\Pulumi\NDES\
+# InstalledFeatures (value = owner); set absent uninstalls only features recorded there for this owner.
+# rebootRequired when Windows says a restart is needed. Contract: ndes/windows/contracts/windows_features.py;
+# Set-RebootMark and New-Result come from the prelude.
 
 $recordKey = 'HKLM:\SOFTWARE\Pulumi\NDES\InstalledFeatures'
-$owner = ''
-if ($Params.PSObject.Properties.Name -contains 'owner' -and $Params.owner) { $owner = [string] $Params.owner }
+$owner = [string] $Params.owner
 $ownerName = $owner
 if (-not $ownerName) { $ownerName = '(no owner)' }
-$ensure = 'present'
-if ($Params.PSObject.Properties.Name -contains 'ensure' -and $Params.ensure) { $ensure = [string] $Params.ensure }
-$tools = $false
-if ($Params.PSObject.Properties.Name -contains 'includeManagementTools') { $tools = [bool] $Params.includeManagementTools }
+$ensure = [string] $Params.ensure
+$tools = [bool] $Params.includeManagementTools
 $names = @($Params.features | ForEach-Object { [string] $_ })
 
 function Get-Record {
@@ -85,10 +81,5 @@ if ($Params.mode -eq 'set') {
     if ($changed) { $now = Read-Features }
     if ($rebootRequired) { Set-RebootMark }  # a restart this project asked for (HostReboot acts on it)
 }
-@{
-    changed = $changed
-    state = @{ features = @($now.features); unknown = @($now.unknown); installedByOwner = @(Get-Record)
-        owner = $owner }
-    rebootRequired = $rebootRequired
-    warnings = $warnings
-}
+New-Result -State @{ features = @($now.features); unknown = @($now.unknown); installedByOwner = @(Get-Record)
+    owner = $owner } -Changed $changed -RebootRequired $rebootRequired -Warnings $warnings
