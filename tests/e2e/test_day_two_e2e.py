@@ -15,6 +15,8 @@ import uuid
 
 import pytest
 
+from cryptography import x509
+
 from lab import pki
 
 from lab.topology import NDES_HOSTS
@@ -155,3 +157,39 @@ def test_password_rotation_without_a_failed_request(lab):
     assert prober.failed == [] and prober.ok > 0, (prober.failed[:5], prober.ok)
     assert _install_identity(_ndes1())[1:] == identity[1:], "NDES was not reinstalled"
     assert _ndes1()["iis"]["appPools"]["SCEP"]["state"] == "Started"
+
+
+def _ssl(host: dict) -> tuple[str, dict]:
+    site = host["iis"]["sites"]["Default Web Site"]
+    tp = next(b["certificateHash"].upper() for b in site["bindings"] if b.get("protocol") == "https")
+    return tp, host["certStores"]["LocalMachine\\My"][tp]
+
+
+def test_ssl_renewal_by_the_hosts_clock(lab):
+    cli, sim = lab
+    snapshot = sim.read_state(NDES1)
+    try:
+        cli.preview("--expect-no-changes")
+        old_tp, old = _ssl(_ndes1())
+        days = certstore.days_left(certstore.load(old))
+        sim.set_clock(days - 10)  # 10 days before the SSL certificate expires (renewBeforeDays 30)
+        preview = cli.preview("--diff").stdout
+        assert "MachineCertificate" in preview and "renewBeforeDays" in preview, preview
+        out = cli.up().stdout
+        host = _ndes1()
+        new_tp, new = _ssl(host)
+        assert new_tp != old_tp and old_tp not in host["certStores"]["LocalMachine\\My"], "bound anew, old deleted"
+        assert certstore.days_left(certstore.load(new)) > 30, out
+        assert certstore.load(new).subject == certstore.load(old).subject
+        # NDES serves the new certificate on 443. (scepclient and the App Proxy forwarder check TLS by the real
+        # clock, before which the renewed certificate is not valid yet: docs/lab-fidelity.md, the lab clock.)
+        served = ssl.get_server_certificate((NDES_HOSTS[0]["address"], 443))
+        assert certstore._ca.thumbprint(x509.load_pem_x509_certificate(served.encode())) == new_tp
+        cli.preview("--expect-no-changes")
+    finally:
+        sim.set_clock(0)
+        with sim.edit_state(NDES1) as st:
+            st.clear()
+            st.update(snapshot)
+        cli.refresh()  # the stack's record of the SSL certificate back to the restored one
+        cli.up()
