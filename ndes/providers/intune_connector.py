@@ -10,12 +10,14 @@ unless requireRegistered; a connector installed by hand is never removed).
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 import pulumi
 
 from ..windows.contracts.intune_connector import services_running
 from ._windows import WindowsInputs, host_of
+from .connector_watch import certificate_warning
 from .base import Existing, NdesProvider, ResourceInputs
 
 SCRIPT = "IntuneConnector"
@@ -64,10 +66,28 @@ class IntuneConnectorProvider(NdesProvider):
                 "certificateDaysLeft": st.get("certificateDaysLeft"), "instruction": instruction,
                 "notes": list(warnings or [])}
 
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
+        res = super().diff(id_, olds, news)
+        try:  # the certificate's expiry, live, in the preview (connector_watch.py); never fails a preview
+            inp = self.parse(news)
+            st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]
+            msg = certificate_warning(inp.endpoint.host, st.get("certificateDaysLeft"),
+                                      str(st.get("certificateNotAfter") or ""))
+        except Exception:  # noqa: BLE001 - unknown inputs or an unreachable host: nothing to say here
+            msg = None
+        if msg:
+            print(f"warning: {msg}", file=sys.stderr, flush=True)
+        return res
+
     def apply(self, inp: IntuneConnectorInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         res = host_of(inp).run_script(SCRIPT, self._params(inp, "set", ensure="present"),
                                       timeout=max(inp.endpoint.operation_timeout, 900))
-        return self._id(inp), self._live(res["state"], res.get("warnings"))
+        warnings = list(res.get("warnings") or [])
+        msg = certificate_warning(inp.endpoint.host, res["state"].get("certificateDaysLeft"),
+                                  str(res["state"].get("certificateNotAfter") or ""))
+        if msg and msg not in warnings:
+            warnings.append(msg)
+        return self._id(inp), self._live(res["state"], warnings)
 
     def get(self, id_: str, inp: IntuneConnectorInputs) -> dict[str, Any] | None:
         st = host_of(inp).run_script(SCRIPT, self._params(inp, "get"))["state"]

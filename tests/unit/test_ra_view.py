@@ -76,3 +76,12 @@ def test_requests_keep_subject_csp_key_length_and_key_spec():
     assert reqs["CEPEncryption"].provider == "Microsoft Enhanced Cryptographic Provider v1.0"
     assert reqs["CEPEncryption"].key_length == 2048
     assert reqs["EnrollmentAgentOffline"].key_spec == 2 and reqs["CEPEncryption"].key_spec == 1
+
+
+def test_the_connector_certificate_warning_gives_the_renewal_step():
+    from ndes.providers.connector_watch import certificate_warning
+    assert certificate_warning("ndes1", 200, "2028-01-01T00:00:00Z") is None
+    soon = certificate_warning("ndes1", 12, "2027-06-13T00:00:00Z")
+    assert "12 days left" in soon and "PFXCertificateConnectorUI.exe" in soon and "sign in" in soon
+    gone = certificate_warning("ndes1", -1, "2027-05-31T00:00:00Z")
+    assert "403.17" in gone and "expired" in gone
