@@ -16,7 +16,7 @@ Step = tuple[str, str, Callable[[], list[Result]]]
 
 
 def steps(ctx: Context) -> list[Step]:
-    from . import day_two as t, directory as d, external as e, graph as g, hosts as w
+    from . import day_two as t, directory as d, external as e, graph as g, host_checks as hc, hosts as w
 
     cfg = ctx.cfg
     out: list[Step] = [
@@ -35,6 +35,7 @@ def steps(ctx: Context) -> list[Step]:
             (h.fqdn, "SSL certificate and binding", lambda h=h: w.ssl_and_binding(cfg, ctx, h, _ca_names(ctx))),
             (h.fqdn, "RA certificates", lambda h=h: w.ra_certificates(cfg, ctx, h)),
             (h.fqdn, "SCEP app pool", lambda h=h: t.scep_pool(cfg, ctx, h)),
+            (h.fqdn, "host diagnostics (Validate-NDESConfiguration)", lambda h=h: hc.host_checks(cfg, ctx, h)),
             (h.fqdn, "RA certificates by the host's clock", lambda h=h: t.ra_by_host_clock(cfg, ctx, h)),
             (h.fqdn, "Intune connector", lambda h=h: w.connector(cfg, ctx, h)),
             (f"graph {h.fqdn}", "App Proxy application", lambda h=h: g.app_proxy(cfg, ctx.graph(), h)),

@@ -1,0 +1,63 @@
+"""HostDiagnostics.ps1: the facts Microsoft's Validate-NDESConfiguration script checks on the NDES host, read
+only, in Windows' own shapes; `ndes verify` (ndes/verify/host_checks.py) decides on them.
+
+os            Win32_OperatingSystem Caption / Version / LastBootUpTime (UTC)
+ieEsc         IsInstalled of the two Active Setup components of IE Enhanced Security Configuration
+              ({A509B1A7-37EF-4b3f-8CFC-4F3A74704073} administrators, {A509B1A8-...} users); None when absent
+administrators  the local Administrators group's members as ADSI WinNT paths (WinNT://DOMAIN/name)
+rootStore     LocalMachine\\Root, each certificate's DER (Python tells a root from an intermediate)
+features      the named Windows features and whether each is installed (Get-WindowsFeature)
+bareMscep     the HTTP status of a bare GET of https://<hostFqdn>/certsrv/mscep/mscep.dll on the host itself
+              (403 = the Intune policy module answers; 200 = plain NDES, no connector), 0 with `bareMscepError`
+outbound      per endpoint: an HTTPS request through the system proxy (WinINet/.NET default proxy) reached it or
+              not (any HTTP answer counts as reached), with the error text
+proxy         the .NET default proxy for https://<first endpoint> ('' when direct)
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from . import Contract
+
+SCRIPT = "HostDiagnostics"
+ESC_ADMIN = "{A509B1A7-37EF-4b3f-8CFC-4F3A74704073}"
+ESC_USER = "{A509B1A8-37EF-4b3f-8CFC-4F3A74704073}"
+
+
+class HostDiagnosticsParams(Contract):
+    mode: Literal["get"] = "get"
+    host_fqdn: str
+    features: list[str] = []
+    endpoints: list[str] = []
+    """https://host[:port]/ URLs the host must reach (Intune, App Proxy)."""
+
+
+class OsFacts(Contract):
+    caption: str = ""
+    version: str = ""
+    last_boot_up_time: str = ""
+
+
+class FeatureFact(Contract):
+    name: str
+    installed: bool
+
+
+class Reach(Contract):
+    url: str
+    reached: bool
+    error: str = ""
+
+
+class HostDiagnosticsState(Contract):
+    os: OsFacts = OsFacts()
+    ie_esc_admin: int | None = None
+    ie_esc_user: int | None = None
+    administrators: list[str] = []
+    root_store: list[str] = []
+    """base64 DER of each certificate in LocalMachine\\Root."""
+    features: list[FeatureFact] = []
+    bare_mscep: int = 0
+    bare_mscep_error: str = ""
+    outbound: list[Reach] = []
+    proxy: str = ""

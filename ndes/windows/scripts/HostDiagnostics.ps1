@@ -1,0 +1,62 @@
+# HostDiagnostics: read-only facts Microsoft's Validate-NDESConfiguration checks on an NDES host (OS, last boot,
+# IE Enhanced Security Configuration, local Administrators, LocalMachine\Root, Windows features, the bare
+# mscep.dll answer, outbound HTTPS reach through the system proxy). Nothing is changed.
+# Contract (params, state): ndes/windows/contracts/host_diagnostics.py.
+param([Parameter(Mandatory)] $Params)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$os = Get-CimInstance -ClassName Win32_OperatingSystem
+$state = @{
+    os = @{ caption = [string] $os.Caption; version = [string] $os.Version
+        lastBootUpTime = $os.LastBootUpTime.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') }
+    ieEscAdmin = $null; ieEscUser = $null; administrators = @(); rootStore = @(); features = @()
+    bareMscep = 0; bareMscepError = ''; outbound = @(); proxy = ''
+}
+$setup = 'HKLM:\SOFTWARE\Microsoft\Active Setup\Installed Components'
+foreach ($pair in @(@('ieEscAdmin', '{A509B1A7-37EF-4b3f-8CFC-4F3A74704073}'), @('ieEscUser', '{A509B1A8-37EF-4b3f-8CFC-4F3A74704073}'))) {
+    $key = Join-Path -Path $setup -ChildPath $pair[1]
+    if (Test-Path -LiteralPath $key) {
+        $item = Get-ItemProperty -LiteralPath $key
+        if ($item.PSObject.Properties['IsInstalled']) { $state[$pair[0]] = [int] $item.IsInstalled }
+    }
+}
+# ADSI WinNT, not Get-LocalGroupMember (which fails on orphaned SIDs: PowerShell issue 2996)
+$group = New-Object -TypeName System.DirectoryServices.DirectoryEntry -ArgumentList 'WinNT://./Administrators,group'
+foreach ($member in @($group.Invoke('Members'))) {
+    $entry = New-Object -TypeName System.DirectoryServices.DirectoryEntry -ArgumentList @(, $member)
+    $state.administrators += [string] $entry.Path
+}
+$state.rootStore = @(Get-ChildItem -LiteralPath 'Cert:\LocalMachine\Root' | ForEach-Object { [Convert]::ToBase64String($_.RawData) })
+foreach ($name in @($Params.features)) {
+    $feature = Get-WindowsFeature -Name ([string] $name)
+    $state.features += @{ name = [string] $name; installed = ($null -ne $feature -and [bool] $feature.Installed) }
+}
+try {
+    $request = [System.Net.WebRequest]::Create('https://' + [string] $Params.hostFqdn + '/certsrv/mscep/mscep.dll')
+    $response = $request.GetResponse()
+    $state.bareMscep = [int] $response.StatusCode
+    $response.Close()
+} catch [System.Net.WebException] {
+    if ($null -ne $_.Exception.Response) { $state.bareMscep = [int] $_.Exception.Response.StatusCode }
+    else { $state.bareMscepError = $_.Exception.Message }
+}
+$endpoints = @($Params.endpoints)
+if ($endpoints.Count -gt 0) {
+    $first = New-Object -TypeName System.Uri -ArgumentList ([string] $endpoints[0])
+    $via = [System.Net.WebRequest]::DefaultWebProxy.GetProxy($first)
+    if ($via.AbsoluteUri -ne $first.AbsoluteUri) { $state.proxy = [string] $via.AbsoluteUri }
+}
+foreach ($url in $endpoints) {
+    try {
+        $request = [System.Net.WebRequest]::Create([string] $url)
+        $request.Timeout = 15000
+        $response = $request.GetResponse()
+        $response.Close()
+        $state.outbound += @{ url = [string] $url; reached = $true; error = '' }
+    } catch [System.Net.WebException] {
+        $reached = $null -ne $_.Exception.Response
+        $state.outbound += @{ url = [string] $url; reached = $reached; error = $(if ($reached) { '' } else { $_.Exception.Message }) }
+    }
+}
+New-Result -State $state

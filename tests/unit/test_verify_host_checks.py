@@ -1,0 +1,65 @@
+"""`ndes verify`'s Validate-NDESConfiguration checks on the NDES host (HostDiagnostics.ps1's facts): each passes
+on a healthy host and fails (or warns) with its fix on the fact that breaks it."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from ndes.verify import host_checks as hc
+
+from .test_verify_hosts import ctx_with, one
+from .verify_fakes import CA_CERT, config
+
+
+def _intermediate() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    c = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Issuing CA")]))
+         .issuer_name(CA_CERT.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now).not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    return base64.b64encode(c.public_bytes(Encoding.DER)).decode()
+
+
+def run(**patch):
+    cfg = config()
+    return hc.host_checks(cfg, ctx_with(cfg, HostDiagnostics=patch), cfg.ndes_hosts[0])
+
+
+def test_a_healthy_host_passes_every_check():
+    res = run()
+    assert {r.status for r in res} == {"pass"}, [r for r in res if r.status != "pass"]
+    assert len([r for r in res if r.check.startswith("outbound HTTPS")]) == len(hc.ENDPOINTS)
+
+
+@pytest.mark.parametrize("patch,check,status,words", [
+    ({"os": {"caption": "Windows Server 2012", "version": "6.2.9200", "lastBootUpTime": "2026-01-01T00:00:00Z"}},
+     "OS version", "fail", "2012 R2"),
+    ({"ieEscAdmin": 1}, "IE Enhanced Security Configuration", "warn", "sign-in"),
+    ({"administrators": ["WinNT://CONTOSO/svc-ndes"]}, "service account not a local Administrator", "warn",
+     "Administrators"),
+    ({"rootStore": ["INTERMEDIATE"]}, "no intermediate CA in Root", "fail", "Issuing CA"),
+    ({"features": [{"name": "Web-WMI", "installed": False}]}, "Windows features", "fail", "Web-WMI"),
+    ({"bareMscep": 200}, "mscep.dll answers 403 on the host", "fail", "policy module is not loaded"),
+    ({"bareMscep": 503}, "mscep.dll answers 403 on the host", "fail", "stopped"),
+    ({"bareMscep": 0, "bareMscepError": "Unable to connect"}, "mscep.dll answers 403 on the host", "fail",
+     "Unable to connect"),
+])
+def test_each_fact_fails_its_check(patch, check, status, words):
+    if patch.get("rootStore") == ["INTERMEDIATE"]:
+        patch = {"rootStore": [base64.b64encode(CA_CERT.public_bytes(Encoding.DER)).decode(), _intermediate()]}
+    r = one(run(**patch), check)
+    assert r.status == status and words in r.detail + r.fix, r
+
+
+def test_outbound_behind_a_proxy_names_it_and_the_connector_error():
+    res = run(outbound=[{"url": hc.ENDPOINTS[0], "reached": False, "error": "Unable to connect to the remote server"}],
+              proxy="http://proxy.contoso.com:8080/")
+    r = one(res, f"outbound HTTPS to {hc.ENDPOINTS[0]}")
+    assert r.status == "fail" and "proxy.contoso.com" in r.detail and "0x80004003" in r.fix
