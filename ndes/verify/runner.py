@@ -25,6 +25,7 @@ def steps(ctx: Context) -> list[Step]:
         ("directory", "client template", lambda: _client_template(ctx)),
         ("directory", "template issuance", lambda: d.issuance_checks(cfg, ctx.directory())),
         (f"CA {cfg.ca.host}", "Request Certificates", lambda: w.ca_access(cfg, ctx)),
+        (f"CA {cfg.ca.host}", "CA certificates' expiry", lambda: t.ca_expiry(cfg, ctx)),
     ]
     for h in cfg.ndes_hosts:
         out += [

@@ -105,8 +105,9 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
     """Script name -> the `state` its get mode answers on a healthy NDES host (and the CA host)."""
     return {
         "CaAccess": {"exists": True, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
-        "CaCertificate": {"exists": True, "issuing": {"subject": "CN=Contoso Issuing CA"},
-                          "root": {"subject": "CN=Contoso Root CA"}},
+        "CaCertificate": {"exists": True, "issuing": {"subject": "CN=Contoso Issuing CA", "notAfter": when(1500)},
+                          "root": {"subject": "CN=Contoso Root CA", "notAfter": when(3000)}},
+        "HostClock": {"now": when(0)},
         "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
             {"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"},  # an orphaned SID
             {"sid": SIDS["svc-ndes"], "path": "WinNT://CONTOSO/svc-ndes"}]},
