@@ -106,6 +106,7 @@ def host_checks(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Resu
     else:
         out.append(fail(h.fqdn, check, f"no answer ({code or st.bare_mscep_error})", "check IIS, the https "
                         "binding and the SSL certificate (the checks above)"))
+    out += connector_certificate(h, st)
     for r in st.outbound:
         what = f"outbound HTTPS to {r.url}"
         if r.reached:
@@ -116,3 +117,32 @@ def host_checks(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Resu
                             "or netsh winhttp set proxy) and the system; behind a proxy the connector reports "
                             "0x80004003"))
     return out
+
+
+CLIENT_AUTH = "1.3.6.1.5.5.7.3.2"
+
+
+def connector_certificate(h: NdesHostConfig, st: HD.HostDiagnosticsState) -> list[Result]:
+    """The Intune connector's certificate (EncryptionCertThumbprint): Client Authentication EKU and not self-signed,
+    as Validate-NDESConfiguration checks it. Nothing to say when the connector is not registered (its own check)."""
+    if not st.connector_certificate:
+        return []
+    check = "Intune connector certificate EKU"
+    try:
+        c = x509.load_der_x509_certificate(base64.b64decode(st.connector_certificate))
+    except ValueError:
+        return [fail(h.fqdn, check, "the certificate named by EncryptionCertThumbprint cannot be read",
+                     "register the connector again (its configuration UI)")]
+    try:
+        ekus = [e.dotted_string for e in c.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
+    except x509.ExtensionNotFound:
+        ekus = []
+    problems = []
+    if CLIENT_AUTH not in ekus:
+        problems.append("no Client Authentication EKU (1.3.6.1.5.5.7.3.2)")
+    if c.issuer == c.subject:
+        problems.append("self-signed")
+    if problems:
+        return [fail(h.fqdn, check, f"{c.subject.rfc4514_string()}: {', '.join(problems)}: Intune refuses it",
+                     "register the connector again (run its configuration UI and sign in): it enrolls a proper one")]
+    return [ok(h.fqdn, check, f"Client Authentication, issued by {c.issuer.rfc4514_string()}")]

@@ -63,3 +63,28 @@ def test_outbound_behind_a_proxy_names_it_and_the_connector_error():
               proxy="http://proxy.contoso.com:8080/")
     r = one(res, f"outbound HTTPS to {hc.ENDPOINTS[0]}")
     assert r.status == "fail" and "proxy.contoso.com" in r.detail and "0x80004003" in r.fix
+
+
+def _connector_cert(ekus, self_signed=False) -> str:
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ndes01.contoso.com")])
+    issuer = subject if self_signed else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                                       "Microsoft Intune ImportPFX Connector CA")])
+    b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+         .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + dt.timedelta(days=9)))
+    if ekus:
+        b = b.add_extension(x509.ExtendedKeyUsage([getattr(ExtendedKeyUsageOID, e) for e in ekus]), critical=False)
+    return base64.b64encode(b.sign(key, hashes.SHA256()).public_bytes(Encoding.DER)).decode()
+
+
+def test_the_connector_certificate_needs_client_auth_and_a_real_issuer():
+    assert one(run(connectorCertificate=_connector_cert(["CLIENT_AUTH"])), "Intune connector certificate EKU").status \
+        == "pass"
+    r = one(run(connectorCertificate=_connector_cert(["SERVER_AUTH"])), "Intune connector certificate EKU")
+    assert r.status == "fail" and "Client Authentication" in r.detail
+    r = one(run(connectorCertificate=_connector_cert(["CLIENT_AUTH"], self_signed=True)),
+            "Intune connector certificate EKU")
+    assert r.status == "fail" and "self-signed" in r.detail
+    assert not [x for x in run() if x.check == "Intune connector certificate EKU"]  # not registered: its own check

@@ -56,6 +56,13 @@ def _bare_mscep(state: dict[str, Any]) -> tuple[int, str]:
     return (403 if connector_live(state)["installed"] else 200), ""
 
 
+def _connector_der(state: dict[str, Any]) -> str:
+    from .intune_connector import CONNECTOR_KEY
+    v = hostmodel.get_value(state, CONNECTOR_KEY, "EncryptionCertThumbprint")
+    entry = certstore.store(state).get(str(v["value"]).upper()) if v else None
+    return base64.b64encode(certstore.load(entry).public_bytes(Encoding.DER)).decode() if entry else ""
+
+
 @handler("HostDiagnostics")
 def host_diagnostics(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     p = validated(HostDiagnosticsParams, raw)
@@ -83,5 +90,6 @@ def host_diagnostics(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     st = {"os": os_facts, "ieEscAdmin": _esc(state, ESC_ADMIN), "ieEscUser": _esc(state, ESC_USER),
           "administrators": admins, "rootStore": root_der,
           "features": [{"name": n, "installed": n in installed} for n in p.features],
-          "bareMscep": code, "bareMscepError": error, "outbound": outbound, "proxy": str(net.get("proxy") or "")}
+          "bareMscep": code, "bareMscepError": error, "outbound": outbound, "proxy": str(net.get("proxy") or ""),
+          "connectorCertificate": _connector_der(state)}
     return {"changed": False, "state": st, "rebootRequired": False, "warnings": []}

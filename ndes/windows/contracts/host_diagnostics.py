@@ -12,6 +12,7 @@ bareMscep     the HTTP status of a bare GET of https://<hostFqdn>/certsrv/mscep/
 outbound      per endpoint: an HTTPS request through the system proxy (WinINet/.NET default proxy) reached it or
               not (any HTTP answer counts as reached), with the error text
 proxy         the .NET default proxy for https://<first endpoint> ('' when direct)
+connectorCertificate  the DER of the Intune connector's certificate (EncryptionCertThumbprint in LocalMachine\\My)
 """
 from __future__ import annotations
 
@@ -61,3 +62,6 @@ class HostDiagnosticsState(Contract):
     bare_mscep_error: str = ""
     outbound: list[Reach] = []
     proxy: str = ""
+    connector_certificate: str = ""
+    """base64 DER of the certificate the connector names in PFXCertificateConnector EncryptionCertThumbprint
+    ('' when none: not installed or not registered)."""

@@ -59,4 +59,15 @@ foreach ($url in $endpoints) {
         $state.outbound += @{ url = [string] $url; reached = $reached; error = $(if ($reached) { '' } else { $_.Exception.Message }) }
     }
 }
+$state.connectorCertificate = ''
+$connector = 'HKLM:\SOFTWARE\Microsoft\MicrosoftIntune\PFXCertificateConnector'
+if (Test-Path -LiteralPath $connector) {
+    $values = Get-ItemProperty -LiteralPath $connector
+    if ($values.PSObject.Properties['EncryptionCertThumbprint']) {
+        $path = Join-Path -Path 'Cert:\LocalMachine\My' -ChildPath ([string] $values.EncryptionCertThumbprint)
+        if (Test-Path -LiteralPath $path) {
+            $state.connectorCertificate = [Convert]::ToBase64String((Get-Item -LiteralPath $path).RawData)
+        }
+    }
+}
 New-Result -State $state
