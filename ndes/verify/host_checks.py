@@ -46,6 +46,19 @@ def _version_ok(version: str) -> bool:
     return (major, minor) >= (6, 3)
 
 
+def reboot_pending(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
+    """A restart pending (HostBoot.ps1's facts): this project's own (HTTP.sys values wait for it) or Windows'."""
+    from ..windows.contracts import host_boot as HB
+    b = HB.HostBootState.model_validate(ctx.script(h.fqdn, h.winrm, HB.SCRIPT, HB.HostBootParams(mode="get").wire()))
+    if b.restart_requested():
+        return [warn(h.fqdn, "reboot pending", "a change this project made (HTTP.sys limits) waits for a restart",
+                     "`pulumi up` with ndes:httpSys.allowReboot restarts the host, or restart it in a window")]
+    if b.windows_reasons():  # patching's own flags: reported, not a problem for NDES (HostReboot never acts on them)
+        return [ok(h.fqdn, "reboot pending", "Windows waits for a restart (" + ", ".join(b.windows_reasons()) +
+                   "): nothing NDES needs; restart in a maintenance window")]
+    return [ok(h.fqdn, "reboot pending", "none")]
+
+
 def host_checks(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
     st = facts(cfg, ctx, h)
     out: list[Result] = []

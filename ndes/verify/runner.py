@@ -37,6 +37,7 @@ def steps(ctx: Context) -> list[Step]:
             (h.fqdn, "RA certificates", lambda h=h: w.ra_certificates(cfg, ctx, h)),
             (h.fqdn, "SCEP app pool", lambda h=h: t.scep_pool(cfg, ctx, h)),
             (h.fqdn, "host diagnostics (Validate-NDESConfiguration)", lambda h=h: hc.host_checks(cfg, ctx, h)),
+            (h.fqdn, "reboot pending", lambda h=h: hc.reboot_pending(cfg, ctx, h)),
             (h.fqdn, "RA certificates by the host's clock", lambda h=h: t.ra_by_host_clock(cfg, ctx, h)),
             (h.fqdn, "Intune connector", lambda h=h: w.connector(cfg, ctx, h)),
             (f"graph {h.fqdn}", "App Proxy application", lambda h=h: g.app_proxy(cfg, ctx.graph(), h)),

@@ -88,3 +88,14 @@ def test_the_connector_certificate_needs_client_auth_and_a_real_issuer():
             "Intune connector certificate EKU")
     assert r.status == "fail" and "self-signed" in r.detail
     assert not [x for x in run() if x.check == "Intune connector certificate EKU"]  # not registered: its own check
+
+
+def test_reboot_pending_warns_with_whose_restart_it_is():
+    cfg = config()
+    h = cfg.ndes_hosts[0]
+    assert one(hc.reboot_pending(cfg, ctx_with(cfg), h)).status == "pass"
+    boot = "2026-11-27T08:00:00.000000+00:00"
+    r = one(hc.reboot_pending(cfg, ctx_with(cfg, HostBoot={"rebootMarkBoot": boot}), h))
+    assert r.status == "warn" and "allowReboot" in r.fix
+    r = one(hc.reboot_pending(cfg, ctx_with(cfg, HostBoot={"pendingFileRenameOperations": True}), h))
+    assert r.status == "pass" and "pending file rename" in r.detail  # patching's: reported, not a problem

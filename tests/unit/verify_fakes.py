@@ -108,6 +108,7 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "CaCertificate": {"exists": True, "issuing": {"subject": "CN=Contoso Issuing CA", "notAfter": when(1500)},
                           "root": {"subject": "CN=Contoso Root CA", "notAfter": when(3000)}},
         "HostClock": {"now": when(0)},
+        "HostBoot": {"bootId": "2026-11-27T08:00:00.000000+00:00"},
         "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
             {"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"},  # an orphaned SID
             {"sid": SIDS["svc-ndes"], "path": "WinNT://CONTOSO/svc-ndes"}]},
