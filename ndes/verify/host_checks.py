@@ -120,6 +120,7 @@ def host_checks(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Resu
         out.append(fail(h.fqdn, check, f"no answer ({code or st.bare_mscep_error})", "check IIS, the https "
                         "binding and the SSL certificate (the checks above)"))
     out += connector_certificate(h, st)
+    out += logs(h, st)
     for r in st.outbound:
         what = f"outbound HTTPS to {r.url}"
         if r.reached:
@@ -159,3 +160,48 @@ def connector_certificate(h: NdesHostConfig, st: HD.HostDiagnosticsState) -> lis
         return [fail(h.fqdn, check, f"{c.subject.rfc4514_string()}: {', '.join(problems)}: Intune refuses it",
                      "register the connector again (run its configuration UI and sign in): it enrolls a proper one")]
     return [ok(h.fqdn, check, f"Client Authentication, issued by {c.issuer.rfc4514_string()}")]
+
+
+EVENT_DAYS = 2
+
+
+def logs(h: NdesHostConfig, st: HD.HostDiagnosticsState) -> list[Result]:
+    """The newest NDES / connector errors of the last two days (by the host's clock) and the mscep.dll IIS log."""
+    out = []
+    try:
+        now = dt.datetime.strptime(st.now, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        now = dt.datetime.utcnow()
+    recent = []
+    for e in st.events:
+        try:
+            when = dt.datetime.strptime(e.time_created, "%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            continue
+        if (now - when).days < EVENT_DAYS:
+            recent.append(e)
+    check = "NDES and connector errors (event logs)"
+    if recent:
+        last = recent[0]
+        out.append(warn(h.fqdn, check, f"{len(recent)} error(s) in the last {EVENT_DAYS} days; newest "
+                        f"{last.time_created} {last.provider} {last.id}: {last.message[:300]}",
+                        "read them in Event Viewer (Application; Microsoft-Intune-CertificateConnectors/Admin) "
+                        "and fix what they name; `ndes verify --bundle` collects them"))
+    else:
+        out.append(ok(h.fqdn, check, f"none in the last {EVENT_DAYS} days"))
+    check = "mscep.dll requests (IIS log)"
+    statuses = []
+    for line in st.mscep_log:  # W3C default fields end: sc-status sc-substatus sc-win32-status time-taken
+        parts = line.split()
+        if len(parts) >= 4 and parts[-4].isdigit():
+            statuses.append(int(parts[-4]))
+    if not st.mscep_log:
+        out.append(ok(h.fqdn, check, "no mscep.dll request in the newest W3SVC1 log"))
+    elif any(s >= 500 for s in statuses[-20:]):
+        bad = [line for line in st.mscep_log if len(line.split()) >= 4 and line.split()[-4].startswith("5")][-1:]
+        out.append(warn(h.fqdn, check, f"recent mscep.dll requests failed on the server: {bad[0] if bad else ''}",
+                        "500: the service account's rights or the CA; 503: the SCEP app pool is stopped"))
+    else:
+        out.append(ok(h.fqdn, check, f"{len(st.mscep_log)} recent mscep.dll requests, statuses "
+                      f"{sorted(set(statuses))}"))
+    return out

@@ -99,3 +99,26 @@ def test_reboot_pending_warns_with_whose_restart_it_is():
     assert r.status == "warn" and "allowReboot" in r.fix
     r = one(hc.reboot_pending(cfg, ctx_with(cfg, HostBoot={"pendingFileRenameOperations": True}), h))
     assert r.status == "pass" and "pending file rename" in r.detail  # patching's: reported, not a problem
+
+
+LINE = ("2027-06-01 10:00:0{i} 10.0.0.5 GET /certsrv/mscep/mscep.dll/pkiclient.exe operation=GetCACaps&message=x "
+        "443 - 10.0.0.9 Dalvik/2.1.0 - {status} 0 0 15")
+
+
+def test_event_log_errors_of_the_last_two_days_warn_with_the_newest():
+    now = "2027-06-01T12:00:00Z"
+    ev = [{"log": "Application", "provider": "Microsoft-Windows-NetworkDeviceEnrollmentService", "id": 29,
+           "level": "Error", "timeCreated": "2027-06-01T11:00:00Z", "message": "cannot find its signing certificate"},
+          {"log": "Application", "provider": "NDESConnector", "id": 1, "level": "Error",
+           "timeCreated": "2027-05-20T11:00:00Z", "message": "old"}]
+    r = one(run(now=now, events=ev), "NDES and connector errors (event logs)")
+    assert r.status == "warn" and "1 error(s)" in r.detail and "signing certificate" in r.detail
+    assert one(run(now=now, events=ev[1:]), "NDES and connector errors (event logs)").status == "pass"
+
+
+def test_mscep_iis_log_lines_read_by_their_status_field():
+    ok_lines = [LINE.format(i=i, status=s) for i, s in enumerate((200, 403))]
+    r = one(run(mscepLog=ok_lines), "mscep.dll requests (IIS log)")
+    assert r.status == "pass" and "[200, 403]" in r.detail  # the port (443) is not a status
+    r = one(run(mscepLog=ok_lines + [LINE.format(i=3, status=503)]), "mscep.dll requests (IIS log)")
+    assert r.status == "warn" and "503" in r.detail

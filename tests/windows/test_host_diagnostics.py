@@ -79,6 +79,20 @@ def test_each_check_against_the_simulated_host(sim, samba_dc):
         assert r["outbound HTTPS to https://login.microsoftonline.com/"].status == "pass"
         assert r["OS version"].status == "fail"
 
-        with sim.edit_state(NDES1) as st:
+        assert r["NDES and connector errors (event logs)"].status == "pass"
+        assert r["mscep.dll requests (IIS log)"].status == "pass"
+
+        from lab.winrm_sim import clock
+        with sim.edit_state(NDES1) as st:  # what a failed request leaves: NDES's event (as scep_pkiop logs it)
+            st.setdefault("eventLog", {}).setdefault("Application", []).append({
+                "timeCreated": clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "level": "Error",
+                "source": "Microsoft-Windows-NetworkDeviceEnrollmentService", "message": "NDES cannot decode",
+                "transactionId": ""})
+            st["iisLog"] = ["2026-11-30 10:00:00 127.0.0.11 GET /certsrv/mscep/mscep.dll operation=GetCACert&message=x "
+                            "443 - 127.0.0.21 scep - 500 0 0 12"]
             st["iis"]["appPools"]["SCEP"]["state"] = "Stopped"
-        assert "503" in results(sim, account)["mscep.dll answers 403 on the host"].detail
+        r = results(sim, account)
+        assert "503" in r["mscep.dll answers 403 on the host"].detail
+        assert r["NDES and connector errors (event logs)"].status == "warn"
+        assert "NDES cannot decode" in r["NDES and connector errors (event logs)"].detail
+        assert r["mscep.dll requests (IIS log)"].status == "warn"

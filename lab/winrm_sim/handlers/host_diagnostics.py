@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ndes.windows.contracts.host_diagnostics import ESC_ADMIN, ESC_USER, HostDiagnosticsParams
 
-from .. import ca, certstore, hostmodel
+from .. import ca, certstore, clock, hostmodel
 from . import handler, validated
 from .intune_connector import _live as connector_live
 
@@ -54,6 +54,24 @@ def _bare_mscep(state: dict[str, Any]) -> tuple[int, str]:
     if pool.get("state", "Started") != "Started":
         return 503, ""
     return (403 if connector_live(state)["installed"] else 200), ""
+
+
+def _events(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The newest errors NDES and the connector wrote (the simulated NDES logs to the Application log:
+    scep_pkiop._log), in EventLogReader's shape."""
+    from ..scep_pkiop import CONNECTOR_SOURCE, NDES_SOURCE
+    log = (state.get("eventLog") or {}).get("Application") or []
+    errors = [e for e in reversed(log) if e.get("level") in ("Error", "Critical")
+              and e.get("source") in (NDES_SOURCE, CONNECTOR_SOURCE, "NDESConnector")]
+    return [{"log": "Application", "provider": e["source"], "id": int(e.get("id") or 0), "level": e["level"],
+             "timeCreated": str(e.get("timeCreated", ""))[:19] + "Z", "message": e.get("message", "")}
+            for e in errors[:20]]
+
+
+def _mscep_log(state: dict[str, Any]) -> list[str]:
+    """mscep.dll lines of the W3SVC1 log; the simulated IIS writes none itself (not modelled): a test puts lines
+    in `state["iisLog"]` (W3C format)."""
+    return [line for line in state.get("iisLog") or [] if "mscep.dll" in line][-50:]
 
 
 def _connector_der(state: dict[str, Any]) -> str:
@@ -91,5 +109,6 @@ def host_diagnostics(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
           "administrators": admins, "rootStore": root_der,
           "features": [{"name": n, "installed": n in installed} for n in p.features],
           "bareMscep": code, "bareMscepError": error, "outbound": outbound, "proxy": str(net.get("proxy") or ""),
-          "connectorCertificate": _connector_der(state)}
+          "connectorCertificate": _connector_der(state), "now": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+          "events": _events(state), "mscepLog": _mscep_log(state)}
     return {"changed": False, "state": st, "rebootRequired": False, "warnings": []}

@@ -12,6 +12,8 @@ bareMscep     the HTTP status of a bare GET of https://<hostFqdn>/certsrv/mscep/
 outbound      per endpoint: an HTTPS request through the system proxy (WinINet/.NET default proxy) reached it or
               not (any HTTP answer counts as reached), with the error text
 proxy         the .NET default proxy for https://<first endpoint> ('' when direct)
+events        the newest NDES and connector errors from the event logs (EventLogReader, a fixed XPath query)
+mscepLog      the last mscep.dll lines of the newest W3SVC1 IIS log
 connectorCertificate  the DER of the Intune connector's certificate (EncryptionCertThumbprint in LocalMachine\\My)
 """
 from __future__ import annotations
@@ -50,7 +52,19 @@ class Reach(Contract):
     error: str = ""
 
 
+class EventFact(Contract):
+    log: str
+    provider: str
+    id: int = 0
+    level: str = ""
+    """Error | Critical (only these are read)."""
+    time_created: str = ""
+    message: str = ""
+
+
 class HostDiagnosticsState(Contract):
+    now: str = ""
+    """The host's clock, UTC."""
     os: OsFacts = OsFacts()
     ie_esc_admin: int | None = None
     ie_esc_user: int | None = None
@@ -62,6 +76,11 @@ class HostDiagnosticsState(Contract):
     bare_mscep_error: str = ""
     outbound: list[Reach] = []
     proxy: str = ""
+    events: list[EventFact] = []
+    """The newest errors (up to 20) of NDES (Application: Microsoft-Windows-NetworkDeviceEnrollmentService,
+    NDESConnector) and of the connector (Microsoft-Intune-CertificateConnectors/Admin), newest first."""
+    mscep_log: list[str] = []
+    """The last `mscep.dll` lines (up to 50) of the newest IIS log of the Default Web Site (W3SVC1), W3C format."""
     connector_certificate: str = ""
     """base64 DER of the certificate the connector names in PFXCertificateConnector EncryptionCertThumbprint
     ('' when none: not installed or not registered)."""

@@ -70,4 +70,39 @@ if (Test-Path -LiteralPath $connector) {
         }
     }
 }
+$state.now = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+$state.events = @()
+$queries = @(
+    @('Application', "*[System[(Level=1 or Level=2) and Provider[@Name='Microsoft-Windows-NetworkDeviceEnrollmentService' or @Name='NDESConnector']]]"),
+    @('Microsoft-Intune-CertificateConnectors/Admin', '*[System[(Level=1 or Level=2)]]'))
+foreach ($q in $queries) {
+    try {
+        $query = New-Object -TypeName System.Diagnostics.Eventing.Reader.EventLogQuery -ArgumentList @(
+            $q[0], [System.Diagnostics.Eventing.Reader.PathType]::LogName, $q[1])
+        $query.ReverseDirection = $true
+        $reader = New-Object -TypeName System.Diagnostics.Eventing.Reader.EventLogReader -ArgumentList @(, $query)
+        for ($i = 0; $i -lt 20; $i++) {
+            $record = $reader.ReadEvent()
+            if ($null -eq $record) { break }
+            $state.events += @{ log = $q[0]; provider = [string] $record.ProviderName; id = [int] $record.Id
+                level = [string] $record.LevelDisplayName
+                timeCreated = $record.TimeCreated.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+                message = [string] $record.FormatDescription() }
+        }
+    } catch [System.Diagnostics.Eventing.Reader.EventLogNotFoundException] {
+        continue
+    }
+}
+$state.mscepLog = @()
+$logs = 'C:\inetpub\logs\LogFiles\W3SVC1'
+if (Test-Path -LiteralPath $logs) {
+    $newest = $null
+    foreach ($file in @(Get-ChildItem -LiteralPath $logs -Filter 'u_ex*.log')) {
+        if ($null -eq $newest -or $file.LastWriteTimeUtc -gt $newest.LastWriteTimeUtc) { $newest = $file }
+    }
+    if ($null -ne $newest) {
+        $state.mscepLog = @(Get-Content -LiteralPath $newest.FullName -Tail 5000 | Where-Object { $_ -like '*mscep.dll*' } |
+            Select-Object -Last 50)
+    }
+}
 New-Result -State $state
