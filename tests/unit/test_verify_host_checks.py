@@ -122,3 +122,18 @@ def test_mscep_iis_log_lines_read_by_their_status_field():
     assert r.status == "pass" and "[200, 403]" in r.detail  # the port (443) is not a status
     r = one(run(mscepLog=ok_lines + [LINE.format(i=3, status=503)]), "mscep.dll requests (IIS log)")
     assert r.status == "warn" and "503" in r.detail
+
+
+def test_explicit_logon_rights_are_accepted_instead_of_iis_iusrs():
+    from ndes.verify import hosts as w
+    cfg = config()
+    h = cfg.ndes_hosts[0]
+    alone = {"memberSid": "", "members": []}
+    r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=alone), h))
+    assert r.status == "fail" and "group policy" in r.detail
+    rights = {right: ["CONTOSO\\svc-ndes"] for right in w.LOGON_RIGHTS}
+    r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=alone, HostDiagnostics={"userRights": rights}), h))
+    assert r.status == "pass" and "SeBatchLogonRight" in r.detail
+    partial = {"SeBatchLogonRight": ["CONTOSO\\svc-ndes"]}
+    assert one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=alone, HostDiagnostics={"userRights": partial}),
+                           h)).status == "fail"

@@ -96,3 +96,11 @@ def test_each_check_against_the_simulated_host(sim, samba_dc):
         assert r["NDES and connector errors (event logs)"].status == "warn"
         assert "NDES cannot decode" in r["NDES and connector errors (event logs)"].detail
         assert r["mscep.dll requests (IIS log)"].status == "warn"
+
+        rights = {"SeInteractiveLogonRight": [account], "SeBatchLogonRight": [account],
+                  "SeServiceLogonRight": [account]}
+        with sim.edit_state(NDES1) as st:  # logon rights by group policy (RSOP), the alternative to IIS_IUSRS
+            st["userRights"] = rights
+        st = HD.HostDiagnosticsState.model_validate(Ctx(sim).script(NDES1, None, HD.SCRIPT, HD.HostDiagnosticsParams(
+            host_fqdn=NDES1).wire()))
+        assert st.user_rights == rights

@@ -12,6 +12,7 @@ control.Instance.edit_state, as an admin's change or a broken network would):
 - features: the installed feature set;
 - bare mscep.dll: the SCEP endpoint's own answer (no binding: no connection; pool stopped: 503; the connector
   installed: 403; else 200), as scep_endpoint.py serves it;
+- logon rights by policy: `state["userRights"]` (right -> accounts), none by default;
 - outbound: every endpoint is reached unless `state["network"]["blocked"]` names its host (then the .NET
   error a blocked or proxy-less host sees); `state["network"]["proxy"]` is the system proxy reported.
 """
@@ -110,5 +111,6 @@ def host_diagnostics(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
           "features": [{"name": n, "installed": n in installed} for n in p.features],
           "bareMscep": code, "bareMscepError": error, "outbound": outbound, "proxy": str(net.get("proxy") or ""),
           "connectorCertificate": _connector_der(state), "now": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-          "events": _events(state), "mscepLog": _mscep_log(state)}
+          "events": _events(state), "mscepLog": _mscep_log(state),
+          "userRights": {k: list(v) for k, v in (state.get("userRights") or {}).items()}}
     return {"changed": False, "state": st, "rebootRequired": False, "warnings": []}

@@ -14,6 +14,7 @@ outbound      per endpoint: an HTTPS request through the system proxy (WinINet/.
 proxy         the .NET default proxy for https://<first endpoint> ('' when direct)
 events        the newest NDES and connector errors from the event logs (EventLogReader, a fixed XPath query)
 mscepLog      the last mscep.dll lines of the newest W3SVC1 IIS log
+userRights    the logon rights group policy assigns (RSOP_UserPrivilegeRight), right -> accounts
 connectorCertificate  the DER of the Intune connector's certificate (EncryptionCertThumbprint in LocalMachine\\My)
 """
 from __future__ import annotations
@@ -81,6 +82,9 @@ class HostDiagnosticsState(Contract):
     NDESConnector) and of the connector (Microsoft-Intune-CertificateConnectors/Admin), newest first."""
     mscep_log: list[str] = []
     """The last `mscep.dll` lines (up to 50) of the newest IIS log of the Default Web Site (W3SVC1), W3C format."""
+    user_rights: dict[str, list[str]] = {}
+    """Logon rights assigned by policy (RSOP_UserPrivilegeRight in root\\rsop\\computer): right -> accounts as
+    policy names them (DOMAIN\\name or *SID). Rights set only in the local policy (secedit) are not visible."""
     connector_certificate: str = ""
     """base64 DER of the certificate the connector names in PFXCertificateConnector EncryptionCertThumbprint
     ('' when none: not installed or not registered)."""

@@ -70,6 +70,14 @@ if (Test-Path -LiteralPath $connector) {
         }
     }
 }
+$state.userRights = @{}
+try {
+    foreach ($right in @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_UserPrivilegeRight')) {
+        $state.userRights[[string] $right.UserRight] = @($right.AccountList | ForEach-Object { [string] $_ })
+    }
+} catch {
+    $state.userRights = @{}
+}
 $state.now = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
 $state.events = @()
 $queries = @(
