@@ -78,7 +78,8 @@ def _mscep_log(state: dict[str, Any]) -> list[str]:
 def _connector_der(state: dict[str, Any]) -> str:
     from .intune_connector import CONNECTOR_KEY
     v = hostmodel.get_value(state, CONNECTOR_KEY, "EncryptionCertThumbprint")
-    entry = certstore.store(state).get(str(v["value"]).upper()) if v else None
+    my = (state.get("certStores") or {}).get(certstore.MY) or {}
+    entry = my.get(str(v["value"]).upper()) if v else None
     return base64.b64encode(certstore.load(entry).public_bytes(Encoding.DER)).decode() if entry else ""
 
 
@@ -90,7 +91,7 @@ def host_diagnostics(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
                 "lastBootUpTime": str(state.get("boot", {}).get("bootId", ""))[:19] + "Z"}
     os_facts.update(state.get("os") or {})
     admins = [_winnt(state, m) for m in state["localGroups"].get("Administrators", {}).get("members", [])]
-    roots = certstore.store(state, "LocalMachine\\Root")
+    roots = (state.get("certStores") or {}).get("LocalMachine\\Root") or {}  # read-only: never created here
     root_der = [base64.b64encode(certstore.load(e).public_bytes(Encoding.DER)).decode() for e in roots.values()] \
         if roots else [base64.b64encode(ca.root_ca().public_bytes(Encoding.DER)).decode()]
     installed = set(state["features"]["installed"])
