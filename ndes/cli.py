@@ -105,11 +105,19 @@ def verify(args: argparse.Namespace) -> int:
         print(f"ndes verify: the configuration is invalid:\n{ConfigError(problems)}", file=sys.stderr)
         return 2
     ctx = Context(cfg, base=base)
+    recorder = None
+    if getattr(args, "bundle", None):
+        from .verify.bundle import Recorder
+        recorder = ctx.script = Recorder(ctx.script)  # type: ignore[method-assign]
     try:
         results = run(ctx, progress=sys.stderr)
     finally:
         ctx.close()
     print(document(results) if args.json else table(results))
+    if recorder is not None:
+        from .verify.bundle import write
+        print(f"ndes verify: support bundle (no secrets) in {write(Path(args.bundle), cfg, results, recorder.facts)}",
+              file=sys.stderr)
     return 1 if any(r.status == "fail" for r in results) else 0
 
 
@@ -138,6 +146,7 @@ def parser() -> argparse.ArgumentParser:
     src.add_argument("--config", help="a YAML/JSON file with the same ndes: keys")
     v.add_argument("--project-dir", default=".", help="the Pulumi project directory (default: .)")
     v.add_argument("--json", action="store_true", help="one JSON document on stdout, for pipelines")
+    v.add_argument("--bundle", metavar="FILE", help="also write a support bundle (zip, no secrets) to FILE")
     v.set_defaults(func=verify)
     hp = sub.add_parser("host-prep", help="write the one-time PowerShell that prepares a Windows host for WinRM/HTTPS")
     hp.add_argument("--host", required=True, help="the host's FQDN (as in ndes:ndesHosts[i].fqdn or ndes:ca.host)")

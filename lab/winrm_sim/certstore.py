@@ -24,8 +24,7 @@ def store(state: dict[str, Any], name: str = MY) -> dict[str, dict[str, Any]]:
 
 def add(state: dict[str, Any], cert: x509.Certificate, key_pem: str | None, *, friendly_name: str = "") -> str:
     tp = _ca.thumbprint(cert)
-    store(state)[tp] = {"pem": _ca.cert_pem(cert), "keyPem": key_pem, "friendlyName": friendly_name,
-                        "added": clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    store(state)[tp] = {"pem": _ca.cert_pem(cert), "keyPem": key_pem, "friendlyName": friendly_name}
     return tp
 
 

@@ -184,6 +184,13 @@ def start_app_pool(state: dict, name: str) -> None:
     # NDES loads its RA certificates when the pool starts (new ones need a restart: TechNet ff955642)
     pool["startedAt"] = clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if name == "SCEP":
+        from .handlers.ndes_role import ra_certificates
+        newest: dict[str, dict] = {}
+        for c in ra_certificates(state):
+            if c["template"] not in newest or c["notBefore"] > newest[c["template"]]["notBefore"]:
+                newest[c["template"]] = c
+        pool["raLoaded"] = sorted(c["thumbprint"] for c in newest.values())
+    if name == "SCEP":
         loaded = {}
         for value in MSCEP_VALUES:
             v = get_value(state, MSCEP_KEY, value)

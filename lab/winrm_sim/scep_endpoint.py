@@ -78,12 +78,11 @@ def ca_ra_certificates(state: dict[str, Any]) -> list[x509.Certificate]:
     """The RA certificates NDES uses (the newest of each template) and the issuing CA, for GetCACert."""
     out: list[x509.Certificate] = []
     pool = ((state.get("iis") or {}).get("appPools") or {}).get("SCEP") or {}
-    started = pool.get("startedAt")  # NDES loaded its RA certificates then: later ones wait for a restart
+    loaded_at_start = pool.get("raLoaded")  # NDES loaded its RA certificates at the pool's start: later ones wait
     for template in ca.RA_TEMPLATES:
         mine = [c for c in ndes_role.ra_certificates(state) if c["template"] == template]
-        loaded = [c for c in mine
-                  if not started or (certstore.store(state)[c["thumbprint"]].get("added") or "") <= started]
-        mine = loaded or mine
+        loaded = [c for c in mine if loaded_at_start is None or c["thumbprint"] in loaded_at_start]
+        mine = loaded or mine  # a loaded certificate deleted under NDES: the newest (a **guess**)
         if mine:
             newest = max(mine, key=lambda c: c["notBefore"])
             out.append(certstore.load(certstore.store(state)[newest["thumbprint"]]))

@@ -10,6 +10,7 @@ unless requireRegistered; a connector installed by hand is never removed).
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 import pulumi
@@ -18,6 +19,7 @@ from ..windows.contracts import call
 from ..windows.contracts import intune_connector as C
 from ..windows.contracts.intune_connector import services_running
 from ._windows import WindowsInputs, host_of
+from .connector_watch import certificate_warning
 from .base import Existing, NdesProvider, ResourceInputs
 
 SCRIPT = "IntuneConnector"
@@ -72,8 +74,26 @@ class IntuneConnectorProvider(NdesProvider):
                 "certificateDaysLeft": st.get("certificateDaysLeft"), "instruction": instruction,
                 "notes": list(warnings or [])}
 
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
+        res = super().diff(id_, olds, news)
+        try:  # the certificate's expiry, live, in the preview (connector_watch.py); never fails a preview
+            inp = self.parse(news)
+            st, _ = self._call(inp, "get")
+            msg = certificate_warning(inp.endpoint.host, st.get("certificateDaysLeft"),
+                                      str(st.get("certificateNotAfter") or ""))
+        except Exception:  # noqa: BLE001 - unknown inputs or an unreachable host: nothing to say here
+            msg = None
+        if msg:
+            print(f"warning: {msg}", file=sys.stderr, flush=True)
+        return res
+
     def apply(self, inp: IntuneConnectorInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         st, warnings = self._call(inp, "set", timeout=max(inp.endpoint.operation_timeout, 900), ensure="present")
+        warnings = list(warnings or [])
+        msg = certificate_warning(inp.endpoint.host, st.get("certificateDaysLeft"),
+                                  str(st.get("certificateNotAfter") or ""))
+        if msg and msg not in warnings:
+            warnings.append(msg)
         return self._id(inp), self._live(st, warnings)
 
     def get(self, id_: str, inp: IntuneConnectorInputs) -> dict[str, Any] | None:

@@ -25,7 +25,8 @@ from ..windows.contracts import call
 from ..windows.contracts import machine_certificate as C
 from ._windows import WindowsInputs, host_of, while_template_not_offered
 from . import generation as gen
-from .base import Existing, NdesProvider, ResourceInputs
+from .base import Existing, NdesProvider, ResourceInputs, contains_unknown
+from .host_clock import host_now
 
 SCRIPT = "MachineCertificate"
 FRIENDLY_PREFIX = "pulumi:"
@@ -82,14 +83,14 @@ _sleep = time.sleep
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 
 
-def _days_left(not_after: str | None) -> float | None:
+def _days_left(not_after: str | None, now: dt.datetime | None = None) -> float | None:
     if not not_after:
         return None
     try:
         end = dt.datetime.strptime(not_after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
     except ValueError:
         return None
-    return (end - dt.datetime.now(dt.timezone.utc)).total_seconds() / 86400
+    return (end - (now or dt.datetime.now(dt.timezone.utc))).total_seconds() / 86400
 
 
 def live_template(inp: MachineCertificateInputs, cert: Certificate) -> str:
@@ -106,11 +107,12 @@ def live_template(inp: MachineCertificateInputs, cert: Certificate) -> str:
     return cert.template_name or ""
 
 
-def wanted(inp: MachineCertificateInputs, cert: Certificate) -> bool:
-    """The certificate this resource declares: CN, DNS names, template, a private key, not due for renewal."""
+def wanted(inp: MachineCertificateInputs, cert: Certificate, now: dt.datetime | None = None) -> bool:
+    """The certificate this resource declares: CN, DNS names, template, a private key, not due for renewal (by
+    the host's clock `now`: host_clock.py)."""
     return (cert.common_name.lower() == inp.common_name and cert.dns_names == inp.dns_names
             and live_template(inp, cert) == inp.template and cert.has_private_key
-            and cert.days_left() > inp.renew_before_days)
+            and cert.days_left(now) > inp.renew_before_days)
 
 
 class MachineCertificateProvider(NdesProvider):
@@ -139,17 +141,23 @@ class MachineCertificateProvider(NdesProvider):
         st = self._run(inp, C.MachineCertificateParams(mode="get", thumbprint=thumbprint))
         return decode(st.certificate) if st.certificate else None
 
-    def _match(self, inp: MachineCertificateInputs) -> Certificate | None:
+    def _match(self, inp: MachineCertificateInputs, now: dt.datetime | None = None) -> Certificate | None:
         """A certificate in the store that is what this resource declares: one carrying this resource's owner
         mark first (a create that crashed before the engine recorded it), else any (adoption)."""
         st = self._run(inp, C.MachineCertificateParams(mode="get", list_store=True))
-        found = [c for c in map(decode, st.store) if wanted(inp, c)]
+        found = [c for c in map(decode, st.store) if wanted(inp, c, now or host_now(inp))]
         mine = [c for c in found if self._is_mine(inp, c)]
         return (mine or found or [None])[0]
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         res = super().diff(id_, olds, news)
-        left = _days_left(olds.get("notAfter"))
+        left = None
+        if olds.get("notAfter") and not contains_unknown(news.get("endpoint")):
+            try:
+                now = host_now(self.parse(news))  # a certificate expires by the host's clock
+            except Exception:  # noqa: BLE001 - inputs that do not parse yet: check reports them
+                now = None
+            left = _days_left(olds.get("notAfter"), now)
         try:
             before = int(news.get("renewBeforeDays") or 30)
         except (TypeError, ValueError):
@@ -175,8 +183,9 @@ class MachineCertificateProvider(NdesProvider):
 
     def apply(self, inp: MachineCertificateInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         cert = self._read(inp, existing.id) if existing else None
-        if cert is None or not wanted(inp, cert):
-            cert = self._match(inp)
+        now = host_now(inp)
+        if cert is None or not wanted(inp, cert, now):
+            cert = self._match(inp, now)
             if cert is not None and not self._is_mine(inp, cert):
                 cert = None  # someone else's certificate: this resource enrolls its own
         if cert is None:

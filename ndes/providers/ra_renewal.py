@@ -75,11 +75,10 @@ class RaCertificateRenewalProvider(NdesProvider):
             print(f"warning: RaCertificateRenewal: could not read the RA certificates: {exc}", file=sys.stderr,
                   flush=True)
             return res
-        words = plan_words(inp.endpoint.host, v, inp.renew_before_days)
-        if not words:
-            return res
-        for w in words:
+        for w in plan_words(inp.endpoint.host, v, inp.renew_before_days):
             print(f"warning: {w}", file=sys.stderr, flush=True)
+        if not (v.due(inp.renew_before_days) or v.older):
+            return res
         return DiffResult(changes=True, replaces=[], delete_before_replace=None)
 
     def find(self, inp: RaRenewalInputs) -> Existing | None:
@@ -92,6 +91,7 @@ class RaCertificateRenewalProvider(NdesProvider):
             notes.append(f"no RA certificates on {inp.endpoint.host}: NDES is not installed (NdesRole installs it)")
             return self._id(inp), self._live(v, notes)
         due = v.due(inp.renew_before_days)
+        notes += [w for w in plan_words(inp.endpoint.host, v, inp.renew_before_days) if "cannot outlive" in w]
         if due:
             cred = (InstallCredentialParams(**inp.install_credential.model_dump())
                     if inp.install_credential is not None else None)

@@ -87,3 +87,35 @@ def ra_by_host_clock(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list
                         f"LocalMachine\\My: {', '.join(c.thumbprint for c in v.older)}",
                         "`pulumi up` deletes them once NDES serves the new ones"))
     return out
+
+
+CA_FIX = ("renew the CA's certificate well ahead (certsrv.msc > All Tasks > Renew CA Certificate; the root on its "
+          "offline host): no RA, SSL or device certificate can outlive the CA that issues it")
+CA_WARN_DAYS = 365
+
+
+def ca_expiry(cfg: DeploymentConfig, ctx: Any) -> list[Result]:
+    """The issuing CA's and the root's certificates: days left by the CA host's clock, with the action."""
+    import datetime as dt
+
+    from ..windows.certificates import TIME_FORMAT
+    from ..windows.contracts import host_clock as HC
+
+    area = f"CA {cfg.ca.host}"
+    st = ctx.script(cfg.ca.host, cfg.ca.winrm, "CaCertificate", {"mode": "get", "caName": cfg.ca.common_name})
+    if not st.get("exists"):
+        return []  # the CA step says why
+    now = dt.datetime.strptime(HC.HostClockState.model_validate(ctx.script(
+        cfg.ca.host, cfg.ca.winrm, HC.SCRIPT, HC.HostClockParams().wire())).now, TIME_FORMAT)
+    out = []
+    for which in ("issuing", "root"):
+        c = st.get(which) or {}
+        try:
+            end = dt.datetime.strptime(str(c.get("notAfter")), TIME_FORMAT)
+        except ValueError:
+            continue
+        days = (end - now).days
+        check, detail = f"{which} CA certificate expiry", f"{c.get('subject')}: {days} days left ({c.get('notAfter')})"
+        out.append(fail(area, check, f"expired: {detail}", CA_FIX) if days < 0 else
+                   warn(area, check, detail, CA_FIX) if days < CA_WARN_DAYS else ok(area, check, detail))
+    return out

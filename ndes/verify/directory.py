@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,14 @@ class Account:
     enabled: bool
     password_never_expires: bool
     spns: list[str]
+    locked_out: bool = False
+    """msDS-User-Account-Control-Computed UF_LOCKOUT (0x10): the DC computes it from lockoutTime and the policy."""
+    password_expired: bool = False
+    """msDS-User-Account-Control-Computed UF_PASSWORD_EXPIRED (0x800000)."""
+    expires: dt.datetime | None = None
+    """accountExpires (None: never)."""
+    password_set: dt.datetime | None = None
+    """pwdLastSet."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,22 @@ class Template:
     machine: bool
     """The template enrolls computers (Web Server style) rather than users."""
     settings: TemplateSettings
+
+
+def filetime(value: Any) -> dt.datetime | None:
+    """An AD FILETIME (100 ns since 1601; 0 or 0x7FFFFFFFFFFFFFFF = never / not set) as UTC; ldap3 may already
+    have turned it into a datetime."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dt.datetime):
+        return value if value.year > 1601 and value.year < 9999 else None
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return None
+    if n <= 0 or n >= 0x7FFFFFFFFFFFFFFF:
+        return None
+    return dt.datetime(1601, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=n // 10)
 
 
 class DirectoryReader:
@@ -46,12 +72,16 @@ class DirectoryReader:
 
     def account(self, sam: str) -> Account | None:
         from ..directory import accounts as acc
-        p = acc.find_principal(self.c, sam)
+        p = acc.find_principal(self.c, sam, ["msDS-User-Account-Control-Computed", "accountExpires", "pwdLastSet"])
         if p is None:
             return None
         uac = acc.as_int(p.attributes.get("userAccountControl"))
+        computed = acc.as_int(p.attributes.get("msDS-User-Account-Control-Computed"))
         return Account(p.dn, p.sid, not uac & UF_ACCOUNTDISABLE, bool(uac & UF_DONT_EXPIRE_PASSWD),
-                       [str(s) for s in acc.as_list(p.attributes.get("servicePrincipalName"))])
+                       [str(s) for s in acc.as_list(p.attributes.get("servicePrincipalName"))],
+                       locked_out=bool(computed & 0x10), password_expired=bool(computed & 0x800000),
+                       expires=filetime(p.attributes.get("accountExpires")),
+                       password_set=filetime(p.attributes.get("pwdLastSet")))
 
     def spn_holders(self, spn: str) -> list[str]:
         from ..directory import accounts as acc
@@ -109,6 +139,7 @@ def service_account(cfg: DeploymentConfig, d: Any) -> list[Result]:
     out.append(ok(AREA, "service account enabled", f"{who} is enabled") if a.enabled else
                fail(AREA, "service account enabled", f"{who} is disabled: the SCEP app pool cannot start",
                     f"enable the account (Enable-ADAccount {sa.name})"))
+    out += account_health(a, who)
     if sa.password_never_expires and not a.password_never_expires:
         out.append(warn(AREA, "service account password never expires", f"{who}'s password will expire",
                         "set 'Password never expires' (ndes:serviceAccount.passwordNeverExpires: true asks for it)"))
@@ -123,6 +154,31 @@ def service_account(cfg: DeploymentConfig, d: Any) -> list[Result]:
         out.append(ok(AREA, f"SPN {spn}", f"registered on {who} only") if not others else
                    fail(AREA, f"SPN {spn}", f"{spn} is also registered on {'; '.join(others)} (duplicate SPN)",
                         f"remove it there: setspn -D {spn} <that account>"))
+    return out
+
+
+def account_health(a: Account, who: str, now: dt.datetime | None = None) -> list[Result]:
+    """Validate-NDESConfiguration's account checks: not locked out, password not expired, account not expired;
+    the password's age reported."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    out = [fail(AREA, "service account not locked out", f"{who} is locked out: the SCEP app pool cannot log on",
+                f"unlock it (Unlock-ADAccount), then find what locks it: often a pool or task with an old password "
+                "(the SCEP app pool password check)") if a.locked_out else
+           ok(AREA, "service account not locked out", f"{who} is not locked out")]
+    out.append(fail(AREA, "service account password not expired", f"{who}'s password has expired: NDES stops at "
+                    "the next app pool start", "set a new ndes:serviceAccount.password and run `pulumi up` (AD, "
+                    "then the SCEP app pool); consider passwordNeverExpires") if a.password_expired else
+               ok(AREA, "service account password not expired", "valid" + (
+                   f" (set {(now - a.password_set).days} days ago)" if a.password_set else "")))
+    if a.expires is not None and a.expires <= now:
+        out.append(fail(AREA, "service account not expired", f"{who} expired {a.expires:%Y-%m-%d}",
+                        "clear or extend the account's expiry (Set-ADAccountExpiration)"))
+    elif a.expires is not None and (a.expires - now).days < 30:
+        out.append(warn(AREA, "service account not expired", f"{who} expires {a.expires:%Y-%m-%d}",
+                        "clear or extend the account's expiry (Set-ADAccountExpiration)"))
+    else:
+        out.append(ok(AREA, "service account not expired", "no expiry" if a.expires is None else
+                      f"expires {a.expires:%Y-%m-%d}"))
     return out
 
 

@@ -69,8 +69,28 @@ def iis_iusrs(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result
     check = "service account in IIS_IUSRS"
     if st.found() is not None:  # by SID: the account in any spelling, whatever orphans the group holds
         return [ok(h.fqdn, check, f"{account_of(cfg)} is a member")]
-    return [fail(h.fqdn, check, f"{account_of(cfg)} is not in the local IIS_IUSRS group",
+    rights = _logon_rights(cfg, ctx, h)  # Validate-NDESConfiguration accepts explicit logon rights instead
+    if rights:
+        return [ok(h.fqdn, check, f"{account_of(cfg)} is not a member, but holds {', '.join(LOGON_RIGHTS)} by "
+                   "policy (accepted instead of IIS_IUSRS)")]
+    return [fail(h.fqdn, check, f"{account_of(cfg)} is not in the local IIS_IUSRS group (nor holds "
+                 f"{', '.join(LOGON_RIGHTS)} by group policy)",
                  f"Add-LocalGroupMember -Group IIS_IUSRS -Member {account_of(cfg)} (then iisreset)")]
+
+
+LOGON_RIGHTS = ("SeInteractiveLogonRight", "SeBatchLogonRight", "SeServiceLogonRight")
+"""What Validate-NDESConfiguration accepts in place of IIS_IUSRS membership."""
+
+
+def _logon_rights(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> bool:
+    """The service account holds all three logon rights by policy (HostDiagnostics.ps1's RSOP facts)."""
+    from .host_checks import facts
+    try:
+        rights = facts(cfg, ctx, h).user_rights
+    except Exception:  # noqa: BLE001 - the diagnostics step reports why it cannot read the host
+        return False
+    me = account_of(cfg).casefold()
+    return all(any(a.casefold() == me for a in rights.get(r, [])) for r in LOGON_RIGHTS)
 
 
 def request_limits(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:

@@ -16,7 +16,7 @@ Step = tuple[str, str, Callable[[], list[Result]]]
 
 
 def steps(ctx: Context) -> list[Step]:
-    from . import day_two as t, directory as d, external as e, graph as g, hosts as w
+    from . import day_two as t, directory as d, external as e, graph as g, host_checks as hc, hosts as w
     from .listener import CHECK, winrm_listener
 
     cfg = ctx.cfg
@@ -33,6 +33,7 @@ def steps(ctx: Context) -> list[Step]:
         ("directory", "client template", lambda: _client_template(ctx)),
         ("directory", "template issuance", lambda: d.issuance_checks(cfg, ctx.directory())),
         (ca_area, "Request Certificates", lambda: w.ca_access(cfg, ctx)),
+        (ca_area, "CA certificates' expiry", lambda: t.ca_expiry(cfg, ctx)),
     ]
     for h in cfg.ndes_hosts:
         out += [
@@ -43,6 +44,8 @@ def steps(ctx: Context) -> list[Step]:
             (h.fqdn, "SSL certificate and binding", lambda h=h: w.ssl_and_binding(cfg, ctx, h, _ca_names(ctx))),
             (h.fqdn, "RA certificates", lambda h=h: w.ra_certificates(cfg, ctx, h)),
             (h.fqdn, "SCEP app pool", lambda h=h: t.scep_pool(cfg, ctx, h)),
+            (h.fqdn, "host diagnostics (Validate-NDESConfiguration)", lambda h=h: hc.host_checks(cfg, ctx, h)),
+            (h.fqdn, "reboot pending", lambda h=h: hc.reboot_pending(cfg, ctx, h)),
             (h.fqdn, "RA certificates by the host's clock", lambda h=h: t.ra_by_host_clock(cfg, ctx, h)),
             (h.fqdn, "Intune connector", lambda h=h: w.connector(cfg, ctx, h)),
             (f"graph {h.fqdn}", "App Proxy application", lambda h=h: g.app_proxy(cfg, ctx.graph(), h)),

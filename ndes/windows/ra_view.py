@@ -33,9 +33,16 @@ class RaView:
         c = self.current.get(template)
         return None if c is None else c[0].days_left(self.now)
 
+    def capped(self, template: str, before: int) -> bool:
+        """The current certificate was issued already inside the renewal window: the CA capped its validity at
+        its own expiry, so a new request would end on the same day (renewing again would loop on every run)."""
+        c = self.current.get(template)
+        return c is not None and (c[0].not_after - c[0].not_before).days <= before
+
     def due(self, before: int) -> list[str]:
-        """The templates whose current certificate has `before` days or fewer left."""
-        return [t for t in RA_TEMPLATES if t in self.current and (self.days_left(t) or 0) <= before]
+        """The templates whose current certificate has `before` days or fewer left (and a renewal would help)."""
+        return [t for t in RA_TEMPLATES if t in self.current and (self.days_left(t) or 0) <= before
+                and not self.capped(t, before)]
 
     def in_use(self) -> bool:
         """NDES serves the newest certificate of both templates."""
@@ -91,7 +98,12 @@ def plan_words(host: str, v: RaView, before: int) -> list[str]:
                      "(ndes:ndesRole.raRenewBeforeDays): `pulumi up` requests new EnrollmentAgentOffline and "
                      "CEPEncryption certificates (same subject, CSP and key length), restarts the SCEP app pool, "
                      "checks that NDES serves them, then deletes the old ones; NDES is not reinstalled")
-    elif v.older:
+    capped = [t for t in RA_TEMPLATES if t in v.current and (v.days_left(t) or 0) <= before and v.capped(t, before)]
+    if capped:
+        words.append(f"RA certificates on {host}: {', '.join(capped)} end with the issuing CA's own certificate "
+                     f"({v.current[capped[0]][0].not_after:%Y-%m-%d}): a new request cannot outlive it; renew the "
+                     "CA's certificate, then `pulumi up` renews the RA certificates")
+    if v.older and not due:
         words.append(f"RA certificates on {host}: the older {', '.join(c.thumbprint for c in v.older)} remain after "
                      "a renewal: `pulumi up` makes sure NDES serves the new ones (restarting the SCEP app pool), "
                      "then deletes them")

@@ -111,3 +111,21 @@ def test_stack_without_pulumi_on_path_says_to_install_the_cli(tmp_path, monkeypa
     err = capsys.readouterr().err
     assert code == 2
     assert "install the Pulumi CLI" in err and "--config" in err
+
+
+def test_bundle_holds_results_config_and_facts_without_a_secret(tmp_path, fake_context, capsys):
+    import zipfile
+    raw = sample()
+    p = write_config(tmp_path, raw)
+    bundle = tmp_path / "support.zip"
+    assert cli.main(["verify", "--config", str(p), "--bundle", str(bundle)]) == 0
+    assert "support bundle" in capsys.readouterr().err
+    with zipfile.ZipFile(bundle) as z:
+        names = set(z.namelist())
+        text = "\n".join(z.read(n).decode() for n in names)
+    assert {"README.txt", "results.json", "config.json"} <= names
+    assert any(n.startswith("facts/") and n.endswith("/HostDiagnostics.json") for n in names), names
+    secrets = [fake_context["cfg"].service_account.password.get_secret_value(),
+               fake_context["cfg"].domain.bind_password.get_secret_value()]
+    assert all(s and s not in text for s in secrets)
+    assert "SCEP app pool password" in text  # the check is there, the password is not

@@ -56,3 +56,13 @@ def test_ra_not_served_and_leftovers():
     res = t.ra_by_host_clock(cfg, ctx_with(cfg, NdesRaRenewal={"raCertificates": certs}), h)
     r = one(res, "old RA certificates")
     assert r.status == "warn" and "1 older RA certificate" in r.detail
+
+
+def test_ca_certificates_days_left_by_the_ca_hosts_clock():
+    cfg = config()
+    res = t.ca_expiry(cfg, ctx_with(cfg))
+    assert [r.status for r in res] == ["pass", "pass"] and "Contoso Issuing CA: 1500 days left" in res[0].detail
+    res = t.ca_expiry(cfg, ctx_with(cfg, HostClock={"now": when(1300)}))  # the CA host 1300 days on
+    assert res[0].status == "warn" and "Renew CA Certificate" in res[0].fix and res[1].status == "pass"
+    res = t.ca_expiry(cfg, ctx_with(cfg, HostClock={"now": when(1600)}))
+    assert res[0].status == "fail" and "expired" in res[0].detail

@@ -2,6 +2,7 @@
 project's scripts in get mode, a SCEP fetcher and a Graph client, all describing one healthy NDES by default."""
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 from typing import Any
@@ -12,6 +13,8 @@ from ndes.model.durations import parse_period
 from ndes.verify import Context
 from ndes.verify.directory import Account, Template
 from ndes.verify.external import Response
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from .sample_config import sample
 
@@ -102,8 +105,11 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
     """Script name -> the `state` its get mode answers on a healthy NDES host (and the CA host)."""
     return {
         "CaAccess": {"exists": True, "commonName": cfg.ca.common_name, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
-        "CaCertificate": {"exists": True, "commonName": cfg.ca.common_name, "issuing": {"subject": "CN=Contoso Issuing CA"},
-                          "root": {"subject": "CN=Contoso Root CA"}},
+        "CaCertificate": {"exists": True, "commonName": cfg.ca.common_name,
+                          "issuing": {"subject": "CN=Contoso Issuing CA", "notAfter": when(1500)},
+                          "root": {"subject": "CN=Contoso Root CA", "notAfter": when(3000)}},
+        "HostClock": {"now": when(0)},
+        "HostBoot": {"bootId": "2026-11-27T08:00:00.000000+00:00"},
         "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
             {"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"},  # an orphaned SID
             {"sid": SIDS["svc-ndes"], "path": "WinNT://CONTOSO/svc-ndes"}]},
@@ -120,6 +126,12 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
         "NdesRole": {"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes", "raCertificates": [
             {"template": t, "thumbprint": tp, "notBefore": when(-30), "notAfter": when(700), "daysLeft": 700}
             for t, tp in RA.items()]},
+        "HostDiagnostics": {"os": {"caption": "Microsoft Windows Server 2022 Datacenter", "version": "10.0.20348",
+                                   "lastBootUpTime": when(-3)}, "ieEscAdmin": 0, "ieEscUser": 1,
+                            "administrators": ["WinNT://NDES01/Administrator", "WinNT://CONTOSO/Domain Admins"],
+                            "rootStore": [base64.b64encode(CA_CERT.public_bytes(Encoding.DER)).decode()],
+                            "features": [{"name": n, "installed": True} for n in HOST_FEATURES],
+                            "bareMscep": 403, "outbound": [{"url": u, "reached": True} for u in HOST_ENDPOINTS]},
         "ScepPoolIdentity": {"exists": True, "identityType": "SpecificUser", "userName": "CONTOSO\\svc-ndes",
                              "passwordMatches": True, "state": "Started"},
         "NdesRaRenewal": {"now": when(0), "raCertificates": [
@@ -133,6 +145,7 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
 
 
 SSL_TEMPLATE_OID = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.1234567.7654321"
+from ndes.verify.host_checks import ENDPOINTS as HOST_ENDPOINTS, FEATURES as HOST_FEATURES  # noqa: E402
 
 
 def machine_certificate_state(spec: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ndes.windows.contracts.intune_connector import IntuneConnectorParams
 
@@ -49,6 +49,7 @@ def register(state: dict[str, Any], days: int = 365) -> str:
             .issuer_name(issuer).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=1) if days > 0 else now + dt.timedelta(days=days - 2))
             .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)  # Validate-NDES
             .sign(key, hashes.SHA256()))
     tp = certstore.add(state, cert, ca.key_pem(key))
     hostmodel.ensure_key(state, CONNECTOR_KEY)
