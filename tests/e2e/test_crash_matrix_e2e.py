@@ -10,8 +10,9 @@ Each cell shows that the CLI was running when the fault point killed it (exit by
 report from inside the CLI's session) and which step was in flight (the pending operation in state).
 
 `.ci/run` runs a sample of three cells (one per verb) chosen by a seed it prints (NDES_CRASH_SEED to repeat
-one); NDES_CRASH_MATRIX=all runs every cell (18 types x 6 points: over an hour on two cores), and prints the
-matrix either way (rows: resource types, columns: fault points).
+one); NDES_CRASH_MATRIX=all runs every cell (18 types x 6 points, plus the named steps inside a verb,
+faults.STEPS: well over an hour on two cores), and prints the matrix either way (rows: resource types, columns:
+fault points). NDES_CRASH_ONLY=<Type>[:<verb>:<when>],... runs the rows or cells named.
 """
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("ScepProfile", "intune-ios-scep"),
 )
 COLUMNS = tuple(f"{verb}:{when}" for verb in faults.VERBS for when in faults.WHENS)
+STEP_CELLS: tuple[tuple[str, str, str], ...] = (
+    ("AppProxyApplication", "app-proxy-ndes1", "create:instantiated"),  # faults.STEPS: between two writes
+)
 PENDING_TYPE = {"create": "creating", "update": "updating", "delete": "deleting"}
 KILL_TIMEOUT_S = 900
 
@@ -325,6 +329,9 @@ def render(cells: list[Cell]) -> str:
                 "n/a" if c.result.startswith("n/a") else "FAILED"
             row.append(f"{mark:13}")
         lines.append(f"{type_:{width}} | " + " | ".join(row))
+    for c in cells:
+        if c.point not in COLUMNS:
+            lines.append(f"{c.type:{width}} | {c.point}: {c.result if c.result in ('converged', 'not run') else 'FAILED'}")
     fails = [c for c in cells if c.result != "converged"]  # failures and n/a, with the reason
     for c in fails:
         lines.append(f"  {c.type} {c.point}: {c.result}")
@@ -378,7 +385,7 @@ def test_a_sample_of_the_crash_matrix_converges(lab, tmp_path, capsys):
                     reason="the whole crash matrix takes over an hour: NDES_CRASH_MATRIX=all runs it")
 @pytest.mark.timeout(6 * 3600)
 def test_the_whole_crash_matrix_converges(lab, tmp_path, capsys):
-    cells = [Cell(t, n, col) for t, n in ROWS for col in COLUMNS]
+    cells = [Cell(t, n, col) for t, n in ROWS for col in COLUMNS] + [Cell(*c) for c in STEP_CELLS]
     only = os.environ.get("NDES_CRASH_ONLY")  # "AppProxyApplication,ScepProfile:create:after": rows or cells
     if only:
         wanted = only.split(",")
