@@ -26,6 +26,7 @@ from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
 from ..graph import app_proxy as ap
 from ..model.urls import normalize_https_url
 from . import app_proxy_admin as admin
+from . import faults
 from . import generation as gen
 from .base import Existing, contains_unknown
 from ..graph.settings import DELEGATED
@@ -146,6 +147,7 @@ class AppProxyApplicationProvider(GraphProvider):
                 raise BadRequest(f"failed to create {self.kind} '{inp.display_name}' on {c.target}: {why} "
                                  "[config: ndes:ndesHosts[].externalUrl]")
             app, _ = ap.instantiate(c, ap.provisional_name(inp.display_name, inp.mark))
+            faults.step(self, inp.owner, "create", "instantiated")  # NDES_FAULT: the window before it is named
             obj_id = app["id"]
         else:
             obj_id = existing.id

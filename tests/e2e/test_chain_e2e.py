@@ -1,24 +1,18 @@
 """The whole chain on the lab through the real CLI: the seed guide from nothing to a working SCEP endpoint,
-idempotence, a one-value change previewed in the admin's words, secrets kept out of state and logs, a killed
-`pulumi up` recovered, two NDES hosts, and a destroy that leaves the servers as they were.
+idempotence, a one-value change previewed in the admin's words, secrets kept out of state and logs,
+two NDES hosts, and a destroy that leaves the servers as they were.
 
 It drives the repository's own `lab` stack (the state ./lab/up uses) and leaves it deployed, as ./lab/up does.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
-import random
-import signal
-import subprocess
-import time
 
 import pytest
 
 from lab.env import lab_environment
 from lab.topology import NDES_HOSTS
-from lab.winrm_sim import certstore
 from ndes.model.urls import scep_url
 
 from .lab_chain import (bent_project, diff_paths, ensure_lab_servers, graph_objects, lab_cli, python,
@@ -105,41 +99,9 @@ def test_03_state_and_logs_hold_no_secret(lab):
     assert '"ciphertext"' in exported  # the secrets are there, encrypted
 
 
-def _count_live() -> dict[str, int]:
-    sa = [dn for dn in samba_contents() if dn.startswith("cn=svc-ndes,")]
-    apps = [a for a in graph_objects("applications") if str(a.get("displayName", "")).startswith("NDES")]
-    profiles = graph_objects("deviceConfigurations")
-    ndes1 = simulator_contents()["hosts"][NDES_HOSTS[0]["name"]]
-    my = ndes1["certStores"].get("LocalMachine\\My", {})
-    # what each certificate's own template extension says; a v2 template's OID is new with every re-created
-    # template (destroy + up), so it counts as "the SSL template" here
-    templates = sorted("v2:" + ("ssl" if t.startswith("1.3.6.1.4.1.311.21.8.") else t) if "." in t else t
-                       for t in (certstore.template_of(c) for c in my.values()))
-    return {"serviceAccounts": len(sa), "apps": len(apps), "profiles": len(profiles), "certificates": templates}
-
-
-def test_04_a_killed_up_converges_on_the_next_run_with_nothing_duplicated(lab):
-    cli, _ = lab
-    expected = _count_live()
-    rng = random.Random(7)
-    for attempt in range(3):
-        cli.destroy()
-        delay = rng.uniform(2.0, 9.0)
-        proc = subprocess.Popen([str(cli.bin_dir / "pulumi"), "up", "--yes", "--skip-preview", "--stack", "lab",
-                                 "--non-interactive"], cwd=cli.project_dir, env=cli.env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(delay)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the CLI, its language host and the provider processes
-        proc.wait()
-        # A killed CLI leaves its lock and pending operations: clear them as an operator would.
-        cli.run("cancel", "--yes", "--stack", "lab", check=False)
-        for lock in (cli.state_dir / ".pulumi" / "locks").rglob("*.json"):
-            lock.unlink()
-        cli.refresh("--clear-pending-creates", check=False)
-        cli.up()
-        cli.preview("--expect-no-changes")
-        assert _count_live() == expected, (attempt, delay)
+# A killed `pulumi up` (formerly test_04 here: three fixed delays, a kill of the CLI's process group, which the engine
+# does not share with its plugins, and a count of four object types) is proven per resource type and fault point by
+# tests/e2e/test_crash_matrix_e2e.py, with a census of every object type the chain owns.
 
 
 def test_05_two_ndes_hosts_give_two_urls_in_every_scep_profile(lab, tmp_path):

@@ -238,3 +238,24 @@ def test_session_scope_kills_the_whole_session_though_the_provider_has_a_group_o
     assert proc.returncode == -signal.SIGKILL and "outlived" not in out
     doc = json.loads(report.read_text())
     assert doc["sid"] == proc.pid and doc["pid"] != proc.pid
+
+
+def test_a_named_step_inside_a_verb(monkeypatch, fresh):
+    """STEPS: a window between two writes of one create (the App Proxy application instantiated, not yet named)."""
+    assert faults.parse("AppProxyApplication:app-proxy-ndes1:create:instantiated").when == "instantiated"
+    with pytest.raises(faults.FaultSpecError, match="when"):
+        faults.parse("AppProxyApplication:*:create:instanciated")
+    arm(monkeypatch, "Thing:directory-ssl-template:create:instantiated")
+    faults.step(ThingProvider(), "ndes/prod/other#0123456789ab", "create", "instantiated")
+    assert fresh == []
+    with pytest.raises(Stopped):
+        faults.step(ThingProvider(), "ndes/prod/directory-ssl-template#0123456789ab", "create", "instantiated")
+    assert fresh == [("Thing", "directory-ssl-template", "create", "instantiated")]
+
+
+def test_the_app_proxy_create_has_its_instantiated_step():
+    import inspect
+
+    from ndes.providers import app_proxy_application as apa
+    src = inspect.getsource(apa.AppProxyApplicationProvider.apply)
+    assert src.index("ap.instantiate(") < src.index('faults.step(self, inp.owner, "create", "instantiated")')
