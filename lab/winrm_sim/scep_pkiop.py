@@ -107,10 +107,14 @@ def _ra_all(state: dict[str, Any], template: str) -> list[tuple[x509.Certificate
     """The host's RA certificates of `template` with their keys, newest first."""
     out = []
     mine = [c for c in ndes_role.ra_certificates(state) if c["template"] == template]
+    pool_user = str((((state.get("iis") or {}).get("appPools") or {}).get("SCEP") or {}).get("userName") or "")
     for c in sorted(mine, key=lambda c: c["notBefore"], reverse=True):
         entry = certstore.store(state)[c["thumbprint"]]
         if not entry.get("keyPem"):
             continue
+        readers = entry.get("keyReaders")  # the key's ACL (absent: from before the model kept it)
+        if readers is not None and pool_user.lower() not in (r.lower() for r in readers):
+            continue  # NDES runs as the pool's identity: a key it cannot read is no key to it
         key = serialization.load_pem_private_key(entry["keyPem"].encode(), password=None)
         if isinstance(key, rsa.RSAPrivateKey):
             out.append((certstore.load(entry), key))

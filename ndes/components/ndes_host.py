@@ -147,7 +147,7 @@ class NdesHost(pulumi.ComponentResource):
         }, [self.mapping])
         # after the binding: the renewal asks NDES over https whether it serves the new RA certificates
         self.ra_renewal = step(RaCertificateRenewal, "ra-renewal", "ndes:ndesRole.raRenewBeforeDays", {
-            "caConfig": cfg.ca.config, "renewBeforeDays": r.ra_renew_before_days,
+            "caConfig": cfg.ca.config, "renewBeforeDays": r.ra_renew_before_days, "serviceAccount": account,
             "installCredential": install_credential(cfg, secrets),
         }, [self.role, self.binding], False)
         self.outputs = {

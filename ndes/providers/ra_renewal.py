@@ -42,6 +42,8 @@ from .ndes_role import InstallCredential
 
 class RaRenewalInputs(WindowsInputs):
     ca_config: str
+    service_account: str = ""
+    """DOMAIN\\name NDES runs as: granted Read on the new RA keys (the SCEP pool must read them)."""
     renew_before_days: int = Field(default=60, ge=1, le=700)
     install_credential: InstallCredential | None = Field(default=None, repr=False)
 
@@ -95,7 +97,8 @@ class RaCertificateRenewalProvider(NdesProvider):
         if due:
             cred = (InstallCredentialParams(**inp.install_credential.model_dump())
                     if inp.install_credential is not None else None)
-            st = self._run(inp, action="enroll", requests=requests_for(v), install_credential=cred)
+            st = self._run(inp, action="enroll", requests=requests_for(v), install_credential=cred,
+                           key_reader=inp.service_account)
             notes.append(f"renewed the RA certificates ({', '.join(due)} had {inp.renew_before_days} days or fewer "
                          f"left): new {', '.join(st.enrolled)}")
             v = view_of(st)

@@ -41,6 +41,7 @@ def install(sim, dc, account, password) -> dict:
     props = ndes_role_props(dc, account, password)
     res = P.check({}, {"endpoint": endpoint_props(sim, NDES1), "owner": "tests/ra/renewal",
                        "configKey": "ndes:ndesRole.raRenewBeforeDays", "caConfig": props["caConfig"],
+                       "serviceAccount": account,
                        "installCredential": props["installCredential"], "renewBeforeDays": 60})
     assert not res.failures, res.failures
     return res.inputs
@@ -75,6 +76,7 @@ def test_renewal_30_days_before_expiry(sim, samba_dc, capfd):
             assert new.subject == was.subject  # same subject (the RA details)
             assert new.public_key().key_size == was.public_key().key_size  # same key length
             assert e["provider"] == "Microsoft Strong Cryptographic Provider"  # same CSP
+            assert e["keyReaders"] == [account]  # the SCEP pool's identity may read the new key
             assert new.public_key().public_numbers() != was.public_key().public_numbers()  # a new key
         pool = sim.read_state(NDES1)["iis"]["appPools"]["SCEP"]
         assert pool["starts"] == starts + 1 and pool["userName"] == identity  # restarted, not reinstalled

@@ -131,6 +131,7 @@ def _install(ctx: Any, p: dict[str, Any]) -> None:
         cert, key = ca.issue_ra(template, ra, int(p[f"{which}KeyLength"]))
         tp = certstore.add(state, cert, ca.key_pem(key))
         certstore.store(state)[tp]["provider"] = p[f"{which}Provider"]
+        certstore.store(state)[tp]["keyReaders"] = [account]  # setup grants the service account Read on the keys
     hostmodel.install_mscep_defaults(state)
     hostmodel.ensure_key(state, CAINFO_KEY)
     hostmodel.set_value(state, CAINFO_KEY, "Configuration", "String", want)

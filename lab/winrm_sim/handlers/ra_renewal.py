@@ -9,6 +9,8 @@ Plays what Windows does (sources in docs/lab-fidelity.md, "## WS-Management simu
   Admins by default (MS-CRTD §3 <42>): anyone else is refused as the CA refuses (0x80094012 template denied);
 - a CryptoAPI CSP only (NDES refuses CNG keys); the CA must be running;
 - the new certificate carries exactly the subject it was asked for, with a new key of the requested length;
+- a new machine key is readable by administrators and SYSTEM only, plus the account the script grants Read
+  (`keyReaders`); NDES (the SCEP pool's identity) cannot use an RA key it cannot read (scep_pkiop);
 - NDES serves the RA certificates it loaded at the SCEP pool's last start (scep_endpoint.ca_ra_certificates):
   a renewed certificate is served after `restart`; a stopped pool answers 503 to GetCACert.
 """
@@ -82,6 +84,8 @@ def _enroll(ctx: Any, p: NdesRaRenewalParams) -> list[str]:
         cert, key = ca.issue_ra_as(r.template, subject, r.key_length)
         tp = certstore.add(ctx.state, cert, ca.key_pem(key))
         certstore.store(ctx.state)[tp]["provider"] = r.provider
+        # the key's ACL: administrators and SYSTEM, plus the account the script grants Read (Grant-KeyRead)
+        certstore.store(ctx.state)[tp]["keyReaders"] = [p.key_reader] if p.key_reader else []
         out.append(tp)
     return out
 

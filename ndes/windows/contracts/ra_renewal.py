@@ -16,6 +16,7 @@ set: action `enroll`   one CertEnroll request per entry of `requests`: a new key
                        request; submitted to `caConfig` in the administrator-for-machine context, from the CA
                        host over WinRM as `installCredential` when given (the NDES host's own logon cannot reach
                        the CA: the double hop), else as the caller; the response installed in LocalMachine\\My;
+                       then `keyReader` granted Read on each new key's container (the SCEP pool reads them);
        action `restart`  Restart-WebAppPool SCEP (NDES reads its RA certificates when the pool starts);
        action `remove`   delete `removeThumbprints` with their keys (gone already: nothing to do).
 """
@@ -53,6 +54,9 @@ class NdesRaRenewalParams(Contract):
     requests: list[RaRequest] = []
     remove_thumbprints: list[str] = []
     install_credential: InstallCredentialParams | None = Field(default=None, repr=False)
+    key_reader: str = ""
+    """enroll: the account granted Read on each new private key (NDES's service account: the SCEP app pool
+    runs as it and must read the RA keys; TechNet ff955642's "give the service account Read on the keys")."""
 
 
 class AppPoolFacts(Contract):

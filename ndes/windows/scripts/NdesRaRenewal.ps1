@@ -102,7 +102,21 @@ function New-RaCertificate($Request, [string] $Config, $Credential) {
     $enrollment.InstallResponse(0, [string] $issued, 1, '')
     $raw = [Convert]::FromBase64String(([string] $issued -replace '-----[A-Z ]+-----', ''))
     $installed = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList @(, $raw)
-    return $installed.Thumbprint.ToUpperInvariant()
+    $thumbprint = $installed.Thumbprint.ToUpperInvariant()
+    if ($Params.keyReader) { Grant-KeyRead $thumbprint ([string] $Params.keyReader) }
+    return $thumbprint
+}
+
+function Grant-KeyRead([string] $Thumbprint, [string] $Account) {
+    # The SCEP app pool runs as the service account and must read the RA keys (a CryptoAPI machine key is a file
+    # under MachineKeys named by its unique container name).
+    $cert = Get-Item -LiteralPath (Join-Path -Path $store -ChildPath $Thumbprint)
+    $name = $cert.PrivateKey.CspKeyContainerInfo.UniqueKeyContainerName
+    $file = Join-Path -Path $env:ProgramData -ChildPath ('Microsoft\Crypto\RSA\MachineKeys\' + $name)
+    $acl = Get-Acl -LiteralPath $file
+    $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @($Account, 'Read', 'Allow')
+    $acl.AddAccessRule($rule)
+    Set-Acl -LiteralPath $file -AclObject $acl
 }
 
 $changed = $false
