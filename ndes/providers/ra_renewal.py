@@ -32,7 +32,7 @@ from pydantic import Field
 
 from ..windows.certificates import TIME_FORMAT
 from ..windows.contracts import call
-from ..windows.contracts import ra_renewal as C
+from ..windows.contracts import ndes_ra_renewal as C
 from ..windows.contracts.ndes_role import InstallCredentialParams
 from ..windows.ra_view import RaView, decode_thumbprint, plan_words, requests_for, view_of  # noqa: F401
 from ._windows import WindowsInputs, host_of

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model.config import DeploymentConfig, NdesHostConfig
-from ..windows.contracts import ra_renewal as RR
+from ..windows.contracts import ndes_ra_renewal as RR
 from ..windows.contracts import scep_pool_identity as SP
 from ..windows.contracts.ndes_role import RA_TEMPLATES
 from ..windows.ra_view import view_of

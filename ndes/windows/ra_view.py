@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from .certificates import TIME_FORMAT, Certificate, decode
-from .contracts import ra_renewal as C
+from .contracts import ndes_ra_renewal as C
 from .contracts.ndes_role import RA_TEMPLATES
 
 

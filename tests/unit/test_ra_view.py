@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
-from ndes.windows.contracts import ra_renewal as C
+from ndes.windows.contracts import ndes_ra_renewal as C
 from ndes.windows.ra_view import plan_words, requests_for, view_of
 
 NOW = dt.datetime(2027, 6, 1, tzinfo=dt.timezone.utc)

@@ -13,7 +13,7 @@ from ndes.providers.ra_renewal import RaCertificateRenewalProvider
 from ndes.windows.ra_view import decode_thumbprint, requests_for, view_of
 from ndes.windows import ScriptFailed
 from ndes.windows.contracts import call
-from ndes.windows.contracts import ra_renewal as C
+from ndes.windows.contracts import ndes_ra_renewal as C
 
 from .conftest import NDES1
 from .part2_lab import endpoint_props, ndes_role_props, prepare_ndes_host, put_certificate, service_account

@@ -12,7 +12,7 @@ from ndes.directory import accounts as acc
 from ndes.providers.ndes_role import NdesRoleProvider
 from ndes.providers.scep_pool_identity import CHANGED, ScepPoolIdentityProvider
 from ndes.windows.contracts import call
-from ndes.windows.contracts import ra_renewal as RA
+from ndes.windows.contracts import ndes_ra_renewal as RA
 
 from .conftest import NDES1
 from .part2_lab import _client, endpoint_props, ndes_role_props, prepare_ndes_host, service_account

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ndes.windows.contracts.ra_renewal import KEY_SPEC, NdesRaRenewalParams
+from ndes.windows.contracts.ndes_ra_renewal import KEY_SPEC, NdesRaRenewalParams
 
 from .. import ca, certstore, clock, hostmodel, identity
 from . import ScriptError, handler, validated
