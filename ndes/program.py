@@ -4,7 +4,6 @@ Kept apart from __main__.py so tests can run it under Pulumi mocks.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pulumi
@@ -14,25 +13,10 @@ from .components.deployment import NdesScepDeployment
 from .config_files import check_files
 from .model import ConfigError, load_config
 from .model.errors import Problem
+from .env_refs import resolve_env_refs
 from .model.load import TOP_LEVEL_KEYS
 
 SECRET_KEYS = {"password", "bindPassword", "clientSecret"}
-
-
-def resolve_env_refs(value: Any, path: str, problems: list[Problem]) -> Any:
-    """`{fromEnv: NAME}` anywhere in the config reads an environment variable (pipelines, the lab)."""
-    if isinstance(value, dict):
-        if set(value) == {"fromEnv"}:
-            name = value["fromEnv"]
-            if name not in os.environ:
-                problems.append(Problem(path, f"reads the environment variable {name}, which is not set",
-                                        f"export {name}=... before running pulumi, or set the value as a secret"))
-                return None
-            return os.environ[name]
-        return {k: resolve_env_refs(v, f"{path}.{k}" if path else k, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_env_refs(v, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    return value
 
 
 def read_stack_config() -> dict[str, Any]:

@@ -109,7 +109,7 @@ class Intune(pulumi.ComponentResource):
                  group_resolver: Callable[[GroupRef], pulumi.Output[str]] | None = None):
         super().__init__("ndes:index:Intune", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        conn = graph_connection(cfg.graph, secrets)
+        conn = graph_connection(cfg)
         it = cfg.intune
         resolver = GroupResolver(self, name)
         resolve = group_resolver or resolver

@@ -60,7 +60,7 @@ class NdesHost(pulumi.ComponentResource):
         super().__init__("ndes:index:NdesHost", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         key = f"ndes:ndesHosts[{index}]"
-        endpoint = windows_endpoint(cfg, host.fqdn, host.winrm, key, secrets, winrm_url)
+        endpoint = windows_endpoint(cfg, host.fqdn, winrm_url)
         adopt = cfg.ndes_role.adopt  # a hand-built NDES is adopted as a whole
         account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
         after_directory, after_ca = list(after_directory or []), list(after_ca or [])
@@ -71,7 +71,7 @@ class NdesHost(pulumi.ComponentResource):
 
         def step(cls, res: str, config_key: str, props: dict[str, Any], depends_on: list[pulumi.Resource],
                  adopt_it: bool = adopt, **extra: Any):
-            r = cls(f"{name}-{res}", {"endpoint": endpoint, "owner": f"{prefix}/{name}-{res}",
+            r = cls(f"{name}-{res}", {**endpoint, "owner": f"{prefix}/{name}-{res}",
                                       "configKey": config_key, "adopt": adopt_it, **props},
                     pulumi.ResourceOptions(parent=self, depends_on=depends_on, **extra))
             self.graph[res] = [names[id(d)] for d in depends_on if id(d) in names]

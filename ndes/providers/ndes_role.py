@@ -102,7 +102,8 @@ class NdesRoleProvider(NdesProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = super().check(olds, news)
         olds_clean = {k: v for k, v in (olds or {}).items() if k != PROVIDER_KEY}
-        endpoint = news.get("endpoint") if isinstance(news.get("endpoint"), dict) else {}
+        endpoint = self.filled(news).get("endpoint")
+        endpoint = endpoint if isinstance(endpoint, dict) else {}
         msg = replace_warning(f"NdesRole on {endpoint.get('host', '?')}", olds_clean, news)
         if msg and not result.failures:
             # The engine prints a dynamic provider's stderr with the preview; that is how this reaches the user.

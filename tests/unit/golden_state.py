@@ -146,14 +146,18 @@ def capture(config: Path | None = None) -> dict[str, dict[str, Any]]:
         kind = args.typ.rsplit(":", 1)[-1]
         raw = _plain({k: v for k, v in dict(args.inputs).items() if k != "__provider"})
         provider_cls = type(dill.loads(base64.b64decode(_plain(args.inputs["__provider"]))))
-        checked = provider_cls().check({}, raw)
+        provider = su.configured(provider_cls(), config)  # the engine configures providers with the stack config
+        checked = provider.check({}, raw)
         assert not checked.failures, (kind, [(f.property, f.reason) for f in checked.failures])
         inputs = _plain(checked.inputs)
+        outputs = {**inputs, **_live(kind, inputs, args.name)}
+        if "connection" in inputs and hasattr(provider, "connection"):  # the copy a create keeps (a secret)
+            outputs["__connection"] = provider.connection(inputs)[0]
         out[args.name] = {
             "type": args.typ, "name": args.name, "kind": kind,
             "provider": serialize_provider(provider_cls()),
             "inputs": inputs,
-            "outputs": {**inputs, **_live(kind, inputs, args.name)},
+            "outputs": outputs,
         }
     return out
 
