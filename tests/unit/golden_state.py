@@ -6,10 +6,11 @@ each dynamic resource records what the engine would keep in state after `pulumi 
 The outputs are the checked inputs plus the live fields a server would have returned; those are stand-ins
 (fixed plausible values below), because the upgrade test compares inputs, never live values.
 
-Capture a release (its `ndes` first on the path, these tests second):
+Capture a release (its `ndes` first on the path, these tests second; run from the release's folder: `python -m`
+puts the working directory first on the path, and the worktree's own `ndes` would win):
 
     git archive <tag> ndes | tar -x -C /tmp/rel
-    PYTHONPATH=/tmp/rel:. .venv/bin/python -m tests.unit.golden_state --write <tag>
+    cd /tmp/rel && PYTHONPATH=/tmp/rel:<repo> <repo>/.venv/bin/python -m tests.unit.golden_state --write <tag>
 
 tests/unit/test_state_compat.py reads tests/unit/golden_state/<Kind>.json with today's code.
 """

@@ -19,13 +19,8 @@ GOLDEN = {p.stem: json.loads(p.read_text()) for p in sorted(gs.GOLDEN_DIR.glob("
 
 # What an upgrade from the golden release DOES change, on purpose (an update in place, never a replace). Anything
 # else that differs is a spurious change the upgrade would show every existing stack.
-INTENDED_UPDATES = {
-    # Web-Scripting-Tools ships the WebAdministration module the scripts import (issue 13)
-    "WindowsFeatures": {"features"},
-    # the SSL certificate is identified by its template's OID, a new input (issue 13): the update records it
-    "MachineCertificate": {"templateOid"},
-    # the connection fields now name the App Proxy's own delegated sign-in (issue 14)
-    "AppProxyApplication": {"clientId", "clientSecret", "credential"},
+INTENDED_UPDATES: dict[str, set[str]] = {
+    # none from 10237d1: the connection fields it kept inline are no longer compared (they come from stack config)
 }
 
 
