@@ -41,6 +41,14 @@ def ra_name(cfg: DeploymentConfig, host: NdesHostConfig) -> str:
     return cfg.ndes_role.ra_name or f"{host.short_name.upper()}-MSCEP-RA"
 
 
+def timeouts(seconds: int) -> pulumi.CustomTimeouts:
+    """customTimeouts for a resource whose provider waits up to `seconds` (its timeoutSeconds input): the engine
+    hands a dynamic provider no timeout (pulumi/pulumi#2655: providers implement them; the Python dynamic provider
+    does not pass the engine's on), so the bound travels as an input and the option records the same value."""
+    t = f"{seconds}s"
+    return pulumi.CustomTimeouts(create=t, update=t, delete=t)
+
+
 def install_credential(cfg: DeploymentConfig) -> pulumi.Output | None:
     """ndes:ndesRole.installCredential as the NdesRole input (a secret Output), or None (a delegating logon)."""
     ic = cfg.ndes_role.install_credential
@@ -91,8 +99,8 @@ class NdesHost(pulumi.ComponentResource):
             "raDepartment": r.ra_department, "raCity": r.ra_city, "raState": r.ra_state, "raCountry": r.ra_country,
             "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
             "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
-            "installCredential": install_credential(cfg),
-        }, [self.group_member, *after_ca], r.adopt)
+            "installCredential": install_credential(cfg), "timeoutSeconds": r.install_timeout,
+        }, [self.group_member, *after_ca], r.adopt, custom_timeouts=timeouts(r.install_timeout))
         self.limits = step(IisRequestLimits, "iis-request-limits", "ndes:iis", {
             "site": "Default Web Site", "maxUrl": cfg.iis.max_url, "maxQueryString": cfg.iis.max_query_string,
         }, [self.role])
@@ -106,10 +114,10 @@ class NdesHost(pulumi.ComponentResource):
             "markRebootPending": True,
         }, [self.role])
         self.reboot = step(HostReboot, "reboot", "ndes:httpSys.allowReboot", {
-            "allowReboot": cfg.http_sys.allow_reboot,
+            "allowReboot": cfg.http_sys.allow_reboot, "timeoutSeconds": cfg.http_sys.reboot_timeout,
             "triggers": [self.http_sys.values, self.http_sys.lastChange, self.limits.maxUrl,
                          self.limits.maxQueryString],
-        }, [self.limits, self.http_sys])
+        }, [self.limits, self.http_sys], custom_timeouts=timeouts(cfg.http_sys.reboot_timeout))
         s = cfg.ssl_certificate
         cn, sans = ssl_names(host.external_url, host.fqdn, s.common_name)
         self.certificate = step(MachineCertificate, "ssl-certificate", "ndes:sslCertificate", {

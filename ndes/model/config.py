@@ -364,6 +364,8 @@ class NdesRoleConfig(_Model):
     encryption_key_length: RsaKeySize = 2048
     install_credential: InstallCredentialConfig | None = None
     """-Credential of the install (secret password): needed unless the NDES hosts' WinRM logon delegates (credssp)."""
+    install_timeout: int = Field(default=600, ge=60, le=86400)
+    """Seconds the NDES install (or uninstall) may take: the NdesRole resource's customTimeouts and its wait."""
     adopt: bool = False
 
     @field_validator("ra_name", "ra_email", "ra_company", "ra_department", "ra_city", "ra_state",
@@ -396,6 +398,8 @@ class HttpSysConfig(_Model):
     max_request_bytes: int = Field(default=65534, ge=16384, le=16777216)
     allow_reboot: bool = True
     """Restart the NDES host once when a change asks for it, as the guide does."""
+    reboot_timeout: int = Field(default=900, ge=60, le=7200)
+    """Seconds the restart may take until WinRM answers again: the HostReboot resource's customTimeouts and wait."""
 
 
 class ConnectorConfig(_Model):

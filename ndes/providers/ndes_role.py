@@ -56,6 +56,8 @@ class NdesRoleInputs(WindowsInputs):
     service_account: str
     """DOMAIN\\name: the SCEP app pool identity."""
     service_account_password: str = Field(repr=False)
+    timeout_seconds: int = Field(default=600, ge=60, le=86400)
+    """How long the install or uninstall may take (ndes:ndesRole.installTimeout; the resource's customTimeouts)."""
     ca_config: str
     """<CA host FQDN>\\<CA common name>."""
     ra_name: str
@@ -97,7 +99,8 @@ class NdesRoleProvider(NdesProvider):
 
     @classmethod
     def compared_fields(cls) -> list[str]:
-        return [f for f in super().compared_fields() if f != "installCredential"]
+        # the install credential and the time bound are used by an install, not converged on the host
+        return [f for f in super().compared_fields() if f not in ("installCredential", "timeoutSeconds")]
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = super().check(olds, news)
@@ -148,7 +151,7 @@ class NdesRoleProvider(NdesProvider):
         try:
             res = self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False,
                                               install=not C.configured(now), repair=repair),
-                            timeout=max(inp.endpoint.operation_timeout, 600))
+                            timeout=inp.timeout_seconds)
         except ScriptFailed as exc:  # refused for want of an identity: say which one to use (docs/identities.md)
             fix = install_refusal_fix(exc.message, inp.endpoint.auth, inp.endpoint.username)
             if not fix:
@@ -207,7 +210,7 @@ class NdesRoleProvider(NdesProvider):
         st = self._run(inp, self._params(inp, "get")).state
         ra = [c.thumbprint for c, _ in C.ra_certificates(st)]
         self._run(inp, self._params(inp, "set", ensure="absent", remove_thumbprints=ra),
-                  timeout=max(inp.endpoint.operation_timeout, 600))
+                  timeout=inp.timeout_seconds)
 
 
 def same_ignoring_case(live: str | None, want: str) -> str | None:
