@@ -214,6 +214,8 @@ class NdesProvider(ResourceProvider):
 
     # ---- connections (connections.py) ---------------------------------------------------------------------
     _stack_config: dict[str, Any] = {}
+    graph_ref: ClassVar[str] = "graph"
+    """The Graph connection of this kind (App Proxy: graph:appProxy), for a state from before connections."""
 
     def configure(self, req: Any) -> None:
         """Keep the stack config: the engine hands a dynamic provider the whole stack config, secrets decrypted,
@@ -229,7 +231,7 @@ class NdesProvider(ResourceProvider):
         fields = self.Inputs.connection_fields
         if not fields:
             return None, ""
-        ref = props.get(conns.CONNECTION) or conns.implied(self.kind, props)
+        ref = props.get(conns.CONNECTION) or conns.implied(props, self.graph_ref)
         if isinstance(ref, dict) and isinstance(ref.get("ref"), str) and self._stack_config:
             cfg = conns.config_from(self._stack_config, conns.stack_of(props.get("owner") or ""))
             if cfg is not None:

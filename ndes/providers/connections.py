@@ -125,16 +125,17 @@ def resolve(cfg: Any, ref: str) -> dict[str, Any]:
     raise ConnectionError_(f"unknown connection '{ref}'")
 
 
-def implied(kind: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The `connection` a state written before connections had (its inline connection fields say which one),
-    so that state, too, is reached with today's credentials; None when they do not say."""
+def implied(props: Mapping[str, Any], graph_ref: str = "graph") -> dict[str, Any] | None:
+    """The `connection` a state written before connections had (its inline connection fields say which one;
+    `graph_ref`: the Graph connection of the provider's kind), so that state, too, is reached with today's
+    credentials; None when they do not say."""
     ep = props.get("endpoint")
     if isinstance(ep, Mapping) and isinstance(ep.get("host"), str):
         return {"ref": f"winrm:{ep['host']}", "url": ep.get("url")}
     if "ldapUrl" in props:
         return {"ref": "ldap"}
     if "tenantId" in props:
-        return {"ref": "graph:appProxy" if kind == "AppProxyApplication" else "graph"}
+        return {"ref": graph_ref}
     return None
 
 

@@ -145,3 +145,14 @@ def test_a_host_the_config_no_longer_names_falls_back_to_the_state_copy(capsys):
     p.delete("id", state)
     assert Probe.seen == [("remove", "WinRM-Pa55!")]
     assert "no host ndes01.contoso.com" in capsys.readouterr().err
+
+
+def test_an_app_proxy_state_from_before_connections_signs_in_as_the_app_proxy_identity():
+    from ndes.providers.app_proxy_application import AppProxyApplicationProvider
+    from ndes.providers.scep_profile import ScepProfileProvider
+    old = {"owner": "ndes/prod/app-proxy-ndes01", "tenantId": "t", "clientId": None, "credential": "deviceCode"}
+    for cls, credential in ((AppProxyApplicationProvider, "azureCli"), (ScepProfileProvider, "clientSecret")):
+        p = cls()
+        p.configure(ConfigureRequest(Config(stack(), "ndes")))
+        conn, source = p.connection(old)
+        assert source == "config" and conn["credential"] == credential, cls
