@@ -138,6 +138,25 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
+def under_dynamic_host() -> bool:
+    """True inside the engine's dynamic provider host (`python -m pulumi.dynamic`), False in tests and programs."""
+    main = sys.modules.get("__main__")
+    return getattr(getattr(main, "__spec__", None), "name", "") == "pulumi.dynamic.__main__"
+
+
+def changes_for_engine(changed: list[str]) -> bool | None:
+    """What a diff tells the engine: no change (False), or, when something changed, "unknown" (None) inside the
+    dynamic provider host. The Python dynamic provider cannot return which properties differ (DiffResult has no
+    detailed diff), so the engine would print every input of an updated resource, unchanged ones included, in
+    `preview --diff`; on "unknown" it diffs the old and new inputs itself and prints only the changed ones
+    (engine v3.274.1, pkg/resource/deploy/step_generator.go diffResource: DiffUnknown -> ChangedKeys and
+    DetailedDiff from the inputs). Whether there is a change, and what replaces, stay this provider's decision:
+    "unknown" is said only when it found a change, and the replaces go with it."""
+    if not changed:
+        return False
+    return None if under_dynamic_host() else True
+
+
 def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -371,7 +390,7 @@ class NdesProvider(ResourceProvider):
         olds = self.upgraded(olds)
         changed = self._changed(olds, news)
         replaces = [n for n in changed if n in self.replace_on]
-        return DiffResult(changes=bool(changed), replaces=replaces,
+        return DiffResult(changes=changes_for_engine(changed), replaces=replaces,
                           delete_before_replace=self.delete_before_replace if replaces else None)
 
     def _changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:

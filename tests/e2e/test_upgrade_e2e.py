@@ -96,6 +96,7 @@ def test_a_stack_deployed_by_the_last_release_upgrades_quietly(tmp_path):
     after = key_size_diff(tmp_path / "today-keysize", yaml.safe_load(GOLDEN_CONFIG.read_text()), None)
     print(f"\npulumi preview --diff for intune.scep.keySize 2048 -> 4096: {before[0]} lines ({before[1]} SCEP "
           f"profiles) with {RELEASE}, {after[0]} lines ({after[1]} profiles) today: "
-          f"{(before[0] - after[0]) / max(before[1], 1):.0f} lines fewer per profile")
+          f"{before[0] / max(after[0], 1):.1f} times fewer")
     cli.destroy()
-    assert before[1] == after[1] > 0 and after[0] < before[0]
+    # the target is a tenth; the lines that stay are the preview's own frame and one header per profile
+    assert before[1] == after[1] > 0 and after[0] * 5 < before[0], (before, after)

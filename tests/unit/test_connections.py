@@ -156,3 +156,16 @@ def test_an_app_proxy_state_from_before_connections_signs_in_as_the_app_proxy_id
         p.configure(ConfigureRequest(Config(stack(), "ndes")))
         conn, source = p.connection(old)
         assert source == "config" and conn["credential"] == credential, cls
+
+
+def test_inside_the_dynamic_host_a_change_is_unknown_so_the_engine_prints_only_what_changed(monkeypatch):
+    from ndes.providers import base
+    assert not base.under_dynamic_host()  # tests and programs see plain booleans
+    p = probe(stack())
+    state = deployed(p)
+    news = p.check(state, {**declared(), "features": ["Web-Server", "Web-Mgmt-Console"]}).inputs
+    monkeypatch.setattr(base, "under_dynamic_host", lambda: True)
+    assert p.diff("id", state, news).changes is None  # the engine diffs the inputs itself (only changed ones print)
+    assert p.diff("id", state, p.check(state, declared()).inputs).changes is False  # no change stays no change
+    monkeypatch.setattr(Probe, "replace_on", frozenset({"features"}))
+    assert p.diff("id", state, news).replaces == ["features"]  # what replaces stays this provider's decision
