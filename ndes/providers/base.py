@@ -77,11 +77,15 @@ in-deployment record only (generation.py). Remove a kind once its script re-stam
 class ConnectionRef(BaseModel):
     """The `connection` input: which connection of the stack config reaches this resource's server."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid",
+                              hide_input_in_errors=True)
 
     ref: str
     fingerprint: str = ""
     url: str | None = None
+    host: str | None = None
+    address: str | None = None
+    insecure_skip_tls_verify: bool | None = None
 
 
 class ResourceInputs(BaseModel):
@@ -105,8 +109,8 @@ class ResourceInputs(BaseModel):
         out = self.model_dump(by_alias=True, mode="json")
         if out.get(conns.CONNECTION) is None:
             out.pop(conns.CONNECTION, None)
-        elif out[conns.CONNECTION].get("url") is None:
-            out[conns.CONNECTION].pop("url", None)
+        else:
+            out[conns.CONNECTION] = {k: v for k, v in out[conns.CONNECTION].items() if v is not None}
         return out
 
 

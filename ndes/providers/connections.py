@@ -7,7 +7,8 @@ A resource's inputs carry only what the admin declares plus `connection`: {ref, 
 - `fingerprint` is a hash of the connection's settings WITHOUT its secrets (a new URL, user, CA bundle or
   timeout shows in a preview as one changed line; a rotated password does not, and no hash of a password is
   ever stored in plain state);
-- `url` (optional) overrides the configured URL (an Azure-built host's WinRM URL, an Output of its VM).
+- `url` (optional) overrides the configured URL (an Azure-built host's WinRM URL, an Output of its VM);
+- `host`, `address` and `insecureSkipTlsVerify` (when on): the public facts the policy pack checks.
 
 The provider resolves `ref` in every verb from the stack config the engine hands it in `configure()` (during
 preview, up, and refresh/destroy with --run-program, secrets decrypted), so a rotated password or a re-issued
@@ -21,6 +22,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 CONNECTION = "connection"
 STATE_COPY = "__connection"
@@ -148,9 +150,26 @@ def fingerprint(conn: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(public(conn), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def public(conn: Mapping[str, Any], url_override: bool = False) -> dict[str, Any]:
+    """What the policy pack reads of a connection (ndes_policies): the Windows host and its WinRM address
+    (host:port; not for a URL given as an override), and insecureSkipTlsVerify when it is on."""
+    out: dict[str, Any] = {}
+    ep = conn.get("endpoint")
+    if isinstance(ep, Mapping):
+        out["host"] = ep.get("host")
+        if not url_override:
+            parts = urlsplit(str(ep.get("url") or ""))
+            out["address"] = f"{(parts.hostname or '').lower()}:{parts.port or 5986}"
+        conn = ep
+    if conn.get("insecureSkipTlsVerify") is True:
+        out["insecureSkipTlsVerify"] = True
+    return out
+
+
 def reference(cfg: Any, ref: str, url: Any = None) -> dict[str, Any]:
     """The `connection` input a component passes (raises ConnectionError_ naming the config key)."""
-    out: dict[str, Any] = {"ref": ref, "fingerprint": fingerprint(resolve(cfg, ref))}
+    conn = resolve(cfg, ref)
+    out: dict[str, Any] = {"ref": ref, "fingerprint": fingerprint(conn), **public(conn, url is not None)}
     if url is not None:
         out["url"] = url
     return out

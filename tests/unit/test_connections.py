@@ -169,3 +169,27 @@ def test_inside_the_dynamic_host_a_change_is_unknown_so_the_engine_prints_only_w
     assert p.diff("id", state, p.check(state, declared()).inputs).changes is False  # no change stays no change
     monkeypatch.setattr(Probe, "replace_on", frozenset({"features"}))
     assert p.diff("id", state, news).replaces == ["features"]  # what replaces stays this provider's decision
+
+
+def test_the_policy_pack_sees_what_it_checks_in_the_connection(monkeypatch):
+    """The connection fields left the inputs: the policies read the host, the WinRM address and TLS verification
+    from `connection` (a rename here would switch a policy off silently)."""
+    from policies.ndes_policies import host_separation, tls_verification
+
+    from .test_policies import rargs, res, run, sargs
+    cfg = load_config(sample(**{"winrm.insecureSkipTlsVerify": True, "ca.winrm": {"url": "https://10.0.0.5:5986/wsman"},
+                                "ndesHosts": [{"fqdn": "ndes01.contoso.com", "externalUrl":
+                                               "https://ndes01-contoso.msappproxy.net/",
+                                               "winrm": {"url": "https://10.0.0.5:5986/wsman"}}]}), stack="lab")
+    ndes = conns.reference(cfg, "winrm:ndes01.contoso.com")
+    assert ndes["host"] == "ndes01.contoso.com" and ndes["address"] == "10.0.0.5:5986"
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+    [(msg, _)] = run(tls_verification.validate, rargs("WindowsFeatures", {"connection": ndes}))
+    assert "connection.insecureSkipTlsVerify is true on stack 'prod'" in msg and "ndes:winrm.insecure" in msg
+    ca = res("CaAccess", "ca", {"connection": conns.reference(cfg, "winrm:ca01.contoso.com")})
+    role = res("NdesRole", "role", {"connection": ndes, "caConfig": "ca01.contoso.com\\Contoso Issuing CA"})
+    [(msg, _)] = run(host_separation.validate, sargs(ca, role))
+    assert "same WinRM address 10.0.0.5:5986" in msg
+    graph = conns.reference(load_config(sample(**{"graph.insecureSkipTlsVerify": True}), stack="lab"), "graph")
+    [(msg, _)] = run(tls_verification.validate, rargs("ScepProfile", {"connection": graph}))
+    assert "ndes:graph.insecureSkipTlsVerify" in msg
