@@ -9,7 +9,6 @@ ndesHostState, appProxyApplications, intuneProfileIds, notes).
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pulumi
@@ -19,25 +18,10 @@ from .components.args import NdesScepDeploymentArgs
 from .components.deployment import NdesScepDeployment
 from .model import ConfigError
 from .model.errors import Problem
+from .env_refs import resolve_env_refs
 from .model.load import TOP_LEVEL_KEYS
 
 SECRET_KEYS = {"password", "bindPassword", "clientSecret"}
-
-
-def resolve_env_refs(value: Any, path: str, problems: list[Problem]) -> Any:
-    """`{fromEnv: NAME}` anywhere in the config reads an environment variable (pipelines, the lab)."""
-    if isinstance(value, dict):
-        if set(value) == {"fromEnv"}:
-            name = value["fromEnv"]
-            if name not in os.environ:
-                problems.append(Problem(path, f"reads the environment variable {name}, which is not set",
-                                        f"export {name}=... before running pulumi, or set the value as a secret"))
-                return None
-            return os.environ[name]
-        return {k: resolve_env_refs(v, f"{path}.{k}" if path else k, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_env_refs(v, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    return value
 
 
 def read_stack_config() -> dict[str, Any]:
@@ -72,7 +56,8 @@ def secret_outputs(cfg) -> dict[str, pulumi.Output[str]]:
 
 def main() -> NdesScepDeployment:
     try:
-        deployment = NdesScepDeployment("ndes", NdesScepDeploymentArgs(config=read_stack_config()))
+        deployment = NdesScepDeployment("ndes", NdesScepDeploymentArgs(config=read_stack_config(),
+                                                                        connections_from_stack_config=True))
     except ConfigError as exc:  # raised before the component registers: nothing is declared
         raise pulumi.RunError(str(exc)) from None
     for key, value in {**deployment.summary, **deployment.operator_outputs}.items():

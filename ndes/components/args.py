@@ -269,3 +269,8 @@ class NdesScepDeploymentArgs(TypedDict):
     secrets: NotRequired[DeploymentSecretsArgs]
     stack: NotRequired[str]
     """The stack name the TLS rule checks (insecureSkipTlsVerify only on the lab stacks): the current stack."""
+    connections_from_stack_config: NotRequired[bool]
+    """True only when `config` is this stack's own `ndes:` configuration (the repository's program): resources then
+    name their connections and the providers read them from the stack config at every run, so a rotated password
+    works for refresh, the drift job and destroy without an `up` (README, "Credentials from stack config"). Left
+    False, the connections travel with the resources (their secrets encrypted in state)."""

@@ -201,7 +201,7 @@ class AzureNdesHost(pulumi.ComponentResource):
         url = f"https://{host.fqdn}:{WINRM_HTTPS_PORT}/wsman"
         r = az.readiness
         self.ready = HostReady(f"{name}-ready", {
-            "endpoint": windows_endpoint(cfg, host.fqdn, host.winrm, key, secrets or {}, url),
+            **windows_endpoint(cfg, host.fqdn, host.winrm, key, secrets or {}, url),
             "owner": f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}-ready", "configKey": f"{key}.azure",
             "fqdn": host.fqdn, "domain": cfg.domain.dns_name, "vmInstance": rebuild_key,
             "timeoutSeconds": r.timeout_seconds, "pollSeconds": r.poll_seconds, "stableReads": r.stable_reads,

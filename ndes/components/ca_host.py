@@ -7,51 +7,22 @@
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from ..model.config import DeploymentConfig, WinRMConfig
-from ..providers._windows import endpoint_input
 from ..providers.ca_access import CaAccess
 from ..providers.ca_certificate import CaCertificate
+from . import connection
 
 
-def read_pem(path: str | None, key: str) -> str | None:
-    """The PEM text of a CA bundle named in config (relative paths from the project directory), or None."""
-    if not path:
-        return None
-    p = Path(path)
-    if not p.is_absolute():
-        p = Path.cwd() / p
-    try:
-        return p.read_text()
-    except OSError as exc:
-        raise pulumi.RunError(f"{key}: cannot read {p}: {exc.strerror}") from None
-
-
-def windows_endpoint(cfg: DeploymentConfig, host: str, own: WinRMConfig | None, key: str,
-                     secrets: dict[str, Any], url: pulumi.Input[str] | None = None) -> pulumi.Output:
-    """The `endpoint` input of every resource on `host` (a secret Output: it carries the WinRM password).
-    The host's own winrm block overrides the stack-wide ndes:winrm defaults; `url` (e.g. an Azure VM's
-    winrm_url Output) overrides the configured URL."""
-    w = cfg.winrm_for(host, own)
-    if own is not None and own.password is not None:
-        password: Any = pulumi.Output.secret(own.password.get_secret_value())
-    elif secrets.get("winrm.password") is not None:
-        password = secrets["winrm.password"]
-    elif w.password is not None:
-        password = pulumi.Output.secret(w.password.get_secret_value())
-    else:
-        raise pulumi.RunError(f"{key}.winrm.password (or ndes:winrm.password): no WinRM password for {host}")
-    if not w.username:
-        raise pulumi.RunError(f"{key}.winrm.username (or ndes:winrm.username): no WinRM user for {host}")
-    bundle_key = f"{key}.winrm.caBundle" if own is not None and own.ca_bundle else "ndes:winrm.caBundle"
-    return pulumi.Output.secret(endpoint_input(
-        host, url=url if url is not None else w.url, username=w.username, password=password, auth=w.auth,
-        ca_bundle_pem=read_pem(w.ca_bundle, bundle_key), insecure_skip_tls_verify=w.insecure_skip_tls_verify,
-        operation_timeout=w.operation_timeout_seconds))
+def windows_endpoint(cfg: DeploymentConfig, host: str, own: WinRMConfig | None, key: str, secrets: dict[str, Any],
+                     url: pulumi.Input[str] | None = None) -> dict[str, Any]:
+    """The connection inputs of every resource on `host` (ndes/components/connection.py): by reference for the
+    stack-config program, inline for a library caller; `url` (e.g. an Azure VM's winrm_url Output) overrides the
+    configured URL; `key` is the config key of the host (ndes:ca, ndes:ndesHosts[i]) for errors."""
+    return connection.windows(cfg, host, own, key, secrets, url)
 
 
 class CaHost(pulumi.ComponentResource):
@@ -71,12 +42,12 @@ class CaHost(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
         self.ca_access = CaAccess(f"{name}-request-certificates", {
-            "endpoint": endpoint, "owner": f"{prefix}/{name}-request-certificates", "configKey": "ndes:ca",
+            **endpoint, "owner": f"{prefix}/{name}-request-certificates", "configKey": "ndes:ca",
             "adopt": cfg.ca.adopt, "caName": cfg.ca.common_name, "account": account,
             "accountSid": service_account_sid,
         }, child)
         self.ca_certificate = CaCertificate(f"{name}-certificate", {
-            "endpoint": endpoint, "owner": f"{prefix}/{name}-certificate", "configKey": "ndes:ca",
+            **endpoint, "owner": f"{prefix}/{name}-certificate", "configKey": "ndes:ca",
             "caName": cfg.ca.common_name,
         }, child)
         self.resources: list[pulumi.Resource] = [self.ca_access, self.ca_certificate]

@@ -5,12 +5,11 @@
     CertificateTemplate  the client template (from User), Read + Enroll for the service account
     TemplateIssuance     each template issued on the Enterprise CA (ndes:ca.commonName)
 
-The bind password and the service account's password arrive as secret Outputs; the CA bundle named in
-ndes:domain.caBundle is read here and passed as PEM text, so refresh and destroy work from another machine.
+The service account's password arrives as a secret Output; the bind (ndes:domain's URL, account, password, CA
+bundle) is the `connection` the providers resolve from the stack config (ndes/providers/connections.py).
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -19,19 +18,7 @@ from ..model.config import ClientTemplateConfig, DeploymentConfig, SslTemplateCo
 from ..providers.certificate_template import CertificateTemplate
 from ..providers.service_account import ServiceAccount
 from ..providers.template_issuance import TemplateIssuance
-
-
-def read_ca_bundle(path: str | None, base_dir: str | Path | None = None) -> str | None:
-    """The PEM text of ndes:domain.caBundle (relative paths from the project directory), or None."""
-    if not path:
-        return None
-    p = Path(path)
-    if not p.is_absolute():
-        p = Path(base_dir or Path.cwd()) / p
-    try:
-        return p.read_text()
-    except OSError as exc:
-        raise pulumi.RunError(f"ndes:domain.caBundle: cannot read {p}: {exc.strerror}") from None
+from . import connection
 
 
 class DirectoryPlane(pulumi.ComponentResource):
@@ -50,13 +37,8 @@ class DirectoryPlane(pulumi.ComponentResource):
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         d = cfg.domain
         conn = {
-            "ldapUrl": d.ldap_url, "startTls": d.start_tls, "bindUser": d.bind_user,
-            "bindPassword": secrets.get("domain.bindPassword")
-            or pulumi.Output.secret(d.bind_password.get_secret_value()),
-            "caBundle": read_ca_bundle(d.ca_bundle), "insecureSkipTlsVerify": d.insecure_skip_tls_verify,
+            **connection.directory(cfg, secrets),  # ndes:domain: the bind, its CA bundle, the reader DCs
             "preflight": True,  # check() asks AD what the bind account may do; never stored (directory_preflight)
-            # more than one DC: writes wait until the DCs the CA and the hosts read show them
-            **({"readerUrls": d.reader_urls, "replicationTimeout": d.replication_timeout} if d.reader_urls else {}),
         }
         child = pulumi.ResourceOptions(parent=self)
         sa = cfg.service_account
@@ -70,9 +52,7 @@ class DirectoryPlane(pulumi.ComponentResource):
             "password": secrets.get("serviceAccount.password") or pulumi.Output.secret(sa.password.get_secret_value()),
             "enabled": True, "passwordNeverExpires": sa.password_never_expires, "description": sa.description,
             "spnHosts": [h.fqdn for h in cfg.ndes_hosts], "spnShortName": sa.spn_short_name,
-            **({"spnAdminUser": d.spn_admin_user,
-                "spnAdminPassword": secrets.get("domain.spnAdminPassword")
-                or pulumi.Output.secret(d.spn_admin_password.get_secret_value())} if d.spn_admin_user else {}),
+            **connection.directory(cfg, secrets, spn_admin=True),  # inline only: the SPN admin's logon
         }, child)
 
         def template(res: str, kind: str, t: SslTemplateConfig | ClientTemplateConfig, principals: list[Any],

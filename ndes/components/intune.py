@@ -114,7 +114,7 @@ class Intune(pulumi.ComponentResource):
                  group_resolver: Callable[[GroupRef], pulumi.Output[str]] | None = None):
         super().__init__(self.TYPE, name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        conn = graph_connection(cfg.graph, secrets)
+        conn = graph_connection(cfg, secrets)
         it = cfg.intune
         resolver = GroupResolver(self, name)
         resolve = group_resolver or resolver

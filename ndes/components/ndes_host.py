@@ -46,6 +46,14 @@ def ra_name(cfg: DeploymentConfig, host: NdesHostConfig) -> str:
     return cfg.ndes_role.ra_name or f"{host.short_name.upper()}-MSCEP-RA"
 
 
+def timeouts(seconds: int) -> pulumi.CustomTimeouts:
+    """customTimeouts for a resource whose provider waits up to `seconds` (its timeoutSeconds input): the engine
+    hands a dynamic provider no timeout (pulumi/pulumi#2655: providers implement them; the Python dynamic provider
+    does not pass the engine's on), so the bound travels as an input and the option records the same value."""
+    t = f"{seconds}s"
+    return pulumi.CustomTimeouts(create=t, update=t, delete=t)
+
+
 def install_credential(cfg: DeploymentConfig, secrets: dict[str, Any] | None = None) -> pulumi.Output | None:
     """ndes:ndesRole.installCredential as the NdesRole input (a secret Output), or None (a delegating logon); the
     password from secrets["ndesRole.installCredential.password"] when given (a library caller's Input)."""
@@ -81,7 +89,7 @@ class NdesHost(pulumi.ComponentResource):
 
         def step(cls, res: str, config_key: str, props: dict[str, Any], depends_on: list[pulumi.Resource],
                  adopt_it: bool = adopt, **extra: Any):
-            r = cls(f"{name}-{res}", {"endpoint": endpoint, "owner": f"{prefix}/{name}-{res}",
+            r = cls(f"{name}-{res}", {**endpoint, "owner": f"{prefix}/{name}-{res}",
                                       "configKey": config_key, "adopt": adopt_it, **props},
                     pulumi.ResourceOptions(parent=self, depends_on=depends_on, **extra))
             self.graph[res] = [names[id(d)] for d in depends_on if id(d) in names]
@@ -101,8 +109,8 @@ class NdesHost(pulumi.ComponentResource):
             "raDepartment": r.ra_department, "raCity": r.ra_city, "raState": r.ra_state, "raCountry": r.ra_country,
             "signingProvider": r.signing_provider, "signingKeyLength": r.signing_key_length,
             "encryptionProvider": r.encryption_provider, "encryptionKeyLength": r.encryption_key_length,
-            "installCredential": install_credential(cfg, secrets),
-        }, [self.group_member, *after_ca], r.adopt)
+            "installCredential": install_credential(cfg, secrets), "timeoutSeconds": r.install_timeout,
+        }, [self.group_member, *after_ca], r.adopt, custom_timeouts=timeouts(r.install_timeout))
         # a rotated password: AD first (the service account, in after_directory), then the pool, then a recycle
         self.pool_identity = step(ScepPoolIdentity, "scep-pool-identity", "ndes:serviceAccount.password", {
             "serviceAccount": account,
@@ -122,10 +130,10 @@ class NdesHost(pulumi.ComponentResource):
             "markRebootPending": True,
         }, [self.role])
         self.reboot = step(HostReboot, "reboot", "ndes:httpSys.allowReboot", {
-            "allowReboot": cfg.http_sys.allow_reboot,
+            "allowReboot": cfg.http_sys.allow_reboot, "timeoutSeconds": cfg.http_sys.reboot_timeout,
             "triggers": [self.http_sys.values, self.http_sys.lastChange, self.limits.maxUrl,
                          self.limits.maxQueryString],
-        }, [self.limits, self.http_sys])
+        }, [self.limits, self.http_sys], custom_timeouts=timeouts(cfg.http_sys.reboot_timeout))
         s = cfg.ssl_certificate
         cn, sans = ssl_names(host.external_url, host.fqdn, s.common_name)
         self.certificate = step(MachineCertificate, "ssl-certificate", "ndes:sslCertificate", {

@@ -22,6 +22,7 @@ from ..model.errors import ConfigError, Problem
 from ..model.field_rules import plain_name
 from ..model.load import load_config, problems_from_validation
 from ..model.urls import normalize_fqdn
+from .connection import INLINE
 
 INPUT_SECRET = "<secret given as a pulumi.Input>"
 
@@ -225,6 +226,7 @@ def directory_view(a: Mapping[str, Any]) -> tuple[DirectoryView, dict[str, Any]]
         ca=CaRef(common_name=plain_name(a["ca_common_name"], "ca_common_name", 64),
                  adopt=bool(a.get("adopt_issuance")))), DIRECTORY_ARGS)
     _checked(where, view)
+    secrets[INLINE] = True  # a library caller: the connections travel with the resources
     return view, secrets
 
 
@@ -265,6 +267,7 @@ def host_view(a: Mapping[str, Any]) -> tuple[HostView, NdesHostConfig, dict[str,
     host = _build(where, lambda: NdesHostConfig.model_validate(
         {k: a[k] for k in ("fqdn", "external_url", "internal_url") if a.get(k) is not None}))
     _checked(where, view)
+    secrets[INLINE] = True  # a library caller: the connections travel with the resources
     return view, host, secrets, url
 
 
@@ -276,6 +279,7 @@ def app_proxy_view(a: Mapping[str, Any]) -> tuple[AppProxyView, dict[str, Any]]:
         graph=GraphConfig.model_validate(graph), app_proxy=AppProxyConfig.model_validate(settings),
         ndes_hosts=[NdesHostConfig.model_validate(dict(app)) for app in a["applications"]]))
     _checked(where, view)
+    secrets[INLINE] = True  # a library caller: the connections travel with the resources
     return view, secrets
 
 
@@ -289,6 +293,7 @@ def intune_view(a: Mapping[str, Any]) -> tuple[IntuneView, dict[str, Any], dict[
     from ..model.profile_checks import check_profile_groups, check_profile_platform_fields
     _checked(where, view, check_profile_platform_fields, check_profile_groups, _intune_key_sizes)
     certs = {"root": a["root_certificate_der"], "issuing": a.get("issuing_certificate_der")}
+    secrets[INLINE] = True  # a library caller: the connections travel with the resources
     return view, secrets, certs
 
 
@@ -347,4 +352,6 @@ def deployment_config(a: Mapping[str, Any]) -> tuple[DeploymentConfig, dict[str,
             node = getattr(node, _snake(part), None) if node is not None else None
         if node is not None:
             secrets[name] = _secret(node.get_secret_value())
+    if not a.get("connections_from_stack_config"):
+        secrets[INLINE] = True  # a library caller: no `ndes:` stack config for the providers to read
     return cfg, secrets

@@ -366,6 +366,8 @@ class NdesRoleConfig(_Model):
     """-Credential of the install (secret password): needed unless the NDES hosts' WinRM logon delegates (credssp)."""
     ra_renew_before_days: int = Field(default=60, ge=1, le=700)
     """Renew the RA certificates (two years) when either has this many days or fewer left (RaCertificateRenewal)."""
+    install_timeout: int = Field(default=600, ge=60, le=86400)
+    """Seconds the NDES install (or uninstall) may take: the NdesRole resource's customTimeouts and its wait."""
     adopt: bool = False
 
     @field_validator("ra_name", "ra_email", "ra_company", "ra_department", "ra_city", "ra_state",
@@ -398,6 +400,8 @@ class HttpSysConfig(_Model):
     max_request_bytes: int = Field(default=65534, ge=16384, le=16777216)
     allow_reboot: bool = True
     """Restart the NDES host once when a change asks for it, as the guide does."""
+    reboot_timeout: int = Field(default=900, ge=60, le=7200)
+    """Seconds the restart may take until WinRM answers again: the HostReboot resource's customTimeouts and wait."""
 
 
 class ConnectorConfig(_Model):

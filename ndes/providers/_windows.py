@@ -10,7 +10,7 @@ resources list "endpoint" in `additional_secret_outputs` and the provider's `sec
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -57,6 +57,7 @@ class EndpointInput(BaseModel):
 class WindowsInputs(ResourceInputs):
     """Base of the inputs of every resource that lives on a Windows host."""
 
+    connection_fields: ClassVar[tuple[str, ...]] = ("endpoint",)
     endpoint: EndpointInput
 
 

@@ -77,6 +77,7 @@ class AppProxyInputs(GraphInputs):
 
 class AppProxyApplicationProvider(GraphProvider):
     kind = "App Proxy application"
+    graph_ref = "graph:appProxy"  # signed in as ndes:graph.appProxy's delegated identity
     permission = "a signed-in user holding Application Administrator (delegated Directory.ReadWrite.All)"
 
     def access_hint(self, props: dict[str, Any]) -> str:

@@ -23,6 +23,11 @@ The base turns these into check / diff / create / read / update / delete:
 - state written by an older release is brought to today's shape by `migrate` before diff, read, update and
   delete (each state records the schema version that wrote it); an input absent from old state that equals its
   default is no change.
+- connections (ndes/providers/connections.py): the inputs name the connection (`connection`: ref and
+  fingerprint); `configure()` keeps the stack config the engine hands the provider and every verb resolves the
+  connection from it, falling back to the copy kept in state (`__connection`, a secret) when the verb runs
+  without the program. The Inputs' `connection_fields` are filled from it before validation and never stored
+  as inputs, so a rotated password works for refresh and destroy, and a diff shows only what the admin declares.
 
 Providers hold no live connections: every hook builds its client from `inp` inside the call.
 """
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import to_jsonable_python
 
+from . import connections as conns
 from . import faults
 from . import generation as gen
 
@@ -47,7 +54,7 @@ PROVIDER_KEY = "__provider"
 SCHEMA_KEY = "__schemaVersion"
 """The schema version of the provider code that wrote a state (absent: written before versions were recorded,
 version 0). `__`-prefixed keys are internal to the engine's display, so they never show in a diff."""
-INTERNAL_KEYS = (PROVIDER_KEY, SCHEMA_KEY, gen.GENERATION_KEY)
+INTERNAL_KEYS = (PROVIDER_KEY, SCHEMA_KEY, gen.GENERATION_KEY, conns.STATE_COPY)
 IDENTITY_INPUTS: dict[str, frozenset[str]] = {
     "CaAccess": frozenset({"accountSid"}),             # the service account's SID
     "IisHttpsBinding": frozenset({"thumbprint"}),      # the SSL certificate's thumbprint
@@ -68,10 +75,27 @@ NO_GENERATION_IN_MARK: dict[str, str] = {
 in-deployment record only (generation.py). Remove a kind once its script re-stamps the mark on every set."""
 
 
+class ConnectionRef(BaseModel):
+    """The `connection` input: which connection of the stack config reaches this resource's server."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid",
+                              hide_input_in_errors=True)
+
+    ref: str
+    fingerprint: str = ""
+    url: str | None = None
+    host: str | None = None
+    address: str | None = None
+    insecure_skip_tls_verify: bool | None = None
+
+
 class ResourceInputs(BaseModel):
     """Base of every resource's Inputs: camelCase on the wire, unknown keys refused, plain data only."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", hide_input_in_errors=True)
+    connection_fields: ClassVar[tuple[str, ...]] = ()
+    """Wire names of the inputs that are connection plumbing (endpoint, bind, Graph identity): resolved from
+    the stack config by `connection`, never stored as inputs when `connection` is given."""
 
     adopt: bool = False
     """Take over an object that already exists (a hand-built NDES) instead of refusing."""
@@ -79,9 +103,16 @@ class ResourceInputs(BaseModel):
     """<project>/<stack>/<resource name>: marks what this resource created, for crash recovery."""
     config_key: str = ""
     """The stack config key this resource comes from (e.g. ndes:serviceAccount), for error messages."""
+    connection: ConnectionRef | None = None
+    """See connections.py; None: the connection fields travel as inputs (callers that pass them directly)."""
 
     def wire(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, mode="json")
+        out = self.model_dump(by_alias=True, mode="json")
+        if out.get(conns.CONNECTION) is None:
+            out.pop(conns.CONNECTION, None)
+        else:
+            out[conns.CONNECTION] = {k: v for k, v in out[conns.CONNECTION].items() if v is not None}
+        return out
 
 
 META_FIELDS = ("adopt", "owner", "configKey")
@@ -112,6 +143,25 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
+def under_dynamic_host() -> bool:
+    """True inside the engine's dynamic provider host (`python -m pulumi.dynamic`), False in tests and programs."""
+    main = sys.modules.get("__main__")
+    return getattr(getattr(main, "__spec__", None), "name", "") == "pulumi.dynamic.__main__"
+
+
+def changes_for_engine(changed: list[str]) -> bool | None:
+    """What a diff tells the engine: no change (False), or, when something changed, "unknown" (None) inside the
+    dynamic provider host. The Python dynamic provider cannot return which properties differ (DiffResult has no
+    detailed diff), so the engine would print every input of an updated resource, unchanged ones included, in
+    `preview --diff`; on "unknown" it diffs the old and new inputs itself and prints only the changed ones
+    (engine v3.274.1, pkg/resource/deploy/step_generator.go diffResource: DiffUnknown -> ChangedKeys and
+    DetailedDiff from the inputs). Whether there is a change, and what replaces, stay this provider's decision:
+    "unknown" is said only when it found a change, and the replaces go with it."""
+    if not changed:
+        return False
+    return None if under_dynamic_host() else True
+
+
 def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -125,6 +175,8 @@ def _keeps_generation(update: Any) -> Any:
     @functools.wraps(update)
     def wrapper(self: "NdesProvider", id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds = self.upgraded(olds or {})
+        if self._changed(olds, news) == [conns.CONNECTION]:
+            return UpdateResult(self._reconnected(olds, news))
         generation = news.get(gen.GENERATION_KEY) or olds.get(gen.GENERATION_KEY) or gen.new()
         result = update(self, id_, olds, {**news, gen.GENERATION_KEY: generation})
         if result.outs is not None:
@@ -185,10 +237,83 @@ class NdesProvider(ResourceProvider):
         so providers surface these through their outputs' `notes`."""
         return []
 
+    # ---- connections (connections.py) ---------------------------------------------------------------------
+    _stack_config: dict[str, Any] = {}
+    graph_ref: ClassVar[str] = "graph"
+    """The Graph connection of this kind (App Proxy: graph:appProxy), for a state from before connections."""
+
+    def configure(self, req: Any) -> None:
+        """Keep the stack config: the engine hands a dynamic provider the whole stack config, secrets decrypted,
+        during preview, up and refresh/destroy --run-program, and none on a plain refresh or destroy
+        (pulumi/dynamic/__main__.py: get_provider calls configure on each provider it deserializes)."""
+        raw = getattr(getattr(req, "config", None), "_props", None)
+        self._stack_config = dict(raw) if isinstance(raw, dict) else {}
+
+    def connection(self, props: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        """(the connection fields for these inputs or this state, where they came from: "config" (the
+        stack config, by `connection.ref`), "inputs" (passed inline, or a state written before connections),
+        "state" (the copy the last verb kept), or "" (none))."""
+        fields = self.Inputs.connection_fields
+        if not fields:
+            return None, ""
+        ref = props.get(conns.CONNECTION) or conns.implied(props, self.graph_ref)
+        if isinstance(ref, dict) and isinstance(ref.get("ref"), str) and self._stack_config:
+            cfg = conns.config_from(self._stack_config, conns.stack_of(props.get("owner") or ""))
+            if cfg is not None:
+                try:
+                    conn = conns.resolve(cfg, ref["ref"])
+                except conns.ConnectionError_ as exc:
+                    print(f"warning: {self.kind}: {exc}; using the connection kept in state", file=sys.stderr,
+                          flush=True)
+                else:
+                    url = ref.get("url")
+                    conn = conns.with_url(conn, url if isinstance(url, str) and url != UNKNOWN else None)
+                    return {k: v for k, v in conn.items() if k in fields}, "config"
+        if any(k in props for k in fields):
+            return {k: props[k] for k in fields if k in props}, "inputs"
+        copy = conns.unsecret(props.get(conns.STATE_COPY))
+        if isinstance(copy, dict):
+            return {k: v for k, v in copy.items() if k in fields}, "state"
+        return None, ""
+
+    def filled(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Inputs or state with the connection fields filled in (see `connection`)."""
+        conn, _ = self.connection(props)
+        return {**props, **conn} if conn else props
+
+    def _public(self, outs: dict[str, Any], conn: dict[str, Any] | None) -> dict[str, Any]:
+        """Outputs without the connection fields when the resource names its `connection`; the connection used
+        is kept as a secret (the fallback of a verb run without the program)."""
+        fields = self.Inputs.connection_fields
+        if not fields or not isinstance(outs.get(conns.CONNECTION), dict):
+            return outs
+        for k in fields:
+            outs.pop(k, None)
+        if conn:
+            outs[conns.STATE_COPY] = conns.secret(conn)
+        return outs
+
+    def _reconnected(self, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The outputs of an update that changes only the connection (a new URL, user or CA bundle): nothing
+        to converge on the server; the state records the new reference and the connection."""
+        outs = {k: v for k, v in olds.items() if k != PROVIDER_KEY}
+        outs[conns.CONNECTION] = news[conns.CONNECTION]
+        conn, _ = self.connection({**news, "owner": news.get("owner") or olds.get("owner")})
+        return self._record(self._public(outs, conn), olds.get(gen.GENERATION_KEY) or "")
+
+    def _refreshed(self, id_: str, props: dict[str, Any], live: dict[str, Any]) -> ReadResult:
+        """read's result: the state with the live values (inputs in the admin's words, for refresh's drift)."""
+        conn, _ = self.connection(props)
+        outs = {k: v for k, v in props.items() if k != PROVIDER_KEY}
+        outs.update(live)
+        outs = self._public(outs, conn)
+        return ReadResult(id_, outs, {k: outs[k] for k in self._wire_names() if k in outs})
+
     # ---- helpers -----------------------------------------------------------------------------------------
     def parse(self, props: dict[str, Any]) -> Any:
-        """Validated Inputs from inputs or state; the owner carries the state's generation (what the plane
-        writes and compares on the live object)."""
+        """Validated Inputs from inputs or state (the connection filled in); the owner carries the state's
+        generation (what the plane writes and compares on the live object)."""
+        props = self.filled(props)
         data = {k: v for k, v in props.items() if k != PROVIDER_KEY and k in self._wire_names()}
         return self._stamped(self.Inputs.model_validate(data), props.get(gen.GENERATION_KEY) or "")
 
@@ -235,12 +360,14 @@ class NdesProvider(ResourceProvider):
 
     @classmethod
     def compared_fields(cls) -> list[str]:
-        return sorted(n for n in cls._wire_names() if n not in META_FIELDS)
+        """What a diff compares: the admin's inputs and the connection reference, not the connection itself."""
+        return sorted(n for n in cls._wire_names() if n not in META_FIELDS and n not in cls.Inputs.connection_fields)
 
     def _outs(self, inp: Any, id_: str, live: dict[str, Any]) -> dict[str, Any]:
         outs = inp.wire()
+        conn = {k: outs[k] for k in self.Inputs.connection_fields if k in outs}
         outs.update(live)
-        return outs
+        return self._public(outs, conn)
 
     def what(self, inp: Any) -> str:
         return f"{self.kind}" + (f" ({inp.config_key})" if getattr(inp, "config_key", "") else "")
@@ -248,12 +375,13 @@ class NdesProvider(ResourceProvider):
     # ---- the engine's verbs ------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
+        full = self.filled(props)
         from .adoption import report  # adopt: true on a create: say what taking the object over changes
-        report(self, {k: v for k, v in (_olds or {}).items() if k != PROVIDER_KEY}, props)
-        if contains_unknown(props):
+        report(self, {k: v for k, v in (_olds or {}).items() if k != PROVIDER_KEY}, full)
+        if contains_unknown(full):
             return CheckResult(props, [])
         try:
-            inp = self.Inputs.model_validate(props)
+            inp = self.Inputs.model_validate(full)
         except ValidationError as exc:
             failures = []
             for err in exc.errors(include_input=False, include_url=False):
@@ -262,12 +390,21 @@ class NdesProvider(ResourceProvider):
                 key = props.get("configKey") if isinstance(props.get("configKey"), str) else ""
                 failures.append(CheckFailure(loc, f"{key + ': ' if key else ''}{msg}"))
             return CheckResult(props, failures)
-        return CheckResult(inp.wire(), [])
+        return CheckResult(self._public(inp.wire(), None), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         olds = self.upgraded(olds)
+        changed = self._changed(olds, news)
+        replaces = [n for n in changed if n in self.replace_on]
+        return DiffResult(changes=changes_for_engine(changed), replaces=replaces,
+                          delete_before_replace=self.delete_before_replace if replaces else None)
+
+    def _changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        """The compared inputs whose new value differs from the (migrated) state."""
         changed = []
         for name in self.compared_fields():
+            if name == conns.CONNECTION and name not in olds:
+                continue  # a state from before connections: its inline connection is the fallback until an update
             new = news.get(name)
             if contains_unknown(new):
                 if not (name in self.identity_inputs and olds.get(name)):
@@ -279,9 +416,7 @@ class NdesProvider(ResourceProvider):
                     continue
             if _canon(olds.get(name)) != _canon(new):
                 changed.append(name)
-        replaces = [n for n in changed if n in self.replace_on]
-        return DiffResult(changes=bool(changed), replaces=replaces,
-                          delete_before_replace=self.delete_before_replace if replaces else None)
+        return changed
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inp = self.parse(props)
@@ -298,6 +433,8 @@ class NdesProvider(ResourceProvider):
         return CreateResult(id_, self._record(self._outs(stamped, id_, live), generation))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if self._changed(self.upgraded(olds or {}), news) == [conns.CONNECTION]:
+            return UpdateResult(self._reconnected(self.upgraded(olds or {}), news))
         generation = news.get(gen.GENERATION_KEY) or (olds or {}).get(gen.GENERATION_KEY) or gen.new()
         inp = self.parse({**news, gen.GENERATION_KEY: generation})
         existing = self.find(inp)
@@ -310,11 +447,7 @@ class NdesProvider(ResourceProvider):
         live = self.get(id_, inp)
         if live is None:
             return ReadResult(None, {})
-        outs = dict(props)
-        outs.pop(PROVIDER_KEY, None)
-        outs.update(live)
-        inputs = {k: outs[k] for k in self._wire_names() if k in outs}
-        return ReadResult(id_, outs, inputs)
+        return self._refreshed(id_, props, live)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         props = self.upgraded(props)

@@ -35,7 +35,7 @@ class PreflightCheck:
             return res
         from .service_account import DirectoryInputs
 
-        props = dict(res.inputs)
+        props = self.filled(dict(res.inputs))  # type: ignore[attr-defined]
         fields = {f.alias or n for n, f in DirectoryInputs.model_fields.items()}
         if any(contains_unknown(props.get(k)) for k in fields | self.preflight_needs):
             return res

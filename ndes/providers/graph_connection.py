@@ -20,6 +20,9 @@ SECRET_INPUTS = ("clientSecret", "certificatePem")
 
 
 class GraphInputs(ResourceInputs):
+    connection_fields: ClassVar[tuple[str, ...]] = (
+        "tenantId", "clientId", "credential", "clientSecret", "certificatePem", "cloud", "graphEndpoint", "authority",
+        "caBundle", "insecureSkipTlsVerify", "retryBudgetSeconds", "retryAttempts")
     tenant_id: str
     client_id: str | None = None
     credential: Literal["clientSecret", "certificate", "workloadIdentity", "azureCli", "deviceCode"] = "clientSecret"
@@ -46,8 +49,7 @@ class GraphInputs(ResourceInputs):
         return client_for(self.settings())
 
 
-CONNECTION_FIELDS = ("tenantId", "clientId", "credential", "clientSecret", "certificatePem", "cloud", "graphEndpoint",
-                     "authority", "caBundle", "insecureSkipTlsVerify", "retryBudgetSeconds", "retryAttempts")
+CONNECTION_FIELDS = GraphInputs.connection_fields
 OWNER_MARK = "[managed by Pulumi: {owner}]"
 
 
@@ -82,6 +84,7 @@ class GraphProvider(NdesProvider):
         return f"the app registration needs {self.permission} (application permission, admin consent)"
 
     def _annotated(self, exc: GraphError, props: dict[str, Any]) -> GraphError:
+        props = self.filled(props)
         key = props.get("configKey") or ""
         extra = []
         hint = self.access_hint(props) if isinstance(exc, AccessDenied) and \

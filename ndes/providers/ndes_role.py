@@ -41,12 +41,10 @@ CASELESS = ("serviceAccount", "caConfig", "signingProvider", "encryptionProvider
 RA_DETAILS = {"raName": "CN", "raEmail": "E", "raCompany": "O", "raDepartment": "OU", "raCity": "L", "raState": "S",
               "raCountry": "C"}
 """Each RA detail and the subject attribute it becomes in the RA certificates (read from their DER)."""
-INSTALL_WAIT = 600
-"""Seconds the client waits for the install (or uninstall) script before it stops waiting and polls the host."""
 _sleep = time.sleep
 SETTLE_BUDGET = 1800.0
-"""Seconds to poll the host's state for an install (uninstall) that outlasted INSTALL_WAIT: it is never cut
-short (a terminated install leaves NDES half-configured)."""
+"""Seconds to poll the host's state for an install (uninstall) that outlasted the client's wait (timeoutSeconds):
+it is never cut short (a terminated install leaves NDES half-configured)."""
 
 
 class InstallCredential(BaseModel):
@@ -63,6 +61,8 @@ class NdesRoleInputs(WindowsInputs):
     service_account: str
     """DOMAIN\\name: the SCEP app pool identity."""
     service_account_password: str = Field(repr=False)
+    timeout_seconds: int = Field(default=600, ge=1, le=86400)
+    """How long the install or uninstall may take (ndes:ndesRole.installTimeout; the resource's customTimeouts)."""
     ca_config: str
     """<CA host FQDN>\\<CA common name>."""
     ra_name: str
@@ -104,12 +104,14 @@ class NdesRoleProvider(NdesProvider):
 
     @classmethod
     def compared_fields(cls) -> list[str]:
-        return [f for f in super().compared_fields() if f != "installCredential"]
+        # the install credential and the time bound are used by an install, not converged on the host
+        return [f for f in super().compared_fields() if f not in ("installCredential", "timeoutSeconds")]
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = super().check(olds, news)
         olds_clean = {k: v for k, v in (olds or {}).items() if k != PROVIDER_KEY}
-        endpoint = news.get("endpoint") if isinstance(news.get("endpoint"), dict) else {}
+        endpoint = self.filled(news).get("endpoint")
+        endpoint = endpoint if isinstance(endpoint, dict) else {}
         msg = replace_warning(f"NdesRole on {endpoint.get('host', '?')}", olds_clean, news)
         if msg and not result.failures:
             # The engine prints a dynamic provider's stderr with the preview; that is how this reaches the user.
@@ -157,7 +159,7 @@ class NdesRoleProvider(NdesProvider):
             try:
                 return self._run(inp, self._params(inp, "set", ensure="present", allow_reinstall=False,
                                                    install=not C.configured(st), repair=C.half_finished(st)),
-                                 timeout=max(inp.endpoint.operation_timeout, INSTALL_WAIT))
+                                 timeout=max(inp.endpoint.operation_timeout, inp.timeout_seconds))
             except StillRunning:  # the install goes on there: poll the host until NDES is configured
                 return self._settle(inp, C.configured, "the NDES install")
 
@@ -236,7 +238,7 @@ class NdesRoleProvider(NdesProvider):
         ra = [c.thumbprint for c, _ in C.ra_certificates(st)]
         try:
             self._run(inp, self._params(inp, "set", ensure="absent", remove_thumbprints=ra),
-                      timeout=max(inp.endpoint.operation_timeout, INSTALL_WAIT))
+                      timeout=max(inp.endpoint.operation_timeout, inp.timeout_seconds))
         except StillRunning:
             gone = set(ra)
             self._settle(inp, lambda s: not (s.mscep_key or s.app_pool or s.application) and not gone & {

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pulumi
+from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts.host_boot import SCRIPT, HostBootParams, HostBootState
@@ -30,13 +31,18 @@ class HostRebootInputs(WindowsInputs):
     """Anything whose change should re-check (e.g. the registry values written)."""
     reboot_pending: bool = False
     """Desired: no restart pending (read reports the live value, so a pending restart shows as a diff)."""
-    timeout_seconds: int = 900
+    timeout_seconds: int = Field(default=900, ge=60, le=7200)
+    """How long the restart may take until WinRM answers (ndes:httpSys.rebootTimeout; the customTimeouts)."""
 
 
 class HostRebootProvider(NdesProvider):
     kind: ClassVar[str] = "HostReboot"
     Inputs: ClassVar[type[ResourceInputs]] = HostRebootInputs
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+
+    @classmethod
+    def compared_fields(cls) -> list[str]:
+        return [f for f in super().compared_fields() if f != "timeoutSeconds"]  # a bound, not a state
 
     def find(self, inp: HostRebootInputs) -> Existing | None:
         return None  # nothing on the host to take over

@@ -36,7 +36,7 @@ from ..directory import accounts as acc
 from ..directory.escape import check_name, parent_dn, same_dn, split_dn
 from ..directory import replication, rights
 from ..directory.errors import Conflict
-from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs
+from .base import Existing, NdesProvider, ResourceInputs
 from .directory_preflight import PreflightCheck
 
 PASSWORD_CHANGED = "(changed outside Pulumi)"
@@ -46,6 +46,8 @@ _SAM_BAD = set('"/\\[]:;|=,+*?<>@')
 class DirectoryInputs(ResourceInputs):
     """How to reach and bind to the DC (from ndes:domain)."""
 
+    connection_fields: ClassVar[tuple[str, ...]] = ("ldapUrl", "startTls", "bindUser", "bindPassword", "caBundle",
+                                                    "insecureSkipTlsVerify", "readerUrls", "replicationTimeout")
     ldap_url: str
     start_tls: bool = False
     bind_user: str
@@ -81,6 +83,8 @@ DIRECTORY_SECRETS = frozenset({"bindPassword"})
 
 
 class ServiceAccountInputs(DirectoryInputs):
+    connection_fields: ClassVar[tuple[str, ...]] = DirectoryInputs.connection_fields + ("spnAdminUser",
+                                                                                        "spnAdminPassword")
     name: str
     """sAMAccountName (also the CN of a new account)."""
     ou: str | None = None
@@ -320,9 +324,7 @@ class ServiceAccountProvider(PreflightCheck, NdesProvider):
         live = self.get(id_, inp, props)
         if live is None:
             return ReadResult(None, {})
-        outs = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        outs.update(live)
-        return ReadResult(live["dn"], outs, {k: outs[k] for k in self._wire_names() if k in outs})
+        return self._refreshed(live["dn"], props, live)
 
 
 def _spn_hint(inp: ServiceAccountInputs) -> str:

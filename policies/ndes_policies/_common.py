@@ -132,10 +132,12 @@ def known_str(value: Any) -> str | None:
 
 
 def host_of(props: Mapping[str, Any]) -> str | None:
-    """The Windows host a resource lives on: its endpoint's host (FQDN, lower case)."""
-    ep = props.get("endpoint")
-    if isinstance(ep, dict) and isinstance(ep.get("host"), str):
-        return ep["host"].strip().lower().rstrip(".")
+    """The Windows host a resource lives on: its connection's (or, in state from before connections, its
+    endpoint's) host (FQDN, lower case)."""
+    for key in ("connection", "endpoint"):
+        ep = props.get(key)
+        if isinstance(ep, dict) and isinstance(ep.get("host"), str):
+            return ep["host"].strip().lower().rstrip(".")
     return None
 
 

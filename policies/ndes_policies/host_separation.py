@@ -15,6 +15,9 @@ from ._common import host_of, known_str, message, resources_of
 
 
 def _address(props: dict[str, Any]) -> str | None:
+    conn = props.get("connection")
+    if isinstance(conn, dict) and isinstance(conn.get("address"), str):
+        return conn["address"]  # host:port of the WinRM URL (ndes/providers/connections.py public)
     ep = props.get("endpoint")
     url = ep.get("url") if isinstance(ep, dict) else None
     if not isinstance(url, str):

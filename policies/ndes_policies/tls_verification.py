@@ -1,5 +1,5 @@
 """TLS verification stays on outside the lab: no resource input `insecureSkipTlsVerify: true` (at any depth,
-e.g. endpoint.insecureSkipTlsVerify of the Windows resources) unless the stack's name is listed in the policy
+e.g. connection.insecureSkipTlsVerify, or endpoint.insecureSkipTlsVerify in state from before connections) unless the stack's name is listed in the policy
 config `allowInsecureTlsStacks` (default ["lab"]).
 
 How the pack knows the stack: the engine gives policy packs PULUMI_STACK (and pulumi.get_stack() reads it). The
@@ -33,11 +33,13 @@ def insecure_paths(value: Any, path: str = "") -> Iterator[str]:
 
 
 def _key(props: dict[str, Any], path: str) -> str:
-    if path.startswith("endpoint."):
+    conn = props.get("connection")
+    ref = conn.get("ref") if isinstance(conn, dict) and isinstance(conn.get("ref"), str) else ""
+    if path.startswith("endpoint.") or ref.startswith("winrm:"):  # the connection a resource names (connections.py)
         return "ndes:winrm.insecureSkipTlsVerify (or ndes:ca.winrm / ndes:ndesHosts[].winrm)"
-    if "ldapUrl" in props:
+    if "ldapUrl" in props or ref == "ldap":
         return "ndes:domain.insecureSkipTlsVerify"
-    if "tenantId" in props:
+    if "tenantId" in props or ref.startswith("graph"):
         return "ndes:graph.insecureSkipTlsVerify"
     return config_key(props, "ndes", path)
 

@@ -42,7 +42,7 @@ PROGRAM = textwrap.dedent('''
     import pulumi
 
     from ndes.components.ca_host import CaHost
-    from ndes.components.directory import read_ca_bundle
+    from ndes.components.connection import connection_input
     from ndes.components.ndes_host import NdesHost
     from ndes.model import load_config
     from ndes.program import read_stack_config, secret_outputs
@@ -54,8 +54,7 @@ PROGRAM = textwrap.dedent('''
     secrets = secret_outputs(cfg)
     d = cfg.domain
     # What DirectoryPlane makes, but with no SPN: ndes1's http/ SPN belongs to the lab stack's account.
-    conn = {"ldapUrl": d.ldap_url, "bindUser": d.bind_user, "bindPassword": secrets["domain.bindPassword"],
-            "caBundle": read_ca_bundle(d.ca_bundle)}
+    conn = connection_input(cfg, "ldap")  # ndes:domain, resolved by the providers from the stack config
     sa = cfg.service_account
     # in the lab stack's OU: the least-privilege bind account may create users there only (docs/identities.md)
     account = ServiceAccount("svc", {**conn, "owner": "e2e/svc", "name": sa.name, "ou": sa.ou,

@@ -6,10 +6,11 @@ each dynamic resource records what the engine would keep in state after `pulumi 
 The outputs are the checked inputs plus the live fields a server would have returned; those are stand-ins
 (fixed plausible values below), because the upgrade test compares inputs, never live values.
 
-Capture a release (its `ndes` first on the path, these tests second):
+Capture a release (its `ndes` first on the path, these tests second; run from the release's folder: `python -m`
+puts the working directory first on the path, and the worktree's own `ndes` would win):
 
     git archive <tag> ndes | tar -x -C /tmp/rel
-    PYTHONPATH=/tmp/rel:. .venv/bin/python -m tests.unit.golden_state --write <tag>
+    cd /tmp/rel && PYTHONPATH=/tmp/rel:<repo> <repo>/.venv/bin/python -m tests.unit.golden_state --write <tag>
 
 tests/unit/test_state_compat.py reads tests/unit/golden_state/<Kind>.json with today's code.
 """
@@ -149,14 +150,18 @@ def capture(config: Path | None = None) -> dict[str, dict[str, Any]]:
         kind = args.typ.rsplit(":", 1)[-1]
         raw = _plain({k: v for k, v in dict(args.inputs).items() if k != "__provider"})
         provider_cls = type(dill.loads(base64.b64decode(_plain(args.inputs["__provider"]))))
-        checked = provider_cls().check({}, raw)
+        provider = su.configured(provider_cls(), config)  # the engine configures providers with the stack config
+        checked = provider.check({}, raw)
         assert not checked.failures, (kind, [(f.property, f.reason) for f in checked.failures])
         inputs = _plain(checked.inputs)
+        outputs = {**inputs, **_live(kind, inputs, args.name)}
+        if "connection" in inputs and hasattr(provider, "connection"):  # the copy a create keeps (a secret)
+            outputs["__connection"] = provider.connection(inputs)[0]
         out[args.name] = {
             "type": args.typ, "name": args.name, "kind": kind,
             "provider": serialize_provider(provider_cls()),
             "inputs": inputs,
-            "outputs": {**inputs, **_live(kind, inputs, args.name)},
+            "outputs": outputs,
         }
     return out
 

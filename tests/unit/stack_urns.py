@@ -11,6 +11,7 @@ Regenerate the list after adding a resource (or after adding the alias that cove
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -74,11 +75,16 @@ class _Echo(pm.Mocks):
         return {}
 
 
-def lab_config(path: Path | None = None) -> dict[str, Any]:
+def lab_config(path: Path | None = None) -> Any:
     """The lab stack's config (Pulumi.lab.yaml, or the stack file at `path`), its `fromEnv` secrets and CA bundle
     standing in as dummies."""
-    path = path or ROOT / "Pulumi.lab.yaml"
     from ndes.model import load_config
+    return load_config(lab_raw(path))
+
+
+def lab_raw(path: Path | None = None) -> dict[str, Any]:
+    """The lab stack's config values (top-level keys without `ndes:`), `fromEnv` resolved to dummies."""
+    path = path or ROOT / "Pulumi.lab.yaml"
     from ndes.program import resolve_env_refs
 
     doc = yaml.safe_load(path.read_text())
@@ -100,7 +106,19 @@ def lab_config(path: Path | None = None) -> dict[str, Any]:
         os.environ.clear()
         os.environ.update(saved)
     assert not problems, problems
-    return load_config(resolved)
+    return resolved
+
+
+def stack_config(path: Path | None = None) -> dict[str, str]:
+    """The lab stack's config as the engine hands it to a provider's configure(): `ndes:<key>` -> JSON text."""
+    return {f"ndes:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in lab_raw(path).items()}
+
+
+def configured(provider: Any, path: Path | None = None) -> Any:
+    """`provider` after configure() with the lab stack's config (as the engine does during preview and up)."""
+    from pulumi.dynamic import Config, ConfigureRequest
+    provider.configure(ConfigureRequest(Config(stack_config(path), PROJECT)))
+    return provider
 
 
 def collect() -> dict[str, Registered]:

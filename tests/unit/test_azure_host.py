@@ -516,7 +516,8 @@ def test_deployment_builds_the_vm_first_and_the_ssl_template_waits_for_its_join(
         ssl = unwrap_all(mocks.resources[tpl[0]].inputs)
         assert ssl["enrollPrincipals"] == ["NDES01$"]
         hosts = [unwrap_all(r.inputs) for r in mocks.resources if r.typ.endswith("ndes:WindowsFeatures")]
-        assert hosts and hosts[0]["endpoint"]["url"] == "https://ndes01.contoso.com:5986/wsman"
+        assert hosts and hosts[0]["connection"]["ref"] == "winrm:ndes01.contoso.com"
+        assert hosts[0]["connection"]["url"] == "https://ndes01.contoso.com:5986/wsman"
     return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
 
 

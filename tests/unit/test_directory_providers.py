@@ -155,13 +155,14 @@ def test_directory_plane_builds_the_seed_steps():
     return pulumi.Output.all(plane.service_account_dn, plane.client_issuance.urn, named.apply(names)).apply(check)
 
 
-def test_ca_bundle_is_read_from_the_named_file(tmp_path):
-    from ndes.components.directory import read_ca_bundle
+def test_ca_bundle_is_read_from_the_named_file(tmp_path, monkeypatch):
+    from ndes.providers.connections import ConnectionError_, read_text
+    monkeypatch.chdir(tmp_path)  # relative paths from the project directory, where program and provider run
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n")
-    assert read_ca_bundle("ca.pem", tmp_path).startswith("-----BEGIN")
-    assert read_ca_bundle(None) is None
-    with pytest.raises(pulumi.RunError, match="ndes:domain.caBundle"):
-        read_ca_bundle("missing.pem", tmp_path)
+    assert read_text("ca.pem", "ndes:domain.caBundle").startswith("-----BEGIN")
+    assert read_text(None, "ndes:domain.caBundle") is None
+    with pytest.raises(ConnectionError_, match="ndes:domain.caBundle"):
+        read_text("missing.pem", "ndes:domain.caBundle")
 
 
 def test_providers_pickle_small_and_without_connections():

@@ -65,16 +65,18 @@ def test_a_host_account_of_its_own_needs_its_own_password():
 
 def test_app_proxy_signs_in_as_a_user_and_intune_keeps_the_app():
     from ndes.components.app_proxy import app_proxy_connection, graph_connection
+    from ndes.providers.connections import resolve
     cfg = load_config(sample())
-    secrets = {"graph.clientSecret": "<secret output>"}
-    intune = graph_connection(cfg.graph, secrets)
-    assert intune["credential"] == "clientSecret" and intune["clientSecret"] == "<secret output>"
-    ap = app_proxy_connection(cfg.graph, secrets)  # default: azureCli
+    assert graph_connection(cfg)["connection"]["ref"] == "graph"
+    assert app_proxy_connection(cfg)["connection"]["ref"] == "graph:appProxy"
+    intune = resolve(cfg, "graph")  # what the providers resolve from the stack config
+    assert intune["credential"] == "clientSecret" and intune["clientSecret"] == cfg.graph.client_secret.get_secret_value()
+    ap = resolve(cfg, "graph:appProxy")  # default: azureCli
     assert ap["credential"] == "azureCli" and ap["clientSecret"] is None and ap["clientId"] is None
     assert ap["tenantId"] == intune["tenantId"]
-    dc = app_proxy_connection(load_config(sample(**{"graph.appProxy": {"credential": "deviceCode"}})).graph, secrets)
+    dc = resolve(load_config(sample(**{"graph.appProxy": {"credential": "deviceCode"}})), "graph:appProxy")
     assert dc["credential"] == "deviceCode"
-    pipeline = app_proxy_connection(load_config(sample(**{"graph.appProxy": {"credential": "none"}})).graph, secrets)
+    pipeline = resolve(load_config(sample(**{"graph.appProxy": {"credential": "none"}})), "graph:appProxy")
     assert pipeline == intune  # nobody signs in: the app-only identity reads and verifies
 
 

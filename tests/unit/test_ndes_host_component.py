@@ -7,6 +7,7 @@ import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from ndes.model import load_config
+from ndes.providers import connections
 
 from .sample_config import sample
 
@@ -81,11 +82,12 @@ def test_ndes_host_declares_the_guides_steps_in_order(mocks):
         assert role["raName"] == "NDES01-MSCEP-RA" and role["raCompany"] == "Contoso"
         assert is_rpc_secret(role["serviceAccountPassword"]) and _plain(role["serviceAccountPassword"]) == "Svc-Pa55!word"
         assert role["signingProvider"] == "Microsoft Strong Cryptographic Provider" and role["signingKeyLength"] == 2048
-        ep = role["endpoint"]
-        assert is_rpc_secret(ep)
-        ep = _plain(ep)
+        # the inputs name the connection (no password, no plumbing); the provider resolves it from stack config
+        assert "endpoint" not in role and not is_rpc_secret(role["connection"])
+        assert role["connection"]["ref"] == "winrm:ndes01.contoso.com" and len(role["connection"]["fingerprint"]) == 16
+        ep = connections.resolve(cfg, role["connection"]["ref"])["endpoint"]
         assert ep["url"] == "https://ndes01.contoso.com:5986/wsman" and ep["username"] == "CONTOSO\\pulumi"
-        assert _plain(ep["password"]) == "WinRM-Pa55!" and ep["host"] == "ndes01.contoso.com"
+        assert ep["password"] == "WinRM-Pa55!" and ep["host"] == "ndes01.contoso.com"
         cert = r["ndes-host-ndes01-ssl-certificate"].inputs
         assert cert["commonName"] == "ndes01-contoso.msappproxy.net"
         assert cert["dnsNames"] == ["ndes01-contoso.msappproxy.net", "ndes01.contoso.com"]
@@ -120,8 +122,8 @@ def test_internal_common_name_extra_sans_and_a_hosts_own_winrm(mocks):
         cert = r["h-ssl-certificate"].inputs
         assert cert["commonName"] == "ndes01.contoso.com"
         assert cert["dnsNames"] == ["ndes.contoso.com", "ndes01-contoso.msappproxy.net", "ndes01.contoso.com"]
-        ep = _plain(r["h-features"].inputs["endpoint"])
-        assert ep["url"] == "https://10.0.0.5:5986/wsman" and _plain(ep["password"]) == "Own-Pa55!"
+        ep = connections.resolve(cfg, r["h-features"].inputs["connection"]["ref"])["endpoint"]
+        assert ep["url"] == "https://10.0.0.5:5986/wsman" and ep["password"] == "Own-Pa55!"
         assert r["h-ndes-role"].inputs["raName"] == "Contoso NDES RA"
     return pulumi.Output.all(*[x.urn for x in host.resources]).apply(check)
 
@@ -139,7 +141,8 @@ def test_ca_host_grants_and_exports(mocks):
         access = r["ca-host-request-certificates"].inputs
         assert access["caName"] == "Contoso Issuing CA" and access["account"] == "CONTOSO\\svc-ndes"
         assert access["accountSid"] == "S-1-5-21-9-9-9-1105" and access["configKey"] == "ndes:ca"
-        assert _plain(access["endpoint"])["url"] == "https://ca01.contoso.com:5986/wsman"
+        ep = connections.resolve(cfg, access["connection"]["ref"])["endpoint"]
+        assert ep["url"] == "https://ca01.contoso.com:5986/wsman"
         assert r["ca-host-certificate"].typ == "pulumi-python:dynamic/ndes:CaCertificate"
     return pulumi.Output.all(ca.root_der_b64, ca.issuing_der_b64).apply(check)
 

@@ -139,11 +139,10 @@ def test_a_half_finished_install_reads_as_gone_and_is_repaired(sim, samba_dc):
 def test_an_install_that_outlasts_the_clients_wait_is_left_to_finish_and_polled(sim, samba_dc, monkeypatch):
     """Issue 13 item 5: the client stops waiting for a long install but never terminates it (that would leave NDES
     half-configured); it polls the host until NDES is configured, and the same for the uninstall."""
-    from ndes.providers import ndes_role
-    monkeypatch.setattr(ndes_role, "INSTALL_WAIT", 2)  # the install outlasts the client's wait
     with service_account(samba_dc) as (account, password, _sid):
         prepare_ndes_host(sim, NDES1, account)
-        inp = inputs(sim, samba_dc, account, password, endpoint={**endpoint_props(sim, NDES1), "operationTimeout": 5})
+        inp = inputs(sim, samba_dc, account, password, endpoint={**endpoint_props(sim, NDES1), "operationTimeout": 5},
+                     timeoutSeconds=2)  # the install outlasts the client's wait
         sim.slow(NDES1, 8)  # the install's set-mode run takes 8 s
         created = P.create(inp)
         assert {c["template"] for c in created.outs["raCertificates"]} == {"EnrollmentAgentOffline", "CEPEncryption"}
