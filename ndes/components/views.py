@@ -239,7 +239,7 @@ def ca_view(a: Mapping[str, Any]) -> tuple[CaView, dict[str, Any], Any]:
         ca=CaConfig.model_validate({"host": a["host"], "common_name": a["common_name"],
                                     "adopt": bool(a.get("adopt"))})))
     _checked(where, view)
-    return view, {"winrm.password": _secret(a["connection"]["password"])}, url
+    return view, {"winrm.password": _secret(a["connection"]["password"]), INLINE: True}, url
 
 
 def host_view(a: Mapping[str, Any]) -> tuple[HostView, NdesHostConfig, dict[str, Any], Any]:

@@ -147,16 +147,25 @@ VAULT_READ = {"location": "westeurope", "properties": {"enabledForDeployment": T
 
 
 class Mocks(pulumi.runtime.Mocks):
-    def __init__(self, vault: dict | None = None):
+    def __init__(self, vault: dict | None = None, stack_config: dict | None = None):
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
         self.calls: list[pulumi.runtime.MockCallArgs] = []
         self.vault = VAULT_READ if vault is None else vault
+        # the raw ndes: config the engine hands the provider's configure() (HostReady resolves its WinRM connection
+        # from it): the test's own, else the Azure sample's (every test's host has the same WinRM settings)
+        self.stack_config = stack_config if stack_config is not None else raw_with_azure()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.resources.append(args)
         if args.typ.endswith("ndes:HostReady"):  # as the engine would: the provider's create runs
             from ndes.providers.host_ready import HostReadyProvider
-            made = HostReadyProvider().create(unwrap_all(dict(args.inputs)))
+            import json
+
+            from pulumi.dynamic import Config, ConfigureRequest
+            p = HostReadyProvider()
+            p.configure(ConfigureRequest(Config({f"ndes:{k}": json.dumps(v) for k, v in
+                                                 (self.stack_config or {}).items()}, "ndes")))
+            made = p.create(unwrap_all(dict(args.inputs)))
             return made.id, made.outs
         return f"{args.name}-id", dict(args.inputs)
 
@@ -178,7 +187,7 @@ class Mocks(pulumi.runtime.Mocks):
 
 def build(raw: dict):
     """Register an AzureNdesHost for ndesHosts[0] under fresh mocks; returns (mocks, component)."""
-    mocks = Mocks()
+    mocks = Mocks(stack_config=raw)
     pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
     from ndes.components.azure_host import AzureNdesHost
     host = AzureNdesHost("ndes01", load_config(raw), 0)

@@ -127,7 +127,7 @@ def test_how_long_to_wait_is_no_update():
 
 @pulumi.runtime.test
 def test_first_up_waits_for_the_joined_vm_before_the_windows_plane(restarting_vm):
-    mocks = Mocks()
+    mocks = Mocks(stack_config=raw_with_azure())
     pulumi.runtime.set_mocks(mocks, project="ndes", stack="unit", preview=False)
     from ndes.components.deployment import NdesScepDeployment
     d = NdesScepDeployment("ndes", load_config(raw_with_azure()))
@@ -141,10 +141,11 @@ def test_first_up_waits_for_the_joined_vm_before_the_windows_plane(restarting_vm
         assert ext < ready < min(windows)  # the Windows plane registers only once the host was ready
         inputs = unwrap_all(mocks.resources[ready].inputs)
         assert (inputs["fqdn"], inputs["domain"]) == ("ndes01.contoso.com", "contoso.com")
-        assert inputs["endpoint"]["username"] == "CONTOSO\\pulumi"  # the Windows plane's own account
+        assert inputs["connection"]["ref"] == "winrm:ndes01.contoso.com"  # the Windows plane's own connection
+        assert restarting_vm[0].endpoint.username == "CONTOSO\\pulumi"  # resolved from the stack config
         assert len(restarting_vm) == 1 and len(restarting_vm[0].seen) == 6  # it met the restart
         feats = unwrap_all(mocks.resources[windows[0]].inputs)
-        assert feats["endpoint"]["url"] == "https://ndes01.contoso.com:5986/wsman"
+        assert feats["connection"]["url"] == "https://ndes01.contoso.com:5986/wsman"
     return pulumi.Output.all(*[r.urn for rs in d.chain.resources.values() for r in rs]).apply(check)
 
 

@@ -7,6 +7,8 @@ import base64
 import json
 
 import pulumi
+
+from ndes.components.connection import INLINE
 import pytest
 
 import ndes
@@ -113,7 +115,9 @@ def test_intune_profiles_declare_what_the_chain_plane_declares(mocks):
     from ndes.components.intune import Intune
     from ndes.program import secret_outputs
     cfg = load_config(sample(**{"intune.platforms": ["ios", "androidWorkProfile", "windows"]}))
-    chain = Intune("chain", cfg, secret_outputs(cfg), {"root": FAKE_DER, "issuing": FAKE_DER})
+    # a library plane's connections travel inline (its caller has no ndes: stack config): the chain's plane in
+    # the same form (test_deployment_args_match_the_stack_config_path compares the by-reference form)
+    chain = Intune("chain", cfg, {**secret_outputs(cfg), INLINE: True}, {"root": FAKE_DER, "issuing": FAKE_DER})
     lib = ndes.IntuneProfiles("lib", intune_args())
 
     def check(_):
@@ -243,22 +247,28 @@ def test_deployment_args_match_the_stack_config_path():
     from ndes.program import secret_outputs
     raw = sample()
 
-    def from_config():
+    def from_config(inline: bool):
         cfg = load_config(raw)
-        return ndes.NdesScepDeployment("ndes", cfg, secret_outputs(cfg))
+        return ndes.NdesScepDeployment("ndes", cfg, {**secret_outputs(cfg), **({INLINE: True} if inline else {})})
 
-    def from_args():
+    def from_args(stack_config: bool):
         doc = dict(raw)
         doc["domain"] = {k: v for k, v in raw["domain"].items() if k != "bindPassword"}
         doc["graph"] = {k: v for k, v in raw["graph"].items() if k != "clientSecret"}
         return ndes.NdesScepDeployment("ndes", ndes.NdesScepDeploymentArgs(
-            config=doc, stack="unit", secrets=ndes.DeploymentSecretsArgs(
-                bind_password=pulumi.Output.secret("Bind-Pa55!"),
-                graph_client_secret=pulumi.Output.secret("Graph-S3cret!"))))
+            config=doc, stack="unit", connections_from_stack_config=stack_config,
+            secrets=ndes.DeploymentSecretsArgs(bind_password=pulumi.Output.secret("Bind-Pa55!"),
+                                               graph_client_secret=pulumi.Output.secret("Graph-S3cret!"))))
 
-    a, b = declared(from_config), declared(from_args)
+    # a library caller: connections inline, with the secrets it gave
+    a, b = declared(lambda: from_config(True)), declared(lambda: from_args(False))
     assert len(a) > 20 and a == b
     assert INPUT_SECRET not in "".join(b)
+    assert "'ldapUrl'" in "".join(b) and "'connection'" not in "".join(b)
+    # the repository's program: connections by reference (the providers read the stack config)
+    c, d = declared(lambda: from_config(False)), declared(lambda: from_args(True))
+    assert len(c) > 20 and c == d
+    assert "'connection'" in "".join(d) and "'ldapUrl'" not in "".join(d)
 
 
 def test_deployment_args_config_errors_name_the_key():
