@@ -226,7 +226,8 @@ class Replicator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []
-        self.rounds = 0
+        self.rounds = 0  # finished rounds (both directions)
+        self.begun = 0  # begun rounds: a reader DC may show a write before the round that carried it returns
 
     def start(self) -> "Replicator":
         self._stop.clear()
@@ -236,6 +237,7 @@ class Replicator:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
+            self.begun += 1
             try:
                 replicate_once()
                 self.rounds += 1

@@ -99,7 +99,8 @@ def test_with_reader_dcs_a_write_returns_once_the_ca_s_dc_shows_it(samba_dc, dc2
         with connect(dc2) as r:  # the CA's view agrees the moment the resource is done
             assert iss.is_issued(r, samba_dc.enterprise_ca_name, name)
             assert tpl.read_template(r, tpl.template_dn(r, name)) is not None
-        assert replication.rounds >= 1 and not replication.errors, replication.errors
+        # a round had begun (dc2 may show the write before that round's other direction returns)
+        assert replication.begun >= 1 and not replication.errors, replication.errors
         print(f"issuance waited {waited:.1f}s for dc2")
         account = f"svc-w{uid}"
         a = SA.create(SA.check({}, props(samba_dc, name=account, upn=f"{account}@lab.contoso.test",

@@ -398,7 +398,7 @@ def test_after_a_real_pulumi_up_scepclient_enrolls(samba_dc, tmp_path):
     from lab.topology import NDES_HOSTS
     from lab.winrm_sim import control, store
     from tests.e2e.lab_chain import ensure_lab_servers
-    from tests.e2e.lab_stack import lab_project
+    from tests.e2e.lab_stack import lab_project, lab_stack_config
 
     ensure_lab_servers()
     host = NDES_HOSTS[1]
@@ -412,6 +412,8 @@ def test_after_a_real_pulumi_up_scepclient_enrolls(samba_dc, tmp_path):
         "templates": {"ssl": {"name": E2E["ssl"], "displayName": "SCEP E2E SSL"},
                       "client": {"name": E2E["client"], "displayName": "SCEP E2E Intune"}},
         "appProxy.displayName": E2E["app"], "intune.profileNamePrefix": E2E["profiles"], "intune.platforms": ["ios"],
+        # one client template here: only the lab's first SCEP profile, whose key usage that template serves
+        "intune.scepProfiles": lab_stack_config()["config"]["ndes:intune"]["scepProfiles"][:1],
         "connector.installerPath": installer})
     graph = graph_control.LAB.graph_url
     try:
