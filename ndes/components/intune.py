@@ -192,13 +192,15 @@ class Intune(pulumi.ComponentResource):
         self.resources: list[pulumi.Resource] = [*resolver.created, *self.roots.values(), *self.issuing.values(),
                                                  *self.extra.values(),
                                                  *self.scep.values()]
+        # a profile's Graph id is its resource id, which an update keeps known in a preview (its profileId output
+        # becomes unknown there, and the stack outputs would preview as changing)
         self.outputs = {
-            "trustedRootProfiles": {k: v.profileId for k, v in self.roots.items()},
-            "issuingCaProfiles": {k: v.profileId for k, v in self.issuing.items()},
-            "scepProfiles": {k: v.profileId for k, v in self.scep.items()},
+            "trustedRootProfiles": {k: v.id for k, v in self.roots.items()},
+            "issuingCaProfiles": {k: v.id for k, v in self.issuing.items()},
+            "scepProfiles": {k: v.id for k, v in self.scep.items()},
         }
         if self.extra:
-            self.outputs["extraTrustedProfiles"] = {k: v.profileId for k, v in self.extra.items()}
+            self.outputs["extraTrustedProfiles"] = {k: v.id for k, v in self.extra.items()}
         self.register_outputs(self.outputs)
 
 
