@@ -140,7 +140,7 @@ class NdesHost(pulumi.ComponentResource):
             "template": cfg.templates.ssl.name, "commonName": cn,
             "templateOid": "" if ssl_template_oid is None else ssl_template_oid,
             "dnsNames": sorted(set(sans) | set(s.subject_alternative_names or [])),
-            "renewBeforeDays": s.renew_before_days,
+            "renewBeforeDays": s.renew_before_days, "keySize": s.key_size,
         }, [self.reboot, *after_directory], s.adopt)
         self.binding = step(IisHttpsBinding, "https-binding", "ndes:sslCertificate", {
             "siteName": "Default Web Site", "port": 443, "ipAddress": "*", "hostName": "",

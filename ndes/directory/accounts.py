@@ -90,11 +90,6 @@ def resolve_sid(client: DirectoryClient, name: str) -> str:
     return p.sid
 
 
-def read_user(client: DirectoryClient, dn: str) -> Principal | None:
-    entry = client.get(dn, USER_ATTRS, kind="account")
-    return _principal(entry) if entry else None
-
-
 def set_password(client: DirectoryClient, dn: str, password: str) -> None:
     """Set (reset) the password through unicodePwd: the quoted password in UTF-16-LE, over TLS only."""
     value = f'"{password}"'.encode("utf-16-le")

@@ -86,7 +86,3 @@ def from_filetime_interval(raw: bytes) -> Period:
         if days % UNIT_DAYS[unit] == 0:
             return Period(days // UNIT_DAYS[unit], unit)
     return Period(days, "day")
-
-
-def normalize_period(text: str, *, allowed: tuple[str, ...] = UNITS) -> str:
-    return str(parse_period(text, allowed=allowed))

@@ -61,13 +61,6 @@ def scep_url(external_url: str) -> str:
     return base + MSCEP_PATH
 
 
-def is_scep_url(url: str) -> bool:
-    try:
-        return scep_url(url) == url and url.endswith("/" + MSCEP_PATH)
-    except ValueError:
-        return False
-
-
 def ssl_names(external_url: str, internal_fqdn: str, common_name: str = "external") -> tuple[str, list[str]]:
     """(CN, SANs) of the NDES SSL certificate: SANs hold the external and the internal FQDN.
 

@@ -6,7 +6,9 @@ change of template, CN or names is a replace (create the new one, move the bindi
 so is renewal: when fewer than renewBeforeDays are left, `diff` asks for a replacement. `read` reports the
 live certificate (decoded from its DER in Python: ndes/windows/certificates.py); one that was deleted reads as
 gone. Its template is identified by the template's OID in the certificate's template extension, never by the
-text Windows formats for it (a localized display name). The owner mark is the certificate's FriendlyName.
+text Windows formats for it (a localized display name). The owner mark is the certificate's FriendlyName. The
+key is requested at ndes:sslCertificate.keySize bits; a certificate whose key is shorter (read from its DER) is
+drift that a replace fixes, as a change of keySize is.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pulumi
 from pulumi.dynamic import DiffResult
 from pydantic import field_validator
 
+from ..model.template_fields import RsaKeySize
 from ..model.urls import normalize_fqdn
 from ..windows.certificates import TIME_FORMAT, Certificate, decode
 from ..windows.contracts import call
@@ -53,6 +56,9 @@ class MachineCertificateInputs(WindowsInputs):
     common_name: str
     dns_names: list[str]
     renew_before_days: int = 30
+    key_size: RsaKeySize = 2048
+    """The private key's length in bits (ndes:sslCertificate.keySize); 2048 in state written before this input
+    existed, the SSL template's default minimum, which is what those certificates were requested with."""
 
     @field_validator("common_name")
     @classmethod
@@ -107,18 +113,25 @@ def live_template(inp: MachineCertificateInputs, cert: Certificate) -> str:
     return cert.template_name or ""
 
 
+def live_key_size(inp: MachineCertificateInputs, cert: Certificate) -> int:
+    """The certificate's key size in the admin's words: the configured size when its key is at least that long
+    (a longer key satisfies it), else the key's own size (0 when the DER's key is not RSA), so the diff shows it."""
+    size = cert.key_size or 0
+    return inp.key_size if size >= inp.key_size else size
+
+
 def wanted(inp: MachineCertificateInputs, cert: Certificate, now: dt.datetime | None = None) -> bool:
-    """The certificate this resource declares: CN, DNS names, template, a private key, not due for renewal (by
-    the host's clock `now`: host_clock.py)."""
+    """The certificate this resource declares: CN, DNS names, template, a key of at least keySize bits, a private
+    key, not due for renewal (by the host's clock `now`: host_clock.py)."""
     return (cert.common_name.lower() == inp.common_name and cert.dns_names == inp.dns_names
-            and live_template(inp, cert) == inp.template and cert.has_private_key
-            and cert.days_left(now) > inp.renew_before_days)
+            and live_template(inp, cert) == inp.template and live_key_size(inp, cert) == inp.key_size
+            and cert.has_private_key and cert.days_left(now) > inp.renew_before_days)
 
 
 class MachineCertificateProvider(NdesProvider):
     kind: ClassVar[str] = "MachineCertificate"
     Inputs: ClassVar[type[ResourceInputs]] = MachineCertificateInputs
-    replace_on: ClassVar[frozenset[str]] = frozenset({"template", "commonName", "dnsNames"})
+    replace_on: ClassVar[frozenset[str]] = frozenset({"template", "commonName", "dnsNames", "keySize"})
     secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     @staticmethod
@@ -177,7 +190,8 @@ class MachineCertificateProvider(NdesProvider):
 
     def _live(self, inp: MachineCertificateInputs, c: Certificate) -> dict[str, Any]:
         return {"thumbprint": c.thumbprint, "subject": c.subject, "commonName": c.common_name.lower(),
-                "dnsNames": c.dns_names, "template": live_template(inp, c), "issuer": c.issuer,
+                "dnsNames": c.dns_names, "template": live_template(inp, c), "keySize": live_key_size(inp, c),
+                "issuer": c.issuer,
                 "notBefore": c.not_before.strftime(TIME_FORMAT), "notAfter": c.not_after.strftime(TIME_FORMAT),
                 "daysLeft": c.days_left()}
 
@@ -204,14 +218,14 @@ class MachineCertificateProvider(NdesProvider):
         CERTSRV_E_UNSUPPORTED_CERT_TYPE (0x80094800)."""
         params = C.MachineCertificateParams(mode="set", action="enroll", template=inp.template,
                                             subject=x500_cn(inp.common_name), dns_names=inp.dns_names,
-                                            friendly_name=self._friendly(inp))
+                                            key_length=inp.key_size, friendly_name=self._friendly(inp))
         return while_template_not_offered(
             lambda: self._run(inp, params, timeout=max(inp.endpoint.operation_timeout, 300)),
             inp.template, "check that it is issued on the CA (ndes:templates.ssl) and that AD replication reached "
             "the CA", sleep=lambda s: _sleep(s), budget=TEMPLATE_WAIT_SECONDS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
-        # Only renewBeforeDays / templateOid / the endpoint change in place: keep the certificate (a renewal is a
+        # Only renewBeforeDays / templateOid / the endpoint change in place (keySize, like the names, replaces): keep the certificate (a renewal is a
         # replace).
         from pulumi.dynamic import UpdateResult
 

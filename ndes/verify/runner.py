@@ -6,7 +6,6 @@ one `fail` naming the cause, and the run goes on with the other steps.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any, Callable, TextIO
 
 from .context import Context
@@ -130,7 +129,3 @@ def document(results: list[Result]) -> str:
     counts = {k: sum(1 for r in results if r.status == k) for k in SYMBOL}
     return json.dumps({"status": worst(results), "counts": counts, "results": [r.as_dict() for r in results]},
                       indent=2)
-
-
-def main_stream() -> TextIO:
-    return sys.stderr

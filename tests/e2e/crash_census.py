@@ -60,7 +60,7 @@ def _vals(entry: dict[str, Any], attr: str) -> list[Any]:
 def directory_census() -> dict[str, Counter]:
     cfg = _config()
     svc = cfg["ndes:serviceAccount"]["name"]
-    tpl_names = [t["name"] for t in cfg["ndes:templates"].values()]
+    tpl_names = [t["name"] for v in cfg["ndes:templates"].values() for t in (v if isinstance(v, list) else [v])]
     ndes_hosts = [h["fqdn"].lower() for h in cfg["ndes:ndesHosts"]]
     out: dict[str, Counter] = {c: Counter() for c in ("accounts", "spns", "templates", "oidObjects", "templateAces",
                                                        "caTemplateList", "ownerMarks")}

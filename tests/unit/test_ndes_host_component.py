@@ -91,7 +91,7 @@ def test_ndes_host_declares_the_guides_steps_in_order(mocks):
         cert = r["ndes-host-ndes01-ssl-certificate"].inputs
         assert cert["commonName"] == "ndes01-contoso.msappproxy.net"
         assert cert["dnsNames"] == ["ndes01-contoso.msappproxy.net", "ndes01.contoso.com"]
-        assert cert["template"] == "NDES-SSL" and cert["renewBeforeDays"] == 30
+        assert cert["template"] == "NDES-SSL" and cert["renewBeforeDays"] == 30 and cert["keySize"] == 2048
         binding = r["ndes-host-ndes01-https-binding"].inputs
         assert binding["thumbprint"] == THUMB and binding["hostName"] == "" and binding["port"] == 443
         http = r["ndes-host-ndes01-http-sys"].inputs
@@ -111,7 +111,8 @@ def test_ndes_host_declares_the_guides_steps_in_order(mocks):
 def test_internal_common_name_extra_sans_and_a_hosts_own_winrm(mocks):
     from ndes.components.ndes_host import NdesHost
     cfg = load_config(sample(**{
-        "sslCertificate": {"commonName": "internal", "subjectAlternativeNames": ["ndes.contoso.com"]},
+        "sslCertificate": {"commonName": "internal", "subjectAlternativeNames": ["ndes.contoso.com"],
+                           "keySize": 4096},
         "ndesHosts": [{"fqdn": "ndes01.contoso.com", "externalUrl": "https://ndes01-contoso.msappproxy.net/",
                        "winrm": {"url": "https://10.0.0.5:5986/wsman", "password": "Own-Pa55!"}}],
         "ndesRole.raName": "Contoso NDES RA"}))
@@ -120,7 +121,7 @@ def test_internal_common_name_extra_sans_and_a_hosts_own_winrm(mocks):
     def check(_):
         r = by_name(mocks)
         cert = r["h-ssl-certificate"].inputs
-        assert cert["commonName"] == "ndes01.contoso.com"
+        assert cert["commonName"] == "ndes01.contoso.com" and cert["keySize"] == 4096  # the key size is requested
         assert cert["dnsNames"] == ["ndes.contoso.com", "ndes01-contoso.msappproxy.net", "ndes01.contoso.com"]
         ep = connections.resolve(cfg, r["h-features"].inputs["connection"]["ref"])["endpoint"]
         assert ep["url"] == "https://10.0.0.5:5986/wsman" and ep["password"] == "Own-Pa55!"

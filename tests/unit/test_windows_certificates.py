@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ObjectIdentifier
 
 from lab.winrm_sim import ca
-from ndes.providers.machine_certificate import MachineCertificateInputs, MachineCertificateProvider, live_template
+from ndes.providers.machine_certificate import (MachineCertificateInputs, MachineCertificateProvider, live_key_size,
+                                               live_template, wanted)
 from ndes.windows.certificates import decode, template_info
 from ndes.windows.contracts.machine_certificate import CertificateFacts
 
@@ -21,14 +22,14 @@ EXT, INT = "ndes1-lab.msappproxy.net", "ndes1.lab.contoso.test"
 
 
 def issued(oid: str | None = OID, names=(EXT, INT), v1_name: str | None = None, major: int = 100,
-           minor: int = 3) -> x509.Certificate:
+           minor: int = 3, bits: int = 2048) -> x509.Certificate:
     """A certificate signed by the lab's issuing CA with the extensions a Windows Enterprise CA writes."""
     extra = []
     if oid:
         extra.append(ca._unrecognized(ca.TEMPLATE_INFO_V2_OID, ca._template_v2_ext(oid, major, minor)))
     if v1_name:
         extra.append(ca._unrecognized(ca.TEMPLATE_NAME_V1_OID, ca._bmp(v1_name)))
-    key = ca.new_key(2048)
+    key = ca.new_key(bits)
     return ca._sign(ca._cn_subject(names[0]), key.public_key(), dt.timedelta(days=365), sans=list(names),
                     ku=b"\xa0\x00", ekus=["1.3.6.1.5.5.7.3.1"], extra=extra)
 
@@ -81,6 +82,18 @@ def test_the_live_template_is_the_configured_name_only_when_the_oid_matches():
     assert live_template(inp, decode(facts(issued(oid=other)))) == other  # the diff shows another template
     assert live_template(inp, decode(facts(issued(oid=None, v1_name="WebServer")))) == "WebServer"
     assert live_template(inp, decode(facts(issued(oid=None)))) == ""
+
+
+def test_a_key_shorter_than_keysize_is_drift_and_a_longer_one_satisfies_it():
+    """The key size is read from the DER (never a Windows string): in the admin's words it is the configured
+    keySize when the key is at least that long, else the key's own size, which the diff shows (a replace)."""
+    short, longer = decode(facts(issued())), decode(facts(issued(bits=3072)))
+    assert short.key_size == 2048 and longer.key_size == 3072
+    assert live_key_size(inputs(keySize=3072), short) == 2048 and not wanted(inputs(keySize=3072), short)
+    assert live_key_size(inputs(keySize=3072), longer) == 3072 and wanted(inputs(keySize=3072), longer)
+    assert live_key_size(inputs(), longer) == 2048 and wanted(inputs(), longer)  # keySize 2048 by default
+    with pytest.raises(ValueError, match="RSA key size"):
+        inputs(keySize=1024)
 
 
 def test_a_bad_oid_input_is_refused():

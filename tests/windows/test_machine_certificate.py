@@ -87,6 +87,27 @@ def test_read_reports_other_names_on_the_certificate(sim, samba_dc):
         assert set(P.diff(other.id, read.outs, inputs(sim, tpl)).replaces) == {"commonName", "dnsNames"}
 
 
+def test_the_key_is_as_long_as_configured_and_a_shorter_one_is_drift(sim, samba_dc):
+    """ndes:sslCertificate.keySize reaches the request (the key in the store is that long, read from the DER);
+    a certificate with a shorter key reads as a keySize change that replaces it, and is never adopted."""
+    with ssl_template(samba_dc) as tpl:
+        short = P.create(inputs(sim, tpl))  # keySize's default: 2048, what every certificate had before
+        key = x509.load_pem_x509_certificate(store(sim)[short.id]["pem"].encode()).public_key()
+        assert key.key_size == 2048 and short.outs["keySize"] == 2048
+        longer = inputs(sim, tpl, keySize=3072)
+        read = P.read(short.id, {**short.outs, "keySize": 3072})  # the admin raised keySize; state says 3072
+        assert read.outs["keySize"] == 2048
+        assert P.diff(short.id, read.outs, longer).replaces == ["keySize"]
+        assert P.diff(short.id, short.outs, longer).replaces == ["keySize"]  # the change of keySize itself
+        new = P.create(longer)  # the replacement: its own mark on the short one does not make that one match
+        assert new.id != short.id and new.outs["keySize"] == 3072
+        key = x509.load_pem_x509_certificate(store(sim)[new.id]["pem"].encode()).public_key()
+        assert key.key_size == 3072
+        assert not P.diff(new.id, P.read(new.id, new.outs).outs, longer).changes
+        # a longer key than configured satisfies keySize: a lower keySize reads no drift
+        assert P.read(new.id, {**new.outs, "keySize": 2048}).outs["keySize"] == 2048
+
+
 def test_the_ca_refuses_what_samba_does_not_allow(sim, samba_dc, monkeypatch):
     from ndes.providers import machine_certificate as mod
     monkeypatch.setattr(mod, "TEMPLATE_WAIT_SECONDS", 0.0)  # a template never issued: no 10-minute wait for it

@@ -1,8 +1,9 @@
 """MachineCertificate on a simulated NDES host: LocalMachine\\My as Windows exposes it (each certificate's DER,
-Subject, Issuer, FriendlyName, HasPrivateKey) and the script's three primitives: Get-Certificate from an
+Subject, Issuer, FriendlyName, HasPrivateKey) and the script's three primitives: an enrollment from an
 Enterprise CA template as the host's computer account (e.g. NDES1$) through the simulated CA
 (lab/winrm_sim/ca.py, which asks the real lab Samba whether the template is issued and whether the computer may
-enroll), setting a FriendlyName, and Remove-Item -DeleteKey. The handler holds no notion of which template a
+enroll), with a key of the requested length (the template's minimum when none is asked for; the CA refuses one
+below it), setting a FriendlyName, and Remove-Item -DeleteKey. The handler holds no notion of which template a
 certificate came from: that is only in the certificate's own extensions, which the client decodes."""
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def _enroll(ctx: Any, p: MachineCertificateParams) -> str:
     try:
         delay = ctx.knobs.template_delay_seconds if ctx.knobs is not None else 0.0
         cert, key, _tpl = ca.request_from_template(certstore.samba(ctx), ca_state, requester, p.template,
-                                                   m.group(1), [n.lower() for n in p.dns_names], pickup_delay=delay)
+                                                   m.group(1), [n.lower() for n in p.dns_names],
+                                                   key_size=p.key_length or None, pickup_delay=delay)
     except ca.CaRefused as exc:
         raise ScriptError(f"CertEnroll::CX509Enrollment::Enroll: {exc.message}", exc.category) from None
     return certstore.add(ctx.state, cert, ca.key_pem(key), friendly_name=p.friendly_name)

@@ -3,7 +3,8 @@ changed by three primitive actions Python decides on (ndes/windows/certificates.
 
 get: `certificate` = the certificate `thumbprint` (None when it is not in the store); with `listStore`, `store`
     = every certificate of LocalMachine\\My (adoption and crash recovery look for a match there).
-set: action `enroll`  Get-Certificate -Template <template> -SubjectName <subject> -DnsName <dnsNames> into the
+set: action `enroll`  a request from <template> as the computer (CertEnroll: Get-Certificate takes no key
+                      length) with a <keyLength>-bit key, Subject <subject>, DNS names <dnsNames>, enrolled into the
                       store, FriendlyName <friendlyName>; `certificate` = the new one;
      action `mark`    FriendlyName of `thumbprint` := friendlyName;
      action `remove`  delete `thumbprint` with its private key (gone already: nothing to do).
@@ -38,6 +39,8 @@ class MachineCertificateParams(Contract):
     """enroll: the template's name (cn), as Get-Certificate -Template takes it."""
     subject: str = ""
     dns_names: list[str] = []
+    key_length: int = 0
+    """enroll: the private key's length in bits (IX509PrivateKey.Length); 0 keeps the template's minimum."""
     friendly_name: str = ""
 
 

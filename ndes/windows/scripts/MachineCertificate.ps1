@@ -41,15 +41,39 @@ if ($Params.mode -eq 'set') {
             }
         }
         'enroll' {
-            $names = [string[]] @($Params.dnsNames | ForEach-Object { [string] $_ })
-            $enrolled = Get-Certificate -Template ([string] $Params.template) -SubjectName ([string] $Params.subject) `
-                -DnsName $names -CertStoreLocation $store
-            if ([string] $enrolled.Status -ne 'Issued') {
-                throw ('the CA did not issue the certificate (status {0}): a pending request needs a CA ' +
-                    'officer; approve it or change the template') -f $enrolled.Status
+            # CertEnroll, as Get-Certificate does inside, because Get-Certificate takes no key length: a request
+            # from the template for the computer (ContextMachine, 2), the key's length (IX509PrivateKey.Length, set
+            # before the key is created at Encode; 0 keeps the template's), the subject and the DNS names
+            # (XCN_CERT_ALT_NAME_DNS_NAME, 3), enrolled with the CA the template's enrollment policy names.
+            $request = New-Object -ComObject 'X509Enrollment.CX509CertificateRequestPkcs10'
+            $request.InitializeFromTemplateName(2, [string] $Params.template)
+            if ([int] $Params.keyLength -gt 0) { $request.PrivateKey.Length = [int] $Params.keyLength }
+            $subject = New-Object -ComObject 'X509Enrollment.CX500DistinguishedName'
+            $subject.Encode([string] $Params.subject, 0)
+            $request.Subject = $subject
+            $alternatives = New-Object -ComObject 'X509Enrollment.CAlternativeNames'
+            foreach ($name in @($Params.dnsNames)) {
+                $alternative = New-Object -ComObject 'X509Enrollment.CAlternativeName'
+                $alternative.InitializeFromString(3, [string] $name)
+                $alternatives.Add($alternative)
             }
-            $cert = Get-Item -LiteralPath (Join-Path -Path $store -ChildPath $enrolled.Certificate.Thumbprint)
-            if ($Params.friendlyName) { $cert.FriendlyName = [string] $Params.friendlyName }
+            $extension = New-Object -ComObject 'X509Enrollment.CX509ExtensionAlternativeNames'
+            $extension.InitializeEncode($alternatives)
+            $request.X509Extensions.Add($extension)
+            $enrollment = New-Object -ComObject 'X509Enrollment.CX509Enrollment'
+            $enrollment.InitializeFromRequest($request)
+            if ($Params.friendlyName) { $enrollment.CertificateFriendlyName = [string] $Params.friendlyName }
+            $enrollment.Enroll()
+            if ([int] $enrollment.Status.Status -ne 1) {
+                # EnrollmentEnrollStatus: 1 Enrolled, 2 Pended (a CA officer must approve), else an error
+                throw ('the CA did not issue the certificate (status {0}: {1}): a pending request needs a CA ' +
+                    'officer; approve it or change the template') -f $enrollment.Status.Status,
+                    $enrollment.Status.ErrorText
+            }
+            $raw = [Convert]::FromBase64String([string] $enrollment.Certificate(1))
+            $issued = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 `
+                -ArgumentList @(, $raw)
+            $cert = Get-Item -LiteralPath (Join-Path -Path $store -ChildPath $issued.Thumbprint)
             $changed = $true
         }
         default { throw ('unknown action ''{0}'' (enroll, mark, remove)' -f $Params.action) }
