@@ -89,7 +89,7 @@ def test_intune_profiles_alone_needs_only_graph(mocks):
         scep = [r for r in dynamic(mocks) if r.typ.endswith("ScepProfile")]
         assert all(r.inputs["scepServerUrls"] == [SCEP_URL] for r in scep)
         assert set(scep_ids) == {"ios", "androidWorkProfile", "windows"}
-        assert scep_ids["ios"] == "intune-ios-scep-pid" and root_ids["ios"] == "intune-ios-root-pid"
+        assert scep_ids["ios"] == "intune-ios-scep-id" and root_ids["ios"] == "intune-ios-root-id"  # resource ids
         no_placeholder(mocks)
     return pulumi.Output.all(intune.trusted_root_profile_ids, intune.scep_profile_ids, intune.urn).apply(check)
 
