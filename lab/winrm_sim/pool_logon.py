@@ -7,8 +7,10 @@ start fails (WAS events 5021 / 5057) and the pool stops. The running worker is u
 The lab's Samba accepts the previous password for an hour after a reset ("old password allowed period", 60
 minutes by default, smb.conf(5)); Windows accepts it only for NTLM network logons (KB 906305, "New setting
 modifies NTLM network authentication behavior"), not for the batch logon of a pool. So a bind alone cannot tell:
-the model records the account's pwdLastSet when IIS is given a password that works, and a later reset (a newer
-pwdLastSet) makes the stored password fail, as on Windows.
+the model records the account's pwdLastSet when IIS is given a password that works; after a later reset (a newer
+pwdLastSet) the stored password logs on only if it is the account's current one (a reset to the same password, as
+an adoption does, keeps the pool working on Windows): the lab compares its NT hash with the unicodePwd the lab
+DC holds, read from the DC's own sam.ldb with ldbsearch (lab tooling: ldb-tools).
 """
 from __future__ import annotations
 
@@ -60,4 +62,32 @@ def works(pool: dict[str, Any]) -> bool:
         now = _pwd_last_set(SambaView(), sam)
     except Exception:  # noqa: BLE001
         return True
-    return now is not None and now <= int(pool["pwdLastSet"])
+    if now is None:
+        return False  # the account is gone
+    if now <= int(pool["pwdLastSet"]):
+        return True
+    current = _current_nt_hash(sam)  # reset since: only the current password logs a batch logon on
+    if current is None:
+        return False
+    from spnego._ntlm_raw.crypto import ntowfv1
+    return ntowfv1(str(pool.get("password") or "")) == current
+
+
+def _current_nt_hash(sam: str) -> bytes | None:
+    """The account's current NT hash (unicodePwd) as the lab DC stores it, or None when it cannot be read."""
+    import base64
+    import subprocess
+
+    from ldap3.utils.conv import escape_filter_chars
+
+    from lab.samba_layout import samba_dir
+    try:
+        out = subprocess.run(["ldbsearch", "-H", str(samba_dir() / "private" / "sam.ldb"),
+                              f"(sAMAccountName={escape_filter_chars(sam)})", "unicodePwd"],
+                             capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        if line.startswith("unicodePwd:: "):
+            return base64.b64decode(line.split(":: ", 1)[1])
+    return None
