@@ -221,7 +221,12 @@ def force_update(cli: PulumiCLI, type_: str, name: str) -> str:
     fields = [f for f in fields if _valid(cls, outs, f)]
     if not fields:
         raise NotUpdatable(f"{type_} has no input an update changes: {_why_not(cls)}")
-    outs[fields[0]] = _bent(outs[fields[0]])
+    bent = _bent(outs[fields[0]])
+    outs[fields[0]] = bent
+    # as a refresh that found drift leaves it: the state's inputs hold the live value too (the provider answers a
+    # change as "unknown" and the engine then diffs the old and new inputs: base.changes_for_engine)
+    if fields[0] in (res.get("inputs") or {}):
+        res["inputs"][fields[0]] = bent
     path = cli.state_dir / "crash-matrix-import.json"
     path.write_text(json.dumps(doc))
     try:
