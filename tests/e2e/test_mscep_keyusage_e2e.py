@@ -59,7 +59,11 @@ def test_a_key_usage_change_reaches_the_scep_endpoint_after_up(tmp_path):
     graph = graph_control.LAB.graph_url
     enroll.register_connector(NDES1, graph)  # the person at the connector's sign-in, as ./lab/up plays it
     client = lab_stack_config()["config"]["ndes:templates"]["client"]["name"]
-    bent = bent_project(tmp_path, {"intune.scep.keyUsage": SIGNATURE, "templates.client.keyUsage": SIGNATURE})
+    # one profile and one client template, both moved to signature-only (the lab's second, signature-only template
+    # and its Wi-Fi profile would hold that purpose already)
+    first = lab_stack_config()["config"]["ndes:intune"]["scepProfiles"][0]
+    bent = bent_project(tmp_path, {"intune.scepProfiles": [{**first, "keyUsage": SIGNATURE}],
+                                   "templates.moreClients": [], "templates.client.keyUsage": SIGNATURE})
     try:
         before = _enroll(tmp_path, "before")
         assert _template_oid(before) == _client_template_oid(client)
