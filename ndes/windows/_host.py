@@ -205,15 +205,19 @@ class WindowsHost:
         """An identifier of the current boot (changes with every restart)."""
         return str(self.run_script(REBOOT_SCRIPT, {"mode": "get"})["state"]["bootId"])
 
-    def reboot_and_wait(self, timeout: int = 900, poll: float = 2.0) -> None:
+    def reboot_and_wait(self, timeout: int = 900, poll: float = 2.0, resend_after: float = 120.0) -> None:
         """Restart the host (Restart-Computer through a script) and return once WinRM answers again with a
-        new boot id. Raises OperationTimeout when it does not come back within `timeout` seconds."""
+        new boot id. Raises OperationTimeout when it does not come back within `timeout` seconds.
+
+        The restart request is sent again when the host answers with its old boot although it cannot be shutting
+        down: at once when the request never reached it (the connection was refused before the host accepted the
+        command: WinRM restarting, a network blip), else after `resend_after` seconds of old-boot answers (the
+        request's answer was lost and so, it seems, was the request). A host already shutting down refuses a
+        second Restart-Computer ("A system shutdown is in progress"): that error only means to keep waiting."""
         host = self.endpoint.host
         before = self.boot_id()
-        try:
-            self.run_script(REBOOT_SCRIPT, {"mode": "set", "restart": True})
-        except (Unreachable, OperationTimeout):
-            pass  # the restart may cut the answer short
+        ran = self._request_restart()
+        sent = time.monotonic()
         forget(self.endpoint, close=False)  # the restart takes the shell with it
         deadline = time.monotonic() + timeout
         last = "no answer yet"
@@ -223,6 +227,14 @@ class WindowsHost:
                 if self.boot_id() != before:
                     return
                 last = "it still runs the boot it had before the restart"
+                if ran is False or time.monotonic() - sent >= resend_after:
+                    last += " (the restart request was sent again)"
+                    sent = time.monotonic()
+                    try:
+                        ran = self._request_restart()
+                    except ScriptFailed as exc:  # a shutdown already in progress: keep waiting
+                        ran, last = None, str(exc)
+                    forget(self.endpoint, close=False)
             except (AuthenticationFailed, TlsFailure, ScriptFailed):
                 raise
             except WindowsHostError as exc:
@@ -230,4 +242,17 @@ class WindowsHost:
                 forget(self.endpoint, close=False)
         raise OperationTimeout(f"failed to restart {host}: WinRM did not come back with a new boot within "
                                f"{timeout} s ({last})", host=host)
+
+    def _request_restart(self) -> bool | None:
+        """Send the restart request: True when the host answered (Restart-Computer ran), False when it certainly
+        did not run (refused before the host accepted the command), None when it may have (the answer was lost,
+        as a restart often cuts it short). A ScriptFailed (a shutdown already in progress) raises."""
+        try:
+            self.run_script(REBOOT_SCRIPT, {"mode": "set", "restart": True})
+            return True
+        except OperationTimeout:
+            return None
+        except Unreachable as exc:
+            cause = exc.__cause__
+            return False if isinstance(cause, Dropped) and not cause.accepted else None
 

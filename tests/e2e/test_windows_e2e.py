@@ -223,7 +223,14 @@ def test_windows_plane_up_noop_drift_replace_crash_destroy(samba_dc, world, tmp_
     cli.destroy()
     assert not _ours(sim)["ndes"] and _ours(sim)["https"] == [] and _ours(sim)["ssl"] == []
     result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("proc", cli.up(check=False)))
+
+    def interrupted_up() -> None:
+        try:
+            result["proc"] = cli.up(check=False)
+        except Exception as exc:  # the CLI's own timeout: keep what it printed for the assertion below
+            result["error"] = f"{type(exc).__name__}: {exc}\n{str(getattr(exc, 'stdout', '') or '')[-4000:]}"
+
+    runner = threading.Thread(target=interrupted_up)
     runner.start()
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not _ours(sim)["ndes"]:
@@ -233,7 +240,7 @@ def test_windows_plane_up_noop_drift_replace_crash_destroy(samba_dc, world, tmp_
     runner.join(timeout=20)  # the engine notices (a failed step) or waits in a restart's wait loop
     sim.up()
     runner.join(timeout=900)
-    assert "proc" in result, "the interrupted pulumi up did not end"
+    assert "proc" in result, f"the interrupted pulumi up did not end: {result.get('error', 'still running')}"
     print("interrupted up exited", result["proc"].returncode)
     sim.knobs(rebootSeconds=1, templateDelaySeconds=E2E_TEMPLATE_DELAY)
     t = time.monotonic()
