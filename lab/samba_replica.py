@@ -228,6 +228,7 @@ class Replicator:
         self.errors: list[str] = []
         self.rounds = 0  # finished rounds (both directions)
         self.begun = 0  # begun rounds: a reader DC may show a write before the round that carried it returns
+        self.slowest = 0.0  # seconds of the slowest round
 
     def start(self) -> "Replicator":
         self._stop.clear()
@@ -238,11 +239,20 @@ class Replicator:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             self.begun += 1
+            started = time.monotonic()
             try:
                 replicate_once()
                 self.rounds += 1
-            except (DcError, subprocess.TimeoutExpired) as exc:
-                self.errors.append(str(exc))
+            except Exception as exc:  # any failure is the round's: the schedule goes on, as AD's does
+                self.errors.append(f"round {self.begun} ({time.monotonic() - started:.0f}s): "
+                                   f"{type(exc).__name__}: {exc}")
+            self.slowest = max(self.slowest, time.monotonic() - started)
+
+    def summary(self) -> str:
+        """Rounds begun and finished, the slowest round, and the last errors (for a test's failure message)."""
+        tail = "; ".join(self.errors[-3:]) or "none"
+        return (f"replication rounds begun {self.begun}, finished {self.rounds}, slowest {self.slowest:.0f}s, "
+                f"{len(self.errors)} failed (last: {tail})")
 
     def stop(self) -> None:
         self._stop.set()

@@ -13,6 +13,14 @@ import pytest
 from lab import samba_replica
 
 from .lab_chain import bent_project, ensure_lab_servers, lab_cli
+from .pulumi_cli import PulumiError
+
+
+def dc2_log_tail(lines: int = 30) -> str:
+    try:
+        return "dc2 log:\n" + "\n".join(samba_replica.log_path().read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "dc2 log: none"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,9 +47,12 @@ def test_first_up_converges_with_the_ca_reading_another_dc(two_dcs, tmp_path):
     ssl_name = f"NDES-SSL-R{uuid.uuid4().hex[:6]}"
     bent = bent_project(tmp_path, {"domain.readerUrls": [dc2.ldap_url], "domain.replicationTimeout": 240,
                                    "templates.ssl.name": ssl_name})
-    out = bent.up()  # no rerun
+    try:
+        out = bent.up()  # no rerun
+    except PulumiError as exc:  # the lab's replication is part of the evidence: say how it went
+        raise AssertionError(f"{rep.summary()}\n{dc2_log_tail()}\n{exc}") from None
     assert "MachineCertificate" in out.stdout or "created" in out.stdout
-    assert samba_replica.ca_reads() == samba_replica.HOST and rep.rounds >= 1 and not rep.errors, rep.errors
+    assert samba_replica.ca_reads() == samba_replica.HOST and rep.rounds >= 1 and not rep.errors, rep.summary()
     ssl = [r for r in bent.resources() if r["type"].endswith(":MachineCertificate")]
     assert ssl and ssl[0]["outputs"].get("thumbprint") and ssl[0]["outputs"].get("template") == ssl_name, ssl
     bent.preview("--expect-no-changes")
