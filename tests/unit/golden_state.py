@@ -9,8 +9,9 @@ The outputs are the checked inputs plus the live fields a server would have retu
 Capture a release (its `ndes` first on the path, these tests second; run from the release's folder: `python -m`
 puts the working directory first on the path, and the worktree's own `ndes` would win):
 
-    git archive <tag> ndes | tar -x -C /tmp/rel
-    cd /tmp/rel && PYTHONPATH=/tmp/rel:<repo> <repo>/.venv/bin/python -m tests.unit.golden_state --write <tag>
+    REV=$(git -C <repo> rev-parse <commit>)    # the full hash: the release is a commit, no tag needed
+    git -C <repo> archive $REV ndes | tar -x -C /tmp/rel
+    cd /tmp/rel && PYTHONPATH=/tmp/rel:<repo> <repo>/.venv/bin/python -m tests.unit.golden_state --write $REV
 
 tests/unit/test_state_compat.py reads tests/unit/golden_state/<Kind>.json with today's code. `--write` also names
 the release in lab/winrm_sim/RELEASE, so the simulated hosts run its scripts (the upgrade e2e deploys with them).
