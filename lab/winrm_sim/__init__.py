@@ -3,7 +3,8 @@
 One process serves every lab Windows host (lab/topology.py: the CA and the NDES hosts), each on its own
 loopback address with a TLS certificate from lab.pki carrying its name and address. pywinrm talks to it
 unchanged. It runs only the project's bootstrap with the project's own scripts (byte-identical to
-ndes/windows/scripts/<Name>.ps1) and answers each with the script's contract, played by a Python handler
+ndes/windows/scripts/<Name>.ps1, or to the golden release's text where its contract is unchanged: releases.py)
+and answers each with the script's contract, played by a Python handler
 against a model of the host (lab/winrm_sim/handlers/), persisted as JSON under <lab_dir>/winrm_sim/.
 
     python -m lab.winrm_sim serve | up | down | status

@@ -2,7 +2,8 @@
 
 Only the project's bootstrap runs here: the command must be powershell.exe with -EncodedCommand holding
 ndes/windows/scripts/_bootstrap.ps1 exactly, and the stdin line's `prelude` and `source` must be byte-identical
-to _prelude.ps1 and the named script's file. Then the params are decoded and the script's handler plays its contract against the
+to _prelude.ps1 and the named script's file, today's or the golden release's where today's handler models it
+(releases.py: the same contract then and now). Then the params are decoded and the script's handler plays its contract against the
 host's state (saved after a successful call). Output is what the bootstrap writes: one JSON document on
 stdout (non-ASCII escaped), exit code 0, or {"error": {...}} and exit code 1.
 """
@@ -11,13 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import store
+from . import releases, store
 from .handlers import HANDLERS, HostContext, ScriptError, load_all
 
 SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "ndes" / "windows" / "scripts"
@@ -29,10 +31,6 @@ class Launch:
     """A command accepted by the shell: the bootstrap, or something this host cannot run (`refusal`)."""
     is_bootstrap: bool
     refusal: str = ""
-
-
-def _bootstrap_text() -> str:
-    return (SCRIPTS_DIR / "_bootstrap.ps1").read_bytes().decode("utf-8")
 
 
 def launch(command: str, arguments: list[str]) -> Launch:
@@ -53,8 +51,9 @@ def launch(command: str, arguments: list[str]) -> Launch:
     except (binascii.Error, UnicodeDecodeError):
         return Launch(False, "Cannot process the command because the value specified with -EncodedCommand is "
                              "not properly encoded. The value must be Base64 encoded.\r\n")
-    if text != _bootstrap_text():
-        return Launch(False, "the WinRM simulator runs only ndes/windows/scripts/_bootstrap.ps1, unchanged\r\n")
+    why = releases.current().refusal("_bootstrap", text.encode("utf-8"))
+    if why:
+        return Launch(False, f"the WinRM simulator runs only the project's bootstrap, unchanged: {why}\r\n")
     return Launch(True)
 
 
@@ -85,14 +84,17 @@ def run_bootstrap(host: str, role: str, user: str, stdin: bytes, lab, request_re
         params = json.loads(base64.b64decode(params_b64, validate=True).decode("utf-8", errors="strict"))
     except (binascii.Error, ValueError) as exc:
         return _error(f"Exception calling \"FromBase64String\" with \"1\" argument(s): {exc}", "NotSpecified")
-    if prelude != (SCRIPTS_DIR / "_prelude.ps1").read_bytes():
-        return _error("the WinRM simulator runs only the project's scripts, unchanged: the prelude sent is not "
-                      "ndes/windows/scripts/_prelude.ps1", "NotImplemented")
-    path = SCRIPTS_DIR / f"{name}.ps1"
-    if not isinstance(name, str) or "/" in name or "\\" in name or not path.is_file() \
-            or path.read_bytes() != source:
-        return _error(f"the WinRM simulator runs only the project's scripts, unchanged: the source sent as "
-                      f"'{name}' is not ndes/windows/scripts/{name}.ps1", "NotImplemented")
+    why = releases.current().refusal("_prelude", prelude)
+    if why:
+        return _error(f"the WinRM simulator runs only the project's scripts, unchanged: the prelude: {why}",
+                      "NotImplemented")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Z][A-Za-z0-9]{0,63}", name) \
+            or not (SCRIPTS_DIR / f"{name}.ps1").is_file():
+        return _error(f"the WinRM simulator runs only the project's scripts, unchanged: there is no "
+                      f"ndes/windows/scripts/{name}.ps1", "NotImplemented")
+    why = releases.current().refusal(name, source)
+    if why:
+        return _error(f"the WinRM simulator runs only the project's scripts, unchanged: {why}", "NotImplemented")
     fn = HANDLERS.get(name)
     if fn is None:
         return _error(f"the WinRM simulator has no handler for script '{name}'", "NotImplemented")

@@ -9,10 +9,12 @@ The outputs are the checked inputs plus the live fields a server would have retu
 Capture a release (its `ndes` first on the path, these tests second; run from the release's folder: `python -m`
 puts the working directory first on the path, and the worktree's own `ndes` would win):
 
-    git archive <tag> ndes | tar -x -C /tmp/rel
-    cd /tmp/rel && PYTHONPATH=/tmp/rel:<repo> <repo>/.venv/bin/python -m tests.unit.golden_state --write <tag>
+    REV=$(git -C <repo> rev-parse <commit>)    # the full hash: the release is a commit, no tag needed
+    git -C <repo> archive $REV ndes | tar -x -C /tmp/rel
+    cd /tmp/rel && PYTHONPATH=/tmp/rel:<repo> <repo>/.venv/bin/python -m tests.unit.golden_state --write $REV
 
-tests/unit/test_state_compat.py reads tests/unit/golden_state/<Kind>.json with today's code.
+tests/unit/test_state_compat.py reads tests/unit/golden_state/<Kind>.json with today's code. `--write` also names
+the release in lab/winrm_sim/RELEASE, so the simulated hosts run its scripts (the upgrade e2e deploys with them).
 """
 from __future__ import annotations
 
@@ -29,6 +31,11 @@ import pulumi
 from . import stack_urns as su
 
 GOLDEN_DIR = Path(__file__).with_name("golden_state")
+# the lab's copy of the release's name: the simulated hosts also run that release's scripts (lab/winrm_sim/releases.py)
+RELEASE_FILE = Path(__file__).resolve().parents[2] / "lab" / "winrm_sim" / "RELEASE"
+RELEASE_HEADER = ("# The golden release: the commit tests/unit/golden_state/ was captured from (tests/unit/golden_state.py "
+                  "--write\n# writes this file). The simulated hosts also run its scripts where today's handlers "
+                  "model them (releases.py).\n")
 SECRET = "golden-secret"
 
 
@@ -182,7 +189,8 @@ def main(argv: list[str]) -> int:
         for kind, rec in sorted(records.items()):
             (GOLDEN_DIR / f"{kind}.json").write_text(json.dumps({"release": release, **rec}, indent=1,
                                                                 sort_keys=True) + "\n")
-        print(f"wrote {len(records)} kinds to {GOLDEN_DIR}")
+        RELEASE_FILE.write_text(f"{RELEASE_HEADER}{release}\n")
+        print(f"wrote {len(records)} kinds to {GOLDEN_DIR}, the release to {RELEASE_FILE}")
     else:
         print(json.dumps(records, indent=1, sort_keys=True))
     return 0

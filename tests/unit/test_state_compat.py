@@ -20,7 +20,7 @@ GOLDEN = {p.stem: json.loads(p.read_text()) for p in sorted(gs.GOLDEN_DIR.glob("
 # What an upgrade from the golden release DOES change, on purpose (an update in place, never a replace). Anything
 # else that differs is a spurious change the upgrade would show every existing stack.
 INTENDED_UPDATES: dict[str, set[str]] = {
-    # none from 10237d1: the connection fields it kept inline are no longer compared (they come from stack config)
+    # none from 2a15dbe (the release the golden state was captured from, with its own lab config)
 }
 
 
