@@ -132,6 +132,12 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
                             "rootStore": [base64.b64encode(CA_CERT.public_bytes(Encoding.DER)).decode()],
                             "features": [{"name": n, "installed": True} for n in HOST_FEATURES],
                             "bareMscep": 403, "outbound": [{"url": u, "reached": True} for u in HOST_ENDPOINTS]},
+        "LogonRights": {"accountSid": SIDS["svc-ndes"], "exitCode": 0, "privilegeRights": [
+            "SeNetworkLogonRight = *S-1-1-0,*S-1-5-32-544,*S-1-5-32-545,*S-1-5-32-551",
+            "SeBatchLogonRight = *S-1-5-32-544,*S-1-5-32-551,*S-1-5-32-559",
+            "SeServiceLogonRight = *S-1-5-80-0",
+            "SeInteractiveLogonRight = Guest,*S-1-5-32-544,*S-1-5-32-545,*S-1-5-32-551",
+            "SeDenyNetworkLogonRight = Guest"]},
         "ScepPoolIdentity": {"exists": True, "identityType": "SpecificUser", "userName": "CONTOSO\\svc-ndes",
                              "passwordMatches": True, "state": "Started"},
         "NdesRaRenewal": {"now": when(0), "raCertificates": [
