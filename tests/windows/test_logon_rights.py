@@ -49,3 +49,29 @@ def test_a_failed_export_reports_its_exit_code_and_no_lines(sim):
         st["localPolicy"] = {"exportExitCode": 1}
     st = read(sim)
     assert st.exit_code == 1 and st.privilege_rights == []
+
+
+def test_verify_accepts_local_policy_rights_instead_of_iis_iusrs(sim):
+    """`ndes verify`'s IIS_IUSRS check through the real WinRM client against the simulated host: not a member and
+    no rights -> fail; the three rights granted in the local policy only -> pass; one taken away -> fail naming
+    it."""
+    from ndes.verify import Context
+    from ndes.verify import hosts as w
+    from tests.unit.verify_fakes import config
+    cfg = config()
+    cfg = cfg.model_copy(update={"domain": cfg.domain.model_copy(update={"netbios_name": "NDES1"}),
+                                 "service_account": cfg.service_account.model_copy(update={"name": "Administrator"})})
+
+    def check():
+        ctx = Context(cfg, windows_factory=lambda name, own: WindowsHost(make_endpoint(sim)))
+        return w.iis_iusrs(cfg, ctx, cfg.ndes_hosts[0])[0]
+
+    r = check()
+    assert r.status == "fail" and "SeInteractiveLogonRight, SeBatchLogonRight, SeServiceLogonRight missing" in r.detail
+    me = f"*{read(sim).account_sid}"
+    grant(sim, {right: ["*S-1-5-32-544", me] for right in LR.LOGON_RIGHTS})
+    r = check()
+    assert r.status == "pass" and "by local policy" in r.detail, r
+    grant(sim, {"SeInteractiveLogonRight": ["*S-1-5-32-544", me], "SeBatchLogonRight": [me]})
+    r = check()
+    assert r.status == "fail" and "SeServiceLogonRight missing" in r.detail, r
