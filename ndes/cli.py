@@ -109,15 +109,19 @@ def verify(args: argparse.Namespace) -> int:
     if getattr(args, "bundle", None):
         from .verify.bundle import Recorder
         recorder = ctx.script = Recorder(ctx.script)  # type: ignore[method-assign]
+    logs: dict[str, str] = {}
     try:
         results = run(ctx, progress=sys.stderr)
+        if recorder is not None:  # the hosts' raw logs, for the bundle only (scrubbed there)
+            from .verify.logs import collect
+            logs = collect(cfg, ctx.script)
     finally:
         ctx.close()
     print(document(results) if args.json else table(results))
     if recorder is not None:
         from .verify.bundle import write
-        print(f"ndes verify: support bundle (no secrets) in {write(Path(args.bundle), cfg, results, recorder.facts)}",
-              file=sys.stderr)
+        print(f"ndes verify: support bundle (no secrets) in "
+              f"{write(Path(args.bundle), cfg, results, recorder.facts, logs)}", file=sys.stderr)
     return 1 if any(r.status == "fail" for r in results) else 0
 
 

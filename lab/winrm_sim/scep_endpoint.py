@@ -3,7 +3,8 @@
 It appears once the host's state has the NDES role (the MSCEP key, the SCEP app pool) and an https binding on
 443 whose certificate (with its key) is in LocalMachine\\My, and it serves TLS with exactly that certificate
 (plus the issuing CA), so a client sees what IIS would present. A watcher thread polls the hosts' state files
-(lab/winrm_sim/store.py) and starts, re-keys (new thumbprint) or stops each host's listener accordingly.
+(lab/winrm_sim/store.py) and starts, re-keys (new thumbprint: the listener stays, new handshakes get the new
+certificate, as HTTP.sys does) or stops each host's listener accordingly.
 
     GET ?operation=GetCACaps    text/plain, one capability a line
     GET ?operation=GetCACert    certs-only PKCS#7 (RA signing + RA encryption + the issuing CA),
@@ -228,6 +229,14 @@ class Endpoints:
             current = self.running.get(name)
             want = facts["thumbprint"] if facts else None
             if current and current[0] == want:
+                continue
+            if current and facts:  # a new certificate on the same binding: HTTP.sys keeps the port listening
+                try:  # and gives new handshakes the new certificate (connections under way keep theirs)
+                    current[1].ssl_ctx = _tls_context(facts["certPem"], facts["keyPem"])
+                except (OSError, ssl.SSLError) as exc:
+                    self.errors[name] = f"cannot load the certificate {want}: {exc}"
+                    continue
+                self.running[name] = (want, current[1])  # type: ignore[assignment]
                 continue
             if current:
                 self._close(name)

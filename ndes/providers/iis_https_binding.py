@@ -3,6 +3,9 @@
 A reader of the guide: the IIS dialog fills the host name with the machine name, and NDES then fails behind
 App Proxy; so the host name is part of the desired state ("" by default) and a name set by hand reads back as
 `hostName: "<that name>"`, shows in `pulumi refresh`/`preview --diff` and is put back by `pulumi up`.
+A renewed certificate on a binding that has one is swapped IN PLACE (HttpSslCertUpdate.ps1: netsh http update
+sslcert, atomic), never removed and added again (a moment without a binding, when TLS handshakes fail); a netsh
+without `http update` (Windows Server 2012 R2) falls back to IIS's remove-then-add.
 Delete removes the binding only while it still carries this resource's certificate, by its exact element
 (Remove-WebBinding -BindingInformation): another https binding on the port (a host name of someone else's) stays.
 """
@@ -15,6 +18,7 @@ from pydantic import field_validator
 
 from ..windows import ScriptFailed
 from ..windows.contracts import call
+from ..windows.contracts import http_ssl_cert_update as H
 from ..windows.contracts import iis_https_binding as C
 from ._windows import WindowsInputs, host_of
 from .base import Existing, NdesProvider, ResourceInputs
@@ -75,12 +79,34 @@ class IisHttpsBindingProvider(NdesProvider):
             raise ScriptFailed(C.SCRIPT, inp.endpoint.host, f"the certificate {inp.thumbprint} is not in "
                                f"LocalMachine\\My ({where})", "ObjectNotFound")
         actions = C.plan(st, inp.ip_address, inp.port, inp.host_name, inp.ssl_flags, inp.thumbprint)
+        if self._swap_in_place(inp, st, actions):
+            actions = []
         st = self._run(inp, "set", actions, owner_action="set")
         cur = C.target(st)
         if cur is None:
             raise ScriptFailed(C.SCRIPT, inp.endpoint.host, f"no https binding on port {inp.port} after the change",
                                "NotSpecified")
         return self._id(inp), self._live(cur, inp.port)
+
+    @staticmethod
+    def _swap_in_place(inp: IisHttpsBindingInputs, st: C.IisHttpsBindingState,
+                       actions: list[C.BindingAction]) -> bool:
+        """Only a new certificate for a binding that has one: netsh http update sslcert. True when done."""
+        cur = C.target(st)
+        if [a.kind for a in actions] != ["certificate"] or cur is None or not cur.thumbprint:
+            return False
+        ipport = H.ipport_of(cur.binding_information)
+        if ipport is None:
+            return False
+        res = call(host_of(inp), H.SCRIPT, H.HttpSslCertUpdateParams(ipport=ipport, certhash=inp.thumbprint),
+                   H.HttpSslCertUpdateState).state
+        outcome = H.outcome(res)
+        if outcome == "failed":
+            said = " ".join(line.strip() for line in res.output if line.strip())
+            raise ScriptFailed(H.SCRIPT, inp.endpoint.host, f"netsh http update sslcert ipport={ipport} failed "
+                               f"(exit {res.exit_code}): {said} ({inp.config_key or 'ndes:sslCertificate'})",
+                               "NotSpecified")
+        return outcome == "updated"
 
     def get(self, id_: str, inp: IisHttpsBindingInputs) -> dict[str, Any] | None:
         cur = C.target(self._run(inp, "get"))

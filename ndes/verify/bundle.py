@@ -4,7 +4,10 @@ A zip holding: results.json (every check, its detail and fix), config.json (the 
 every secret replaced by the model's mask), facts/<host>/<script>.json (what each host script reported, its
 `state` only: the parameters, which can carry a password, are never recorded), and README.txt. Before writing,
 every secret value of the configuration is searched for in each file and replaced (defence in depth).
-Validate-NDESConfiguration's bundle also holds IIS logs, event logs and gpresult; this one does not (yet).
+logs/<host>/events.json and logs/<host>/mscep-iis.log hold each NDES host's last NDES and connector event-log
+errors and mscep.dll IIS log lines, scrubbed and bounded (ndes/verify/logs.py); HostLogs' raw state is never
+written. Every file also goes through logs.scrub_secrets (`password=...`; long base64 runs only in
+the logs: the facts keep certificates' DER). Validate-NDESConfiguration's bundle also holds gpresult; this one not.
 """
 from __future__ import annotations
 
@@ -56,25 +59,39 @@ class Recorder:
         return state
 
 
-def write(path: Path, cfg: Any, results: list[Result], facts: dict[tuple[str, str], Any]) -> Path:
+RAW_ONLY = frozenset({"HostLogs"})
+"""Scripts whose state is written only in its scrubbed form (logs/), never as facts."""
+
+
+def write(path: Path, cfg: Any, results: list[Result], facts: dict[tuple[str, str], Any],
+          logs: dict[str, str] | None = None) -> Path:
+    from .logs import scrub_secrets
     secrets = sorted(set(secrets_of(cfg)), key=len, reverse=True)
 
     def clean(text: str) -> str:
         for s in secrets:
             text = text.replace(s, MASK)
-        return text
+        return scrub_secrets(text)
 
     files = {
         "README.txt": (f"ndes verify support bundle, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%SZ}\n"
                        f"overall: {worst(results)}\n"
                        "results.json: every check with its detail and fix\n"
                        "config.json: the configuration verify read (secrets masked)\n"
-                       "facts/<host>/<script>.json: what each host script reported (no parameters)\n"),
+                       "facts/<host>/<script>.json: what each host script reported (no parameters)\n"
+                       "logs/<host>/: the last NDES and connector event-log errors, the last mscep.dll IIS log "
+                       "lines (scrubbed: SCEP messages, user names, cookies and secret-looking values removed)\n"),
         "results.json": json.dumps([r.as_dict() for r in results], indent=1),
         "config.json": json.dumps(cfg.model_dump(mode="json", by_alias=True), indent=1, default=str),
     }
     for (host, script), state in sorted(facts.items()):
+        if script in RAW_ONLY:
+            continue
+        if script == "HostDiagnostics" and isinstance(state, dict) and state.get("mscepLog"):
+            from .logs import scrub_w3c
+            state = dict(state, mscepLog=scrub_w3c(list(state["mscepLog"])))
         files[f"facts/{host}/{script}.json"] = json.dumps(state, indent=1, default=str)
+    files.update(logs or {})
     path = Path(path)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, text in files.items():

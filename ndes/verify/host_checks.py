@@ -15,6 +15,7 @@ from cryptography import x509
 
 from ..model.config import DeploymentConfig, NdesHostConfig
 from ..windows.contracts import host_diagnostics as HD
+from .logs import scrub_text, scrub_w3c
 from .result import Result, fail, ok, warn
 
 FEATURES = ("ADCS-Device-Enrollment", "Web-Filtering", "Web-Net-Ext45", "NET-Framework-45-Core",
@@ -184,7 +185,7 @@ def logs(h: NdesHostConfig, st: HD.HostDiagnosticsState) -> list[Result]:
     if recent:
         last = recent[0]
         out.append(warn(h.fqdn, check, f"{len(recent)} error(s) in the last {EVENT_DAYS} days; newest "
-                        f"{last.time_created} {last.provider} {last.id}: {last.message[:300]}",
+                        f"{last.time_created} {last.provider} {last.id}: {scrub_text(last.message)[:300]}",
                         "read them in Event Viewer (Application; Microsoft-Intune-CertificateConnectors/Admin) "
                         "and fix what they name; `ndes verify --bundle` collects them"))
     else:
@@ -199,7 +200,8 @@ def logs(h: NdesHostConfig, st: HD.HostDiagnosticsState) -> list[Result]:
         out.append(ok(h.fqdn, check, "no mscep.dll request in the newest W3SVC1 log"))
     elif any(s >= 500 for s in statuses[-20:]):
         bad = [line for line in st.mscep_log if len(line.split()) >= 4 and line.split()[-4].startswith("5")][-1:]
-        out.append(warn(h.fqdn, check, f"recent mscep.dll requests failed on the server: {bad[0] if bad else ''}",
+        shown = scrub_w3c(bad)[0] if bad else ""  # its query carries the device's SCEP message: operation only
+        out.append(warn(h.fqdn, check, f"recent mscep.dll requests failed on the server: {shown}",
                         "500: the service account's rights or the CA; 503: the SCEP app pool is stopped"))
     else:
         out.append(ok(h.fqdn, check, f"{len(st.mscep_log)} recent mscep.dll requests, statuses "

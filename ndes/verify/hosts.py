@@ -16,6 +16,8 @@ from ..windows.contracts.machine_certificate import SCRIPT as MC_SCRIPT
 from ..windows.contracts.machine_certificate import MachineCertificateParams, MachineCertificateState
 from ..windows.contracts import intune_connector as IC
 from ..windows.contracts import local_group_member as LGM
+from ..windows.contracts import logon_rights as LR
+from ..windows.contracts.logon_rights import LOGON_RIGHTS
 from ..windows.contracts import ndes_role as NR
 from .result import Result, fail, ok, warn
 
@@ -69,28 +71,37 @@ def iis_iusrs(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result
     check = "service account in IIS_IUSRS"
     if st.found() is not None:  # by SID: the account in any spelling, whatever orphans the group holds
         return [ok(h.fqdn, check, f"{account_of(cfg)} is a member")]
-    rights = _logon_rights(cfg, ctx, h)  # Validate-NDESConfiguration accepts explicit logon rights instead
-    if rights:
+    held, where = _logon_rights(cfg, ctx, h)  # Validate-NDESConfiguration accepts explicit logon rights instead
+    if held >= set(LOGON_RIGHTS):
         return [ok(h.fqdn, check, f"{account_of(cfg)} is not a member, but holds {', '.join(LOGON_RIGHTS)} by "
-                   "policy (accepted instead of IIS_IUSRS)")]
-    return [fail(h.fqdn, check, f"{account_of(cfg)} is not in the local IIS_IUSRS group (nor holds "
-                 f"{', '.join(LOGON_RIGHTS)} by group policy)",
-                 f"Add-LocalGroupMember -Group IIS_IUSRS -Member {account_of(cfg)} (then iisreset)")]
+                   f"{where} (accepted instead of IIS_IUSRS)")]
+    missing = [r for r in LOGON_RIGHTS if r not in held]
+    return [fail(h.fqdn, check, f"{account_of(cfg)} is not in the local IIS_IUSRS group, nor holds the logon "
+                 f"rights accepted instead ({', '.join(missing)} missing by group policy and local policy)",
+                 f"Add-LocalGroupMember -Group IIS_IUSRS -Member {account_of(cfg)} (then iisreset), or grant "
+                 f"{', '.join(missing)} (secpol.msc, User Rights Assignment)")]
 
 
-LOGON_RIGHTS = ("SeInteractiveLogonRight", "SeBatchLogonRight", "SeServiceLogonRight")
-"""What Validate-NDESConfiguration accepts in place of IIS_IUSRS membership."""
-
-
-def _logon_rights(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> bool:
-    """The service account holds all three logon rights by policy (HostDiagnostics.ps1's RSOP facts)."""
+def _logon_rights(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> tuple[set[str], str]:
+    """The logon rights (of LOGON_RIGHTS) the service account holds: by group policy (HostDiagnostics.ps1's RSOP
+    facts, accounts by name) and by the local security policy (LogonRights.ps1: secedit's [Privilege Rights]
+    lines, accounts as *SID), with where they came from."""
     from .host_checks import facts
+    me = account_of(cfg)
+    held: dict[str, set[str]] = {}
     try:
-        rights = facts(cfg, ctx, h).user_rights
+        rsop = facts(cfg, ctx, h).user_rights
+        held["group policy"] = {r for r in LOGON_RIGHTS if LR.holds(rsop.get(r, []), me, "")}
     except Exception:  # noqa: BLE001 - the diagnostics step reports why it cannot read the host
-        return False
-    me = account_of(cfg).casefold()
-    return all(any(a.casefold() == me for a in rights.get(r, [])) for r in LOGON_RIGHTS)
+        pass
+    try:
+        local = LR.LogonRightsState.model_validate(ctx.script(h.fqdn, h.winrm, LR.SCRIPT,
+                                                              LR.LogonRightsParams(account=me).wire()))
+        if local.exit_code == 0:
+            held["local policy"] = LR.rights_of(local.privilege_rights, me, local.account_sid)
+    except Exception:  # noqa: BLE001 - a host that cannot say: not accepted, IIS_IUSRS stays the fix
+        pass
+    return set().union(*held.values()) if held else set(), " and ".join(k for k, v in held.items() if v) or "policy"
 
 
 def request_limits(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:

@@ -22,7 +22,7 @@ from cryptography import x509
 from lab import pki
 
 from lab.topology import NDES_HOSTS
-from lab.winrm_sim import certstore
+from lab.winrm_sim import certstore, http_sys
 from lab.winrm_sim.control import Instance
 
 from .lab_chain import ensure_lab_servers, lab_cli, python, simulator_contents
@@ -120,10 +120,12 @@ def _renewal(cli, sim) -> None:
 class _Prober(threading.Thread):
     """GetCACaps against NDES on its internal name, as fast as it answers, until stopped: every non-200 is kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, verify_dates: bool = True) -> None:
         super().__init__(daemon=True)
         self.stop, self.ok, self.failed = threading.Event(), 0, []
         self.ctx = ssl.create_default_context(cafile=str(pki.ca_bundle_path()))
+        if not verify_dates:  # a certificate renewed by the lab clock is not valid yet by the real one: the
+            self.ctx.check_hostname, self.ctx.verify_mode = False, ssl.CERT_NONE  # handshake itself is probed
 
     def run(self) -> None:
         url = f"https://{NDES1}/certsrv/mscep/mscep.dll?operation=GetCACaps&message=probe"
@@ -183,8 +185,18 @@ def test_ssl_renewal_by_the_hosts_clock(lab):
         sim.set_clock(days - 10)  # 10 days before the SSL certificate expires (renewBeforeDays 30)
         preview = cli.preview("--diff").stdout
         assert "MachineCertificate" in preview and "renewBeforeDays" in preview, preview
-        out = cli.up().stdout
+        gaps_before = http_sys.absences(_ndes1())
+        prober = _Prober(verify_dates=False)  # NDES asked throughout the swap: never a failed handshake
+        prober.start()
+        try:
+            out = cli.up().stdout
+        finally:
+            prober.stop.set()
+            prober.join(15)
+        assert prober.failed == [] and prober.ok > 0, (prober.failed[:5], prober.ok)
         host = _ndes1()
+        # the binding's certificate changed in place (netsh http update sslcert): 0.0.0.0:443 never without one
+        assert http_sys.absences(host) == gaps_before, http_sys.absences(host)[len(gaps_before):]
         new_tp, new = _ssl(host)
         assert new_tp != old_tp and old_tp not in host["certStores"]["LocalMachine\\My"], "bound anew, old deleted"
         assert certstore.days_left(certstore.load(new)) > 30, out

@@ -54,10 +54,24 @@ def test_verify_reports_each_planted_mistake(lab_servers, tmp_path: Path, monkey
     cfg_file.write_text(yaml.safe_dump(handbuilt.stack_config(adopt=False), sort_keys=False))
     from lab.env import lab_environment
     env = {**__import__("os").environ, **lab_environment(state_dir=tmp_path / "state")}
+    host = handbuilt.deployment_config().ndes_hosts[0].fqdn
+    blob = "MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwGggCSABIIF" * 2
+    with control.LAB.edit_state(host) as st:  # what IIS logged of one device's request (with its SCEP message)
+        st["iisLog"] = [f"2026-11-30 10:00:02 10.0.0.5 GET /certsrv/mscep/mscep.dll operation=PKIOperation&"
+                        f"message={blob} 443 - 10.0.0.9 Dalvik/2.1.0 - 200 0 0 30"]
+    bundle = tmp_path / "support.zip"
     t0 = time.monotonic()
-    code, doc, err = run_verify("--config", str(cfg_file), env=env)
+    code, doc, err = run_verify("--config", str(cfg_file), "--bundle", str(bundle), env=env)
     elapsed = time.monotonic() - t0
     assert code == 1, err
+    import zipfile
+    with zipfile.ZipFile(bundle) as z:  # the raw logs, scrubbed: the SCEP message is gone, the status stays
+        log = z.read(f"logs/{host}/mscep-iis.log").decode()
+        events = json.loads(z.read(f"logs/{host}/events.json"))
+        everything = "".join(z.read(n).decode() for n in z.namelist())
+    assert "#Fields: date time" in log and "operation=PKIOperation&message=<removed:" in log and " 200 0 0 30" in log
+    assert blob[:30] not in everything
+    assert {e["logName"] for e in events["queryErrors"]} <= {"Application", "Microsoft-Intune-CertificateConnectors/Admin"}
     fails = {r["check"]: r for r in doc["results"] if r["status"] == "fail"}
     assert set(fails) == set(PLANTED), fails
     for check, (detail, fix) in PLANTED.items():

@@ -129,3 +129,8 @@ def test_bundle_holds_results_config_and_facts_without_a_secret(tmp_path, fake_c
                fake_context["cfg"].domain.bind_password.get_secret_value()]
     assert all(s and s not in text for s in secrets)
     assert "SCEP app pool password" in text  # the check is there, the password is not
+    host = fake_context["cfg"].ndes_hosts[0].fqdn
+    assert {f"logs/{host}/events.json", f"logs/{host}/mscep-iis.log"} <= names, names
+    assert not any(n.endswith("/HostLogs.json") for n in names)  # the raw state is never written
+    from .verify_fakes import SCEP_MESSAGE
+    assert SCEP_MESSAGE[:40] not in text and "7F3A9C0D11E2" not in text and "0x80094800" in text

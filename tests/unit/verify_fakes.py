@@ -101,6 +101,32 @@ class FakeDirectory:
         return list(self.issued_names)
 
 
+SCEP_MESSAGE = "MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwGggCSABIIF" * 3
+"""The start of a device's PKCS#7 SCEP request as it appears in an mscep.dll query (it carries the challenge)."""
+
+
+def host_logs_state() -> dict[str, Any]:
+    """HostLogs.ps1 on an NDES host that refused one device: Get-WinEvent records and IIS's W3C log."""
+    return {"events": [
+        {"logName": "Application", "id": 29, "providerName": "Microsoft-Windows-NetworkDeviceEnrollmentService",
+         "levelDisplayName": "Error", "timeCreated": when(-1),
+         "message": "The Network Device Enrollment Service cannot submit the certificate request (0x80094800). "
+                    "challengePassword=7F3A9C0D11E2"},
+        {"logName": "Microsoft-Intune-CertificateConnectors/Admin", "id": 1001,
+         "providerName": "Microsoft-Intune-CertificateConnectors", "levelDisplayName": "Error",
+         "timeCreated": when(-2), "message": "Failed to verify the request: " + SCEP_MESSAGE}],
+        "eventErrors": [],
+        "iisLog": {"file": "u_ex261130.log", "header": [
+            "#Software: Microsoft Internet Information Services 10.0", "#Version: 1.0", "#Date: 2026-11-30 00:00:00",
+            "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
+            "cs(Referer) sc-status sc-substatus sc-win32-status time-taken"],
+            "lines": [
+            "2026-11-30 10:00:00 10.0.0.5 GET /certsrv/mscep/mscep.dll operation=GetCACaps&message=default 443 - "
+            "10.0.0.9 Mozilla/5.0 - 200 0 0 15",
+            f"2026-11-30 10:00:01 10.0.0.5 GET /certsrv/mscep/mscep.dll operation=PKIOperation&message={SCEP_MESSAGE} "
+            "443 CONTOSO\\svc-ndes 10.0.0.9 Dalvik/2.1.0 https://portal.example/?session=abc 500 0 0 31"]}}
+
+
 def healthy_states(cfg) -> dict[str, dict[str, Any]]:
     """Script name -> the `state` its get mode answers on a healthy NDES host (and the CA host)."""
     return {
@@ -132,6 +158,13 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
                             "rootStore": [base64.b64encode(CA_CERT.public_bytes(Encoding.DER)).decode()],
                             "features": [{"name": n, "installed": True} for n in HOST_FEATURES],
                             "bareMscep": 403, "outbound": [{"url": u, "reached": True} for u in HOST_ENDPOINTS]},
+        "LogonRights": {"accountSid": SIDS["svc-ndes"], "exitCode": 0, "privilegeRights": [
+            "SeNetworkLogonRight = *S-1-1-0,*S-1-5-32-544,*S-1-5-32-545,*S-1-5-32-551",
+            "SeBatchLogonRight = *S-1-5-32-544,*S-1-5-32-551,*S-1-5-32-559",
+            "SeServiceLogonRight = *S-1-5-80-0",
+            "SeInteractiveLogonRight = Guest,*S-1-5-32-544,*S-1-5-32-545,*S-1-5-32-551",
+            "SeDenyNetworkLogonRight = Guest"]},
+        "HostLogs": host_logs_state(),
         "ScepPoolIdentity": {"exists": True, "identityType": "SpecificUser", "userName": "CONTOSO\\svc-ndes",
                              "passwordMatches": True, "state": "Started"},
         "NdesRaRenewal": {"now": when(0), "raCertificates": [

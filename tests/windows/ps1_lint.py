@@ -21,7 +21,12 @@ Rules (every script targets Windows PowerShell 5.1 over WinRM):
 - cmdlet       every command is a cmdlet listed in /work/shared/reference/cmdlets.json (full name, not an
                alias); each -Parameter is one of its parameters, parameter aliases, provider parameters or the
                common parameters (-WhatIf/-Confirm only where supported), case-insensitive, unambiguous
-               prefixes allowed; PowerShell-7-only parameters are refused
+               prefixes allowed; PowerShell-7-only parameters are refused. The reference is completed by
+               cmdlets_supplement.json beside this file (cmdlets its snapshot lacks, each with its doc source)
+- native       a native executable only from NATIVE_TOOLS, called by its full name (netsh.exe), with exactly its
+               documented argument sequence: literal words, and value slots filled by a plain variable or
+               ('key=' + $variable) (never $Params itself, an expandable string or a splat: the script copies
+               the value into a variable it validated first)
 """
 from __future__ import annotations
 
@@ -61,6 +66,18 @@ _EVAL = [
 _BANNED = {"invoke-expression": "Invoke-Expression runs text as code", "iex": "iex runs text as code",
            "add-type": "Add-Type compiles code from text"}
 _PARAMS_IN_STRING = re.compile(r"\$(?:\{\s*)?params\b", re.I)
+SUPPLEMENT = Path(__file__).resolve().parent / "cmdlets_supplement.json"
+
+# Native tools a script may run: each argument in order, a literal word (case-insensitive) or a value slot
+# ("key=" for ('key=' + $var), "" for a bare $var).
+NATIVE_TOOLS: dict[str, tuple[str, list[str | tuple[str]]]] = {
+    "netsh.exe": ("https://learn.microsoft.com/windows-server/administration/windows-commands/netsh-http "
+                  "(update sslcert; HttpUpdateServiceConfiguration)",
+                  ["http", "update", "sslcert", ("ipport=",), ("certhash=",), ("appid=",), "certstorename=MY"]),
+    "secedit.exe": ("https://learn.microsoft.com/windows-server/administration/windows-commands/secedit-export",
+                    ["/export", "/areas", "USER_RIGHTS", "/cfg", ("",), "/quiet"]),
+}
+_SLOT = re.compile(r"\(\s*'([A-Za-z]+=)'\s*\+\s*\$([A-Za-z_]\w*)\s*\)|\$([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,9 @@ class CmdletReference:
     """The cmdlets and parameters Windows PowerShell 5.1 offers (built from Microsoft's docs)."""
 
     def __init__(self, data: dict) -> None:
+        if SUPPLEMENT.is_file():
+            data = {**{k: v for k, v in json.loads(SUPPLEMENT.read_text()).items() if not k.startswith("_")},
+                    **data}
         self.common = [p for p in data["_common"] if p not in ("WhatIf", "Confirm")]
         self.common_aliases = {k.lower(): v for k, v in data["_common_aliases"].items()}
         self.cmdlets = {k.lower(): v | {"name": k} for k, v in data.items() if not k.startswith("_")}
@@ -232,6 +252,9 @@ def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> lis
         if cmd_name.lower() in _BANNED:
             out.append(Finding(name, _line(n), "no-eval", _BANNED[cmd_name.lower()]))
             continue
+        if cmd_name.lower() in NATIVE_TOOLS or cmd_name.lower() in {t.rsplit(".", 1)[0] for t in NATIVE_TOOLS}:
+            out.extend(_native(name, n, cmd_name, txt))
+            continue
         if cmd_name.lower() in functions:
             cmdlet = {"name": cmd_name, "parameters": functions[cmd_name.lower()]}
         else:
@@ -262,6 +285,34 @@ def lint_source(text: str, name: str, ref: CmdletReference | None = None) -> lis
                     if why:
                         out.append(Finding(name, _line(el), "cmdlet", f"{why} (a key of {txt(el).strip()})"))
     return out
+
+
+def _native(name: str, n: ts.Node, cmd_name: str, txt) -> list[Finding]:
+    """A native tool's call: its full name and exactly its documented argument sequence (NATIVE_TOOLS)."""
+    if cmd_name.lower() not in NATIVE_TOOLS:
+        return [Finding(name, _line(n), "native", f"call {cmd_name} by its full name ({cmd_name}.exe)")]
+    source, spec = NATIVE_TOOLS[cmd_name.lower()]
+    elements = next((c for c in n.children if c.type == "command_elements"), None)
+    args = [c for c in (elements.children if elements is not None else []) if c.type != "command_argument_sep"]
+    words = [txt(a).strip() for a in args]
+    why = ""
+    if len(words) != len(spec):
+        why = f"{len(words)} arguments where its documented form has {len(spec)}"
+    for word, want in zip(words, spec):
+        if why:
+            break
+        if isinstance(want, str):
+            if word.strip("'").lower() != want.lower() or '"' in word or "$" in word:
+                why = f"{word!r} where its documented form has {want!r}"
+            continue
+        m = _SLOT.fullmatch(word)
+        key = (m.group(1) or "") if m else None
+        var = (m.group(2) or m.group(3)) if m else ""
+        if m is None or key.lower() != want[0].lower() or var.lower() == "params":
+            why = f"{word!r} is not a value slot {want[0]!r}+$variable (a variable the script validated)"
+    if why:
+        return [Finding(name, _line(n), "native", f"{cmd_name}: {why} ({source})")]
+    return []
 
 
 def _splat_keys(code: str, var: str) -> list[str] | None:

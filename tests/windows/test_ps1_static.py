@@ -158,3 +158,42 @@ def test_ndes_role_binds_only_the_ra_details_that_are_set():
     for field in ("Email", "Company", "Department", "City", "State", "Country"):
         assert re.search(rf"if \(\$Params\.ra{field}\) \{{ \$install\['RA{field}'\] = ", text), field
     assert "Install-AdcsNetworkDeviceEnrollmentService @install" in text
+
+
+NETSH_OK = ("netsh.exe http update sslcert ('ipport=' + $ip) ('certhash=' + $hash) ('appid=' + $app) "
+            "'certstorename=MY'\n")
+
+
+@pytest.mark.parametrize("body,expect", [
+    (NETSH_OK.replace("$ip)", "$Params.ipport)"), "value slot"),            # $Params itself, not a validated copy
+    (NETSH_OK.replace("('ipport=' + $ip)", '"ipport=$ip"'), "value slot"),   # text built by expansion
+    (NETSH_OK.replace("update", "delete"), "'delete'"),                       # another verb: not the allowed form
+    (NETSH_OK.replace(" 'certstorename=MY'", ""), "arguments"),               # not the documented sequence
+    (NETSH_OK.replace("('appid=' + $app)", "('certhash=' + $app)"), "value slot"),
+    (NETSH_OK.replace("netsh.exe", "netsh"), "full name"),
+    ("secedit.exe /export /areas USER_RIGHTS /cfg $file\n", "arguments"),
+    ("secedit.exe /configure /areas USER_RIGHTS /cfg $file /quiet\n", "'/configure'"),
+])
+def test_native_tools_only_in_their_documented_form(body, expect):
+    found = rules(body)
+    assert any(r == "native" and expect in m for r, m in found), found
+
+
+def test_native_tools_documented_form_passes_and_others_are_refused():
+    assert rules(NETSH_OK) == []
+    assert rules("secedit.exe /export /areas USER_RIGHTS /cfg $file /quiet\n") == []
+    assert any(r == "cmdlet" for r, _ in rules("certutil.exe -delstore My $x\n"))
+
+
+def test_get_winevent_comes_from_the_supplement_with_its_parameters():
+    assert rules("Get-WinEvent -FilterHashtable @{ LogName = 'Application' } -MaxEvents 5\n") == []
+    assert any(r == "cmdlet" and "Nonsense" in m for r, m in rules("Get-WinEvent -Nonsense 1\n"))
+
+
+def test_http_ssl_cert_update_validates_every_value_before_netsh():
+    """The values netsh gets were validated in Python (the contract) and again in the script, before the call."""
+    text = (SCRIPTS_DIR / "HttpSslCertUpdate.ps1").read_text()
+    at = text.index("netsh.exe")
+    for var, pattern in (("$ipport", "-notmatch '^(?:(?:"), ("$certhash", "-cnotmatch '^[0-9A-F]{40}$'"),
+                         ("$appid", "-notmatch '^\\{[0-9a-fA-F]{8}")):
+        assert text.index(f"{var} {pattern}") < at, var

@@ -11,7 +11,7 @@ from typing import Any
 
 from ndes.windows.contracts.iis_https_binding import IisHttpsBindingParams
 
-from .. import certstore, hostmodel
+from .. import certstore, hostmodel, http_sys
 from . import ScriptError, handler, result, validated
 
 
@@ -42,6 +42,8 @@ def iis_https_binding(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
             b = _find(site, p.port, a.binding_information)
             if a.kind == "remove":
                 if b is not None:
+                    http_sys.record_absence(state, b["bindingInformation"], b.get("certificateHash", ""),
+                                            "IisHttpsBinding:remove")
                     site["bindings"].remove(b)  # type: ignore[index]
                     changed = True
             elif a.kind == "create":
@@ -61,6 +63,9 @@ def iis_https_binding(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
                 if b is None:
                     raise ScriptError(f"the https binding {a.binding_information} of {p.site_name} does not exist",
                                       "ObjectNotFound")
+                # RemoveSslCertificate() then AddSslCertificate(): two HTTP.sys calls, a moment without a record
+                http_sys.record_absence(state, b["bindingInformation"], b.get("certificateHash", ""),
+                                        "IisHttpsBinding:certificate")
                 b["certificateHash"], b["certificateStoreName"] = thumb, "My"
                 changed = True
         if p.owner_action == "set" and p.owner:

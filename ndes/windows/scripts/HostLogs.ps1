@@ -1,0 +1,48 @@
+param([Parameter(Mandatory)] $Params)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+# HostLogs: read only. The newest NDES and connector errors (Get-WinEvent -FilterHashtable, -MaxEvents) and the
+# last mscep.dll lines of the site's newest IIS W3C log with its header lines, raw. Python scrubs and bounds them.
+# Contract: ndes/windows/contracts/host_logs.py.
+
+$maxEvents = [int] $Params.maxEvents
+$maxLines = [int] $Params.maxLines
+$siteId = [int] $Params.siteId
+if ($maxEvents -lt 1 -or $maxEvents -gt 100 -or $maxLines -lt 1 -or $maxLines -gt 500 -or $siteId -lt 1) {
+    throw 'maxEvents (1..100), maxLines (1..500) and siteId (>= 1) are out of range'
+}
+$filters = @(
+    @{ LogName = 'Application'; ProviderName = @('Microsoft-Windows-NetworkDeviceEnrollmentService', 'NDESConnector'); Level = @(1, 2) },
+    @{ LogName = 'Microsoft-Intune-CertificateConnectors/Admin'; Level = @(1, 2) })
+$events = @()
+$eventErrors = @()
+foreach ($filter in $filters) {
+    try {
+        foreach ($record in @(Get-WinEvent -FilterHashtable $filter -MaxEvents $maxEvents -ErrorAction Stop)) {
+            $events += @{ logName = [string] $record.LogName; id = [int] $record.Id
+                providerName = [string] $record.ProviderName; levelDisplayName = [string] $record.LevelDisplayName
+                timeCreated = $record.TimeCreated.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+                message = [string] $record.Message }
+        }
+    } catch {
+        $eventErrors += @{ logName = [string] $filter['LogName']; errorId = [string] $_.FullyQualifiedErrorId
+            message = [string] $_.Exception.Message }
+    }
+}
+$iisLog = @{ file = ''; header = @(); lines = @() }
+$dir = Join-Path -Path 'C:\inetpub\logs\LogFiles' -ChildPath ('W3SVC' + [string] $siteId)
+if (Test-Path -LiteralPath $dir) {
+    $newest = $null
+    foreach ($file in @(Get-ChildItem -LiteralPath $dir -Filter 'u_ex*.log')) {
+        if ($null -eq $newest -or $file.LastWriteTimeUtc -gt $newest.LastWriteTimeUtc) { $newest = $file }
+    }
+    if ($null -ne $newest) {
+        $iisLog.file = [string] $newest.Name
+        $iisLog.header = @(Get-Content -LiteralPath $newest.FullName -TotalCount 10 | Where-Object { $_ -like '#*' } |
+            ForEach-Object { [string] $_ })
+        $iisLog.lines = @(Get-Content -LiteralPath $newest.FullName -Tail 5000 |
+            Where-Object { $_ -like '#Fields:*' -or $_ -like '*mscep.dll*' } | Select-Object -Last $maxLines |
+            ForEach-Object { [string] $_ })
+    }
+}
+New-Result -State @{ events = $events; eventErrors = $eventErrors; iisLog = $iisLog }
