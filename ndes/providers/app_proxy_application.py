@@ -28,7 +28,7 @@ from ..model.urls import normalize_https_url
 from . import app_proxy_admin as admin
 from . import faults
 from . import generation as gen
-from .base import Existing, contains_unknown
+from .base import Existing, contains_unknown, NdesResource
 from ..graph.settings import DELEGATED
 from .graph_connection import OWNER_MARK, SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
 
@@ -87,8 +87,7 @@ class AppProxyApplicationProvider(GraphProvider):
                     "Administrator cannot manage App Proxy): assign it, or sign in as such a user (ndes:graph.appProxy)")
         return ("App Proxy's Graph APIs do not accept application permissions: set ndes:graph.appProxy.credential to "
                 "azureCli (az login) or deviceCode and sign in as a user holding Application Administrator")
-    Inputs: ClassVar[type[AppProxyInputs]] = AppProxyInputs
-    secret_fields = frozenset(SECRET_INPUTS)
+    Inputs = AppProxyInputs
 
     def what(self, inp: Any) -> str:
         return f"{self.kind} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
@@ -243,7 +242,7 @@ class AppProxyApplicationProvider(GraphProvider):
         ap.delete(c, id_, app.get("appId"))
 
 
-class AppProxyApplication(pulumi.dynamic.Resource, module="ndes", name="AppProxyApplication"):
+class AppProxyApplication(NdesResource, module="ndes", name="AppProxyApplication"):
     """One NDES host published through App Proxy. Outputs: applicationId (appId), objectId, servicePrincipalId,
     externalUrl."""
 
@@ -252,7 +251,5 @@ class AppProxyApplication(pulumi.dynamic.Resource, module="ndes", name="AppProxy
     servicePrincipalId: pulumi.Output[str]
     externalUrl: pulumi.Output[str]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "applicationId": None, "objectId": None, "servicePrincipalId": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
-        super().__init__(AppProxyApplicationProvider(), name, props, opts)
+    provider_class = AppProxyApplicationProvider
+    outputs = ("applicationId", "objectId", "servicePrincipalId")

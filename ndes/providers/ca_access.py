@@ -14,8 +14,8 @@ import pulumi
 from ..windows import ScriptFailed
 from ..windows.contracts import Result, call
 from ..windows.contracts import ca_access as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
+from .base import Existing, NdesResource
 
 SCRIPT = "CaAccess"
 
@@ -30,11 +30,9 @@ class CaAccessInputs(WindowsInputs):
     """Its SID when known (the directory plane's output); resolved on the CA host from `account` otherwise."""
 
 
-class CaAccessProvider(NdesProvider):
-    kind: ClassVar[str] = "CaAccess"
-    Inputs: ClassVar[type[ResourceInputs]] = CaAccessInputs
+class CaAccessProvider(WindowsProvider):
+    Inputs = CaAccessInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"caName", "account"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     @staticmethod
     def _params(inp: CaAccessInputs, mode: str, ensure: str = "present") -> C.CaAccessParams:
@@ -77,15 +75,12 @@ class CaAccessProvider(NdesProvider):
         return live
 
     def remove(self, id_: str, inp: CaAccessInputs) -> None:
-        try:
+        with unless_gone("ObjectNotFound"):
             self._run(inp, "get")
             self._run(inp, "set", ensure="absent")
-        except ScriptFailed as exc:
-            if exc.category != "ObjectNotFound":
-                raise
 
 
-class CaAccess(pulumi.dynamic.Resource, module="ndes", name="CaAccess"):
+class CaAccess(NdesResource, module="ndes", name="CaAccess"):
     """Request Certificates on the CA for one account. Outputs: resolvedSid, mask, denied, restarted, notes."""
 
     resolvedSid: pulumi.Output[str]
@@ -94,7 +89,5 @@ class CaAccess(pulumi.dynamic.Resource, module="ndes", name="CaAccess"):
     restarted: pulumi.Output[bool]
     notes: pulumi.Output[list[str]]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"mask": None, "denied": None, "restarted": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(CaAccessProvider(), name, {"resolvedSid": None, **outs, **props}, opts)
+    provider_class = CaAccessProvider
+    outputs = ("resolvedSid", "mask", "denied", "restarted", "notes")

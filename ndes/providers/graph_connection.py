@@ -132,7 +132,6 @@ class IntuneProfileProvider(GraphProvider):
 
     permission: ClassVar[str] = "DeviceManagementConfiguration.ReadWrite.All"
     replace_on: ClassVar[frozenset[str]] = frozenset({"platform"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset(SECRET_INPUTS)
     label: ClassVar[str] = "profile"
 
     added_inputs: ClassVar[tuple[str, ...]] = ("deploymentChannel",)
@@ -142,23 +141,15 @@ class IntuneProfileProvider(GraphProvider):
     def what(self, inp: Any) -> str:
         return f"{self.label} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
 
-    _previous: list[str] | None = None
-    """The targets this stack set on its last run (state output managedGroups), for the update in progress."""
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # a state written before managedGroups existed recorded what this stack set (or last read) in groups
-        prev = (olds or {}).get("managedGroups", (olds or {}).get("groups"))
-        self._previous = list(prev) if isinstance(prev, list) else None
-        try:
-            return super().update(id_, olds, news)
-        finally:
-            self._previous = None
-
     def assign(self, c: Any, pid: str, inp: Any, kind: str) -> list[str]:
         """Converge the profile's assignments to inp.groups, keeping an admin's targets (keepUnmanaged); the
         targets this stack now manages (the managedGroups output)."""
         from ..graph import intune
-        return intune.converge_assignments(c, pid, inp.groups, self._previous, inp.keep_unmanaged, kind,
+        # the targets this stack set on its last run (state output managedGroups); a state written before
+        # managedGroups existed recorded what this stack set (or last read) in groups
+        prev = self.previous.get("managedGroups", self.previous.get("groups"))
+        previous = list(prev) if isinstance(prev, list) else None
+        return intune.converge_assignments(c, pid, inp.groups, previous, inp.keep_unmanaged, kind,
                                            inp.config_key or "ndes:intune")
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -18,9 +18,9 @@ import pulumi
 from ..windows.contracts import call
 from ..windows.contracts import intune_connector as C
 from ..windows.contracts.intune_connector import services_running
-from ._windows import WindowsInputs, host_of
+from ._windows import host_of, WindowsInputs, WindowsProvider
 from .connector_watch import certificate_warning
-from .base import Existing, NdesProvider, ResourceInputs
+from .base import Existing, NdesResource
 
 SCRIPT = "IntuneConnector"
 UI = r"%ProgramFiles%\Microsoft Intune\PFXCertificateConnector\ConnectorUI\PFXCertificateConnectorUI.exe"
@@ -32,11 +32,9 @@ class IntuneConnectorInputs(WindowsInputs):
     require_registered: bool = False
 
 
-class IntuneConnectorProvider(NdesProvider):
-    kind: ClassVar[str] = "IntuneConnector"
-    Inputs: ClassVar[type[ResourceInputs]] = IntuneConnectorInputs
+class IntuneConnectorProvider(WindowsProvider):
+    Inputs = IntuneConnectorInputs
     replace_on: ClassVar[frozenset[str]] = frozenset()
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _params(self, inp: IntuneConnectorInputs, mode: str, **extra: Any) -> C.IntuneConnectorParams:
         # report-only (no installerPath): never mark a connector as ours
@@ -110,7 +108,7 @@ class IntuneConnectorProvider(NdesProvider):
             self._call(inp, "set", timeout=max(inp.endpoint.operation_timeout, 900), ensure="absent")
 
 
-class IntuneConnector(pulumi.dynamic.Resource, module="ndes", name="IntuneConnector"):
+class IntuneConnector(NdesResource, module="ndes", name="IntuneConnector"):
     """The Intune Certificate Connector. Outputs: installed, version, servicesRunning, registered,
     certificateNotAfter, certificateDaysLeft, instruction, notes."""
 
@@ -123,8 +121,6 @@ class IntuneConnector(pulumi.dynamic.Resource, module="ndes", name="IntuneConnec
     instruction: pulumi.Output[str]
     notes: pulumi.Output[list[str]]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {k: None for k in ("installed", "version", "servicesRunning", "services", "registered",
-                                  "certificateNotAfter", "certificateDaysLeft", "instruction", "notes")}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(IntuneConnectorProvider(), name, {**outs, **props}, opts)
+    provider_class = IntuneConnectorProvider
+    outputs = ("installed", "version", "servicesRunning", "services", "registered", "certificateNotAfter",
+               "certificateDaysLeft", "instruction", "notes")

@@ -19,8 +19,8 @@ from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts.host_boot import SCRIPT, HostBootParams, HostBootState
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing, NdesResource
 
 OURS = "a setting changed by Pulumi"
 
@@ -35,10 +35,8 @@ class HostRebootInputs(WindowsInputs):
     """How long the restart may take until WinRM answers (ndes:httpSys.rebootTimeout; the customTimeouts)."""
 
 
-class HostRebootProvider(NdesProvider):
-    kind: ClassVar[str] = "HostReboot"
-    Inputs: ClassVar[type[ResourceInputs]] = HostRebootInputs
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+class HostRebootProvider(WindowsProvider):
+    Inputs = HostRebootInputs
 
     @classmethod
     def compared_fields(cls) -> list[str]:
@@ -91,7 +89,7 @@ class HostRebootProvider(NdesProvider):
         return None
 
 
-class HostReboot(pulumi.dynamic.Resource, module="ndes", name="HostReboot"):
+class HostReboot(NdesResource, module="ndes", name="HostReboot"):
     """A restart once when one is pending. Outputs: rebooted, bootId, pendingReasons, notes."""
 
     rebooted: pulumi.Output[bool]
@@ -99,7 +97,5 @@ class HostReboot(pulumi.dynamic.Resource, module="ndes", name="HostReboot"):
     pendingReasons: pulumi.Output[list[str]]
     notes: pulumi.Output[list[str]]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"rebooted": None, "bootId": None, "pendingReasons": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(HostRebootProvider(), name, {**outs, **props}, opts)
+    provider_class = HostRebootProvider
+    outputs = ("rebooted", "bootId", "pendingReasons", "notes")

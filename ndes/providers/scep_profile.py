@@ -23,7 +23,7 @@ from ..model.graph_enums import (KEY_SIZES, PLATFORM_BY_SCEP_TYPE, PLATFORMS, de
 from ..model.durations import parse_period
 from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
                                  RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
-from .base import Existing
+from .base import Existing, NdesResource
 from .graph_connection import SECRET_INPUTS, GraphInputs, IntuneProfileProvider, split_mark, with_mark
 from .trusted_certificate_profile import normalize_groups
 
@@ -155,9 +155,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class ScepProfileProvider(IntuneProfileProvider):
-    kind = "ScepProfile"
     label = KIND
-    Inputs: ClassVar[type[ScepInputs]] = ScepInputs
+    Inputs = ScepInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"platform", "certificateStore", "deploymentChannel"})
     """The portal locks certificate type and (macOS) deployment channel once the profile exists."""
 
@@ -221,12 +220,10 @@ class ScepProfileProvider(IntuneProfileProvider):
         intune.delete_profile(inp.client(), id_, KIND)
 
 
-class ScepProfile(pulumi.dynamic.Resource, module="ndes", name="ScepProfile"):
+class ScepProfile(NdesResource, module="ndes", name="ScepProfile"):
     """Outputs: profileId."""
 
     profileId: pulumi.Output[str]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "profileId": None, "managedGroups": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
-        super().__init__(ScepProfileProvider(), name, props, opts)
+    provider_class = ScepProfileProvider
+    outputs = ("profileId", "managedGroups")

@@ -18,7 +18,7 @@ from pydantic import field_validator, model_validator
 from ..graph import intune
 from ..model.graph_enums import (DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS,
                                  WINDOWS_DESTINATION_STORES)
-from .base import Existing
+from .base import Existing, NdesResource
 from .graph_connection import SECRET_INPUTS, GraphInputs, IntuneProfileProvider, split_mark, with_mark
 
 KIND = "trusted certificate profile"
@@ -98,9 +98,8 @@ def thumbprint(b64: str) -> str:
 
 
 class TrustedCertificateProfileProvider(IntuneProfileProvider):
-    kind = "TrustedCertificateProfile"
     label = KIND
-    Inputs: ClassVar[type[TrustedCertificateInputs]] = TrustedCertificateInputs
+    Inputs = TrustedCertificateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"platform", "deploymentChannel"})
 
     def body(self, inp: TrustedCertificateInputs) -> dict[str, Any]:
@@ -148,13 +147,11 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
         intune.delete_profile(inp.client(), id_, KIND)
 
 
-class TrustedCertificateProfile(pulumi.dynamic.Resource, module="ndes", name="TrustedCertificateProfile"):
+class TrustedCertificateProfile(NdesResource, module="ndes", name="TrustedCertificateProfile"):
     """Outputs: profileId, thumbprint (SHA-1 of the certificate, as Windows shows it)."""
 
     profileId: pulumi.Output[str]
     thumbprint: pulumi.Output[str]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "profileId": None, "thumbprint": None, "managedGroups": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
-        super().__init__(TrustedCertificateProfileProvider(), name, props, opts)
+    provider_class = TrustedCertificateProfileProvider
+    outputs = ("profileId", "thumbprint", "managedGroups")
