@@ -30,7 +30,7 @@ from . import faults
 from . import generation as gen
 from .base import Existing, contains_unknown, NdesResource
 from ..graph.settings import DELEGATED
-from .graph_connection import OWNER_MARK, SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
+from .graph_connection import OWNER_MARK, GraphInputs, GraphProvider, split_mark, with_mark
 
 PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentication"}
 PRE_AUTH_WORDS = {v: k for k, v in PRE_AUTH.items()}
@@ -242,14 +242,8 @@ class AppProxyApplicationProvider(GraphProvider):
         ap.delete(c, id_, app.get("appId"))
 
 
-class AppProxyApplication(NdesResource, module="ndes", name="AppProxyApplication"):
+class AppProxyApplication(NdesResource, provider=AppProxyApplicationProvider,
+                          outputs={"applicationId": str, "objectId": str, "servicePrincipalId": str},
+                          echoes={"externalUrl": str}):
     """One NDES host published through App Proxy. Outputs: applicationId (appId), objectId, servicePrincipalId,
     externalUrl."""
-
-    applicationId: pulumi.Output[str]
-    objectId: pulumi.Output[str]
-    servicePrincipalId: pulumi.Output[str]
-    externalUrl: pulumi.Output[str]
-
-    provider_class = AppProxyApplicationProvider
-    outputs = ("applicationId", "objectId", "servicePrincipalId")

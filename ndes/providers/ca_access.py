@@ -80,14 +80,6 @@ class CaAccessProvider(WindowsProvider):
             self._run(inp, "set", ensure="absent")
 
 
-class CaAccess(NdesResource, module="ndes", name="CaAccess"):
+class CaAccess(NdesResource, provider=CaAccessProvider,
+               outputs={"resolvedSid": str, "mask": int, "denied": bool, "restarted": bool, "notes": list[str]}):
     """Request Certificates on the CA for one account. Outputs: resolvedSid, mask, denied, restarted, notes."""
-
-    resolvedSid: pulumi.Output[str]
-    mask: pulumi.Output[int]
-    denied: pulumi.Output[bool]
-    restarted: pulumi.Output[bool]
-    notes: pulumi.Output[list[str]]
-
-    provider_class = CaAccessProvider
-    outputs = ("resolvedSid", "mask", "denied", "restarted", "notes")

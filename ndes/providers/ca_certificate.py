@@ -63,20 +63,8 @@ class CaCertificateProvider(WindowsProvider):
 OUTPUTS = [w + f[0].upper() + f[1:] for w in ("issuing", "root") for f in FIELDS] + ["rootIsIssuing"]
 
 
-class CaCertificate(NdesResource, module="ndes", name="CaCertificate"):
+class CaCertificate(NdesResource, provider=CaCertificateProvider,
+                    outputs={"issuingDerBase64": str, "issuingPem": str, "issuingThumbprint": str,
+                             "issuingSubject": str, "issuingNotAfter": str, "rootDerBase64": str, "rootPem": str,
+                             "rootThumbprint": str, "rootSubject": str, "rootNotAfter": str, "rootIsIssuing": bool}):
     """The CA's issuing and root certificates (DER base64, PEM, thumbprint, subject, notAfter)."""
-
-    issuingDerBase64: pulumi.Output[str]
-    issuingPem: pulumi.Output[str]
-    issuingThumbprint: pulumi.Output[str]
-    issuingSubject: pulumi.Output[str]
-    issuingNotAfter: pulumi.Output[str]
-    rootDerBase64: pulumi.Output[str]
-    rootPem: pulumi.Output[str]
-    rootThumbprint: pulumi.Output[str]
-    rootSubject: pulumi.Output[str]
-    rootNotAfter: pulumi.Output[str]
-    rootIsIssuing: pulumi.Output[bool]
-
-    provider_class = CaCertificateProvider
-    outputs = tuple(OUTPUTS)

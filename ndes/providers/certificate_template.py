@@ -207,15 +207,8 @@ class CertificateTemplateProvider(DirectoryProvider):
         return UpdateResult(self._outs(inp, new_id, live))
 
 
-class CertificateTemplate(NdesResource, module="ndes", name="CertificateTemplate"):
+class CertificateTemplate(NdesResource, provider=CertificateTemplateProvider,
+                          outputs={"dn": str, "oid": str, "enrollSids": list[str], "schemaVersion": int,
+                                   "minorRevision": int}):
     """A certificate template with its OID object and Read + Enroll ACEs. Outputs: dn, oid, enrollSids,
     schemaVersion, minorRevision."""
-
-    dn: pulumi.Output[str]
-    oid: pulumi.Output[str]
-    enrollSids: pulumi.Output[list[str]]
-    schemaVersion: pulumi.Output[int]
-    minorRevision: pulumi.Output[int]
-
-    provider_class = CertificateTemplateProvider
-    outputs = ("dn", "oid", "enrollSids", "schemaVersion", "minorRevision")

@@ -84,16 +84,8 @@ class HostReadyProvider(WindowsProvider):
         return None
 
 
-class HostReady(NdesResource, module="ndes", name="HostReady"):
+class HostReady(NdesResource, provider=HostReadyProvider,
+                outputs={"winrmUrl": str, "bootId": str, "waitedSeconds": float, "notes": list[str]},
+                echoes={"fqdn": str, "domainMember": bool}):
     """Waits for a new host's domain identity over WinRM. Outputs: fqdn, winrmUrl (hand these to the Windows
     plane), bootId, domainMember, waitedSeconds, notes."""
-
-    fqdn: pulumi.Output[str]
-    winrmUrl: pulumi.Output[str]
-    bootId: pulumi.Output[str]
-    domainMember: pulumi.Output[bool]
-    waitedSeconds: pulumi.Output[float]
-    notes: pulumi.Output[list[str]]
-
-    provider_class = HostReadyProvider
-    outputs = ("winrmUrl", "bootId", "waitedSeconds", "notes")

@@ -93,10 +93,5 @@ class IisHttpsBindingProvider(WindowsProvider):
         self._run(inp, "set", actions, owner_action="clear")
 
 
-class IisHttpsBinding(NdesResource, module="ndes", name="IisHttpsBinding"):
+class IisHttpsBinding(NdesResource, provider=IisHttpsBindingProvider, outputs={"bindingInformation": str}):
     """The site's https binding. Outputs: bindingInformation (and the live hostName, thumbprint, sslFlags)."""
-
-    bindingInformation: pulumi.Output[str]
-
-    provider_class = IisHttpsBindingProvider
-    outputs = ("bindingInformation",)

@@ -64,10 +64,5 @@ class IisRequestLimitsProvider(WindowsProvider):
             self._run(inp, "set", ensure="absent")
 
 
-class IisRequestLimits(NdesResource, module="ndes", name="IisRequestLimits"):
+class IisRequestLimits(NdesResource, provider=IisRequestLimitsProvider, echoes={"maxUrl": int, "maxQueryString": int}):
     """requestFiltering/requestLimits of an IIS site. Outputs: maxUrl, maxQueryString (live)."""
-
-    maxUrl: pulumi.Output[int]
-    maxQueryString: pulumi.Output[int]
-
-    provider_class = IisRequestLimitsProvider

@@ -108,19 +108,9 @@ class IntuneConnectorProvider(WindowsProvider):
             self._call(inp, "set", timeout=max(inp.endpoint.operation_timeout, 900), ensure="absent")
 
 
-class IntuneConnector(NdesResource, module="ndes", name="IntuneConnector"):
+class IntuneConnector(NdesResource, provider=IntuneConnectorProvider,
+                      outputs={"installed": bool, "version": str, "servicesRunning": bool, "services": None,
+                               "registered": bool, "certificateNotAfter": str, "certificateDaysLeft": int,
+                               "instruction": str, "notes": list[str]}):
     """The Intune Certificate Connector. Outputs: installed, version, servicesRunning, registered,
     certificateNotAfter, certificateDaysLeft, instruction, notes."""
-
-    installed: pulumi.Output[bool]
-    version: pulumi.Output[str]
-    servicesRunning: pulumi.Output[bool]
-    registered: pulumi.Output[bool]
-    certificateNotAfter: pulumi.Output[str]
-    certificateDaysLeft: pulumi.Output[int]
-    instruction: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-
-    provider_class = IntuneConnectorProvider
-    outputs = ("installed", "version", "servicesRunning", "services", "registered", "certificateNotAfter",
-               "certificateDaysLeft", "instruction", "notes")

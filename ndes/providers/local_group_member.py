@@ -93,11 +93,6 @@ class LocalGroupMemberProvider(WindowsProvider):
             self._run(inp, "set", action="remove", sid=found.sid if found else "")
 
 
-class LocalGroupMember(NdesResource, module="ndes", name="LocalGroupMember"):
+class LocalGroupMember(NdesResource, provider=LocalGroupMemberProvider,
+                       outputs={"memberName": str, "principalSource": str}):
     """A member of a local group. Outputs: memberName (as Windows lists it), principalSource."""
-
-    memberName: pulumi.Output[str]
-    principalSource: pulumi.Output[str]
-
-    provider_class = LocalGroupMemberProvider
-    outputs = ("memberName", "principalSource")

@@ -241,16 +241,8 @@ class MachineCertificateProvider(WindowsProvider):
         self._run(inp, C.MachineCertificateParams(mode="set", action="remove", thumbprint=id_))
 
 
-class MachineCertificate(NdesResource, module="ndes", name="MachineCertificate"):
+class MachineCertificate(NdesResource, provider=MachineCertificateProvider,
+                         outputs={"thumbprint": str, "subject": str, "issuer": str, "notBefore": str, "notAfter": str,
+                                  "daysLeft": int}):
     """A certificate in LocalMachine\\My from an Enterprise CA template. Outputs: thumbprint, subject, notAfter,
     daysLeft, issuer, notBefore (and the live commonName, dnsNames, template)."""
-
-    thumbprint: pulumi.Output[str]
-    subject: pulumi.Output[str]
-    issuer: pulumi.Output[str]
-    notBefore: pulumi.Output[str]
-    notAfter: pulumi.Output[str]
-    daysLeft: pulumi.Output[int]
-
-    provider_class = MachineCertificateProvider
-    outputs = ("thumbprint", "subject", "issuer", "notBefore", "notAfter", "daysLeft")

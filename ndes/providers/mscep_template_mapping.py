@@ -16,7 +16,9 @@ from typing import Any, ClassVar
 import pulumi
 from pydantic import field_validator
 
-from ..model.keyusage import MSCEP_VALUES, SCEP_KEY_USAGES, mscep_mapping, mscep_value_for, normalize_key_usage
+from ..model.field_rules import plain_name
+from ..model.keyusage import (MSCEP_VALUES, SCEP_KEY_USAGES, check_mscep_values, mscep_mapping, mscep_value_for,
+                              normalize_key_usage)
 from ..windows.contracts import Result, call
 from ..windows.contracts import mscep_template_mapping as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
@@ -39,11 +41,9 @@ class MscepTemplateMappingInputs(WindowsInputs):
     @field_validator("additional")
     @classmethod
     def _additional(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in v if k not in MSCEP_VALUES]
-        if bad:
-            raise ValueError(f"additional names MSCEP values {', '.join(MSCEP_VALUES)}, not {', '.join(bad)}")
+        check_mscep_values(v)
         for name in v.values():
-            cls._name(name)
+            plain_name(name, "a template name")
         return v
 
     @field_validator("key_usage")
@@ -57,9 +57,7 @@ class MscepTemplateMappingInputs(WindowsInputs):
     @field_validator("template_name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not v.strip() or v != v.strip() or any(ord(c) < 32 for c in v):
-            raise ValueError(f"'{v}' is not a template name")
-        return v
+        return plain_name(v, "a template name")
 
 
 class MscepTemplateMappingProvider(WindowsProvider):
@@ -132,12 +130,7 @@ class MscepTemplateMappingProvider(WindowsProvider):
                     self._run(inp, "set", {}, ensure="absent", recycle=True)
 
 
-class MscepTemplateMapping(NdesResource, module="ndes", name="MscepTemplateMapping"):
+class MscepTemplateMapping(NdesResource, provider=MscepTemplateMappingProvider,
+                           outputs={"registryValue": str, "mscepValues": dict}):
     """The MSCEP template mapping. Outputs: registryValue (the value the key usage selects), mscepValues (all
     three, live)."""
-
-    registryValue: pulumi.Output[str]
-    mscepValues: pulumi.Output[dict]
-
-    provider_class = MscepTemplateMappingProvider
-    outputs = ("registryValue", "mscepValues")

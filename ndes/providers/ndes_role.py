@@ -257,13 +257,7 @@ def same_account(live: str | None, want: str) -> str | None:
     return same_ignoring_case(live, want)
 
 
-class NdesRole(NdesResource, module="ndes", name="NdesRole"):
+class NdesRole(NdesResource, provider=NdesRoleProvider,
+               outputs={"raCertificates": list[dict[str, Any]], "raNotAfter": str, "raDaysLeft": int,
+                        "notes": list[str]}):
     """NDES installed and configured. Outputs: raCertificates, raNotAfter, raDaysLeft, notes."""
-
-    raCertificates: pulumi.Output[list[dict[str, Any]]]
-    raNotAfter: pulumi.Output[str]
-    raDaysLeft: pulumi.Output[int]
-    notes: pulumi.Output[list[str]]
-
-    provider_class = NdesRoleProvider
-    outputs = ("raCertificates", "raNotAfter", "raDaysLeft", "notes")

@@ -134,15 +134,8 @@ class RaCertificateRenewalProvider(WindowsProvider):
         return None  # the RA certificates are NDES's: NdesRole's delete removes them with NDES
 
 
-class RaCertificateRenewal(NdesResource, module="ndes", name="RaCertificateRenewal"):
+class RaCertificateRenewal(NdesResource, provider=RaCertificateRenewalProvider,
+                           outputs={"raCertificates": list[dict[str, Any]], "raNotAfter": str, "raDaysLeft": int,
+                                    "hostTime": str, "notes": list[str]}):
     """NDES's RA certificates renewed before they expire. Outputs: raCertificates, raNotAfter, raDaysLeft,
     hostTime, notes."""
-
-    raCertificates: pulumi.Output[list[dict[str, Any]]]
-    raNotAfter: pulumi.Output[str]
-    raDaysLeft: pulumi.Output[int]
-    hostTime: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-
-    provider_class = RaCertificateRenewalProvider
-    outputs = ("raCertificates", "raNotAfter", "raDaysLeft", "hostTime", "notes")

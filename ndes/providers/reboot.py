@@ -89,13 +89,6 @@ class HostRebootProvider(WindowsProvider):
         return None
 
 
-class HostReboot(NdesResource, module="ndes", name="HostReboot"):
+class HostReboot(NdesResource, provider=HostRebootProvider,
+                 outputs={"rebooted": bool, "bootId": str, "pendingReasons": list[str], "notes": list[str]}):
     """A restart once when one is pending. Outputs: rebooted, bootId, pendingReasons, notes."""
-
-    rebooted: pulumi.Output[bool]
-    bootId: pulumi.Output[str]
-    pendingReasons: pulumi.Output[list[str]]
-    notes: pulumi.Output[list[str]]
-
-    provider_class = HostRebootProvider
-    outputs = ("rebooted", "bootId", "pendingReasons", "notes")

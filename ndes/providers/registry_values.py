@@ -147,13 +147,8 @@ class RegistryValuesProvider(WindowsProvider):
         self._run(inp, "set", ensure="absent")
 
 
-class RegistryValues(NdesResource, module="ndes", name="RegistryValues"):
+class RegistryValues(NdesResource, provider=RegistryValuesProvider,
+                     outputs={"rebootRequired": bool, "lastChange": str},
+                     echoes={"values": list}):
     """HKLM registry values. Outputs: values (live), rebootRequired (the last change needs a restart),
     lastChange (new after every write that changed something)."""
-
-    values: pulumi.Output[list]
-    rebootRequired: pulumi.Output[bool]
-    lastChange: pulumi.Output[str]
-
-    provider_class = RegistryValuesProvider
-    outputs = ("rebootRequired", "lastChange")

@@ -90,13 +90,7 @@ class ScepPoolIdentityProvider(WindowsProvider):
         return None  # the pool goes with NDES (NdesRole)
 
 
-class ScepPoolIdentity(NdesResource, module="ndes", name="ScepPoolIdentity"):
+class ScepPoolIdentity(NdesResource, provider=ScepPoolIdentityProvider,
+                       outputs={"poolState": str, "poolUserName": str, "notes": list[str]}):
     """The SCEP app pool's identity password kept equal to ndes:serviceAccount.password (rotation without an
     outage). Outputs: poolState, poolUserName, notes."""
-
-    poolState: pulumi.Output[str]
-    poolUserName: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-
-    provider_class = ScepPoolIdentityProvider
-    outputs = ("poolState", "poolUserName", "notes")

@@ -297,16 +297,8 @@ def _first(v: Any) -> Any:
     return v
 
 
-class ServiceAccount(NdesResource, module="ndes", name="ServiceAccount"):
+class ServiceAccount(NdesResource, provider=ServiceAccountProvider,
+                     outputs={"dn": str, "sid": str, "objectGuid": str, "spns": list[str], "pwdLastSet": str,
+                              "notes": list[str]},
+                     echoes={"upn": str}):
     """The NDES service account and its HTTP SPNs. Outputs: dn, sid, objectGuid, upn, spns."""
-
-    dn: pulumi.Output[str]
-    sid: pulumi.Output[str]
-    objectGuid: pulumi.Output[str]
-    pwdLastSet: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-    upn: pulumi.Output[str]
-    spns: pulumi.Output[list[str]]
-
-    provider_class = ServiceAccountProvider
-    outputs = ("dn", "sid", "objectGuid", "spns", "pwdLastSet", "notes")

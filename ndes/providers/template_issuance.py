@@ -104,12 +104,7 @@ class TemplateIssuanceProvider(DirectoryProvider):
             iss.remove(c, inp.ca_common_name, inp.template_name)
 
 
-class TemplateIssuance(NdesResource, module="ndes", name="TemplateIssuance"):
+class TemplateIssuance(NdesResource, provider=TemplateIssuanceProvider,
+                       outputs={"enrollmentServiceDn": str},
+                       echoes={"issued": bool, "templateName": str}):
     """A template issued on an Enterprise CA. Outputs: issued, templateName, enrollmentServiceDn."""
-
-    issued: pulumi.Output[bool]
-    templateName: pulumi.Output[str]
-    enrollmentServiceDn: pulumi.Output[str]
-
-    provider_class = TemplateIssuanceProvider
-    outputs = ("enrollmentServiceDn",)

@@ -99,14 +99,8 @@ class WindowsFeaturesProvider(WindowsProvider):
         self._run(inp, "set", ensure="absent")
 
 
-class WindowsFeatures(NdesResource, module="ndes", name="WindowsFeatures"):
+class WindowsFeatures(NdesResource, provider=WindowsFeaturesProvider,
+                      outputs={"installedByPulumi": list, "rebootRequired": bool, "notes": list},
+                      echoes={"features": list}):
     """Windows roles/features on a host. Outputs: features (installed ones), installedByPulumi,
     rebootRequired, notes."""
-
-    features: pulumi.Output[list]
-    installedByPulumi: pulumi.Output[list]
-    rebootRequired: pulumi.Output[bool]
-    notes: pulumi.Output[list]
-
-    provider_class = WindowsFeaturesProvider
-    outputs = ("installedByPulumi", "rebootRequired", "notes")
