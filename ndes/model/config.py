@@ -12,9 +12,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from .config_base import _Model, TlsOptions
+from .urls import ssl_names, winrm_url
 from .field_rules import SID_VARIABLE  # noqa: F401 - re-exported (callers import it from here)
 from .config_directory import (ClientTemplateConfig, DomainConfig, ServiceAccountConfig, SslTemplateConfig,
-                               TemplatesConfig)
+                               TemplatesConfig, logon_name)
 from .config_hosts import (WinRMConfig, CaConfig, NdesHostConfig, SslCertificateConfig, InstallCredentialConfig,
                            NdesRoleConfig, IisConfig, HttpSysConfig, ConnectorConfig)
 from .config_intune import (GroupRef, SubjectAlternativeName, FilterRef, Assignments, ScepConfig, ScepProfileConfig,
@@ -53,8 +54,19 @@ class DeploymentConfig(_Model):
         if own is not None:
             merged.update(own.model_dump(exclude_unset=True))
         if not merged.get("url"):
-            merged["url"] = f"https://{host}:5986/wsman"
+            merged["url"] = winrm_url(host)
         return WinRMConfig.model_validate(merged)
+
+    def ssl_names_of(self, host: NdesHostConfig) -> tuple[str, list[str]]:
+        """(CN, DNS names) of a host's SSL certificate: the external and internal FQDN (urls.ssl_names) and
+        sslCertificate.subjectAlternativeNames, sorted (the one place the certificate's names are put together)."""
+        cn, sans = ssl_names(host.external_url, host.fqdn, self.ssl_certificate.common_name)
+        return cn, sorted(set(sans) | set(self.ssl_certificate.subject_alternative_names or []))
+
+    @property
+    def service_account_logon(self) -> str:
+        """DOMAIN\\account of the NDES service account."""
+        return logon_name(self.domain.netbios_name, self.service_account.name)
 
     @property
     def scep_urls(self) -> list[str]:

@@ -16,6 +16,12 @@ from .field_rules import CONTROL as _CONTROL, not_blank as _not_blank, plain_nam
 from .config_base import _Model, _fqdn, TlsOptions
 
 
+def logon_name(netbios_name: str, account: str) -> str:
+    """DOMAIN\\account, the down-level logon name Windows hosts take for a domain account (the one place it is
+    built: the service account in IIS_IUSRS, on the CA, in the NDES role and the SCEP pool)."""
+    return f"{netbios_name}\\{account}"
+
+
 class DomainConfig(TlsOptions):
     dns_name: str
     netbios_name: str
@@ -38,6 +44,9 @@ class DomainConfig(TlsOptions):
     _dns = field_validator("dns_name")(_fqdn)
     _bind_user = field_validator("bind_user")(_not_blank)
     _bind_password = field_validator("bind_password")(_secret)
+
+    def logon_name(self, account: str) -> str:
+        return logon_name(self.netbios_name, account)
 
     @field_validator("netbios_name")
     @classmethod

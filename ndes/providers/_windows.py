@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Iterator, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from ..model.urls import winrm_url
 from ..windows import Endpoint, ScriptFailed, WindowsHost
 from ..windows.ca_wait import TEMPLATE_WAIT_SECONDS, not_offered_yet, while_template_not_offered
 from .base import NdesProvider, ResourceInputs
@@ -104,6 +105,6 @@ def endpoint_input(host: str, *, url: str | None, username: str, password: Any, 
                    operation_timeout: int = 120) -> dict[str, Any]:
     """The `endpoint` input as components build it (password may be a secret Output; pass the whole dict
     through pulumi.Output.secret so the state keeps it encrypted)."""
-    return {"host": host, "url": url or f"https://{host}:5986/wsman", "username": username, "password": password,
+    return {"host": host, "url": url or winrm_url(host), "username": username, "password": password,
             "auth": auth, "caBundlePem": ca_bundle_pem, "insecureSkipTlsVerify": insecure_skip_tls_verify,
             "operationTimeout": operation_timeout}
