@@ -28,7 +28,8 @@ from ..model.urls import normalize_https_url
 from . import app_proxy_admin as admin
 from . import faults
 from . import generation as gen
-from .base import Existing, contains_unknown, NdesResource
+from .base import Existing, contains_unknown
+from .resource import NdesResource
 from ..graph.settings import DELEGATED
 from .graph_connection import OWNER_MARK, GraphInputs, GraphProvider, split_mark, with_mark
 

@@ -15,7 +15,8 @@ from ..windows import ScriptFailed
 from ..windows.contracts import Result, call
 from ..windows.contracts import ca_access as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "CaAccess"
 

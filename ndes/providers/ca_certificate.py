@@ -15,7 +15,8 @@ from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import ca_certificate as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "CaCertificate"
 FIELDS = ("derBase64", "pem", "thumbprint", "subject", "notAfter")

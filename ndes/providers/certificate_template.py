@@ -28,7 +28,8 @@ from ..model.durations import parse_period
 from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, TemplatePeriod
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
 from ..directory import replication, rights
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 from ._directory import DirectoryInputs, DirectoryProvider
 
 MINOR = "msPKI-Template-Minor-Revision"

@@ -21,7 +21,8 @@ from ..windows.contracts.host_identity import SCRIPT, HostIdentityParams, HostId
 from ..windows.readiness import wait_for_domain_identity
 from . import generation as gen
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 
 class HostReadyInputs(WindowsInputs):

@@ -17,7 +17,8 @@ from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import iis_https_binding as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "IisHttpsBinding"
 

@@ -14,7 +14,8 @@ from pydantic import Field
 from ..windows.contracts import call
 from ..windows.contracts import iis_request_limits as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = C.SCRIPT
 IIS_DEFAULTS = C.IIS_DEFAULTS

@@ -20,7 +20,8 @@ from ..windows.contracts import intune_connector as C
 from ..windows.contracts.intune_connector import services_running
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .connector_watch import certificate_warning
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "IntuneConnector"
 UI = r"%ProgramFiles%\Microsoft Intune\PFXCertificateConnector\ConnectorUI\PFXCertificateConnectorUI.exe"

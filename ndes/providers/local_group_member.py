@@ -17,7 +17,8 @@ from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import local_group_member as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 
 

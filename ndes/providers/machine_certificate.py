@@ -28,7 +28,8 @@ from ..windows.contracts import call
 from ..windows.contracts import machine_certificate as C
 from ._windows import host_of, while_template_not_offered, WindowsInputs, WindowsProvider
 from . import generation as gen
-from .base import Existing, contains_unknown, NdesResource
+from .base import Existing, contains_unknown
+from .resource import NdesResource
 from .host_clock import host_now
 
 SCRIPT = "MachineCertificate"

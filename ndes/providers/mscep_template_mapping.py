@@ -22,7 +22,8 @@ from ..model.keyusage import (MSCEP_VALUES, SCEP_KEY_USAGES, check_mscep_values,
 from ..windows.contracts import Result, call
 from ..windows.contracts import mscep_template_mapping as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "MscepTemplateMapping"
 DEFAULT = "IPSECIntermediateOffline"

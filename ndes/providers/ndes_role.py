@@ -29,7 +29,8 @@ from ..windows.certificates import TIME_FORMAT
 from ..windows.contracts import Result, call
 from ..windows.contracts import ndes_role as C
 from ._windows import host_of, TEMPLATE_WAIT_SECONDS, while_template_not_offered, WindowsInputs, WindowsProvider
-from .base import PROVIDER_KEY, Existing, contains_unknown, NdesResource
+from .base import PROVIDER_KEY, Existing, contains_unknown
+from .resource import NdesResource
 
 SCRIPT = "NdesRole"
 UNSUPPORTED = ("changing the RA cert configs after installing the NDES server is not a supported scenario and can "

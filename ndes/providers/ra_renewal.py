@@ -36,7 +36,8 @@ from ..windows.contracts import ndes_ra_renewal as C
 from ..windows.contracts.ndes_role import InstallCredentialParams
 from ..windows.ra_view import RaView, decode_thumbprint, plan_words, requests_for, view_of  # noqa: F401
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, contains_unknown, NdesResource
+from .base import Existing, contains_unknown
+from .resource import NdesResource
 from .ndes_role import InstallCredential
 
 

@@ -20,7 +20,8 @@ from pydantic import Field
 from ..windows.contracts import call
 from ..windows.contracts.host_boot import SCRIPT, HostBootParams, HostBootState
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 OURS = "a setting changed by Pulumi"
 

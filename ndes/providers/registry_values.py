@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from ..windows.contracts import call
 from ..windows.contracts import registry_values as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "RegistryValues"
 HTTP_SYS_PARAMETERS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"

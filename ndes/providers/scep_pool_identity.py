@@ -23,7 +23,8 @@ from pydantic import Field
 from ..windows.contracts import call
 from ..windows.contracts import scep_pool_identity as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 CHANGED = "(changed outside Pulumi)"
 

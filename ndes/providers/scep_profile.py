@@ -23,7 +23,8 @@ from ..model.graph_enums import (KEY_SIZES, PLATFORM_BY_SCEP_TYPE, PLATFORMS, de
 from ..model.durations import parse_period
 from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
                                  RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 from .graph_connection import IntuneProfileInputs, IntuneProfileProvider, split_mark, with_mark
 
 KIND = "SCEP profile"

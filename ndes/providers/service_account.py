@@ -33,7 +33,8 @@ from ..directory import accounts as acc
 from ..directory.escape import check_name, parent_dn, same_dn, split_dn
 from ..directory import rights
 from ..directory.errors import Conflict
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 from ._directory import DirectoryInputs, DirectoryProvider
 
 PASSWORD_CHANGED = "(changed outside Pulumi)"

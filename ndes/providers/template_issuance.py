@@ -19,7 +19,8 @@ from ..directory import issuance as iss
 from ..directory import templates as tpl
 from ..directory.escape import check_name
 from ..directory import rights
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 from ._directory import DirectoryInputs, DirectoryProvider
 
 

@@ -18,7 +18,8 @@ from pydantic import field_validator
 from ..graph import intune
 from ..model.graph_enums import (DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS,
                                  WINDOWS_DESTINATION_STORES)
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 from .graph_connection import IntuneProfileInputs, IntuneProfileProvider, normalize_groups, split_mark, with_mark
 
 KIND = "trusted certificate profile"

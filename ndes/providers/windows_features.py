@@ -17,7 +17,8 @@ from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import windows_features as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
-from .base import Existing, NdesResource
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "WindowsFeatures"
 NDES_FEATURES = ["ADCS-Device-Enrollment", "Web-Server", "Web-Filtering", "Web-Asp-Net45", "Web-Net-Ext45",

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 import ndes.providers
-from ndes.providers.base import NdesResource
+from ndes.providers.resource import NdesResource
 
 
 def resources() -> list[type[NdesResource]]:
