@@ -132,7 +132,7 @@ def build_directory(cfg, echo) -> None:
                                  acc.UF_NORMAL_ACCOUNT | acc.UF_DONT_EXPIRE_PASSWD, None)
             c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, [f"http/{NDES['name']}"])]},
                      kind="account SPNs")
-            echo(f"account {d.netbios_name}\\{sa.name} with SPN http/{NDES['name']}")
+            echo(f"account {d.logon_name(sa.name)} with SPN http/{NDES['name']}")
         for kind, t, who in (("ssl", cfg.templates.ssl, f"{NDES['name'].split('.')[0].upper()}$"),
                              ("client", cfg.templates.client, sa.name)):
             dn = tpl.template_dn(c, t.name)
@@ -188,7 +188,7 @@ def build_windows(cfg, echo) -> None:
     from lab.winrm_sim import control, store
     from ndes.model.urls import ssl_names
 
-    account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+    account = cfg.service_account_logon
     ca = _host(cfg, cfg.ca.host, cfg.ca.winrm)
     _set(ca, "CaAccess", {"caName": cfg.ca.common_name, "account": account, "accountSid": ""})
     echo(f"{cfg.ca.host}: Request Certificates for {account}")
@@ -267,7 +267,7 @@ def _wait_back(host, timeout: float = 60.0) -> None:
 
 def clean_windows(cfg, echo) -> None:
     from lab.winrm_sim import control, store
-    account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+    account = cfg.service_account_logon
     from ndes.windows import ScriptFailed
     ca = _host(cfg, cfg.ca.host, cfg.ca.winrm)
     try:

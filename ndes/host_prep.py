@@ -19,10 +19,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .model.urls import WINRM_HTTPS_PORT
 from .windows._scripts import SCRIPTS_DIR
 
 SCRIPT = SCRIPTS_DIR / "HostPrep.ps1"
-WINRM_HTTPS_PORT = 5986
 COMPUTER_TEMPLATE = "Machine"
 """The built-in Computer template (its name is `Machine`); Domain Computers may enroll on it by default."""
 RULE_NAME = "ndes-winrm-https-in"

@@ -1,6 +1,5 @@
 """AppProxy: each NDES host published through Entra application proxy (one AppProxyApplication per host).
-
-Also home of `graph_connection`, the `connection` input every Graph resource takes (ndes:graph, resolved by
+The `connection` input of the Graph resources comes from ndes/components/connection.py (ndes:graph, resolved by
 the provider from the stack config: ndes/providers/connections.py).
 """
 from __future__ import annotations
@@ -12,11 +11,6 @@ import pulumi
 from ..model.config import DeploymentConfig
 from ..providers.app_proxy_application import AppProxyApplication
 from . import connection
-
-
-def graph_connection(cfg: DeploymentConfig, secrets: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The connection inputs of the Graph resources that act as ndes:graph's app (the Intune profiles)."""
-    return connection.graph(cfg, secrets or {})
 
 
 def app_proxy_connection(cfg: DeploymentConfig, secrets: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -35,6 +35,8 @@ from ..model.azure import (WINRM_HTTP_PORT, WINRM_HTTPS_PORT, AzureHostConfig, a
                            vault_resource_group, vm_zones)
 from ..model.config import DeploymentConfig, NdesHostConfig
 from ..model.errors import ConfigError, Problem
+from ..model.urls import winrm_url
+from . import connection
 
 DOMAIN_JOIN_EXTENSION = {"publisher": "Microsoft.Compute", "type": "JsonADDomainExtension",
                          "type_handler_version": "1.3"}
@@ -196,12 +198,11 @@ class AzureNdesHost(pulumi.ComponentResource):
         # The join restarts the VM after the extension reports success: the readiness step waits until WinRM
         # answers with the domain identity in a boot that lasts, and the outputs come from it.
         from ..providers.host_ready import HostReady
-        from .ca_host import windows_endpoint
         key = f"ndes:ndesHosts[{index}]"
-        url = f"https://{host.fqdn}:{WINRM_HTTPS_PORT}/wsman"
+        url = winrm_url(host.fqdn)
         r = az.readiness
         self.ready = HostReady(f"{name}-ready", {
-            **windows_endpoint(cfg, host.fqdn, host.winrm, key, secrets or {}, url),
+            **connection.windows(cfg, host.fqdn, host.winrm, key, secrets or {}, url),
             "owner": f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}-ready", "configKey": f"{key}.azure",
             "fqdn": host.fqdn, "domain": cfg.domain.dns_name, "vmInstance": rebuild_key,
             "timeoutSeconds": r.timeout_seconds, "pollSeconds": r.poll_seconds, "stableReads": r.stable_reads,

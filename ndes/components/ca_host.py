@@ -11,18 +11,10 @@ from typing import Any
 
 import pulumi
 
-from ..model.config import DeploymentConfig, WinRMConfig
+from ..model.config import DeploymentConfig
 from ..providers.ca_access import CaAccess
 from ..providers.ca_certificate import CaCertificate
 from . import connection
-
-
-def windows_endpoint(cfg: DeploymentConfig, host: str, own: WinRMConfig | None, key: str, secrets: dict[str, Any],
-                     url: pulumi.Input[str] | None = None) -> dict[str, Any]:
-    """The connection inputs of every resource on `host` (ndes/components/connection.py): by reference for the
-    stack-config program, inline for a library caller; `url` (e.g. an Azure VM's winrm_url Output) overrides the
-    configured URL; `key` is the config key of the host (ndes:ca, ndes:ndesHosts[i]) for errors."""
-    return connection.windows(cfg, host, own, key, secrets, url)
 
 
 class CaHost(pulumi.ComponentResource):
@@ -38,9 +30,9 @@ class CaHost(pulumi.ComponentResource):
                  winrm_url: pulumi.Input[str] | None = None):
         super().__init__("ndes:index:CaHost", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        endpoint = windows_endpoint(cfg, cfg.ca.host, cfg.ca.winrm, "ndes:ca", secrets, winrm_url)
+        endpoint = connection.windows(cfg, cfg.ca.host, cfg.ca.winrm, "ndes:ca", secrets, winrm_url)
         child = pulumi.ResourceOptions(parent=self)
-        account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+        account = cfg.service_account_logon
         self.ca_access = CaAccess(f"{name}-request-certificates", {
             **endpoint, "owner": f"{prefix}/{name}-request-certificates", "configKey": "ndes:ca",
             "adopt": cfg.ca.adopt, "caName": cfg.ca.common_name, "account": account,

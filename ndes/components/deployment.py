@@ -204,7 +204,7 @@ def summary(cfg: DeploymentConfig) -> dict[str, Any]:
         if not (cfg.intune.scep_profiles or cfg.templates.more_clients)
         else {v: t.name for v, (_, t) in sorted(cfg.templates.clients_by_mscep_value().items())},
         "caConfig": cfg.ca.config,
-        "serviceAccount": f"{cfg.domain.netbios_name}\\{cfg.service_account.name}",
+        "serviceAccount": cfg.service_account_logon,
         "ndesHosts": hosts,
         "platforms": cfg.intune.platforms,
     }

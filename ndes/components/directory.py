@@ -99,7 +99,7 @@ class DirectoryPlane(pulumi.ComponentResource):
                                                  *self.more_client_templates, *more_issuance]
         self.service_account_dn = self.service_account.dn
         self.service_account_sid = self.service_account.sid
-        self.service_account_name = self.service_account.dn.apply(lambda _dn: f"{d.netbios_name}\\{sa.name}")
+        self.service_account_name = self.service_account.dn.apply(lambda _dn: d.logon_name(sa.name))
         self.ssl_template_oid = self.ssl_template.oid
         self.ssl_template_name = self.ssl_issuance.templateName
         self.client_template_name = self.client_issuance.templateName

@@ -20,7 +20,7 @@ from ..model.graph_enums import PLATFORMS
 from ..model.scep_variables import validity_beyond_ca
 from ..providers.scep_profile import ScepProfile
 from ..providers.trusted_certificate_profile import TrustedCertificateProfile
-from .app_proxy import graph_connection
+from . import connection
 
 ISSUING_PLATFORMS = ("androidWorkProfile", "androidDeviceOwner", "windows")
 EXTRA_STORE_ROLES = {"root": "root", "intermediate": "issuing", "userIntermediate": "userIssuing"}
@@ -114,7 +114,7 @@ class Intune(pulumi.ComponentResource):
                  group_resolver: Callable[[GroupRef], pulumi.Output[str]] | None = None):
         super().__init__(self.TYPE, name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        conn = graph_connection(cfg, secrets)
+        conn = connection.graph(cfg, secrets or {})
         it = cfg.intune
         resolver = GroupResolver(self, name)
         resolve = group_resolver or resolver

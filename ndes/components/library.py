@@ -27,6 +27,12 @@ from .args import AppProxyArgs, CaHostArgs, DirectoryPlaneArgs, IntuneProfilesAr
 from .views import app_proxy_view, ca_view, directory_view, host_view, intune_view
 
 
+def _expose(res: Any, values: dict[str, Any]) -> None:
+    """Set a plane's typed Output attributes (attribute name -> value or Output) from what the plane built."""
+    for attr, value in values.items():
+        setattr(res, attr, pulumi.Output.from_input(value))
+
+
 class DirectoryPlane(_directory.DirectoryPlane):
     """The NDES service account with its SPNs, the SSL and client certificate templates, and their issuance on
     the Enterprise CA, over LDAPS."""
@@ -86,11 +92,11 @@ class NdesHost(_ndes_host.NdesHost):
         super().__init__(name, view, host, 0, secrets, winrm_url=url, opts=opts,  # type: ignore[arg-type]
                          ssl_template_oid=args.get("ssl_template_oid"))
         o: dict[str, Any] = self.outputs
-        self.scep_url = pulumi.Output.from_input(o["scepUrl"])
-        self.ssl_thumbprint, self.ssl_not_after = o["sslThumbprint"], o["sslNotAfter"]
-        self.ra_not_after, self.ra_days_left = o["raNotAfter"], o["raDaysLeft"]
-        self.connector_registered, self.connector_instruction = o["connectorRegistered"], o["connectorInstruction"]
-        self.connector_certificate_not_after = o["connectorCertificateNotAfter"]
+        _expose(self, {"scep_url": o["scepUrl"], "ssl_thumbprint": o["sslThumbprint"],
+                       "ssl_not_after": o["sslNotAfter"], "ra_not_after": o["raNotAfter"],
+                       "ra_days_left": o["raDaysLeft"], "connector_registered": o["connectorRegistered"],
+                       "connector_instruction": o["connectorInstruction"],
+                       "connector_certificate_not_after": o["connectorCertificateNotAfter"]})
         self.notes = notes_of(self.resources)
 
 
@@ -106,11 +112,10 @@ class AppProxy(_app_proxy.AppProxy):
     def __init__(self, name: str, args: AppProxyArgs, opts: Optional[pulumi.ResourceOptions] = None):
         view, secrets = app_proxy_view(args)
         super().__init__(name, view, secrets, opts)  # type: ignore[arg-type]
-        by = self.outputs
-        self.application_ids = pulumi.Output.from_input({k: v["applicationId"] for k, v in by.items()})
-        self.object_ids = pulumi.Output.from_input({k: v["objectId"] for k, v in by.items()})
-        self.service_principal_ids = pulumi.Output.from_input({k: v["servicePrincipalId"] for k, v in by.items()})
-        self.external_urls = pulumi.Output.from_input({k: v["externalUrl"] for k, v in by.items()})
+        by = self.outputs  # NDES host FQDN -> that host's outputs
+        _expose(self, {attr: {k: v[key] for k, v in by.items()} for attr, key in (
+            ("application_ids", "applicationId"), ("object_ids", "objectId"),
+            ("service_principal_ids", "servicePrincipalId"), ("external_urls", "externalUrl"))})
 
 
 class IntuneProfiles(_intune.Intune):
@@ -128,6 +133,5 @@ class IntuneProfiles(_intune.Intune):
         view, secrets, certs = intune_view(args)
         super().__init__(name, view, secrets, certs, opts)  # type: ignore[arg-type]
         o = self.outputs
-        self.trusted_root_profile_ids = pulumi.Output.from_input(o["trustedRootProfiles"])
-        self.issuing_ca_profile_ids = pulumi.Output.from_input(o["issuingCaProfiles"])
-        self.scep_profile_ids = pulumi.Output.from_input(o["scepProfiles"])
+        _expose(self, {"trusted_root_profile_ids": o["trustedRootProfiles"], "issuing_ca_profile_ids":
+                       o["issuingCaProfiles"], "scep_profile_ids": o["scepProfiles"]})

@@ -25,7 +25,6 @@ from typing import Any
 import pulumi
 
 from ..model.config import DeploymentConfig, NdesHostConfig
-from ..model.urls import ssl_names
 from ..providers.iis_https_binding import IisHttpsBinding
 from ..providers.iis_request_limits import IisRequestLimits
 from ..providers.intune_connector import IntuneConnector
@@ -38,7 +37,7 @@ from ..providers.scep_pool_identity import ScepPoolIdentity
 from ..providers.reboot import HostReboot
 from ..providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValues
 from ..providers.windows_features import NDES_FEATURES, WindowsFeatures
-from .ca_host import windows_endpoint
+from . import connection
 
 
 def ra_name(cfg: DeploymentConfig, host: NdesHostConfig) -> str:
@@ -78,9 +77,9 @@ class NdesHost(pulumi.ComponentResource):
         super().__init__("ndes:index:NdesHost", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         key = f"ndes:ndesHosts[{index}]"
-        endpoint = windows_endpoint(cfg, host.fqdn, host.winrm, key, secrets, winrm_url)
+        endpoint = connection.windows(cfg, host.fqdn, host.winrm, key, secrets, winrm_url)
         adopt = cfg.ndes_role.adopt  # a hand-built NDES is adopted as a whole
-        account = f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
+        account = cfg.service_account_logon
         after_directory, after_ca = list(after_directory or []), list(after_ca or [])
         self.resources: list[pulumi.Resource] = []
         self.graph: dict[str, list[str]] = {}
@@ -135,11 +134,11 @@ class NdesHost(pulumi.ComponentResource):
                          self.limits.maxQueryString],
         }, [self.limits, self.http_sys], custom_timeouts=timeouts(cfg.http_sys.reboot_timeout))
         s = cfg.ssl_certificate
-        cn, sans = ssl_names(host.external_url, host.fqdn, s.common_name)
+        cn, dns_names = cfg.ssl_names_of(host)
         self.certificate = step(MachineCertificate, "ssl-certificate", "ndes:sslCertificate", {
             "template": cfg.templates.ssl.name, "commonName": cn,
             "templateOid": "" if ssl_template_oid is None else ssl_template_oid,
-            "dnsNames": sorted(set(sans) | set(s.subject_alternative_names or [])),
+            "dnsNames": dns_names,
             "renewBeforeDays": s.renew_before_days, "keySize": s.key_size,
         }, [self.reboot, *after_directory], s.adopt)
         self.binding = step(IisHttpsBinding, "https-binding", "ndes:sslCertificate", {

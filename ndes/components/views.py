@@ -61,6 +61,10 @@ class _View(BaseModel):
     def winrm_for(self, host: str, own: WinRMConfig | None) -> WinRMConfig:
         return DeploymentConfig.winrm_for(self, host, own)  # type: ignore[arg-type]  # reads self.winrm only
 
+    # the names the model derives, read from the sections a view holds (domain, service_account, ssl_certificate)
+    service_account_logon = DeploymentConfig.service_account_logon
+    ssl_names_of = DeploymentConfig.ssl_names_of
+
 
 class HostName(_View):
     fqdn: str

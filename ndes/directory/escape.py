@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
+from ..model.field_rules import plain_name
+
 __all__ = ["dn_value", "rdn", "child_dn", "filter_value", "eq", "check_name", "split_dn", "parent_dn",
            "rdn_value", "same_dn", "unescape_dn_value"]
 
 _DN_SPECIAL = set(',+"\\<>;=')
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def dn_value(value: str) -> str:
@@ -64,17 +65,8 @@ def eq(attr: str, value: str) -> str:
 
 
 def check_name(value: str, what: str, max_len: int = 64) -> str:
-    """Refuse names no escaping can carry safely: empty, control characters (NUL included), leading or
-    trailing spaces, longer than `max_len`. Returns the value; raises ValueError naming `what`."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must not be empty")
-    if _CONTROL.search(value):
-        raise ValueError(f"{what} must not contain control characters (NUL, tab, newline, ...)")
-    if value != value.strip():
-        raise ValueError(f"{what} must not start or end with spaces")
-    if len(value) > max_len:
-        raise ValueError(f"{what} is {len(value)} characters long; the limit is {max_len}")
-    return value
+    """Refuse names no escaping can carry safely (ndes.model.field_rules.plain_name: the one rule)."""
+    return plain_name(value, what, max_len)
 
 
 def split_dn(dn: str) -> list[str]:

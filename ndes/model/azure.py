@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 from pydantic.alias_generators import to_camel
 
 from .errors import Problem
+from .urls import WINRM_HTTPS_PORT
 
 if TYPE_CHECKING:  # config.py imports this module: no runtime import back
     from .config import DeploymentConfig
 
-WINRM_HTTPS_PORT = 5986
 WINRM_HTTP_PORT = 5985
 _GUID = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 _SUBNET_ID = re.compile(rf"^/subscriptions/{_GUID}/resourceGroups/[^/]+/providers/Microsoft\.Network/"

@@ -9,8 +9,10 @@ from .config import DeploymentConfig
 from .errors import Problem, set_hint
 from .identities import IDENTITY_CHECKS
 from .keyusage import mscep_value_for, template_purpose, PURPOSES
+from .rules import (INSECURE_TLS_STACKS, key_too_small, missing_names, same_server, template_serves,
+                    tls_off_allowed)
 from .profile_checks import PROFILE_CHECKS
-from .urls import external_url_problem, ssl_names
+from .urls import external_url_problem
 
 
 def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
@@ -33,7 +35,7 @@ def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
                     f"{', '.join(prof.key_usage)}), or give {key}.keyUsage the key usage of a template above"))
         return out
     wanted = mscep_value_for(c.intune.scep.key_usage)
-    if purpose != PURPOSES[wanted]:
+    if not template_serves(wanted, c.templates.client.key_usage):
         out.append(Problem(
             "templates.client.keyUsage",
             f"the SCEP profiles' key usage ({', '.join(c.intune.scep.key_usage)}) makes the Intune connector read "
@@ -48,13 +50,13 @@ def check_key_usage_chain(c: DeploymentConfig) -> list[Problem]:
 def check_key_sizes(c: DeploymentConfig) -> list[Problem]:
     """The templates' own minimums (each SCEP profile against its template: profile_checks)."""
     out: list[Problem] = []
-    if c.templates.client.minimum_key_size < 2048:
+    if key_too_small(c.templates.client.minimum_key_size):
         out.append(Problem("templates.client.minimumKeySize", f"{c.templates.client.minimum_key_size} is below "
                            "2048, the minimum the guide asks for", set_hint("templates.client.minimumKeySize", "2048")))
-    if c.templates.ssl.minimum_key_size < 2048:
+    if key_too_small(c.templates.ssl.minimum_key_size):
         out.append(Problem("templates.ssl.minimumKeySize", "the SSL template needs at least 2048-bit keys",
                            set_hint("templates.ssl.minimumKeySize", "2048")))
-    if c.ssl_certificate.key_size < c.templates.ssl.minimum_key_size:
+    if key_too_small(c.ssl_certificate.key_size, c.templates.ssl.minimum_key_size):
         out.append(Problem("sslCertificate.keySize", f"{c.ssl_certificate.key_size} is below the SSL template's "
                            f"minimum of {c.templates.ssl.minimum_key_size}",
                            set_hint("sslCertificate.keySize", str(c.templates.ssl.minimum_key_size))))
@@ -64,7 +66,7 @@ def check_key_sizes(c: DeploymentConfig) -> list[Problem]:
 def check_hosts(c: DeploymentConfig) -> list[Problem]:
     out: list[Problem] = []
     for i, h in enumerate(c.ndes_hosts):
-        if h.fqdn == c.ca.host:
+        if same_server(h.fqdn, c.ca.host):
             out.append(Problem(f"ndesHosts[{i}].fqdn", f"{h.fqdn} is also the CA (ca.host): the guide requires the "
                                "CA and the NDES server to be separate servers",
                                "put NDES on another server than the Enterprise CA"))
@@ -102,12 +104,11 @@ def check_external_urls(c: DeploymentConfig) -> list[Problem]:
 def check_ssl_names(c: DeploymentConfig) -> list[Problem]:
     out: list[Problem] = []
     for i, h in enumerate(c.ndes_hosts):
-        cn, sans = ssl_names(h.external_url, h.fqdn, c.ssl_certificate.common_name)
-        extra = c.ssl_certificate.subject_alternative_names or []
+        _, names = c.ssl_names_of(h)
         internal_host = h.internal.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
-        if internal_host not in sans + extra:
+        if missing_names(names, [internal_host]):
             out.append(Problem(f"ndesHosts[{i}].internalUrl", f"App Proxy would reach NDES as {internal_host}, a name "
-                               f"the SSL certificate does not hold ({', '.join(sans + extra)})",
+                               f"the SSL certificate does not hold ({', '.join(names)})",
                                "point internalUrl at the NDES host's FQDN or add the name to "
                                "sslCertificate.subjectAlternativeNames"))
     return out
@@ -140,14 +141,8 @@ def check_client_template(c: DeploymentConfig) -> list[Problem]:
     return out
 
 
-INSECURE_TLS_STACKS = ("lab",)
-"""The stacks whose config may turn TLS verification off; the policy pack's allowInsecureTlsStacks default is the
-same list. The stack name is fixed by the pipeline; `ndes:lab` is config, which a pull request can change, so it
-does not count."""
-
-
 def check_tls(c: DeploymentConfig, stack: str | None = None) -> list[Problem]:
-    if stack in INSECURE_TLS_STACKS:
+    if tls_off_allowed(stack):
         return []
     where = f"stack '{stack}'" if stack else "a stack whose name is not known"
     fix = f"give caBundle instead and remove it (it is accepted only on the stacks {', '.join(INSECURE_TLS_STACKS)})"

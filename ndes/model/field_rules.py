@@ -22,13 +22,16 @@ mapping KB5014754 asks for. Intune supports it in user certificates for iOS/iPad
 SID_SAN_PLATFORMS = ("ios", "macos", "windows")
 
 
-def plain_name(v: str, what: str, max_len: int) -> str:
+def plain_name(v: str, what: str, max_len: int = 64) -> str:
+    """Refuse names no escaping can carry safely (LDAP, registry, command lines): empty, control characters
+    (NUL included), leading or trailing spaces, longer than `max_len`. Returns the value; raises ValueError
+    naming `what`. The one rule for names: the config (model), the directory client and the providers use it."""
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"{what} must not be empty")
     if v != v.strip():
         raise ValueError(f"{what} must not start or end with spaces")
-    if not v:
-        raise ValueError(f"{what} must not be empty")
     if CONTROL.search(v):
-        raise ValueError(f"{what} must not contain control characters")
+        raise ValueError(f"{what} must not contain control characters (NUL, tab, newline, ...)")
     if len(v) > max_len:
         raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
     return v

@@ -10,6 +10,8 @@ must match: Signature, Encryption, Signature and encryption.
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 KEY_USAGE_BITS: dict[str, tuple[int, int]] = {
     "digitalSignature": (0, 0x80),
     "nonRepudiation": (0, 0x40),
@@ -82,6 +84,15 @@ def template_purpose(template_key_usage: list[str]) -> str | None:
     if not ku & set(SCEP_KEY_USAGES):
         return None
     return PURPOSES[mscep_value_for(list(ku & set(SCEP_KEY_USAGES)))]
+
+
+def check_mscep_values(names: Iterable[str]) -> None:
+    """Refuse names that are not one of the three MSCEP registry values (the contract, the provider and the
+    config use this one rule)."""
+    bad = [n for n in names if n not in MSCEP_VALUES]
+    if bad:
+        raise ValueError(f"{', '.join(repr(b) for b in bad)}: not one of the MSCEP values "
+                         f"{', '.join(MSCEP_VALUES)}")
 
 
 def mscep_mapping(scep_key_usage: list[str], template_name: str) -> dict[str, str]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from .config import ClientTemplateConfig, DeploymentConfig, ScepConfig
 from .errors import Problem, set_hint
-from .graph_enums import APPLE, PLATFORMS, subject_name_problem
+from .graph_enums import PLATFORMS, subject_name_problem
 from .keyusage import mscep_value_for
+from .rules import apple_refuses, key_too_small, uncovered
 
 
 def profile_templates(c: DeploymentConfig) -> list[tuple[str, ScepConfig, list[str], str, ClientTemplateConfig]]:
@@ -38,7 +39,7 @@ def check_profile_key_sizes(c: DeploymentConfig) -> list[Problem]:
     out: list[Problem] = []
     served = {key: (tkey, t) for key, _, _, tkey, t in profile_templates(c)}
     for key, prof, _ in c.intune.scep_profile_entries():
-        if prof.key_size < 2048:
+        if key_too_small(prof.key_size):
             out.append(Problem(f"{key}.keySize", f"{prof.key_size}-bit keys are too weak: NDES and Intune need at "
                                "least 2048", set_hint(f"{key}.keySize", "2048")))
             continue
@@ -65,8 +66,8 @@ def check_profile_templates(c: DeploymentConfig) -> list[Problem]:
             out.append(Problem(f"{key}.validity", f"{_who(key, prof, 'ask')} for {v} but the client template {t.name} "
                                f"issues at most {t.validity}: devices would get the shorter one",
                                f"set {key}.validity to {t.validity} or less"))
-        apple = [p for p in platforms if p in APPLE]
-        if apple and "nonRepudiation" in t.key_usage:
+        apple = [p for p in platforms if apple_refuses(p, t.key_usage)]
+        if apple:
             out.append(Problem(f"{tkey}.keyUsage", f"nonRepudiation is set but {_who(key, prof, 'target')} "
                                f"{', '.join(apple)}: iOS/macOS devices refuse a SCEP certificate whose template has "
                                "'Signature is proof of origin'", f"remove nonRepudiation from {tkey}.keyUsage"))
@@ -97,7 +98,8 @@ def check_profile_groups(c: DeploymentConfig) -> list[Problem]:
     roots = {g.key for g in c.intune.trusted_root_groups}
     out: list[Problem] = []
     for key, prof, _ in c.intune.scep_profile_entries():
-        missing = [g for g in prof.include_groups if g.key not in roots]
+        keys = uncovered([g.key for g in prof.include_groups], roots)
+        missing = [g for g in prof.include_groups if g.key in keys]
         if missing:
             names = ", ".join(g.id or g.name or "" for g in missing)
             follow = "intune.scep.groups" if key == "intune.scep" else "the SCEP profiles' include groups"

@@ -49,6 +49,14 @@ def url_host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
+WINRM_HTTPS_PORT = 5986
+
+
+def winrm_url(host: str) -> str:
+    """The WinRM-over-HTTPS URL of a host: https://<host>:5986/wsman (the one place it is built)."""
+    return f"https://{host}:{WINRM_HTTPS_PORT}/wsman"
+
+
 def scep_url(external_url: str) -> str:
     """https://<external FQDN>/certsrv/mscep/mscep.dll from an App Proxy external URL (one per NDES server).
 

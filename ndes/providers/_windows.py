@@ -6,20 +6,24 @@ client built from it inside each call (providers hold no connections: they are p
 
 The endpoint travels as one input object {host, url, username, password, auth, caBundlePem,
 insecureSkipTlsVerify, operationTimeout}; components pass it as a secret Output (it holds the password), and
-resources list "endpoint" in `additional_secret_outputs` and the provider's `secret_fields`.
+the provider's `secret_fields` derive "endpoint" from it (its password is hidden), and so the Resource's secret
+outputs. `WindowsProvider` is the base of every Windows-plane provider.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+import contextlib
+from typing import Any, ClassVar, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from ..windows import Endpoint, WindowsHost
+from ..model.urls import winrm_url
+from ..windows import Endpoint, ScriptFailed, WindowsHost
 from ..windows.ca_wait import TEMPLATE_WAIT_SECONDS, not_offered_yet, while_template_not_offered
-from .base import ResourceInputs
+from .base import NdesProvider, ResourceInputs
 
-__all__ = ["EndpointInput", "WindowsInputs", "endpoint_of", "host_of", "endpoint_input", "owner_mark",
+__all__ = ["EndpointInput", "WindowsInputs", "WindowsProvider", "endpoint_of", "host_of", "endpoint_input",
+           "owner_mark", "unless_gone",
            "TEMPLATE_WAIT_SECONDS", "not_offered_yet", "while_template_not_offered"]
 
 
@@ -61,6 +65,24 @@ class WindowsInputs(ResourceInputs):
     endpoint: EndpointInput
 
 
+class WindowsProvider(NdesProvider):
+    """Base of the providers of resources on a Windows host: their Inputs extend WindowsInputs (the endpoint,
+    a secret: see base.secret_inputs); every hook reaches the host through `host_of(inp)` inside the call."""
+
+    Inputs = WindowsInputs
+
+
+@contextlib.contextmanager
+def unless_gone(*categories: str) -> Iterator[None]:
+    """A delete's script call where a failure of these categories (e.g. ObjectNotFound: the site, the group or
+    the CA is gone) means there is nothing left to remove; any other failure is raised."""
+    try:
+        yield
+    except ScriptFailed as exc:
+        if exc.category not in categories:
+            raise
+
+
 def endpoint_of(inp: WindowsInputs) -> Endpoint:
     e = inp.endpoint
     return Endpoint(host=e.host, url=e.url, username=e.username, password=e.password, auth=e.auth,
@@ -83,6 +105,6 @@ def endpoint_input(host: str, *, url: str | None, username: str, password: Any, 
                    operation_timeout: int = 120) -> dict[str, Any]:
     """The `endpoint` input as components build it (password may be a secret Output; pass the whole dict
     through pulumi.Output.secret so the state keeps it encrypted)."""
-    return {"host": host, "url": url or f"https://{host}:5986/wsman", "username": username, "password": password,
+    return {"host": host, "url": url or winrm_url(host), "username": username, "password": password,
             "auth": auth, "caBundlePem": ca_bundle_pem, "insecureSkipTlsVerify": insecure_skip_tls_verify,
             "operationTimeout": operation_timeout}

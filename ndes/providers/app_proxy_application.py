@@ -29,8 +29,9 @@ from . import app_proxy_admin as admin
 from . import faults
 from . import generation as gen
 from .base import Existing, contains_unknown
+from .resource import NdesResource
 from ..graph.settings import DELEGATED
-from .graph_connection import OWNER_MARK, SECRET_INPUTS, GraphInputs, GraphProvider, split_mark, with_mark
+from .graph_connection import OWNER_MARK, GraphInputs, GraphProvider, split_mark, with_mark
 
 PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentication"}
 PRE_AUTH_WORDS = {v: k for k, v in PRE_AUTH.items()}
@@ -87,8 +88,7 @@ class AppProxyApplicationProvider(GraphProvider):
                     "Administrator cannot manage App Proxy): assign it, or sign in as such a user (ndes:graph.appProxy)")
         return ("App Proxy's Graph APIs do not accept application permissions: set ndes:graph.appProxy.credential to "
                 "azureCli (az login) or deviceCode and sign in as a user holding Application Administrator")
-    Inputs: ClassVar[type[AppProxyInputs]] = AppProxyInputs
-    secret_fields = frozenset(SECRET_INPUTS)
+    Inputs = AppProxyInputs
 
     def what(self, inp: Any) -> str:
         return f"{self.kind} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
@@ -243,16 +243,8 @@ class AppProxyApplicationProvider(GraphProvider):
         ap.delete(c, id_, app.get("appId"))
 
 
-class AppProxyApplication(pulumi.dynamic.Resource, module="ndes", name="AppProxyApplication"):
+class AppProxyApplication(NdesResource, provider=AppProxyApplicationProvider,
+                          outputs={"applicationId": str, "objectId": str, "servicePrincipalId": str},
+                          echoes={"externalUrl": str}):
     """One NDES host published through App Proxy. Outputs: applicationId (appId), objectId, servicePrincipalId,
     externalUrl."""
-
-    applicationId: pulumi.Output[str]
-    objectId: pulumi.Output[str]
-    servicePrincipalId: pulumi.Output[str]
-    externalUrl: pulumi.Output[str]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "applicationId": None, "objectId": None, "servicePrincipalId": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
-        super().__init__(AppProxyApplicationProvider(), name, props, opts)

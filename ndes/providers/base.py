@@ -129,6 +129,16 @@ class AlreadyExists(Exception):
     pass
 
 
+def secret_inputs(inputs: type[BaseModel]) -> frozenset[str]:
+    """The wire names of the inputs that hold a secret: a field hidden from repr (`Field(repr=False)`, which
+    also keeps it out of validation errors), or an object carrying one (the WinRM endpoint and its password)."""
+    def holds_secret(annotation: Any) -> bool:
+        return isinstance(annotation, type) and issubclass(annotation, BaseModel) and any(
+            f.repr is False for f in annotation.model_fields.values())
+    return frozenset(f.alias or n for n, f in inputs.model_fields.items()
+                     if f.repr is False or holds_secret(f.annotation))
+
+
 def contains_unknown(value: Any) -> bool:
     """True when the value (or anything inside it) is still unknown at preview: the engine hands providers
     `pulumi.output.Unknown` objects (or, over some paths, the UNKNOWN marker string)."""
@@ -195,7 +205,9 @@ class NdesProvider(ResourceProvider):
     replace_on: ClassVar[frozenset[str]] = frozenset()
     delete_before_replace: ClassVar[bool] = False
     secret_fields: ClassVar[frozenset[str]] = frozenset()
-    """Inputs that are secrets: kept in state (the engine encrypts them), never returned from `get`."""
+    """Inputs that are secrets: kept in state (the engine encrypts them), never returned from `get`, the
+    Resource's secret outputs. Derived from the Inputs (see `secret_inputs`): a secret is declared once, where
+    the input is."""
     schema_version: ClassVar[int] = 1
     """Bump when the shape of Inputs/outputs changes in a way `migrate` must translate; recorded in every state."""
     identity_inputs: ClassVar[frozenset[str]] = frozenset()
@@ -206,6 +218,10 @@ class NdesProvider(ResourceProvider):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "kind" not in cls.__dict__ and cls.__name__.endswith("Provider"):
+            cls.kind = cls.__name__.removesuffix("Provider")  # WindowsFeaturesProvider -> WindowsFeatures
+        if "secret_fields" not in cls.__dict__:
+            cls.secret_fields = secret_inputs(cls.Inputs)
         if "identity_inputs" not in cls.__dict__ and cls.kind in IDENTITY_INPUTS:
             cls.identity_inputs = IDENTITY_INPUTS[cls.kind]
         if cls.kind in NO_GENERATION_IN_MARK and "stamps_generation" not in cls.__dict__:
@@ -215,6 +231,11 @@ class NdesProvider(ResourceProvider):
         faults.guard_verbs(cls)  # NDES_FAULT: stop here, for the crash matrix (faults.py; off unless set)
 
     # ---- hooks -------------------------------------------------------------------------------------------
+    previous: dict[str, Any] = {}
+    """The state the last run recorded (migrated to today's schema), while `find` and `apply` run for an update;
+    empty on create. Hooks that converge away from what the last run did read it (a template dropped from the
+    MSCEP mapping goes back to the default; Intune targets this stack set before)."""
+
     def find(self, inp: Any) -> Existing | None:
         raise NotImplementedError
 
@@ -355,6 +376,12 @@ class NdesProvider(ResourceProvider):
         return outs
 
     @classmethod
+    def secret_outputs(cls) -> list[str]:
+        """The secret fields in the order the Inputs declare them: what the Resource lists in
+        `additional_secret_outputs` (one declaration, `secret_fields`, serves both)."""
+        return [f.alias or n for n, f in cls.Inputs.model_fields.items() if (f.alias or n) in cls.secret_fields]
+
+    @classmethod
     def _wire_names(cls) -> set[str]:
         return {f.alias or n for n, f in cls.Inputs.model_fields.items()}
 
@@ -433,12 +460,17 @@ class NdesProvider(ResourceProvider):
         return CreateResult(id_, self._record(self._outs(stamped, id_, live), generation))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if self._changed(self.upgraded(olds or {}), news) == [conns.CONNECTION]:
-            return UpdateResult(self._reconnected(self.upgraded(olds or {}), news))
+        previous = self.upgraded(olds or {})
+        if self._changed(previous, news) == [conns.CONNECTION]:
+            return UpdateResult(self._reconnected(previous, news))
         generation = news.get(gen.GENERATION_KEY) or (olds or {}).get(gen.GENERATION_KEY) or gen.new()
         inp = self.parse({**news, gen.GENERATION_KEY: generation})
-        existing = self.find(inp)
-        new_id, live = self.apply(inp, existing or Existing(id_))
+        self.previous = previous
+        try:
+            existing = self.find(inp)
+            new_id, live = self.apply(inp, existing or Existing(id_))
+        finally:
+            self.previous = {}
         return UpdateResult(self._record(self._outs(inp, new_id, live), generation))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

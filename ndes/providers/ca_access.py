@@ -14,8 +14,9 @@ import pulumi
 from ..windows import ScriptFailed
 from ..windows.contracts import Result, call
 from ..windows.contracts import ca_access as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "CaAccess"
 
@@ -30,11 +31,9 @@ class CaAccessInputs(WindowsInputs):
     """Its SID when known (the directory plane's output); resolved on the CA host from `account` otherwise."""
 
 
-class CaAccessProvider(NdesProvider):
-    kind: ClassVar[str] = "CaAccess"
-    Inputs: ClassVar[type[ResourceInputs]] = CaAccessInputs
+class CaAccessProvider(WindowsProvider):
+    Inputs = CaAccessInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"caName", "account"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     @staticmethod
     def _params(inp: CaAccessInputs, mode: str, ensure: str = "present") -> C.CaAccessParams:
@@ -77,24 +76,11 @@ class CaAccessProvider(NdesProvider):
         return live
 
     def remove(self, id_: str, inp: CaAccessInputs) -> None:
-        try:
+        with unless_gone("ObjectNotFound"):
             self._run(inp, "get")
             self._run(inp, "set", ensure="absent")
-        except ScriptFailed as exc:
-            if exc.category != "ObjectNotFound":
-                raise
 
 
-class CaAccess(pulumi.dynamic.Resource, module="ndes", name="CaAccess"):
+class CaAccess(NdesResource, provider=CaAccessProvider,
+               outputs={"resolvedSid": str, "mask": int, "denied": bool, "restarted": bool, "notes": list[str]}):
     """Request Certificates on the CA for one account. Outputs: resolvedSid, mask, denied, restarted, notes."""
-
-    resolvedSid: pulumi.Output[str]
-    mask: pulumi.Output[int]
-    denied: pulumi.Output[bool]
-    restarted: pulumi.Output[bool]
-    notes: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"mask": None, "denied": None, "restarted": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(CaAccessProvider(), name, {"resolvedSid": None, **outs, **props}, opts)

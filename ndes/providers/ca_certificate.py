@@ -14,8 +14,9 @@ import pulumi
 from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import ca_certificate as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "CaCertificate"
 FIELDS = ("derBase64", "pem", "thumbprint", "subject", "notAfter")
@@ -26,11 +27,9 @@ class CaCertificateInputs(WindowsInputs):
     """The CA's common name: the host's active CA (CertSvc\\Configuration Active) must carry it."""
 
 
-class CaCertificateProvider(NdesProvider):
-    kind: ClassVar[str] = "CaCertificate"
-    Inputs: ClassVar[type[ResourceInputs]] = CaCertificateInputs
+class CaCertificateProvider(WindowsProvider):
+    Inputs = CaCertificateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset()
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _export(self, inp: CaCertificateInputs) -> dict[str, Any] | None:
         st = call(host_of(inp), C.SCRIPT, C.CaCertificateParams(mode="get", ca_name=inp.ca_name),
@@ -65,21 +64,8 @@ class CaCertificateProvider(NdesProvider):
 OUTPUTS = [w + f[0].upper() + f[1:] for w in ("issuing", "root") for f in FIELDS] + ["rootIsIssuing"]
 
 
-class CaCertificate(pulumi.dynamic.Resource, module="ndes", name="CaCertificate"):
+class CaCertificate(NdesResource, provider=CaCertificateProvider,
+                    outputs={"issuingDerBase64": str, "issuingPem": str, "issuingThumbprint": str,
+                             "issuingSubject": str, "issuingNotAfter": str, "rootDerBase64": str, "rootPem": str,
+                             "rootThumbprint": str, "rootSubject": str, "rootNotAfter": str, "rootIsIssuing": bool}):
     """The CA's issuing and root certificates (DER base64, PEM, thumbprint, subject, notAfter)."""
-
-    issuingDerBase64: pulumi.Output[str]
-    issuingPem: pulumi.Output[str]
-    issuingThumbprint: pulumi.Output[str]
-    issuingSubject: pulumi.Output[str]
-    issuingNotAfter: pulumi.Output[str]
-    rootDerBase64: pulumi.Output[str]
-    rootPem: pulumi.Output[str]
-    rootThumbprint: pulumi.Output[str]
-    rootSubject: pulumi.Output[str]
-    rootNotAfter: pulumi.Output[str]
-    rootIsIssuing: pulumi.Output[bool]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(CaCertificateProvider(), name, {**{k: None for k in OUTPUTS}, **props}, opts)

@@ -28,9 +28,9 @@ from ..model.durations import parse_period
 from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, TemplatePeriod
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
 from ..directory import replication, rights
-from .base import Existing, NdesProvider, ResourceInputs
-from .directory_preflight import PreflightCheck
-from .service_account import DIRECTORY_SECRETS, DirectoryInputs
+from .base import Existing
+from .resource import NdesResource
+from ._directory import DirectoryInputs, DirectoryProvider
 
 MINOR = "msPKI-Template-Minor-Revision"
 OID_ATTR = "msPKI-Cert-Template-OID"
@@ -104,11 +104,9 @@ def _deployer(c: DirectoryClient) -> list[str]:
     return [me.sid] if me is not None and me.sid else []
 
 
-class CertificateTemplateProvider(PreflightCheck, NdesProvider):
-    kind: ClassVar[str] = "CertificateTemplate"
-    Inputs: ClassVar[type[ResourceInputs]] = CertificateTemplateInputs
+class CertificateTemplateProvider(DirectoryProvider):
+    Inputs = CertificateTemplateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
-    secret_fields: ClassVar[frozenset[str]] = DIRECTORY_SECRETS
 
     preflight_needs: ClassVar[frozenset[str]] = frozenset({"name"})
 
@@ -210,17 +208,8 @@ class CertificateTemplateProvider(PreflightCheck, NdesProvider):
         return UpdateResult(self._outs(inp, new_id, live))
 
 
-class CertificateTemplate(pulumi.dynamic.Resource, module="ndes", name="CertificateTemplate"):
+class CertificateTemplate(NdesResource, provider=CertificateTemplateProvider,
+                          outputs={"dn": str, "oid": str, "enrollSids": list[str], "schemaVersion": int,
+                                   "minorRevision": int}):
     """A certificate template with its OID object and Read + Enroll ACEs. Outputs: dn, oid, enrollSids,
     schemaVersion, minorRevision."""
-
-    dn: pulumi.Output[str]
-    oid: pulumi.Output[str]
-    enrollSids: pulumi.Output[list[str]]
-    schemaVersion: pulumi.Output[int]
-    minorRevision: pulumi.Output[int]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"dn": None, "oid": None, "enrollSids": None, "schemaVersion": None, "minorRevision": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["bindPassword"]))
-        super().__init__(CertificateTemplateProvider(), name, {**outs, **props}, opts)

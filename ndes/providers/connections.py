@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from ..model.urls import winrm_url
+
 CONNECTION = "connection"
 STATE_COPY = "__connection"
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # the Pulumi wire's secret marker (sdk rpc._special_sig_key)
@@ -73,7 +75,7 @@ def windows(cfg: Any, host: str) -> dict[str, Any]:
         raise ConnectionError_(f"{key}.winrm.username (or ndes:winrm.username): no WinRM user for {name}")
     bundle_key = f"{key}.winrm.caBundle" if own is not None and own.ca_bundle else "ndes:winrm.caBundle"
     return {"endpoint": {
-        "host": name, "url": w.url or f"https://{name}:5986/wsman", "username": w.username,
+        "host": name, "url": w.url or winrm_url(name), "username": w.username,
         "password": _secret(w.password), "auth": w.auth, "caBundlePem": read_text(w.ca_bundle, bundle_key),
         "insecureSkipTlsVerify": w.insecure_skip_tls_verify, "operationTimeout": w.operation_timeout_seconds}}
 

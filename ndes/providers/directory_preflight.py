@@ -21,9 +21,10 @@ PREFLIGHT = "preflight"
 
 
 class PreflightCheck:
-    """Mixin before NdesProvider: subclasses implement `preflight(conn, props) -> list[str]` (messages) and name
-    in `preflight_needs` the inputs (wire names) it reads besides the connection; it runs as soon as those are
-    known, even when others are still unknown at preview (a template name that waits for its template)."""
+    """Mixin before NdesProvider (_directory.DirectoryProvider): subclasses implement `preflight(conn, props) ->
+    list[str]` (messages) and name in `preflight_needs` the inputs (wire names) it reads besides the connection;
+    it runs as soon as those are known, even when others are still unknown at preview (a template name that
+    waits for its template)."""
 
     preflight_needs: ClassVar[frozenset[str]] = frozenset()
 
@@ -33,7 +34,7 @@ class PreflightCheck:
         res = super().check(olds, news)  # type: ignore[misc]
         if not wanted or res.failures:
             return res
-        from .service_account import DirectoryInputs
+        from ._directory import DirectoryInputs
 
         props = self.filled(dict(res.inputs))  # type: ignore[attr-defined]
         fields = {f.alias or n for n, f in DirectoryInputs.model_fields.items()}

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from ..graph import (AccessDenied, AuthenticationFailed, GraphClient, GraphError, GraphSettings, RetryPolicy,
                      client_for)
 from ..graph import BadRequest, intune
 from ..graph.settings import DELEGATED
+from ..model.graph_enums import PLATFORMS
 from .base import Existing, NdesProvider, ResourceInputs
 
 SECRET_INPUTS = ("clientSecret", "certificatePem")
@@ -124,6 +125,59 @@ class GraphProvider(NdesProvider):
             raise self._annotated(exc, props) from exc
 
 
+def normalize_groups(v: list[str]) -> list[str]:
+    """Assignment targets in ndes.graph.intune.target_word's words: group ids (and filter ids) lower case, a
+    filter given by name as written."""
+    def one(w: str) -> str:
+        base, sep, filt = w.strip().partition(" filter:")
+        mode, _, ref = filt.partition(":")
+        ref = ref.lower() if intune.GUID.fullmatch(ref) else ref
+        word = base.lower() if base.lower() not in ("alllicensedusers", "alldevices") else \
+            {"alllicensedusers": "allLicensedUsers", "alldevices": "allDevices"}[base.lower()]
+        return word + (f"{sep}{mode.lower()}:{ref}" if sep else "")
+    return sorted({one(g) for g in v})
+
+
+class IntuneProfileInputs(GraphInputs):
+    """What both kinds of Intune profile take: the platform, the assignment targets, and the macOS keychain."""
+
+    platform: str
+    groups: list[str] = []
+    """Assignment targets in ndes.graph.intune.target_word's words: '<group id>', 'exclude:<group id>',
+    'allLicensedUsers', 'allDevices', each include target optionally followed by ' filter:<include|exclude>:<filter
+    id or name>'."""
+    keep_unmanaged: bool = True
+    """Keep live targets neither the config nor this stack set (an admin's, made in the portal)."""
+    deployment_channel: Literal["deviceChannel", "userChannel"] | None = None
+    """macOS only: the keychain (login: userChannel, System: deviceChannel), `default_channel()` when unset.
+    Fixed at creation (a change replaces the profile)."""
+
+    def default_channel(self) -> str:
+        return "deviceChannel"
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, v: str) -> str:
+        if v not in PLATFORMS:
+            raise ValueError(f"unknown platform {v}; use {', '.join(PLATFORMS)}")
+        return v
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        return normalize_groups(v)
+
+    @model_validator(mode="after")
+    def _channel(self) -> "IntuneProfileInputs":
+        p = PLATFORMS[self.platform]
+        if p.has_deployment_channel:
+            if self.deployment_channel is None:
+                self.deployment_channel = self.default_channel()
+        elif self.deployment_channel is not None:
+            raise ValueError(f"deploymentChannel exists on macOS profiles only, not on {p.title}; remove it")
+        return self
+
+
 class IntuneProfileProvider(GraphProvider):
     """What the trusted-certificate and SCEP profile providers share: they are found by display name and
     @odata.type (Intune has no unique names: two profiles with one name are refused, not guessed between) and
@@ -132,7 +186,6 @@ class IntuneProfileProvider(GraphProvider):
 
     permission: ClassVar[str] = "DeviceManagementConfiguration.ReadWrite.All"
     replace_on: ClassVar[frozenset[str]] = frozenset({"platform"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset(SECRET_INPUTS)
     label: ClassVar[str] = "profile"
 
     added_inputs: ClassVar[tuple[str, ...]] = ("deploymentChannel",)
@@ -142,23 +195,15 @@ class IntuneProfileProvider(GraphProvider):
     def what(self, inp: Any) -> str:
         return f"{self.label} '{inp.display_name}'" + (f" ({inp.config_key})" if inp.config_key else "")
 
-    _previous: list[str] | None = None
-    """The targets this stack set on its last run (state output managedGroups), for the update in progress."""
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # a state written before managedGroups existed recorded what this stack set (or last read) in groups
-        prev = (olds or {}).get("managedGroups", (olds or {}).get("groups"))
-        self._previous = list(prev) if isinstance(prev, list) else None
-        try:
-            return super().update(id_, olds, news)
-        finally:
-            self._previous = None
-
     def assign(self, c: Any, pid: str, inp: Any, kind: str) -> list[str]:
         """Converge the profile's assignments to inp.groups, keeping an admin's targets (keepUnmanaged); the
         targets this stack now manages (the managedGroups output)."""
         from ..graph import intune
-        return intune.converge_assignments(c, pid, inp.groups, self._previous, inp.keep_unmanaged, kind,
+        # the targets this stack set on its last run (state output managedGroups); a state written before
+        # managedGroups existed recorded what this stack set (or last read) in groups
+        prev = self.previous.get("managedGroups", self.previous.get("groups"))
+        previous = list(prev) if isinstance(prev, list) else None
+        return intune.converge_assignments(c, pid, inp.groups, previous, inp.keep_unmanaged, kind,
                                            inp.config_key or "ndes:intune")
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

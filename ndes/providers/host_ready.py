@@ -20,8 +20,9 @@ from ..windows.contracts import call
 from ..windows.contracts.host_identity import SCRIPT, HostIdentityParams, HostIdentityState
 from ..windows.readiness import wait_for_domain_identity
 from . import generation as gen
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 
 class HostReadyInputs(WindowsInputs):
@@ -46,11 +47,9 @@ class HostReadyInputs(WindowsInputs):
         return v
 
 
-class HostReadyProvider(NdesProvider):
-    kind: ClassVar[str] = "HostReady"
-    Inputs: ClassVar[type[ResourceInputs]] = HostReadyInputs
+class HostReadyProvider(WindowsProvider):
+    Inputs = HostReadyInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"vmInstance", "fqdn", "domain"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     @classmethod
     def compared_fields(cls) -> list[str]:
@@ -86,18 +85,8 @@ class HostReadyProvider(NdesProvider):
         return None
 
 
-class HostReady(pulumi.dynamic.Resource, module="ndes", name="HostReady"):
+class HostReady(NdesResource, provider=HostReadyProvider,
+                outputs={"winrmUrl": str, "bootId": str, "waitedSeconds": float, "notes": list[str]},
+                echoes={"fqdn": str, "domainMember": bool}):
     """Waits for a new host's domain identity over WinRM. Outputs: fqdn, winrmUrl (hand these to the Windows
     plane), bootId, domainMember, waitedSeconds, notes."""
-
-    fqdn: pulumi.Output[str]
-    winrmUrl: pulumi.Output[str]
-    bootId: pulumi.Output[str]
-    domainMember: pulumi.Output[bool]
-    waitedSeconds: pulumi.Output[float]
-    notes: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"winrmUrl": None, "bootId": None, "waitedSeconds": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(HostReadyProvider(), name, {**outs, **props}, opts)

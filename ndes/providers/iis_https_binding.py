@@ -20,8 +20,9 @@ from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import http_ssl_cert_update as H
 from ..windows.contracts import iis_https_binding as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "IisHttpsBinding"
 
@@ -43,11 +44,9 @@ class IisHttpsBindingInputs(WindowsInputs):
         return t
 
 
-class IisHttpsBindingProvider(NdesProvider):
-    kind: ClassVar[str] = "IisHttpsBinding"
-    Inputs: ClassVar[type[ResourceInputs]] = IisHttpsBindingInputs
+class IisHttpsBindingProvider(WindowsProvider):
+    Inputs = IisHttpsBindingInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"siteName", "port"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _run(self, inp: IisHttpsBindingInputs, mode: str, actions: list[C.BindingAction] | None = None,
              owner_action: str = "") -> C.IisHttpsBindingState:
@@ -121,11 +120,5 @@ class IisHttpsBindingProvider(NdesProvider):
         self._run(inp, "set", actions, owner_action="clear")
 
 
-class IisHttpsBinding(pulumi.dynamic.Resource, module="ndes", name="IisHttpsBinding"):
+class IisHttpsBinding(NdesResource, provider=IisHttpsBindingProvider, outputs={"bindingInformation": str}):
     """The site's https binding. Outputs: bindingInformation (and the live hostName, thumbprint, sslFlags)."""
-
-    bindingInformation: pulumi.Output[str]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(IisHttpsBindingProvider(), name, {"bindingInformation": None, **props}, opts)

@@ -11,11 +11,11 @@ from typing import Any, ClassVar
 import pulumi
 from pydantic import Field
 
-from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import iis_request_limits as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = C.SCRIPT
 IIS_DEFAULTS = C.IIS_DEFAULTS
@@ -27,11 +27,9 @@ class IisRequestLimitsInputs(WindowsInputs):
     max_query_string: int = Field(default=65534, ge=0, le=0xFFFFFFFF)
 
 
-class IisRequestLimitsProvider(NdesProvider):
-    kind: ClassVar[str] = "IisRequestLimits"
-    Inputs: ClassVar[type[ResourceInputs]] = IisRequestLimitsInputs
+class IisRequestLimitsProvider(WindowsProvider):
+    Inputs = IisRequestLimitsInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"site"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _run(self, inp: IisRequestLimitsInputs, mode: str, ensure: str = "present") -> C.IisRequestLimitsState:
         return call(host_of(inp), C.SCRIPT, C.IisRequestLimitsParams(
@@ -63,19 +61,9 @@ class IisRequestLimitsProvider(NdesProvider):
         return {"maxUrl": st.max_url, "maxQueryString": st.max_query_string}
 
     def remove(self, id_: str, inp: IisRequestLimitsInputs) -> None:
-        try:
+        with unless_gone("ObjectNotFound", "ResourceUnavailable"):  # site or IIS gone: nothing left
             self._run(inp, "set", ensure="absent")
-        except ScriptFailed as exc:
-            if exc.category not in ("ObjectNotFound", "ResourceUnavailable"):  # site or IIS gone: nothing left
-                raise
 
 
-class IisRequestLimits(pulumi.dynamic.Resource, module="ndes", name="IisRequestLimits"):
+class IisRequestLimits(NdesResource, provider=IisRequestLimitsProvider, echoes={"maxUrl": int, "maxQueryString": int}):
     """requestFiltering/requestLimits of an IIS site. Outputs: maxUrl, maxQueryString (live)."""
-
-    maxUrl: pulumi.Output[int]
-    maxQueryString: pulumi.Output[int]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(IisRequestLimitsProvider(), name, props, opts)

@@ -18,9 +18,10 @@ import pulumi
 from ..windows.contracts import call
 from ..windows.contracts import intune_connector as C
 from ..windows.contracts.intune_connector import services_running
-from ._windows import WindowsInputs, host_of
+from ._windows import host_of, WindowsInputs, WindowsProvider
 from .connector_watch import certificate_warning
-from .base import Existing, NdesProvider, ResourceInputs
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "IntuneConnector"
 UI = r"%ProgramFiles%\Microsoft Intune\PFXCertificateConnector\ConnectorUI\PFXCertificateConnectorUI.exe"
@@ -32,11 +33,9 @@ class IntuneConnectorInputs(WindowsInputs):
     require_registered: bool = False
 
 
-class IntuneConnectorProvider(NdesProvider):
-    kind: ClassVar[str] = "IntuneConnector"
-    Inputs: ClassVar[type[ResourceInputs]] = IntuneConnectorInputs
+class IntuneConnectorProvider(WindowsProvider):
+    Inputs = IntuneConnectorInputs
     replace_on: ClassVar[frozenset[str]] = frozenset()
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _params(self, inp: IntuneConnectorInputs, mode: str, **extra: Any) -> C.IntuneConnectorParams:
         # report-only (no installerPath): never mark a connector as ours
@@ -110,21 +109,9 @@ class IntuneConnectorProvider(NdesProvider):
             self._call(inp, "set", timeout=max(inp.endpoint.operation_timeout, 900), ensure="absent")
 
 
-class IntuneConnector(pulumi.dynamic.Resource, module="ndes", name="IntuneConnector"):
+class IntuneConnector(NdesResource, provider=IntuneConnectorProvider,
+                      outputs={"installed": bool, "version": str, "servicesRunning": bool, "services": None,
+                               "registered": bool, "certificateNotAfter": str, "certificateDaysLeft": int,
+                               "instruction": str, "notes": list[str]}):
     """The Intune Certificate Connector. Outputs: installed, version, servicesRunning, registered,
     certificateNotAfter, certificateDaysLeft, instruction, notes."""
-
-    installed: pulumi.Output[bool]
-    version: pulumi.Output[str]
-    servicesRunning: pulumi.Output[bool]
-    registered: pulumi.Output[bool]
-    certificateNotAfter: pulumi.Output[str]
-    certificateDaysLeft: pulumi.Output[int]
-    instruction: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {k: None for k in ("installed", "version", "servicesRunning", "services", "registered",
-                                  "certificateNotAfter", "certificateDaysLeft", "instruction", "notes")}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(IntuneConnectorProvider(), name, {**outs, **props}, opts)

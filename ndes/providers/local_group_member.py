@@ -16,8 +16,9 @@ from pydantic import field_validator
 from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import local_group_member as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 
 
@@ -41,11 +42,9 @@ class LocalGroupMemberInputs(WindowsInputs):
         return v.strip()
 
 
-class LocalGroupMemberProvider(NdesProvider):
-    kind: ClassVar[str] = "LocalGroupMember"
-    Inputs: ClassVar[type[ResourceInputs]] = LocalGroupMemberInputs
+class LocalGroupMemberProvider(WindowsProvider):
+    Inputs = LocalGroupMemberInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"group", "member"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     def _run(self, inp: LocalGroupMemberInputs, mode: str, **extra: Any) -> C.LocalGroupMemberState:
         params = C.LocalGroupMemberParams(mode=mode, group=inp.group, member=inp.member, owner=inp.owner, **extra)
@@ -89,22 +88,12 @@ class LocalGroupMemberProvider(NdesProvider):
         return self._live(inp, self._run(inp, "get"))
 
     def remove(self, id_: str, inp: LocalGroupMemberInputs) -> None:
-        try:
+        with unless_gone("ObjectNotFound"):  # the group itself is gone: nothing left to remove
             st = self._run(inp, "get")
             found = st.found()
             self._run(inp, "set", action="remove", sid=found.sid if found else "")
-        except ScriptFailed as exc:
-            if exc.category != "ObjectNotFound":  # the group itself is gone: nothing left to remove
-                raise
 
 
-class LocalGroupMember(pulumi.dynamic.Resource, module="ndes", name="LocalGroupMember"):
+class LocalGroupMember(NdesResource, provider=LocalGroupMemberProvider,
+                       outputs={"memberName": str, "principalSource": str}):
     """A member of a local group. Outputs: memberName (as Windows lists it), principalSource."""
-
-    memberName: pulumi.Output[str]
-    principalSource: pulumi.Output[str]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(LocalGroupMemberProvider(), name, {"memberName": None, "principalSource": None, **props},
-                         opts)

@@ -26,9 +26,10 @@ from ..model.urls import normalize_fqdn
 from ..windows.certificates import TIME_FORMAT, Certificate, decode
 from ..windows.contracts import call
 from ..windows.contracts import machine_certificate as C
-from ._windows import WindowsInputs, host_of, while_template_not_offered
+from ._windows import host_of, while_template_not_offered, WindowsInputs, WindowsProvider
 from . import generation as gen
-from .base import Existing, NdesProvider, ResourceInputs, contains_unknown
+from .base import Existing, contains_unknown
+from .resource import NdesResource
 from .host_clock import host_now
 
 SCRIPT = "MachineCertificate"
@@ -128,11 +129,9 @@ def wanted(inp: MachineCertificateInputs, cert: Certificate, now: dt.datetime | 
             and cert.has_private_key and cert.days_left(now) > inp.renew_before_days)
 
 
-class MachineCertificateProvider(NdesProvider):
-    kind: ClassVar[str] = "MachineCertificate"
-    Inputs: ClassVar[type[ResourceInputs]] = MachineCertificateInputs
+class MachineCertificateProvider(WindowsProvider):
+    Inputs = MachineCertificateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"template", "commonName", "dnsNames", "keySize"})
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
 
     @staticmethod
     def _friendly(inp: MachineCertificateInputs) -> str:
@@ -243,19 +242,8 @@ class MachineCertificateProvider(NdesProvider):
         self._run(inp, C.MachineCertificateParams(mode="set", action="remove", thumbprint=id_))
 
 
-class MachineCertificate(pulumi.dynamic.Resource, module="ndes", name="MachineCertificate"):
+class MachineCertificate(NdesResource, provider=MachineCertificateProvider,
+                         outputs={"thumbprint": str, "subject": str, "issuer": str, "notBefore": str, "notAfter": str,
+                                  "daysLeft": int}):
     """A certificate in LocalMachine\\My from an Enterprise CA template. Outputs: thumbprint, subject, notAfter,
     daysLeft, issuer, notBefore (and the live commonName, dnsNames, template)."""
-
-    thumbprint: pulumi.Output[str]
-    subject: pulumi.Output[str]
-    issuer: pulumi.Output[str]
-    notBefore: pulumi.Output[str]
-    notAfter: pulumi.Output[str]
-    daysLeft: pulumi.Output[int]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"thumbprint": None, "subject": None, "issuer": None, "notBefore": None, "notAfter": None,
-                "daysLeft": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(MachineCertificateProvider(), name, {**outs, **props}, opts)

@@ -16,12 +16,14 @@ from typing import Any, ClassVar
 import pulumi
 from pydantic import field_validator
 
-from ..model.keyusage import MSCEP_VALUES, SCEP_KEY_USAGES, mscep_mapping, mscep_value_for, normalize_key_usage
-from ..windows import ScriptFailed
+from ..model.field_rules import plain_name
+from ..model.keyusage import (MSCEP_VALUES, SCEP_KEY_USAGES, check_mscep_values, mscep_mapping, mscep_value_for,
+                              normalize_key_usage)
 from ..windows.contracts import Result, call
 from ..windows.contracts import mscep_template_mapping as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "MscepTemplateMapping"
 DEFAULT = "IPSECIntermediateOffline"
@@ -40,11 +42,9 @@ class MscepTemplateMappingInputs(WindowsInputs):
     @field_validator("additional")
     @classmethod
     def _additional(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in v if k not in MSCEP_VALUES]
-        if bad:
-            raise ValueError(f"additional names MSCEP values {', '.join(MSCEP_VALUES)}, not {', '.join(bad)}")
+        check_mscep_values(v)
         for name in v.values():
-            cls._name(name)
+            plain_name(name, "a template name")
         return v
 
     @field_validator("key_usage")
@@ -58,15 +58,11 @@ class MscepTemplateMappingInputs(WindowsInputs):
     @field_validator("template_name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not v.strip() or v != v.strip() or any(ord(c) < 32 for c in v):
-            raise ValueError(f"'{v}' is not a template name")
-        return v
+        return plain_name(v, "a template name")
 
 
-class MscepTemplateMappingProvider(NdesProvider):
-    kind: ClassVar[str] = "MscepTemplateMapping"
-    Inputs: ClassVar[type[ResourceInputs]] = MscepTemplateMappingInputs
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+class MscepTemplateMappingProvider(WindowsProvider):
+    Inputs = MscepTemplateMappingInputs
 
     @staticmethod
     def _id(inp: MscepTemplateMappingInputs) -> str:
@@ -107,7 +103,9 @@ class MscepTemplateMappingProvider(NdesProvider):
     def apply(self, inp: MscepTemplateMappingInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         current = self._run(inp, "get")
         templates = {**inp.additional, **mscep_mapping(inp.key_usage, inp.template_name)}
-        ours = {inp.template_name, *inp.additional.values(), *self._old_names}
+        # the other purposes' templates the last run mapped: one dropped from templates.moreClients goes back to default
+        earlier = {str(v) for v in (self.previous.get("additional") or {}).values() if v}
+        ours = {inp.template_name, *inp.additional.values(), *earlier}
         for name in MSCEP_VALUES:  # our template left in a value of an earlier key usage goes back to default
             if name not in templates and current["values"].get(name) in ours:
                 templates[name] = DEFAULT
@@ -117,24 +115,13 @@ class MscepTemplateMappingProvider(NdesProvider):
             st = self._run(inp, "set", {}, ensure="present", recycle=True)
         return self._id(inp), self._live(inp, st)
 
-    _old_names: frozenset[str] = frozenset()
-    """The other purposes' templates the last run mapped (state): one dropped from templates.moreClients goes
-    back to the default."""
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
-        olds = olds or {}
-        self._old_names = frozenset(str(v) for v in (olds.get("additional") or {}).values() if v)
-        try:
-            return super().update(id_, olds, news)
-        finally:
-            self._old_names = frozenset()
 
     def get(self, id_: str, inp: MscepTemplateMappingInputs) -> dict[str, Any] | None:
         st = self._run(inp, "get")
         return self._live(inp, st) if st["exists"] else None
 
     def remove(self, id_: str, inp: MscepTemplateMappingInputs) -> None:
-        try:
+        with unless_gone("ObjectNotFound"):
             st = self._run(inp, "get")
             mine = {inp.template_name, *inp.additional.values()}
             ours = {n: DEFAULT for n in MSCEP_VALUES if st["values"].get(n) in mine}
@@ -142,19 +129,9 @@ class MscepTemplateMappingProvider(NdesProvider):
                 res = self._call(inp, "set", ours, ensure="absent")
                 if res.changed:  # recycle; ensure absent again, so the owner mark stays cleared
                     self._run(inp, "set", {}, ensure="absent", recycle=True)
-        except ScriptFailed as exc:
-            if exc.category != "ObjectNotFound":
-                raise
 
 
-class MscepTemplateMapping(pulumi.dynamic.Resource, module="ndes", name="MscepTemplateMapping"):
+class MscepTemplateMapping(NdesResource, provider=MscepTemplateMappingProvider,
+                           outputs={"registryValue": str, "mscepValues": dict}):
     """The MSCEP template mapping. Outputs: registryValue (the value the key usage selects), mscepValues (all
     three, live)."""
-
-    registryValue: pulumi.Output[str]
-    mscepValues: pulumi.Output[dict]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(MscepTemplateMappingProvider(), name, {"registryValue": None, "mscepValues": None, **props},
-                         opts)

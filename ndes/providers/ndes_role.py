@@ -28,8 +28,9 @@ from ..windows import ScriptFailed, StillRunning
 from ..windows.certificates import TIME_FORMAT
 from ..windows.contracts import Result, call
 from ..windows.contracts import ndes_role as C
-from ._windows import TEMPLATE_WAIT_SECONDS, WindowsInputs, host_of, while_template_not_offered
-from .base import PROVIDER_KEY, Existing, NdesProvider, ResourceInputs, contains_unknown
+from ._windows import host_of, TEMPLATE_WAIT_SECONDS, while_template_not_offered, WindowsInputs, WindowsProvider
+from .base import PROVIDER_KEY, Existing, contains_unknown
+from .resource import NdesResource
 
 SCRIPT = "NdesRole"
 UNSUPPORTED = ("changing the RA cert configs after installing the NDES server is not a supported scenario and can "
@@ -95,12 +96,10 @@ def replace_warning(kind_name: str, olds: dict[str, Any], news: dict[str, Any]) 
             f"install with new RA certificates); devices enrolling meanwhile fail")
 
 
-class NdesRoleProvider(NdesProvider):
-    kind: ClassVar[str] = "NdesRole"
-    Inputs: ClassVar[type[ResourceInputs]] = NdesRoleInputs
+class NdesRoleProvider(WindowsProvider):
+    Inputs = NdesRoleInputs
     replace_on: ClassVar[frozenset[str]] = frozenset(INSTALL_TIME)
     delete_before_replace: ClassVar[bool] = True
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint", "serviceAccountPassword", "installCredential"})
 
     @classmethod
     def compared_fields(cls) -> list[str]:
@@ -259,16 +258,7 @@ def same_account(live: str | None, want: str) -> str | None:
     return same_ignoring_case(live, want)
 
 
-class NdesRole(pulumi.dynamic.Resource, module="ndes", name="NdesRole"):
+class NdesRole(NdesResource, provider=NdesRoleProvider,
+               outputs={"raCertificates": list[dict[str, Any]], "raNotAfter": str, "raDaysLeft": int,
+                        "notes": list[str]}):
     """NDES installed and configured. Outputs: raCertificates, raNotAfter, raDaysLeft, notes."""
-
-    raCertificates: pulumi.Output[list[dict[str, Any]]]
-    raNotAfter: pulumi.Output[str]
-    raDaysLeft: pulumi.Output[int]
-    notes: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"raCertificates": None, "raNotAfter": None, "raDaysLeft": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["endpoint", "serviceAccountPassword", "installCredential"]))
-        super().__init__(NdesRoleProvider(), name, {**outs, **props}, opts)

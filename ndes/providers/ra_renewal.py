@@ -35,8 +35,9 @@ from ..windows.contracts import call
 from ..windows.contracts import ndes_ra_renewal as C
 from ..windows.contracts.ndes_role import InstallCredentialParams
 from ..windows.ra_view import RaView, decode_thumbprint, plan_words, requests_for, view_of  # noqa: F401
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs, contains_unknown
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing, contains_unknown
+from .resource import NdesResource
 from .ndes_role import InstallCredential
 
 
@@ -48,10 +49,8 @@ class RaRenewalInputs(WindowsInputs):
     install_credential: InstallCredential | None = Field(default=None, repr=False)
 
 
-class RaCertificateRenewalProvider(NdesProvider):
-    kind: ClassVar[str] = "RaCertificateRenewal"
-    Inputs: ClassVar[type[ResourceInputs]] = RaRenewalInputs
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint", "installCredential"})
+class RaCertificateRenewalProvider(WindowsProvider):
+    Inputs = RaRenewalInputs
 
     @classmethod
     def compared_fields(cls) -> list[str]:
@@ -136,18 +135,8 @@ class RaCertificateRenewalProvider(NdesProvider):
         return None  # the RA certificates are NDES's: NdesRole's delete removes them with NDES
 
 
-class RaCertificateRenewal(pulumi.dynamic.Resource, module="ndes", name="RaCertificateRenewal"):
+class RaCertificateRenewal(NdesResource, provider=RaCertificateRenewalProvider,
+                           outputs={"raCertificates": list[dict[str, Any]], "raNotAfter": str, "raDaysLeft": int,
+                                    "hostTime": str, "notes": list[str]}):
     """NDES's RA certificates renewed before they expire. Outputs: raCertificates, raNotAfter, raDaysLeft,
     hostTime, notes."""
-
-    raCertificates: pulumi.Output[list[dict[str, Any]]]
-    raNotAfter: pulumi.Output[str]
-    raDaysLeft: pulumi.Output[int]
-    hostTime: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"raCertificates": None, "raNotAfter": None, "raDaysLeft": None, "hostTime": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["endpoint", "installCredential"]))
-        super().__init__(RaCertificateRenewalProvider(), name, {**outs, **props}, opts)

@@ -19,8 +19,9 @@ from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts.host_boot import SCRIPT, HostBootParams, HostBootState
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 OURS = "a setting changed by Pulumi"
 
@@ -35,10 +36,8 @@ class HostRebootInputs(WindowsInputs):
     """How long the restart may take until WinRM answers (ndes:httpSys.rebootTimeout; the customTimeouts)."""
 
 
-class HostRebootProvider(NdesProvider):
-    kind: ClassVar[str] = "HostReboot"
-    Inputs: ClassVar[type[ResourceInputs]] = HostRebootInputs
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+class HostRebootProvider(WindowsProvider):
+    Inputs = HostRebootInputs
 
     @classmethod
     def compared_fields(cls) -> list[str]:
@@ -91,15 +90,6 @@ class HostRebootProvider(NdesProvider):
         return None
 
 
-class HostReboot(pulumi.dynamic.Resource, module="ndes", name="HostReboot"):
+class HostReboot(NdesResource, provider=HostRebootProvider,
+                 outputs={"rebooted": bool, "bootId": str, "pendingReasons": list[str], "notes": list[str]}):
     """A restart once when one is pending. Outputs: rebooted, bootId, pendingReasons, notes."""
-
-    rebooted: pulumi.Output[bool]
-    bootId: pulumi.Output[str]
-    pendingReasons: pulumi.Output[list[str]]
-    notes: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"rebooted": None, "bootId": None, "pendingReasons": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(HostRebootProvider(), name, {**outs, **props}, opts)

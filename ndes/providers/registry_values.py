@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ..windows.contracts import call
 from ..windows.contracts import registry_values as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "RegistryValues"
 HTTP_SYS_PARAMETERS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
@@ -102,10 +103,8 @@ def http_sys_values(max_field_length: int = 65534, max_request_bytes: int = 6553
             {"path": HTTP_SYS_PARAMETERS, "name": "MaxRequestBytes", "type": "DWord", "value": max_request_bytes}]
 
 
-class RegistryValuesProvider(NdesProvider):
-    kind: ClassVar[str] = "RegistryValues"
-    Inputs: ClassVar[type[ResourceInputs]] = RegistryValuesInputs
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+class RegistryValuesProvider(WindowsProvider):
+    Inputs = RegistryValuesInputs
 
     @staticmethod
     def _id(inp: RegistryValuesInputs) -> str:
@@ -149,14 +148,8 @@ class RegistryValuesProvider(NdesProvider):
         self._run(inp, "set", ensure="absent")
 
 
-class RegistryValues(pulumi.dynamic.Resource, module="ndes", name="RegistryValues"):
+class RegistryValues(NdesResource, provider=RegistryValuesProvider,
+                     outputs={"rebootRequired": bool, "lastChange": str},
+                     echoes={"values": list}):
     """HKLM registry values. Outputs: values (live), rebootRequired (the last change needs a restart),
     lastChange (new after every write that changed something)."""
-
-    values: pulumi.Output[list]
-    rebootRequired: pulumi.Output[bool]
-    lastChange: pulumi.Output[str]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(RegistryValuesProvider(), name, {"rebootRequired": None, "lastChange": None, **props}, opts)

@@ -22,8 +22,9 @@ from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts import scep_pool_identity as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 CHANGED = "(changed outside Pulumi)"
 
@@ -38,10 +39,8 @@ def same_account(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()  # Windows resolves account names without case
 
 
-class ScepPoolIdentityProvider(NdesProvider):
-    kind: ClassVar[str] = "ScepPoolIdentity"
-    Inputs: ClassVar[type[ResourceInputs]] = ScepPoolIdentityInputs
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint", "password"})
+class ScepPoolIdentityProvider(WindowsProvider):
+    Inputs = ScepPoolIdentityInputs
 
     def _run(self, inp: ScepPoolIdentityInputs, action: str = "") -> C.ScepPoolIdentityState:
         p = C.ScepPoolIdentityParams(mode="set" if action else "get", action=action, user_name=inp.service_account,
@@ -92,16 +91,7 @@ class ScepPoolIdentityProvider(NdesProvider):
         return None  # the pool goes with NDES (NdesRole)
 
 
-class ScepPoolIdentity(pulumi.dynamic.Resource, module="ndes", name="ScepPoolIdentity"):
+class ScepPoolIdentity(NdesResource, provider=ScepPoolIdentityProvider,
+                       outputs={"poolState": str, "poolUserName": str, "notes": list[str]}):
     """The SCEP app pool's identity password kept equal to ndes:serviceAccount.password (rotation without an
     outage). Outputs: poolState, poolUserName, notes."""
-
-    poolState: pulumi.Output[str]
-    poolUserName: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"poolState": None, "poolUserName": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["endpoint", "password"]))
-        super().__init__(ScepPoolIdentityProvider(), name, {**outs, **props}, opts)

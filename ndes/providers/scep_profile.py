@@ -8,11 +8,11 @@ read from GET .../rootCertificate. Assignments: POST /assign replaces the set; G
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi.dynamic
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 from ..graph import intune
@@ -24,8 +24,8 @@ from ..model.durations import parse_period
 from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
                                  RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
 from .base import Existing
-from .graph_connection import SECRET_INPUTS, GraphInputs, IntuneProfileProvider, split_mark, with_mark
-from .trusted_certificate_profile import normalize_groups
+from .resource import NdesResource
+from .graph_connection import IntuneProfileInputs, IntuneProfileProvider, split_mark, with_mark
 
 KIND = "SCEP profile"
 DEFAULT_DESCRIPTION = "SCEP certificates from NDES (managed by Pulumi)"
@@ -37,8 +37,7 @@ class San(BaseModel):
     value: str
 
 
-class ScepInputs(GraphInputs):
-    platform: str
+class ScepInputs(IntuneProfileInputs):
     display_name: str
     description: str = DEFAULT_DESCRIPTION
     root_profile_id: str
@@ -57,22 +56,6 @@ class ScepInputs(GraphInputs):
     renewal_threshold_percent: RenewalThreshold = 20
     certificate_store: CertificateStore | None = "user"
     key_storage_provider: KeyStorageProvider | None = "useTpmKspOtherwiseUseSoftwareKsp"
-    groups: list[str] = []
-    """Assignment targets in ndes.graph.intune.target_word's words: '<group id>', 'exclude:<group id>',
-    'allLicensedUsers', 'allDevices', each include target optionally followed by ' filter:<include|exclude>:<filter
-    id or name>'."""
-    keep_unmanaged: bool = True
-    """Keep live targets neither the config nor this stack set (an admin's, made in the portal)."""
-    deployment_channel: Literal["deviceChannel", "userChannel"] | None = None
-    """macOS only: the keychain (login: userChannel, System: deviceChannel); follows certificateStore when
-    unset. Fixed at creation (a change replaces the profile)."""
-
-    @field_validator("platform")
-    @classmethod
-    def _platform(cls, v: str) -> str:
-        if v not in PLATFORMS:
-            raise ValueError(f"unknown platform {v}; use {', '.join(PLATFORMS)}")
-        return v
 
     @field_validator("subject_name_format")
     @classmethod
@@ -83,20 +66,8 @@ class ScepInputs(GraphInputs):
             raise ValueError(why)
         return v
 
-    @model_validator(mode="after")
-    def _platform_fields(self) -> "ScepInputs":
-        p = PLATFORMS[self.platform]
-        if p.has_deployment_channel:
-            if self.deployment_channel is None:
-                self.deployment_channel = deployment_channel(self.certificate_store)
-        elif self.deployment_channel is not None:
-            raise ValueError(f"deploymentChannel exists on macOS profiles only, not on {p.title}; remove it")
-        return self
-
-    @field_validator("groups")
-    @classmethod
-    def _groups(cls, v: list[str]) -> list[str]:
-        return normalize_groups(v)
+    def default_channel(self) -> str:
+        return deployment_channel(self.certificate_store)  # macOS: the keychain follows certificateStore
 
     @property
     def odata_type(self) -> str:
@@ -155,9 +126,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class ScepProfileProvider(IntuneProfileProvider):
-    kind = "ScepProfile"
     label = KIND
-    Inputs: ClassVar[type[ScepInputs]] = ScepInputs
+    Inputs = ScepInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"platform", "certificateStore", "deploymentChannel"})
     """The portal locks certificate type and (macOS) deployment channel once the profile exists."""
 
@@ -221,12 +191,5 @@ class ScepProfileProvider(IntuneProfileProvider):
         intune.delete_profile(inp.client(), id_, KIND)
 
 
-class ScepProfile(pulumi.dynamic.Resource, module="ndes", name="ScepProfile"):
+class ScepProfile(NdesResource, provider=ScepProfileProvider, outputs={"profileId": str, "managedGroups": None}):
     """Outputs: profileId."""
-
-    profileId: pulumi.Output[str]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "profileId": None, "managedGroups": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
-        super().__init__(ScepProfileProvider(), name, props, opts)

@@ -12,9 +12,6 @@ the domain's maximum password age). After every reset the account's pwdLastSet i
 account without Unexpire-Password leaves "must change at next logon"; it is cleared (pwdLastSet=-1) or the
 missing right is named.
 
-Also home of `DirectoryInputs`, the connection inputs every Directory-plane resource carries (the bind password
-is a secret input and a secret output).
-
 Password decision: the password is a secret input, kept (encrypted) in state; AD cannot give it back, so the
 last value set is the truth, and a change of the input is an update that resets it. Out-of-band resets are
 still seen: the output `pwdLastSet` records AD's timestamp of our last set; when `read` finds another value,
@@ -34,52 +31,16 @@ from pydantic import Field, field_validator
 from ..directory import DirectoryClient, DirectoryError, DirectorySettings, InvalidValue
 from ..directory import accounts as acc
 from ..directory.escape import check_name, parent_dn, same_dn, split_dn
-from ..directory import replication, rights
+from ..directory import rights
 from ..directory.errors import Conflict
-from .base import Existing, NdesProvider, ResourceInputs
-from .directory_preflight import PreflightCheck
+from .base import Existing
+from .resource import NdesResource
+from ._directory import DirectoryInputs, DirectoryProvider
 
 PASSWORD_CHANGED = "(changed outside Pulumi)"
 _SAM_BAD = set('"/\\[]:;|=,+*?<>@')
 
 
-class DirectoryInputs(ResourceInputs):
-    """How to reach and bind to the DC (from ndes:domain)."""
-
-    connection_fields: ClassVar[tuple[str, ...]] = ("ldapUrl", "startTls", "bindUser", "bindPassword", "caBundle",
-                                                    "insecureSkipTlsVerify", "readerUrls", "replicationTimeout")
-    ldap_url: str
-    start_tls: bool = False
-    bind_user: str
-    bind_password: str = Field(repr=False)
-    ca_bundle: str | None = None
-    """PEM text of the CAs that issued the DC's certificate (the component reads the file)."""
-    insecure_skip_tls_verify: bool = False
-    reader_urls: list[str] | None = None
-    """The DCs the CA and the NDES hosts read (ndes:domain.readerUrls): writes wait until these show them."""
-    replication_timeout: int | None = None
-    """Seconds to wait for them (and for a principal to reach the write DC); 900 when readers are set."""
-
-    def wait_for_readers(self, visible, what: str) -> None:
-        if self.reader_urls:
-            replication.wait_visible(self.directory_settings(), self.reader_urls, visible, what, self.wait_seconds())
-
-    def wait_seconds(self) -> int:
-        if self.replication_timeout is not None:
-            return self.replication_timeout
-        return 900 if self.reader_urls else 0
-
-    def directory_settings(self) -> DirectorySettings:
-        return DirectorySettings(self.ldap_url, self.bind_user, self.bind_password, ca_bundle=self.ca_bundle,
-                                 start_tls=self.start_tls, insecure_skip_tls_verify=self.insecure_skip_tls_verify)
-
-    @contextlib.contextmanager
-    def client(self) -> Iterator[DirectoryClient]:
-        with DirectoryClient.connect(self.directory_settings()) as c:
-            yield c
-
-
-DIRECTORY_SECRETS = frozenset({"bindPassword"})
 
 
 class ServiceAccountInputs(DirectoryInputs):
@@ -164,12 +125,10 @@ class ServiceAccountInputs(DirectoryInputs):
                 | (acc.UF_DONT_EXPIRE_PASSWD if self.password_never_expires else 0))
 
 
-class ServiceAccountProvider(PreflightCheck, NdesProvider):
-    kind: ClassVar[str] = "ServiceAccount"
-    Inputs: ClassVar[type[ResourceInputs]] = ServiceAccountInputs
+class ServiceAccountProvider(DirectoryProvider):
+    Inputs = ServiceAccountInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     delete_before_replace: ClassVar[bool] = True  # the SPNs cannot live on two accounts at once
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"password", "spnAdminPassword"}) | DIRECTORY_SECRETS
 
     def find(self, inp: ServiceAccountInputs) -> Existing | None:
         with inp.client() as c:
@@ -339,19 +298,8 @@ def _first(v: Any) -> Any:
     return v
 
 
-class ServiceAccount(pulumi.dynamic.Resource, module="ndes", name="ServiceAccount"):
+class ServiceAccount(NdesResource, provider=ServiceAccountProvider,
+                     outputs={"dn": str, "sid": str, "objectGuid": str, "spns": list[str], "pwdLastSet": str,
+                              "notes": list[str]},
+                     echoes={"upn": str}):
     """The NDES service account and its HTTP SPNs. Outputs: dn, sid, objectGuid, upn, spns."""
-
-    dn: pulumi.Output[str]
-    sid: pulumi.Output[str]
-    objectGuid: pulumi.Output[str]
-    pwdLastSet: pulumi.Output[str]
-    notes: pulumi.Output[list[str]]
-    upn: pulumi.Output[str]
-    spns: pulumi.Output[list[str]]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        outs = {"dn": None, "sid": None, "objectGuid": None, "spns": None, "pwdLastSet": None, "notes": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["password", "bindPassword", "spnAdminPassword"]))
-        super().__init__(ServiceAccountProvider(), name, {**outs, **props}, opts)

@@ -19,9 +19,9 @@ from ..directory import issuance as iss
 from ..directory import templates as tpl
 from ..directory.escape import check_name
 from ..directory import rights
-from .base import Existing, NdesProvider, ResourceInputs
-from .directory_preflight import PreflightCheck
-from .service_account import DIRECTORY_SECRETS, DirectoryInputs
+from .base import Existing
+from .resource import NdesResource
+from ._directory import DirectoryInputs, DirectoryProvider
 
 
 class TemplateIssuanceInputs(DirectoryInputs):
@@ -44,11 +44,9 @@ def _stack(owner: str | None) -> str:
     return owner.rsplit("/", 1)[0] if owner and "/" in owner else ""
 
 
-class TemplateIssuanceProvider(PreflightCheck, NdesProvider):
-    kind: ClassVar[str] = "TemplateIssuance"
-    Inputs: ClassVar[type[ResourceInputs]] = TemplateIssuanceInputs
+class TemplateIssuanceProvider(DirectoryProvider):
+    Inputs = TemplateIssuanceInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"caCommonName", "templateName"})
-    secret_fields: ClassVar[frozenset[str]] = DIRECTORY_SECRETS
 
     @staticmethod
     def _id(inp: TemplateIssuanceInputs) -> str:
@@ -107,13 +105,7 @@ class TemplateIssuanceProvider(PreflightCheck, NdesProvider):
             iss.remove(c, inp.ca_common_name, inp.template_name)
 
 
-class TemplateIssuance(pulumi.dynamic.Resource, module="ndes", name="TemplateIssuance"):
+class TemplateIssuance(NdesResource, provider=TemplateIssuanceProvider,
+                       outputs={"enrollmentServiceDn": str},
+                       echoes={"issued": bool, "templateName": str}):
     """A template issued on an Enterprise CA. Outputs: issued, templateName, enrollmentServiceDn."""
-
-    issued: pulumi.Output[bool]
-    templateName: pulumi.Output[str]
-    enrollmentServiceDn: pulumi.Output[str]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["bindPassword"]))
-        super().__init__(TemplateIssuanceProvider(), name, {"enrollmentServiceDn": None, **props}, opts)

@@ -12,34 +12,21 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 import pulumi.dynamic
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
 
 
 from ..graph import intune
 from ..model.graph_enums import (DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS,
                                  WINDOWS_DESTINATION_STORES)
 from .base import Existing
-from .graph_connection import SECRET_INPUTS, GraphInputs, IntuneProfileProvider, split_mark, with_mark
+from .resource import NdesResource
+from .graph_connection import IntuneProfileInputs, IntuneProfileProvider, normalize_groups, split_mark, with_mark
 
 KIND = "trusted certificate profile"
 DEFAULT_DESCRIPTION = "CA certificate for NDES/SCEP (managed by Pulumi)"
 
 
-def normalize_groups(v: list[str]) -> list[str]:
-    """Assignment targets in ndes.graph.intune.target_word's words: group ids (and filter ids) lower case, a
-    filter given by name as written."""
-    def one(w: str) -> str:
-        base, sep, filt = w.strip().partition(" filter:")
-        mode, _, ref = filt.partition(":")
-        ref = ref.lower() if intune.GUID.fullmatch(ref) else ref
-        word = base.lower() if base.lower() not in ("alllicensedusers", "alldevices") else \
-            {"alllicensedusers": "allLicensedUsers", "alldevices": "allDevices"}[base.lower()]
-        return word + (f"{sep}{mode.lower()}:{ref}" if sep else "")
-    return sorted({one(g) for g in v})
-
-
-class TrustedCertificateInputs(GraphInputs):
-    platform: str
+class TrustedCertificateInputs(IntuneProfileInputs):
     role: Literal["root", "issuing", "userIssuing"] = "root"
     """root: a root CA; issuing: an intermediate CA (Windows: the computer's intermediate store); userIssuing: an
     intermediate CA in the user's intermediate store on Windows (an intermediate CA elsewhere)."""
@@ -48,29 +35,6 @@ class TrustedCertificateInputs(GraphInputs):
     certificate: str
     """Base64 of the CA certificate's DER."""
     cert_file_name: str
-    groups: list[str] = []
-    """Assignment targets in ndes.graph.intune.target_word's words (group ids, allLicensedUsers, allDevices)."""
-    keep_unmanaged: bool = True
-    """Keep live targets neither the config nor this stack set (an admin's, made in the portal)."""
-    deployment_channel: Literal["deviceChannel", "userChannel"] | None = None
-    """macOS only (deviceChannel when unset: the System keychain); fixed at creation."""
-
-    @model_validator(mode="after")
-    def _channel(self) -> "TrustedCertificateInputs":
-        p = PLATFORMS[self.platform]
-        if p.has_deployment_channel:
-            if self.deployment_channel is None:
-                self.deployment_channel = "deviceChannel"
-        elif self.deployment_channel is not None:
-            raise ValueError(f"deploymentChannel exists on macOS profiles only, not on {p.title}; remove it")
-        return self
-
-    @field_validator("platform")
-    @classmethod
-    def _platform(cls, v: str) -> str:
-        if v not in PLATFORMS:
-            raise ValueError(f"unknown platform {v}; use {', '.join(PLATFORMS)}")
-        return v
 
     @field_validator("certificate")
     @classmethod
@@ -83,11 +47,6 @@ class TrustedCertificateInputs(GraphInputs):
             raise ValueError("certificate must be the base64 of a DER X.509 certificate") from None
         return base64.b64encode(der).decode()
 
-    @field_validator("groups")
-    @classmethod
-    def _groups(cls, v: list[str]) -> list[str]:
-        return normalize_groups(v)
-
     @property
     def odata_type(self) -> str:
         return PLATFORMS[self.platform].trusted_root_type
@@ -98,9 +57,8 @@ def thumbprint(b64: str) -> str:
 
 
 class TrustedCertificateProfileProvider(IntuneProfileProvider):
-    kind = "TrustedCertificateProfile"
     label = KIND
-    Inputs: ClassVar[type[TrustedCertificateInputs]] = TrustedCertificateInputs
+    Inputs = TrustedCertificateInputs
     replace_on: ClassVar[frozenset[str]] = frozenset({"platform", "deploymentChannel"})
 
     def body(self, inp: TrustedCertificateInputs) -> dict[str, Any]:
@@ -148,13 +106,6 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
         intune.delete_profile(inp.client(), id_, KIND)
 
 
-class TrustedCertificateProfile(pulumi.dynamic.Resource, module="ndes", name="TrustedCertificateProfile"):
+class TrustedCertificateProfile(NdesResource, provider=TrustedCertificateProfileProvider,
+                                outputs={"profileId": str, "thumbprint": str, "managedGroups": None}):
     """Outputs: profileId, thumbprint (SHA-1 of the certificate, as Windows shows it)."""
-
-    profileId: pulumi.Output[str]
-    thumbprint: pulumi.Output[str]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        props = {**props, "profileId": None, "thumbprint": None, "managedGroups": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS)))
-        super().__init__(TrustedCertificateProfileProvider(), name, props, opts)

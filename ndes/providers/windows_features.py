@@ -16,8 +16,9 @@ from pydantic import field_validator
 from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import windows_features as C
-from ._windows import WindowsInputs, host_of
-from .base import Existing, NdesProvider, ResourceInputs
+from ._windows import host_of, WindowsInputs, WindowsProvider
+from .base import Existing
+from .resource import NdesResource
 
 SCRIPT = "WindowsFeatures"
 NDES_FEATURES = ["ADCS-Device-Enrollment", "Web-Server", "Web-Filtering", "Web-Asp-Net45", "Web-Net-Ext45",
@@ -47,10 +48,8 @@ class WindowsFeaturesInputs(WindowsInputs):
         return out
 
 
-class WindowsFeaturesProvider(NdesProvider):
-    kind: ClassVar[str] = "WindowsFeatures"
-    Inputs: ClassVar[type[ResourceInputs]] = WindowsFeaturesInputs
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"endpoint"})
+class WindowsFeaturesProvider(WindowsProvider):
+    Inputs = WindowsFeaturesInputs
 
     def _run(self, inp: WindowsFeaturesInputs, mode: str, **extra: Any) -> dict[str, Any]:
         params = C.WindowsFeaturesParams(mode=mode, features=inp.features,
@@ -101,16 +100,8 @@ class WindowsFeaturesProvider(NdesProvider):
         self._run(inp, "set", ensure="absent")
 
 
-class WindowsFeatures(pulumi.dynamic.Resource, module="ndes", name="WindowsFeatures"):
+class WindowsFeatures(NdesResource, provider=WindowsFeaturesProvider,
+                      outputs={"installedByPulumi": list, "rebootRequired": bool, "notes": list},
+                      echoes={"features": list}):
     """Windows roles/features on a host. Outputs: features (installed ones), installedByPulumi,
     rebootRequired, notes."""
-
-    features: pulumi.Output[list]
-    installedByPulumi: pulumi.Output[list]
-    rebootRequired: pulumi.Output[bool]
-    notes: pulumi.Output[list]
-
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["endpoint"]))
-        super().__init__(WindowsFeaturesProvider(), name,
-                         {"installedByPulumi": None, "rebootRequired": None, "notes": None, **props}, opts)

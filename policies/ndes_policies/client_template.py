@@ -7,11 +7,13 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
 
+from ndes.model.rules import MIN_KEY_SIZE as RULES_MIN_KEY_SIZE, key_too_small
+
 from ._common import as_int, as_list, config_key, kind_of, message, props_of, setting
 
 KIND = "CertificateTemplate"
 KEY = "ndes:templates.client"
-MIN_KEY_SIZE = 2048
+MIN_KEY_SIZE = RULES_MIN_KEY_SIZE
 CLIENT_AUTH = ("clientAuth", "1.3.6.1.5.5.7.3.2", "anyPurpose", "2.5.29.37.0")
 
 
@@ -27,7 +29,7 @@ def validate_key_size(args: Any, report_violation: ReportViolation) -> None:
     if props is None:
         return
     size, floor = as_int(props.get("minimumKeySize")), int(setting(args, "minimumKeySize", MIN_KEY_SIZE))
-    if size is not None and size < floor:
+    if size is not None and key_too_small(size, floor):
         report_violation(message(
             f"client template '{props.get('name')}' accepts {size}-bit keys (the policy asks for at least {floor})",
             "every device certificate NDES issues comes from this template; short RSA keys can be factored, and "

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pulumi_policy import EnforcementLevel, ReportViolation, StackValidationPolicy
 
+from ndes.model.rules import same_server
+
 from ._common import host_of, known_str, message, resources_of
 
 
@@ -43,9 +45,9 @@ def validate(args: Any, report_violation: ReportViolation) -> None:
             ca_hosts.setdefault(cfg.split("\\", 1)[0].strip().lower().rstrip("."), f"{r.name} caConfig")
     for r, p in resources_of(args, "NdesRole"):
         host, addr = host_of(p), _address(p)
-        clash = None
-        if host and host in ca_hosts:
-            clash = f"NDES is installed on {host}, which is also the Enterprise CA ({ca_hosts[host]})"
+        clash, ca = None, next((ca for ca in ca_hosts if same_server(host or "", ca)), None)
+        if ca is not None:
+            clash = f"NDES is installed on {host}, which is also the Enterprise CA ({ca_hosts[ca]})"
         elif addr and addr in ca_addrs:
             clash = (f"NDES on {host or r.name} and the CA on {ca_addrs[addr]} are reached at the same WinRM "
                      f"address {addr}: one machine")

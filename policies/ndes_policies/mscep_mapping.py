@@ -15,6 +15,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, ReportViolation, StackValidationPolicy
 
 from ndes.model.keyusage import PURPOSES, mscep_value_for, normalize_key_usage, template_purpose
+from ndes.model.rules import template_serves
 
 from ._common import as_list, config_key, known_str, message, resources_of
 
@@ -53,8 +54,8 @@ def validate(args: Any, report_violation: ReportViolation) -> None:
         tku = _ku(tp.get("keyUsage"))
         if tku is None:
             return
-        purpose = template_purpose(tku)
-        if purpose != PURPOSES[value]:
+        if not template_serves(value, tku):
+            purpose = template_purpose(tku)
             report_violation(message(
                 f"{source} selects MSCEP {value}, which needs a template whose purpose is '{PURPOSES[value]}', but "
                 f"client template '{tp.get('name')}' ({', '.join(tku) or 'no key usage'}) has purpose "

@@ -4,10 +4,13 @@ the trusted root each is linked to (a stack policy: the root must be assigned to
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy,
                            StackValidationPolicy)
+
+from ndes.model.graph_enums import APPLE
+from ndes.model.rules import apple_refuses, scep_url_problem, uncovered
+from ndes.model.urls import MSCEP_PATH as MODEL_MSCEP_PATH
 
 from ._common import (as_int, as_list, config_key, is_unknown, kind_of, message, props_of,
                       resources_of, setting)
@@ -16,8 +19,7 @@ KIND = "ScepProfile"
 ROOT_KIND = "TrustedCertificateProfile"
 TEMPLATE_KIND = "CertificateTemplate"
 KEY = "ndes:intune.scep"
-MSCEP_PATH = "/certsrv/mscep/mscep.dll"
-APPLE = ("ios", "macos")
+MSCEP_PATH = "/" + MODEL_MSCEP_PATH
 UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 DEFAULTS = {"minValidityDays": 30, "maxValidityDays": 730, "minRenewalThresholdPercent": 10,
             "maxRenewalThresholdPercent": 50}
@@ -29,23 +31,6 @@ def _scep(args: Any) -> dict[str, Any] | None:
 
 def _label(props: dict[str, Any]) -> str:
     return f"SCEP profile '{props.get('displayName') or props.get('platform') or '?'}'"
-
-
-def url_problem(url: str) -> str | None:
-    """Why a SCEP server URL is wrong, or None when it is https://<host>/certsrv/mscep/mscep.dll."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return "is not a URL"
-    if parts.scheme.lower() != "https":
-        return "does not use https"
-    if not parts.hostname:
-        return "has no host name"
-    if parts.query or parts.fragment:
-        return "carries a query or fragment"
-    if not parts.path.lower().endswith(MSCEP_PATH) or parts.path.endswith("/"):
-        return f"does not end in {MSCEP_PATH}"
-    return None
 
 
 def validate_urls(args: Any, report_violation: ReportViolation) -> None:
@@ -64,7 +49,7 @@ def validate_urls(args: Any, report_violation: ReportViolation) -> None:
     for url in urls:
         if not isinstance(url, str):
             continue
-        problem = url_problem(url)
+        problem = scep_url_problem(url)
         if problem:
             report_violation(message(f"{_label(props)}: SCEP server URL '{url}' {problem}", why,
                                      "ndes:ndesHosts[].externalUrl", fix), None)
@@ -116,8 +101,7 @@ def validate_apple_key_usage(args: Any, report_violation: ReportViolation) -> No
     why = ("iOS and macOS refuse a SCEP certificate whose key usage includes nonRepudiation ('Signature is proof "
            "of origin'): enrollment fails on every Apple device")
     for r, p in apple:
-        ku = as_list(p.get("keyUsage")) or []
-        if "nonRepudiation" in ku:
+        if apple_refuses(str(p.get("platform")), as_list(p.get("keyUsage")) or []):
             report_violation(message(f"{_label(p)} ({p.get('platform')}) asks for nonRepudiation", why,
                                      config_key(p, KEY, "keyUsage"), "remove nonRepudiation"), r.urn)
     platforms = ", ".join(sorted({str(p.get("platform")) for _, p in apple}))
@@ -181,8 +165,7 @@ def validate_trusted_root(args: Any, report_violation: ReportViolation) -> None:
         groups, root_groups = as_list(p.get("groups")), as_list(rp.get("groups"))
         if groups is None or root_groups is None:
             continue
-        have = included_targets(root_groups)
-        missing = sorted(included_targets(groups) - have)
+        missing = sorted(uncovered(included_targets(groups), included_targets(root_groups)))
         if missing:
             report_violation(message(
                 f"{_label(p)} is assigned to {', '.join(missing)} but its trusted root "

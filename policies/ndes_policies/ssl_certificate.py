@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationPolicy, StackValidationPolicy
 
+from ndes.model.rules import missing_names
+
 from ._common import (as_list, config_key, host_of, is_unknown, kind_of, known_str, message, props_of,
                       resources_of, stack_config)
 
@@ -56,7 +58,7 @@ def validate_names(args: Any, report_violation: ReportViolation) -> None:
                "external one; a name missing from the SANs fails the TLS handshake and SCEP enrollment stops "
                "(the seed guide's SAN step)")
         wanted = ([internal] if internal else []) + sorted(external_fqdns(args, internal or "", names))
-        missing = [n for n in wanted if n not in names]
+        missing = missing_names(names, wanted)
         if missing:
             report_violation(message(
                 f"{label} lacks {', '.join(missing)} in its subject alternative names ({', '.join(sorted(names))})",

@@ -12,10 +12,12 @@ from typing import Any, Iterator
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
 
+from ndes.model.rules import INSECURE_TLS_STACKS, tls_off_allowed
+
 from ._common import config_key, current_stack, message, props_of, setting
 
 FIELD = "insecureSkipTlsVerify"
-DEFAULT_ALLOWED = ["lab"]
+DEFAULT_ALLOWED = list(INSECURE_TLS_STACKS)
 
 
 def insecure_paths(value: Any, path: str = "") -> Iterator[str]:
@@ -51,7 +53,7 @@ def validate(args: Any, report_violation: ReportViolation) -> None:
         return
     stack = current_stack()
     allowed = [str(s) for s in setting(args, "allowInsecureTlsStacks", DEFAULT_ALLOWED)]
-    if stack in allowed:
+    if tls_off_allowed(stack, allowed):
         return
     for path in paths:
         report_violation(message(

@@ -64,10 +64,11 @@ def test_a_host_account_of_its_own_needs_its_own_password():
 
 
 def test_app_proxy_signs_in_as_a_user_and_intune_keeps_the_app():
-    from ndes.components.app_proxy import app_proxy_connection, graph_connection
+    from ndes.components.app_proxy import app_proxy_connection
+    from ndes.components.connection import graph as graph_connection
     from ndes.providers.connections import resolve
     cfg = load_config(sample())
-    assert graph_connection(cfg)["connection"]["ref"] == "graph"
+    assert graph_connection(cfg, {})["connection"]["ref"] == "graph"
     assert app_proxy_connection(cfg)["connection"]["ref"] == "graph:appProxy"
     intune = resolve(cfg, "graph")  # what the providers resolve from the stack config
     assert intune["credential"] == "clientSecret" and intune["clientSecret"] == cfg.graph.client_secret.get_secret_value()

@@ -9,10 +9,11 @@ from typing import Literal
 
 from pydantic import field_validator
 
+from ...model.keyusage import MSCEP_VALUES as VALUES
+from ...model.keyusage import check_mscep_values
 from . import Contract
 
 SCRIPT = "MscepTemplateMapping"
-VALUES = ("SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate")
 DEFAULT = "IPSECIntermediateOffline"
 
 
@@ -27,9 +28,7 @@ class MscepTemplateMappingParams(Contract):
     @field_validator("templates")
     @classmethod
     def _names(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in v if k not in VALUES]
-        if bad:
-            raise ValueError(f"'{bad[0]}' is not an MSCEP template value; use {', '.join(VALUES)}")
+        check_mscep_values(v)
         return v
 
 
