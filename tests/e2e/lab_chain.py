@@ -110,6 +110,11 @@ def simulator_contents(hosts_wanted: tuple[str, ...] | None = None) -> dict[str,
         # a restart consumes the file renames patching left for it (Windows' own history, not ours)
         sm = (state.get("registry") or {}).get("hklm:\\system\\currentcontrolset\\control\\session manager", {})
         sm.get("values", {}).pop("pendingfilerenameoperations", None)
+        # the simulator's own observation record of moments without an SSL binding (lab/winrm_sim/http_sys.py),
+        # not a fact of the host: a destroy removes the binding, as it should
+        (state.get("httpSys") or {}).pop("absences", None)
+        if state.get("httpSys") == {}:
+            state.pop("httpSys")
         hosts[path.stem] = state
     graph = graph_state()
     graph.pop("knobs", None)
