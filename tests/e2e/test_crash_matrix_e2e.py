@@ -94,20 +94,26 @@ class Lab:
     state: str = "deployed"
 
 
-def _unlock(cli: PulumiCLI) -> None:
+def _unlock(cli: PulumiCLI) -> list[str]:
     """What a killed CLI leaves in a file:// backend, repaired as the README's runbook says (no update runs now):
     the update's lock, and a state file's attributes sidecar (`<stack>.json.attrs`) emptied by a kill during its
-    write (the Go CDK's fileblob rewrites it in place; an absent one reads as no attributes, an empty one fails
-    every command with "failed to load checkpoint: EOF")."""
-    _repair(cli.state_dir)
+    write (the Go CDK's fileblob writes the state to a temporary file and renames it into place, but rewrites the
+    sidecar in place first, with os.Create; an absent one reads as no attributes, an empty one fails every command
+    with "failed to load checkpoint: EOF"). Both are the engine's own writes, not the product's: the state beside
+    an emptied sidecar is whole. Returns what it repaired (the cell's evidence)."""
+    return _repair(cli.state_dir)
 
 
-def _repair(state_dir: Path) -> None:
+def _repair(state_dir: Path) -> list[str]:
+    done = []
     for lock in (state_dir / ".pulumi" / "locks").rglob("*.json"):
         lock.unlink()
+        done.append(f"lock {lock.parent.name}/{lock.name}")
     for attrs in (state_dir / ".pulumi" / "stacks").rglob("*.attrs"):
         if attrs.stat().st_size == 0:
             attrs.unlink()
+            done.append(f"empty {attrs.name} (the kill fell in the CLI's own save of the state)")
+    return done
 
 
 def pipeline(cli: PulumiCLI, cmd: str) -> subprocess.CompletedProcess[str]:
@@ -161,7 +167,7 @@ def _provider_class(type_: str) -> type:
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 CONNECTION = frozenset({"authority", "bindUser", "caBundle", "clientId", "cloud", "credential", "graphEndpoint",
                         "insecureSkipTlsVerify", "ldapUrl", "readerUrls", "replicationTimeout", "retryAttempts",
-                        "retryBudgetSeconds", "spnAdminUser", "startTls", "tenantId"})
+                        "retryBudgetSeconds", "spnAdminUser", "startTls", "tenantId", "connection"})
 """How a resource reaches its server: bent last (a resource's own settings show an update best)."""
 
 
@@ -172,6 +178,11 @@ def _bent(value: Any) -> Any:
         return value + 1
     if isinstance(value, str):
         return value + "-was"
+    if isinstance(value, dict) and isinstance(value.get("fingerprint"), str) and "ref" in value:
+        # the connection reference (connections.py): its fingerprint hashes the connection's settings, so a
+        # bent one is what the state holds after the stack config's connection changed (a new URL, user, CA
+        # bundle or timeout): the update of a resource whose other inputs all replace it
+        return {**value, "fingerprint": value["fingerprint"] + "-was"}
     return None
 
 
@@ -302,6 +313,10 @@ def run_cell(lab: Lab, cell: Cell, tmp: Path) -> None:
         assert fired["sid"] == proc.pid, (fired, proc.pid)  # the provider ran inside the CLI's session
         cell.evidence.append(f"killed at {fired['type']} {fired['name']} {fired['verb']}:{fired['when']} in pid "
                              f"{fired['pid']} (in the session of the CLI, pid {fired['sid']})")
+        # the engine's own leftovers (its lock; a sidecar its save was rewriting when the kill came), repaired
+        # before the first CLI call reads the state, as the README's runbook says
+        repaired = _unlock(cli)
+        cell.evidence.append("repaired: " + (", ".join(repaired) or "nothing"))
         # 2. which step was in flight: the pending operation the engine recorded before it called the provider
         pending = _pending(cli)
         flight = [p for p in pending if p["resource"]["urn"].endswith(f"::{cell.name}")
@@ -311,7 +326,6 @@ def run_cell(lab: Lab, cell: Cell, tmp: Path) -> None:
         if not flight:  # the engine writes its journal behind: a kill can beat the write of the pending operation
             cell.evidence.append(f"no pending {PENDING_TYPE[cell.verb]} of {cell.name} recorded before the kill")
         # 3. the pipeline's recovery
-        _unlock(cli)
         rec = pipeline(cli, "destroy" if cell.verb == "delete" else "up")
         if rec.returncode != 0:
             cell.result = "failed: recovery: " + _reason(rec.stdout + rec.stderr)
