@@ -10,7 +10,7 @@ Each cell shows that the CLI was running when the fault point killed it (exit by
 report from inside the CLI's session) and which step was in flight (the pending operation in state).
 
 `.ci/run` runs a sample of three cells (one per verb) chosen by a seed it prints (NDES_CRASH_SEED to repeat
-one); NDES_CRASH_MATRIX=all runs every cell (18 types x 6 points, plus the named steps inside a verb,
+one); NDES_CRASH_MATRIX=all runs every cell (20 types x 6 points, plus the named steps inside a verb,
 faults.STEPS: well over an hour on two cores), and prints the matrix either way (rows: resource types, columns:
 fault points). NDES_CRASH_ONLY=<Type>[:<verb>:<when>],... runs the rows or cells named.
 """
@@ -47,6 +47,8 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("WindowsFeatures", "ndes-host-ndes1-features"),
     ("LocalGroupMember", "ndes-host-ndes1-iis-iusrs"),
     ("NdesRole", "ndes-host-ndes1-ndes-role"),
+    ("ScepPoolIdentity", "ndes-host-ndes1-scep-pool-identity"),
+    ("RaCertificateRenewal", "ndes-host-ndes1-ra-renewal"),
     ("IisRequestLimits", "ndes-host-ndes1-iis-request-limits"),
     ("RegistryValues", "ndes-host-ndes1-http-sys"),
     ("HostReboot", "ndes-host-ndes1-reboot"),
@@ -56,7 +58,7 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("IntuneConnector", "ndes-host-ndes1-intune-connector"),
     ("AppProxyApplication", "app-proxy-ndes1"),
     ("TrustedCertificateProfile", "intune-ios-root"),
-    ("ScepProfile", "intune-ios-scep"),
+    ("ScepProfile", "intune-vpn-user-ios-scep"),  # the lab's first named SCEP profile ("VPN user"), iOS
 )
 COLUMNS = tuple(f"{verb}:{when}" for verb in faults.VERBS for when in faults.WHENS)
 STEP_CELLS: tuple[tuple[str, str, str], ...] = (
@@ -135,6 +137,13 @@ def lab() -> Lab:
     leftovers = {c: dict(destroyed[c]) for c in cc.OWNED_AFTER_DESTROY if destroyed[c]}
     assert not leftovers, f"a clean destroy left objects of ours: {leftovers}"
     cli.up()
+    doc = cli.export()
+    missing = [f"{t} {n}" for t, n in ROWS if not (r := _resource(doc, n)) or not r["type"].endswith(f":{t}")]
+    assert not missing, f"rows of the matrix name no resource of the lab stack (renamed in the program?): {missing}"
+    types = {r["type"].rsplit(":", 1)[-1] for r in doc["deployment"].get("resources") or []
+             if r["type"].startswith("pulumi-python:dynamic/")}
+    rowless = sorted(types - {t for t, _ in ROWS})
+    assert not rowless, f"resource types of the chain without a row in the crash matrix: {rowless}"
     deployed = cc.census()
     assert not cc.duplicates(deployed), cc.duplicates(deployed)
     empty = [c for c in cc.CATEGORIES if not deployed[c]]
