@@ -111,10 +111,13 @@ def _repair(state_dir: Path) -> list[str]:
     for lock in (state_dir / ".pulumi" / "locks").rglob("*.json"):
         lock.unlink()
         done.append(f"lock {lock.parent.name}/{lock.name}")
-    for attrs in (state_dir / ".pulumi" / "stacks").rglob("*.attrs"):
-        if attrs.stat().st_size == 0:
+    for attrs in (state_dir / ".pulumi").rglob("*.attrs"):  # the stack's, and its backups' and history's
+        try:
+            json.loads(attrs.read_text())
+            continue
+        except ValueError:  # empty (os.Create truncated it, the encoder had not written yet)
             attrs.unlink()
-            done.append(f"empty {attrs.name} (the kill fell in the CLI's own save of the state)")
+        done.append(f"emptied {attrs.relative_to(state_dir / '.pulumi')} (the kill fell in the CLI's own save)")
     return done
 
 

@@ -27,6 +27,16 @@ def test_repair_removes_the_lock_and_an_emptied_sidecar_and_says_so(tmp_path):
     assert any("lock" in d for d in done) and any("lab.json.attrs" in d and "save" in d for d in done)
 
 
+def test_repair_also_covers_the_backup_and_history_sidecars(tmp_path):
+    _backend(tmp_path)
+    history = tmp_path / ".pulumi" / "history" / "ndes" / "lab"
+    history.mkdir(parents=True)
+    (history / "lab-1.checkpoint.json.attrs").write_text("")
+    (history / "lab-1.checkpoint.json").write_text("{}")
+    assert len(cm._repair(tmp_path)) == 1
+    assert not (history / "lab-1.checkpoint.json.attrs").exists() and (history / "lab-1.checkpoint.json").exists()
+
+
 def test_repair_keeps_a_whole_sidecar_and_reports_nothing(tmp_path):
     stacks = _backend(tmp_path)
     (stacks / "lab.json.attrs").write_text('{"user.content_type":"application/octet-stream"}\n')
