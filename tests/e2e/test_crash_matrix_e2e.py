@@ -232,7 +232,9 @@ def _valid(cls: type, outs: dict[str, Any], name: str) -> bool:
 def force_update(cli: PulumiCLI, type_: str, name: str) -> str:
     """Make the next `pulumi up` update `name` (and nothing else): one plain input of its last state is bent
     in the state file, so diff sees a change (an update, never a replace) and the update converges the live
-    object to the declared inputs, which it already matches. Returns the field bent."""
+    object to the declared inputs, which it already matches. A type whose own inputs all replace it (CaAccess,
+    LocalGroupMember, NdesRole) is updated through its connection reference (the fingerprint: the stack's
+    connection settings changed). Returns the field bent."""
     doc = cli.export()
     res = _resource(doc, name)
     assert res is not None, name
