@@ -10,7 +10,7 @@ Each cell shows that the CLI was running when the fault point killed it (exit by
 report from inside the CLI's session) and which step was in flight (the pending operation in state).
 
 `.ci/run` runs a sample of three cells (one per verb) chosen by a seed it prints (NDES_CRASH_SEED to repeat
-one); NDES_CRASH_MATRIX=all runs every cell (18 types x 6 points, plus the named steps inside a verb,
+one); NDES_CRASH_MATRIX=all runs every cell (20 types x 6 points, plus the named steps inside a verb,
 faults.STEPS: well over an hour on two cores), and prints the matrix either way (rows: resource types, columns:
 fault points). NDES_CRASH_ONLY=<Type>[:<verb>:<when>],... runs the rows or cells named.
 """
@@ -47,6 +47,8 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("WindowsFeatures", "ndes-host-ndes1-features"),
     ("LocalGroupMember", "ndes-host-ndes1-iis-iusrs"),
     ("NdesRole", "ndes-host-ndes1-ndes-role"),
+    ("ScepPoolIdentity", "ndes-host-ndes1-scep-pool-identity"),
+    ("RaCertificateRenewal", "ndes-host-ndes1-ra-renewal"),
     ("IisRequestLimits", "ndes-host-ndes1-iis-request-limits"),
     ("RegistryValues", "ndes-host-ndes1-http-sys"),
     ("HostReboot", "ndes-host-ndes1-reboot"),
@@ -56,7 +58,7 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("IntuneConnector", "ndes-host-ndes1-intune-connector"),
     ("AppProxyApplication", "app-proxy-ndes1"),
     ("TrustedCertificateProfile", "intune-ios-root"),
-    ("ScepProfile", "intune-ios-scep"),
+    ("ScepProfile", "intune-vpn-user-ios-scep"),  # the lab's first named SCEP profile ("VPN user"), iOS
 )
 COLUMNS = tuple(f"{verb}:{when}" for verb in faults.VERBS for when in faults.WHENS)
 STEP_CELLS: tuple[tuple[str, str, str], ...] = (
@@ -94,20 +96,29 @@ class Lab:
     state: str = "deployed"
 
 
-def _unlock(cli: PulumiCLI) -> None:
+def _unlock(cli: PulumiCLI) -> list[str]:
     """What a killed CLI leaves in a file:// backend, repaired as the README's runbook says (no update runs now):
     the update's lock, and a state file's attributes sidecar (`<stack>.json.attrs`) emptied by a kill during its
-    write (the Go CDK's fileblob rewrites it in place; an absent one reads as no attributes, an empty one fails
-    every command with "failed to load checkpoint: EOF")."""
-    _repair(cli.state_dir)
+    write (the Go CDK's fileblob writes the state to a temporary file and renames it into place, but rewrites the
+    sidecar in place first, with os.Create; an absent one reads as no attributes, an empty one fails every command
+    with "failed to load checkpoint: EOF"). Both are the engine's own writes, not the product's: the state beside
+    an emptied sidecar is whole. Returns what it repaired (the cell's evidence)."""
+    return _repair(cli.state_dir)
 
 
-def _repair(state_dir: Path) -> None:
+def _repair(state_dir: Path) -> list[str]:
+    done = []
     for lock in (state_dir / ".pulumi" / "locks").rglob("*.json"):
         lock.unlink()
-    for attrs in (state_dir / ".pulumi" / "stacks").rglob("*.attrs"):
-        if attrs.stat().st_size == 0:
+        done.append(f"lock {lock.parent.name}/{lock.name}")
+    for attrs in (state_dir / ".pulumi").rglob("*.attrs"):  # the stack's, and its backups' and history's
+        try:
+            json.loads(attrs.read_text())
+            continue
+        except ValueError:  # empty (os.Create truncated it, the encoder had not written yet)
             attrs.unlink()
+        done.append(f"emptied {attrs.relative_to(state_dir / '.pulumi')} (the kill fell in the CLI's own save)")
+    return done
 
 
 def pipeline(cli: PulumiCLI, cmd: str) -> subprocess.CompletedProcess[str]:
@@ -129,6 +140,13 @@ def lab() -> Lab:
     leftovers = {c: dict(destroyed[c]) for c in cc.OWNED_AFTER_DESTROY if destroyed[c]}
     assert not leftovers, f"a clean destroy left objects of ours: {leftovers}"
     cli.up()
+    doc = cli.export()
+    missing = [f"{t} {n}" for t, n in ROWS if not (r := _resource(doc, n)) or not r["type"].endswith(f":{t}")]
+    assert not missing, f"rows of the matrix name no resource of the lab stack (renamed in the program?): {missing}"
+    types = {r["type"].rsplit(":", 1)[-1] for r in doc["deployment"].get("resources") or []
+             if r["type"].startswith("pulumi-python:dynamic/")}
+    rowless = sorted(types - {t for t, _ in ROWS})
+    assert not rowless, f"resource types of the chain without a row in the crash matrix: {rowless}"
     deployed = cc.census()
     assert not cc.duplicates(deployed), cc.duplicates(deployed)
     empty = [c for c in cc.CATEGORIES if not deployed[c]]
@@ -161,7 +179,7 @@ def _provider_class(type_: str) -> type:
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 CONNECTION = frozenset({"authority", "bindUser", "caBundle", "clientId", "cloud", "credential", "graphEndpoint",
                         "insecureSkipTlsVerify", "ldapUrl", "readerUrls", "replicationTimeout", "retryAttempts",
-                        "retryBudgetSeconds", "spnAdminUser", "startTls", "tenantId"})
+                        "retryBudgetSeconds", "spnAdminUser", "startTls", "tenantId", "connection"})
 """How a resource reaches its server: bent last (a resource's own settings show an update best)."""
 
 
@@ -172,6 +190,11 @@ def _bent(value: Any) -> Any:
         return value + 1
     if isinstance(value, str):
         return value + "-was"
+    if isinstance(value, dict) and isinstance(value.get("fingerprint"), str) and "ref" in value:
+        # the connection reference (connections.py): its fingerprint hashes the connection's settings, so a
+        # bent one is what the state holds after the stack config's connection changed (a new URL, user, CA
+        # bundle or timeout): the update of a resource whose other inputs all replace it
+        return {**value, "fingerprint": value["fingerprint"] + "-was"}
     return None
 
 
@@ -209,7 +232,9 @@ def _valid(cls: type, outs: dict[str, Any], name: str) -> bool:
 def force_update(cli: PulumiCLI, type_: str, name: str) -> str:
     """Make the next `pulumi up` update `name` (and nothing else): one plain input of its last state is bent
     in the state file, so diff sees a change (an update, never a replace) and the update converges the live
-    object to the declared inputs, which it already matches. Returns the field bent."""
+    object to the declared inputs, which it already matches. A type whose own inputs all replace it (CaAccess,
+    LocalGroupMember, NdesRole) is updated through its connection reference (the fingerprint: the stack's
+    connection settings changed). Returns the field bent."""
     doc = cli.export()
     res = _resource(doc, name)
     assert res is not None, name
@@ -302,6 +327,10 @@ def run_cell(lab: Lab, cell: Cell, tmp: Path) -> None:
         assert fired["sid"] == proc.pid, (fired, proc.pid)  # the provider ran inside the CLI's session
         cell.evidence.append(f"killed at {fired['type']} {fired['name']} {fired['verb']}:{fired['when']} in pid "
                              f"{fired['pid']} (in the session of the CLI, pid {fired['sid']})")
+        # the engine's own leftovers (its lock; a sidecar its save was rewriting when the kill came), repaired
+        # before the first CLI call reads the state, as the README's runbook says
+        repaired = _unlock(cli)
+        cell.evidence.append("repaired: " + (", ".join(repaired) or "nothing"))
         # 2. which step was in flight: the pending operation the engine recorded before it called the provider
         pending = _pending(cli)
         flight = [p for p in pending if p["resource"]["urn"].endswith(f"::{cell.name}")
@@ -311,7 +340,6 @@ def run_cell(lab: Lab, cell: Cell, tmp: Path) -> None:
         if not flight:  # the engine writes its journal behind: a kill can beat the write of the pending operation
             cell.evidence.append(f"no pending {PENDING_TYPE[cell.verb]} of {cell.name} recorded before the kill")
         # 3. the pipeline's recovery
-        _unlock(cli)
         rec = pipeline(cli, "destroy" if cell.verb == "delete" else "up")
         if rec.returncode != 0:
             cell.result = "failed: recovery: " + _reason(rec.stdout + rec.stderr)
