@@ -343,7 +343,7 @@ def run_cell(lab: Lab, cell: Cell, tmp: Path) -> None:
         rec = pipeline(cli, "destroy" if cell.verb == "delete" else "up")
         if rec.returncode != 0:
             cell.result = "failed: recovery: " + _reason(rec.stdout + rec.stderr)
-            cell.evidence.append((rec.stdout + rec.stderr)[-3000:])
+            cell.evidence.append(_first_error(rec.stdout + rec.stderr))
             return
         if cell.verb == "delete":
             lab.state = "destroyed"
@@ -370,6 +370,13 @@ def run_cell(lab: Lab, cell: Cell, tmp: Path) -> None:
             lab.state = "unknown"
 
 
+def _first_error(text: str, size: int = 6000) -> str:
+    """The output from its first Python traceback on (the cause; what follows is often only the engine's
+    cancellation of the other steps), else its last `size` characters."""
+    at = text.find("Traceback (most recent call last)")
+    return text[at:at + size] if at >= 0 else text[-size:]
+
+
 def _reason(text: str) -> str:
     lines = [l.strip() for l in text.splitlines() if "error" in l.lower() or "failed" in l.lower()]
     return (lines[0] if lines else text.strip().splitlines()[-1] if text.strip() else "no output")[:300]
@@ -394,6 +401,8 @@ def render(cells: list[Cell]) -> str:
     fails = [c for c in cells if c.result != "converged"]  # failures and n/a, with the reason
     for c in fails:
         lines.append(f"  {c.type} {c.point}: {c.result}")
+        if c.result.startswith("failed") and c.evidence:  # the whole output kept for it, from its first traceback
+            lines.append("    " + c.evidence[-1].replace("\n", "\n    "))
     for c in cells:
         lines.append(f"  {c.type} {c.point} ({c.seconds:.0f}s): " + "; ".join(e.replace("\n", " ")[:300]
                                                                             for e in c.evidence))
