@@ -90,7 +90,15 @@ def release_config() -> dict:
     return yaml.safe_load(text)
 
 
+def _release_in_history() -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{RELEASE}^{{commit}}"], cwd=REPO_ROOT,
+                          capture_output=True).returncode == 0
+
+
 def test_a_stack_deployed_by_the_last_release_upgrades_quietly(tmp_path):
+    if not _release_in_history():  # a shallow clone or an exported tree: the release's code is not at hand
+        pytest.skip(f"the release {RELEASE[:7]} is not in this clone's history (a shallow clone?): "
+                    "`git fetch --unshallow` to run the upgrade test")
     ensure_lab_servers()
     lab_cli().destroy()
     old = bent_project(tmp_path / "old", doc=release_config())
