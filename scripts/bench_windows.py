@@ -58,12 +58,13 @@ def resources(sim: Instance) -> list[tuple[str, object, dict]]:
 PROGRAM = """
 import json, os
 import pulumi
-from ndes.providers.windows_features import WindowsFeatures
-from ndes.providers.local_group_member import LocalGroupMember
-from ndes.providers.iis_request_limits import IisRequestLimits
-from ndes.providers.registry_values import RegistryValues, http_sys_values
-from ndes.providers.mscep_template_mapping import MscepTemplateMapping
-from ndes.providers.reboot import HostReboot
+from ndes.providers.resources import WindowsFeatures
+from ndes.providers.resources import LocalGroupMember
+from ndes.providers.resources import IisRequestLimits
+from ndes.providers.registry_values import http_sys_values
+from ndes.providers.resources import RegistryValues
+from ndes.providers.resources import MscepTemplateMapping
+from ndes.providers.resources import HostReboot
 
 ep = json.loads(os.environ["NDES_BENCH_ENDPOINT"])
 ep["password"] = os.environ["NDES_BENCH_WINRM_PASSWORD"]

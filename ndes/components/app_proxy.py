@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from ..model.config import DeploymentConfig
-from ..providers.app_proxy_application import AppProxyApplication
+from ..providers.resources import AppProxyApplication
 from . import connection
 
 

@@ -197,7 +197,7 @@ class AzureNdesHost(pulumi.ComponentResource):
 
         # The join restarts the VM after the extension reports success: the readiness step waits until WinRM
         # answers with the domain identity in a boot that lasts, and the outputs come from it.
-        from ..providers.host_ready import HostReady
+        from ..providers.resources import HostReady
         key = f"ndes:ndesHosts[{index}]"
         url = winrm_url(host.fqdn)
         r = az.readiness

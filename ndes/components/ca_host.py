@@ -12,8 +12,8 @@ from typing import Any
 import pulumi
 
 from ..model.config import DeploymentConfig
-from ..providers.ca_access import CaAccess
-from ..providers.ca_certificate import CaCertificate
+from ..providers.resources import CaAccess
+from ..providers.resources import CaCertificate
 from . import connection
 
 

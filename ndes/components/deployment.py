@@ -168,7 +168,7 @@ class NdesScepDeployment(pulumi.ComponentResource):
 
         certs = self.chain.outputs.get("caCertificates")
         if not certs:
-            from ..providers.ca_certificate import CaCertificate
+            from ..providers.resources import CaCertificate
             found = [r for rs in self.chain.resources.values() for r in rs if isinstance(r, CaCertificate)]
             if found:  # the CA host plane's CaCertificate: its root, and the issuing CA for Android/Windows
                 certs = {"root": found[0].rootDerBase64, "issuing": found[0].issuingDerBase64}

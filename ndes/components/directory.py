@@ -15,9 +15,9 @@ from typing import Any
 import pulumi
 
 from ..model.config import ClientTemplateConfig, DeploymentConfig, SslTemplateConfig
-from ..providers.certificate_template import CertificateTemplate
-from ..providers.service_account import ServiceAccount
-from ..providers.template_issuance import TemplateIssuance
+from ..providers.resources import CertificateTemplate
+from ..providers.resources import ServiceAccount
+from ..providers.resources import TemplateIssuance
 from . import connection
 
 

@@ -18,8 +18,8 @@ import pulumi
 from ..model.config import DeploymentConfig, GroupRef, ScepConfig
 from ..model.graph_enums import PLATFORMS
 from ..model.scep_variables import validity_beyond_ca
-from ..providers.scep_profile import ScepProfile
-from ..providers.trusted_certificate_profile import TrustedCertificateProfile
+from ..providers.resources import ScepProfile
+from ..providers.resources import TrustedCertificateProfile
 from . import connection
 
 ISSUING_PLATFORMS = ("androidWorkProfile", "androidDeviceOwner", "windows")

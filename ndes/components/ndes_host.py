@@ -25,18 +25,20 @@ from typing import Any
 import pulumi
 
 from ..model.config import DeploymentConfig, NdesHostConfig
-from ..providers.iis_https_binding import IisHttpsBinding
-from ..providers.iis_request_limits import IisRequestLimits
-from ..providers.intune_connector import IntuneConnector
-from ..providers.local_group_member import LocalGroupMember
-from ..providers.machine_certificate import MachineCertificate
-from ..providers.mscep_template_mapping import MscepTemplateMapping
-from ..providers.ndes_role import NdesRole
-from ..providers.ra_renewal import RaCertificateRenewal
-from ..providers.scep_pool_identity import ScepPoolIdentity
-from ..providers.reboot import HostReboot
-from ..providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValues
-from ..providers.windows_features import NDES_FEATURES, WindowsFeatures
+from ..providers.resources import IisHttpsBinding
+from ..providers.resources import IisRequestLimits
+from ..providers.resources import IntuneConnector
+from ..providers.resources import LocalGroupMember
+from ..providers.resources import MachineCertificate
+from ..providers.resources import MscepTemplateMapping
+from ..providers.resources import NdesRole
+from ..providers.resources import RaCertificateRenewal
+from ..providers.resources import ScepPoolIdentity
+from ..providers.resources import HostReboot
+from ..providers.registry_values import HTTP_SYS_PARAMETERS
+from ..providers.resources import RegistryValues
+from ..providers.windows_features import NDES_FEATURES
+from ..providers.resources import WindowsFeatures
 from . import connection
 
 

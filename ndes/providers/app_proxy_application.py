@@ -17,9 +17,7 @@ from __future__ import annotations
 import sys
 from typing import Any, ClassVar, Literal
 
-import pulumi
-import pulumi.dynamic
-from pulumi.dynamic import CheckFailure, CheckResult
+from .results import CheckFailure, CheckResult
 from pydantic import field_validator
 
 from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
@@ -29,7 +27,6 @@ from . import app_proxy_admin as admin
 from . import faults
 from . import generation as gen
 from .base import Existing, contains_unknown
-from .resource import NdesResource
 from ..graph.settings import DELEGATED
 from .graph_connection import OWNER_MARK, GraphInputs, GraphProvider, split_mark, with_mark
 
@@ -241,10 +238,3 @@ class AppProxyApplicationProvider(GraphProvider):
         if not inp.settings().delegated:
             raise admin.change_needed(self.what(inp), ["delete the application"], inp.tenant_id, inp.owner)
         ap.delete(c, id_, app.get("appId"))
-
-
-class AppProxyApplication(NdesResource, provider=AppProxyApplicationProvider,
-                          outputs={"applicationId": str, "objectId": str, "servicePrincipalId": str},
-                          echoes={"externalUrl": str}):
-    """One NDES host published through App Proxy. Outputs: applicationId (appId), objectId, servicePrincipalId,
-    externalUrl."""

@@ -39,8 +39,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pulumi.output import Unknown
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import to_jsonable_python
@@ -48,6 +46,7 @@ from pydantic_core import to_jsonable_python
 from . import connections as conns
 from . import faults
 from . import generation as gen
+from .results import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value unknown at preview
 PROVIDER_KEY = "__provider"
@@ -142,7 +141,8 @@ def secret_inputs(inputs: type[BaseModel]) -> frozenset[str]:
 def contains_unknown(value: Any) -> bool:
     """True when the value (or anything inside it) is still unknown at preview: the engine hands providers
     `pulumi.output.Unknown` objects (or, over some paths, the UNKNOWN marker string)."""
-    if isinstance(value, Unknown):
+    sdk = sys.modules.get("pulumi.output")  # no Pulumi loaded (ndes verify): no value can be unknown
+    if sdk is not None and isinstance(value, sdk.Unknown):
         return True
     if isinstance(value, str):
         return value == UNKNOWN
@@ -197,8 +197,14 @@ def _keeps_generation(update: Any) -> Any:
     return wrapper
 
 
-class NdesProvider(ResourceProvider):
-    """Base of the project's dynamic providers. Subclasses set `kind`, `Inputs`, `replace_on`, and the hooks."""
+class NdesProvider:
+    """Base of the project's dynamic providers. Subclasses set `kind`, `Inputs`, `replace_on`, and the hooks.
+
+    It imports no Pulumi: the engine's dynamic provider host calls the verbs below by name and reads their
+    results' attributes (results.py), so `ndes verify` can read through these same classes without the SDK."""
+
+    serialize_as_secret_always: ClassVar[bool] = True
+    """pulumi.dynamic.Resource keeps the pickled provider (`__provider`) a secret in state (the SDK's default)."""
 
     kind: ClassVar[str] = "Resource"
     Inputs: ClassVar[type[ResourceInputs]] = ResourceInputs

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 
 from ..windows import ScriptFailed
 from ..windows.contracts import Result, call
 from ..windows.contracts import ca_access as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = "CaAccess"
 
@@ -79,8 +77,3 @@ class CaAccessProvider(WindowsProvider):
         with unless_gone("ObjectNotFound"):
             self._run(inp, "get")
             self._run(inp, "set", ensure="absent")
-
-
-class CaAccess(NdesResource, provider=CaAccessProvider,
-               outputs={"resolvedSid": str, "mask": int, "denied": bool, "restarted": bool, "notes": list[str]}):
-    """Request Certificates on the CA for one account. Outputs: resolvedSid, mask, denied, restarted, notes."""

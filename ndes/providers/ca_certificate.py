@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 
 from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import ca_certificate as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = "CaCertificate"
 FIELDS = ("derBase64", "pem", "thumbprint", "subject", "notAfter")
@@ -62,10 +60,3 @@ class CaCertificateProvider(WindowsProvider):
 
 
 OUTPUTS = [w + f[0].upper() + f[1:] for w in ("issuing", "root") for f in FIELDS] + ["rootIsIssuing"]
-
-
-class CaCertificate(NdesResource, provider=CaCertificateProvider,
-                    outputs={"issuingDerBase64": str, "issuingPem": str, "issuingThumbprint": str,
-                             "issuingSubject": str, "issuingNotAfter": str, "rootDerBase64": str, "rootPem": str,
-                             "rootThumbprint": str, "rootSubject": str, "rootNotAfter": str, "rootIsIssuing": bool}):
-    """The CA's issuing and root certificates (DER base64, PEM, thumbprint, subject, notAfter)."""

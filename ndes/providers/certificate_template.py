@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-import pulumi
-from pulumi.dynamic import UpdateResult
+from .results import UpdateResult
 from pydantic import field_validator
 
 from ..directory import DirectoryClient, DirectoryError, NotFound
@@ -29,7 +28,6 @@ from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, Te
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
 from ..directory import replication, rights
 from .base import Existing
-from .resource import NdesResource
 from ._directory import DirectoryInputs, DirectoryProvider
 
 MINOR = "msPKI-Template-Minor-Revision"
@@ -206,10 +204,3 @@ class CertificateTemplateProvider(DirectoryProvider):
         inp = self.parse(news)
         new_id, live = self.apply(inp, self.find(inp) or Existing(id_), olds=olds)
         return UpdateResult(self._outs(inp, new_id, live))
-
-
-class CertificateTemplate(NdesResource, provider=CertificateTemplateProvider,
-                          outputs={"dn": str, "oid": str, "enrollSids": list[str], "schemaVersion": int,
-                                   "minorRevision": int}):
-    """A certificate template with its OID object and Read + Enroll ACEs. Outputs: dn, oid, enrollSids,
-    schemaVersion, minorRevision."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pulumi.dynamic import CheckFailure, CheckResult
+from .results import CheckFailure, CheckResult
 
 from ..directory import AccessDenied, DirectoryError, NotFound, Unavailable
 from .base import contains_unknown

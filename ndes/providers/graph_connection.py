@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from .results import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator, model_validator
 
 from ..graph import (AccessDenied, AuthenticationFailed, GraphClient, GraphError, GraphSettings, RetryPolicy,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import Field, field_validator
 
 from ..windows import OperationTimeout, TlsFailure
@@ -22,7 +21,6 @@ from ..windows.readiness import wait_for_domain_identity
 from . import generation as gen
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 
 class HostReadyInputs(WindowsInputs):
@@ -83,10 +81,3 @@ class HostReadyProvider(WindowsProvider):
 
     def remove(self, id_: str, inp: HostReadyInputs) -> None:
         return None
-
-
-class HostReady(NdesResource, provider=HostReadyProvider,
-                outputs={"winrmUrl": str, "bootId": str, "waitedSeconds": float, "notes": list[str]},
-                echoes={"fqdn": str, "domainMember": bool}):
-    """Waits for a new host's domain identity over WinRM. Outputs: fqdn, winrmUrl (hand these to the Windows
-    plane), bootId, domainMember, waitedSeconds, notes."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import field_validator
 
 from ..windows import ScriptFailed
@@ -22,7 +21,6 @@ from ..windows.contracts import http_ssl_cert_update as H
 from ..windows.contracts import iis_https_binding as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = "IisHttpsBinding"
 
@@ -118,7 +116,3 @@ class IisHttpsBindingProvider(WindowsProvider):
         mine.sort(key=lambda b: b.host_name != "")
         actions = [C.BindingAction(kind="remove", binding_information=mine[0].binding_information)] if mine else []
         self._run(inp, "set", actions, owner_action="clear")
-
-
-class IisHttpsBinding(NdesResource, provider=IisHttpsBindingProvider, outputs={"bindingInformation": str}):
-    """The site's https binding. Outputs: bindingInformation (and the live hostName, thumbprint, sslFlags)."""

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts import iis_request_limits as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = C.SCRIPT
 IIS_DEFAULTS = C.IIS_DEFAULTS
@@ -63,7 +61,3 @@ class IisRequestLimitsProvider(WindowsProvider):
     def remove(self, id_: str, inp: IisRequestLimitsInputs) -> None:
         with unless_gone("ObjectNotFound", "ResourceUnavailable"):  # site or IIS gone: nothing left
             self._run(inp, "set", ensure="absent")
-
-
-class IisRequestLimits(NdesResource, provider=IisRequestLimitsProvider, echoes={"maxUrl": int, "maxQueryString": int}):
-    """requestFiltering/requestLimits of an IIS site. Outputs: maxUrl, maxQueryString (live)."""

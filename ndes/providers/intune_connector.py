@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 from typing import Any, ClassVar
 
-import pulumi
 
 from ..windows.contracts import call
 from ..windows.contracts import intune_connector as C
@@ -21,7 +20,6 @@ from ..windows.contracts.intune_connector import services_running
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .connector_watch import certificate_warning
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = "IntuneConnector"
 UI = r"%ProgramFiles%\Microsoft Intune\PFXCertificateConnector\ConnectorUI\PFXCertificateConnectorUI.exe"
@@ -107,11 +105,3 @@ class IntuneConnectorProvider(WindowsProvider):
         st, _ = self._call(inp, "get")
         if st.get("installed") and inp.installer_path and st.get("owner") == inp.owner:
             self._call(inp, "set", timeout=max(inp.endpoint.operation_timeout, 900), ensure="absent")
-
-
-class IntuneConnector(NdesResource, provider=IntuneConnectorProvider,
-                      outputs={"installed": bool, "version": str, "servicesRunning": bool, "services": None,
-                               "registered": bool, "certificateNotAfter": str, "certificateDaysLeft": int,
-                               "instruction": str, "notes": list[str]}):
-    """The Intune Certificate Connector. Outputs: installed, version, servicesRunning, registered,
-    certificateNotAfter, certificateDaysLeft, instruction, notes."""

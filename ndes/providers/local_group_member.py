@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import field_validator
 
 from ..windows import ScriptFailed
@@ -18,7 +17,6 @@ from ..windows.contracts import call
 from ..windows.contracts import local_group_member as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 
 
@@ -92,8 +90,3 @@ class LocalGroupMemberProvider(WindowsProvider):
             st = self._run(inp, "get")
             found = st.found()
             self._run(inp, "set", action="remove", sid=found.sid if found else "")
-
-
-class LocalGroupMember(NdesResource, provider=LocalGroupMemberProvider,
-                       outputs={"memberName": str, "principalSource": str}):
-    """A member of a local group. Outputs: memberName (as Windows lists it), principalSource."""

@@ -17,8 +17,7 @@ import re
 import time
 from typing import Any, ClassVar
 
-import pulumi
-from pulumi.dynamic import DiffResult
+from .results import DiffResult
 from pydantic import field_validator
 
 from ..model.template_fields import RsaKeySize
@@ -29,7 +28,6 @@ from ..windows.contracts import machine_certificate as C
 from ._windows import host_of, while_template_not_offered, WindowsInputs, WindowsProvider
 from . import generation as gen
 from .base import Existing, contains_unknown
-from .resource import NdesResource
 from .host_clock import host_now
 
 SCRIPT = "MachineCertificate"
@@ -226,7 +224,7 @@ class MachineCertificateProvider(WindowsProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]):
         # Only renewBeforeDays / templateOid / the endpoint change in place (keySize, like the names, replaces): keep the certificate (a renewal is a
         # replace).
-        from pulumi.dynamic import UpdateResult
+        from .results import UpdateResult
 
         inp = self.parse(news)
         cert = self._read(inp, id_)
@@ -240,10 +238,3 @@ class MachineCertificateProvider(WindowsProvider):
 
     def remove(self, id_: str, inp: MachineCertificateInputs) -> None:
         self._run(inp, C.MachineCertificateParams(mode="set", action="remove", thumbprint=id_))
-
-
-class MachineCertificate(NdesResource, provider=MachineCertificateProvider,
-                         outputs={"thumbprint": str, "subject": str, "issuer": str, "notBefore": str, "notAfter": str,
-                                  "daysLeft": int}):
-    """A certificate in LocalMachine\\My from an Enterprise CA template. Outputs: thumbprint, subject, notAfter,
-    daysLeft, issuer, notBefore (and the live commonName, dnsNames, template)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import field_validator
 
 from ..model.field_rules import plain_name
@@ -23,7 +22,6 @@ from ..windows.contracts import Result, call
 from ..windows.contracts import mscep_template_mapping as C
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = "MscepTemplateMapping"
 DEFAULT = "IPSECIntermediateOffline"
@@ -129,9 +127,3 @@ class MscepTemplateMappingProvider(WindowsProvider):
                 res = self._call(inp, "set", ours, ensure="absent")
                 if res.changed:  # recycle; ensure absent again, so the owner mark stays cleared
                     self._run(inp, "set", {}, ensure="absent", recycle=True)
-
-
-class MscepTemplateMapping(NdesResource, provider=MscepTemplateMappingProvider,
-                           outputs={"registryValue": str, "mscepValues": dict}):
-    """The MSCEP template mapping. Outputs: registryValue (the value the key usage selects), mscepValues (all
-    three, live)."""

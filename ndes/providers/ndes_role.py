@@ -19,8 +19,7 @@ import sys
 import time
 from typing import Any, ClassVar
 
-import pulumi
-from pulumi.dynamic import CheckResult
+from .results import CheckResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..model.identities import install_refusal_fix
@@ -30,7 +29,6 @@ from ..windows.contracts import Result, call
 from ..windows.contracts import ndes_role as C
 from ._windows import host_of, TEMPLATE_WAIT_SECONDS, while_template_not_offered, WindowsInputs, WindowsProvider
 from .base import PROVIDER_KEY, Existing, contains_unknown
-from .resource import NdesResource
 
 SCRIPT = "NdesRole"
 UNSUPPORTED = ("changing the RA cert configs after installing the NDES server is not a supported scenario and can "
@@ -256,9 +254,3 @@ def same_account(live: str | None, want: str) -> str | None:
     """DOMAIN\\name as Windows spells it (contoso\\svc-ndes for CONTOSO\\svc-ndes): the configured spelling when
     it names the same account (case-insensitive, as Windows resolves it), else the live value."""
     return same_ignoring_case(live, want)
-
-
-class NdesRole(NdesResource, provider=NdesRoleProvider,
-               outputs={"raCertificates": list[dict[str, Any]], "raNotAfter": str, "raDaysLeft": int,
-                        "notes": list[str]}):
-    """NDES installed and configured. Outputs: raCertificates, raNotAfter, raDaysLeft, notes."""

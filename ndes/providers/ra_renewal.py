@@ -26,8 +26,7 @@ from __future__ import annotations
 import sys
 from typing import Any, ClassVar
 
-import pulumi
-from pulumi.dynamic import DiffResult
+from .results import DiffResult
 from pydantic import Field
 
 from ..windows.certificates import TIME_FORMAT
@@ -37,7 +36,6 @@ from ..windows.contracts.ndes_role import InstallCredentialParams
 from ..windows.ra_view import RaView, decode_thumbprint, plan_words, requests_for, view_of  # noqa: F401
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing, contains_unknown
-from .resource import NdesResource
 from .ndes_role import InstallCredential
 
 
@@ -133,10 +131,3 @@ class RaCertificateRenewalProvider(WindowsProvider):
 
     def remove(self, id_: str, inp: RaRenewalInputs) -> None:
         return None  # the RA certificates are NDES's: NdesRole's delete removes them with NDES
-
-
-class RaCertificateRenewal(NdesResource, provider=RaCertificateRenewalProvider,
-                           outputs={"raCertificates": list[dict[str, Any]], "raNotAfter": str, "raDaysLeft": int,
-                                    "hostTime": str, "notes": list[str]}):
-    """NDES's RA certificates renewed before they expire. Outputs: raCertificates, raNotAfter, raDaysLeft,
-    hostTime, notes."""

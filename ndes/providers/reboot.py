@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts.host_boot import SCRIPT, HostBootParams, HostBootState
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 OURS = "a setting changed by Pulumi"
 
@@ -88,8 +86,3 @@ class HostRebootProvider(WindowsProvider):
 
     def remove(self, id_: str, inp: HostRebootInputs) -> None:
         return None
-
-
-class HostReboot(NdesResource, provider=HostRebootProvider,
-                 outputs={"rebooted": bool, "bootId": str, "pendingReasons": list[str], "notes": list[str]}):
-    """A restart once when one is pending. Outputs: rebooted, bootId, pendingReasons, notes."""

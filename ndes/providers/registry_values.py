@@ -14,14 +14,12 @@ import uuid
 import re
 from typing import Any, ClassVar, Literal
 
-import pulumi
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ..windows.contracts import call
 from ..windows.contracts import registry_values as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = "RegistryValues"
 HTTP_SYS_PARAMETERS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
@@ -146,10 +144,3 @@ class RegistryValuesProvider(WindowsProvider):
 
     def remove(self, id_: str, inp: RegistryValuesInputs) -> None:
         self._run(inp, "set", ensure="absent")
-
-
-class RegistryValues(NdesResource, provider=RegistryValuesProvider,
-                     outputs={"rebootRequired": bool, "lastChange": str},
-                     echoes={"values": list}):
-    """HKLM registry values. Outputs: values (live), rebootRequired (the last change needs a restart),
-    lastChange (new after every write that changed something)."""

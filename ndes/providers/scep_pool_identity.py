@@ -17,14 +17,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts import scep_pool_identity as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 CHANGED = "(changed outside Pulumi)"
 
@@ -89,9 +87,3 @@ class ScepPoolIdentityProvider(WindowsProvider):
 
     def remove(self, id_: str, inp: ScepPoolIdentityInputs) -> None:
         return None  # the pool goes with NDES (NdesRole)
-
-
-class ScepPoolIdentity(NdesResource, provider=ScepPoolIdentityProvider,
-                       outputs={"poolState": str, "poolUserName": str, "notes": list[str]}):
-    """The SCEP app pool's identity password kept equal to ndes:serviceAccount.password (rotation without an
-    outage). Outputs: poolState, poolUserName, notes."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
-import pulumi.dynamic
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
@@ -24,7 +22,6 @@ from ..model.durations import parse_period
 from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
                                  RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
 from .base import Existing
-from .resource import NdesResource
 from .graph_connection import IntuneProfileInputs, IntuneProfileProvider, split_mark, with_mark
 
 KIND = "SCEP profile"
@@ -189,7 +186,3 @@ class ScepProfileProvider(IntuneProfileProvider):
 
     def remove(self, id_: str, inp: ScepInputs) -> None:
         intune.delete_profile(inp.client(), id_, KIND)
-
-
-class ScepProfile(NdesResource, provider=ScepProfileProvider, outputs={"profileId": str, "managedGroups": None}):
-    """Outputs: profileId."""

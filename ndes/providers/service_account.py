@@ -24,8 +24,7 @@ import contextlib
 from typing import Any, ClassVar, Iterator
 
 import ldap3
-import pulumi
-from pulumi.dynamic import ReadResult, UpdateResult
+from .results import ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from ..directory import DirectoryClient, DirectoryError, DirectorySettings, InvalidValue
@@ -34,7 +33,6 @@ from ..directory.escape import check_name, parent_dn, same_dn, split_dn
 from ..directory import rights
 from ..directory.errors import Conflict
 from .base import Existing
-from .resource import NdesResource
 from ._directory import DirectoryInputs, DirectoryProvider
 
 PASSWORD_CHANGED = "(changed outside Pulumi)"
@@ -296,10 +294,3 @@ def _first(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return v[0] if v else None
     return v
-
-
-class ServiceAccount(NdesResource, provider=ServiceAccountProvider,
-                     outputs={"dn": str, "sid": str, "objectGuid": str, "spns": list[str], "pwdLastSet": str,
-                              "notes": list[str]},
-                     echoes={"upn": str}):
-    """The NDES service account and its HTTP SPNs. Outputs: dn, sid, objectGuid, upn, spns."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import field_validator
 
 from ..directory import DirectoryError, NotFound
@@ -20,7 +19,6 @@ from ..directory import templates as tpl
 from ..directory.escape import check_name
 from ..directory import rights
 from .base import Existing
-from .resource import NdesResource
 from ._directory import DirectoryInputs, DirectoryProvider
 
 
@@ -103,9 +101,3 @@ class TemplateIssuanceProvider(DirectoryProvider):
     def remove(self, id_: str, inp: TemplateIssuanceInputs) -> None:
         with inp.client() as c:
             iss.remove(c, inp.ca_common_name, inp.template_name)
-
-
-class TemplateIssuance(NdesResource, provider=TemplateIssuanceProvider,
-                       outputs={"enrollmentServiceDn": str},
-                       echoes={"issued": bool, "templateName": str}):
-    """A template issued on an Enterprise CA. Outputs: issued, templateName, enrollmentServiceDn."""

@@ -10,8 +10,6 @@ import base64
 import hashlib
 from typing import Any, ClassVar, Literal
 
-import pulumi
-import pulumi.dynamic
 from pydantic import field_validator
 
 
@@ -19,7 +17,6 @@ from ..graph import intune
 from ..model.graph_enums import (DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS,
                                  WINDOWS_DESTINATION_STORES)
 from .base import Existing
-from .resource import NdesResource
 from .graph_connection import IntuneProfileInputs, IntuneProfileProvider, normalize_groups, split_mark, with_mark
 
 KIND = "trusted certificate profile"
@@ -104,8 +101,3 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
 
     def remove(self, id_: str, inp: TrustedCertificateInputs) -> None:
         intune.delete_profile(inp.client(), id_, KIND)
-
-
-class TrustedCertificateProfile(NdesResource, provider=TrustedCertificateProfileProvider,
-                                outputs={"profileId": str, "thumbprint": str, "managedGroups": None}):
-    """Outputs: profileId, thumbprint (SHA-1 of the certificate, as Windows shows it)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pulumi
 from pydantic import field_validator
 
 from ..windows import ScriptFailed
@@ -18,7 +17,6 @@ from ..windows.contracts import call
 from ..windows.contracts import windows_features as C
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
-from .resource import NdesResource
 
 SCRIPT = "WindowsFeatures"
 NDES_FEATURES = ["ADCS-Device-Enrollment", "Web-Server", "Web-Filtering", "Web-Asp-Net45", "Web-Net-Ext45",
@@ -98,10 +96,3 @@ class WindowsFeaturesProvider(WindowsProvider):
 
     def remove(self, id_: str, inp: WindowsFeaturesInputs) -> None:
         self._run(inp, "set", ensure="absent")
-
-
-class WindowsFeatures(NdesResource, provider=WindowsFeaturesProvider,
-                      outputs={"installedByPulumi": list, "rebootRequired": bool, "notes": list},
-                      echoes={"features": list}):
-    """Windows roles/features on a host. Outputs: features (installed ones), installedByPulumi,
-    rebootRequired, notes."""

@@ -31,9 +31,10 @@ PROGRAM = textwrap.dedent('''
     import pulumi
 
     from ndes.components.azure_host import rebuilt_with
-    from ndes.providers.host_ready import HostReady
-    from ndes.providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValues
-    from ndes.providers.windows_features import WindowsFeatures
+    from ndes.providers.resources import HostReady
+    from ndes.providers.registry_values import HTTP_SYS_PARAMETERS
+    from ndes.providers.resources import RegistryValues
+    from ndes.providers.resources import WindowsFeatures
 
     cfg = pulumi.Config("e2e")
     host, url = cfg.require("host"), cfg.require("url")

@@ -46,9 +46,9 @@ PROGRAM = textwrap.dedent('''
     from ndes.components.ndes_host import NdesHost
     from ndes.model import load_config
     from ndes.program import read_stack_config, secret_outputs
-    from ndes.providers.certificate_template import CertificateTemplate
-    from ndes.providers.service_account import ServiceAccount
-    from ndes.providers.template_issuance import TemplateIssuance
+    from ndes.providers.resources import CertificateTemplate
+    from ndes.providers.resources import ServiceAccount
+    from ndes.providers.resources import TemplateIssuance
 
     cfg = load_config(read_stack_config())
     secrets = secret_outputs(cfg)

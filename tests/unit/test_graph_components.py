@@ -143,7 +143,7 @@ def test_trusted_root_gets_scep_groups_even_when_config_lists_fewer(mocks):
 def test_deployment_builds_intune_from_the_ca_hosts_certificate(mocks):
     """NdesScepDeployment._intune takes the CA host plane's CaCertificate outputs (root + issuing DER)."""
     from ndes.components.deployment import NdesScepDeployment
-    from ndes.providers.ca_certificate import CaCertificate
+    from ndes.providers.resources import CaCertificate
 
     class WithCa(NdesScepDeployment):
         def _ca_host(self, opts):

@@ -495,8 +495,10 @@ def test_the_fields_policies_read_exist_in_the_provider(kind):
     from ndes.providers._windows import EndpointInput
     from ndes.providers.base import NdesProvider
 
+    from ndes.providers import resources
+
     module = importlib.import_module(f"ndes.providers.{_snake(kind)}")
-    resource = getattr(module, kind)
+    resource = getattr(resources, kind)
     assert issubclass(resource, pulumi.dynamic.Resource)
     [provider] = [c for c in vars(module).values()  # the provider class the module defines
                   if isinstance(c, type) and issubclass(c, NdesProvider) and c.__module__ == module.__name__]

@@ -11,7 +11,7 @@ import copy
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pulumi.dynamic import CheckResult
+from ndes.providers.results import CheckResult
 
 from ndes.model import ConfigError, load_config
 

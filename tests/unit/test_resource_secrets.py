@@ -15,6 +15,7 @@ from ndes.providers.resource import NdesResource
 
 
 def resources() -> list[type[NdesResource]]:
+    importlib.import_module("ndes.providers.resources")  # where the Resources are declared
     for m in pkgutil.iter_modules(ndes.providers.__path__):
         importlib.import_module(f"ndes.providers.{m.name}")
     return sorted(NdesResource.__subclasses__(), key=lambda c: c.__name__)
