@@ -12,8 +12,8 @@ from typing import Any
 import pulumi
 
 from ..model.config import DeploymentConfig
-from ..providers.resources import CaAccess
-from ..providers.resources import CaCertificate
+from ..declare import hosts as declared_hosts
+from ..providers.resources import resource_of
 from . import connection
 
 
@@ -32,16 +32,15 @@ class CaHost(pulumi.ComponentResource):
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         endpoint = connection.windows(cfg, cfg.ca.host, cfg.ca.winrm, "ndes:ca", secrets, winrm_url)
         child = pulumi.ResourceOptions(parent=self)
-        account = cfg.service_account_logon
-        self.ca_access = CaAccess(f"{name}-request-certificates", {
-            **endpoint, "owner": f"{prefix}/{name}-request-certificates", "configKey": "ndes:ca",
-            "adopt": cfg.ca.adopt, "caName": cfg.ca.common_name, "account": account,
-            "accountSid": service_account_sid,
-        }, child)
-        self.ca_certificate = CaCertificate(f"{name}-certificate", {
-            **endpoint, "owner": f"{prefix}/{name}-certificate", "configKey": "ndes:ca",
-            "caName": cfg.ca.common_name,
-        }, child)
+        declared = declared_hosts.ca_host(cfg, service_account_sid)
+
+        def made(step: str) -> pulumi.Resource:
+            d = declared[step]
+            return resource_of(d.provider)(f"{name}-{step}", {
+                **endpoint, "owner": f"{prefix}/{name}-{step}", "configKey": d.config_key, "adopt": d.adopt,
+                **d.props}, child)
+        self.ca_access = made("request-certificates")
+        self.ca_certificate = made("certificate")
         self.resources: list[pulumi.Resource] = [self.ca_access, self.ca_certificate]
         c = self.ca_certificate
         self.root_der_b64, self.issuing_der_b64 = c.rootDerBase64, c.issuingDerBase64

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ..directory import DirectoryClient, DirectorySettings
 from ..directory import replication
+from . import clients
 from .base import NdesProvider, ResourceInputs
 from .directory_preflight import PreflightCheck
 
@@ -51,7 +52,8 @@ class DirectoryInputs(ResourceInputs):
 
     @contextlib.contextmanager
     def client(self) -> Iterator[DirectoryClient]:
-        with DirectoryClient.connect(self.directory_settings()) as c:
+        made = clients.factory("directory")  # ndes verify's run binds once (clients.py)
+        with (made or DirectoryClient.connect)(self.directory_settings()) as c:
             yield c
 
 

@@ -90,15 +90,24 @@ def differences(provider: Any, props: dict[str, Any]) -> list[str]:
             raise
     if live is None:
         return [] if unknown else [f"{PREFIX} {what}: no existing object matches the configuration; a new one is made"]
-    wanted = inp.wire()
-    out = []
     where = f" {existing.id}" if existing else ""
-    for name in provider.compared_fields():
-        if name in unknown or name in provider.secret_fields or name not in live:
-            continue
-        if _canon(live[name]) != _canon(wanted.get(name)):
-            out.append(f"{PREFIX} {what}{where}: {name} {_show(live[name])} -> {_show(wanted.get(name))}")
-    return out
+    return [f"{PREFIX} {what}{where}: {name} {_show(have)} -> {_show(want)}"
+            for name, have, want in drift(provider, inp, live, skip=unknown)]
+
+
+def drift(provider: Any, inp: Any, live: dict[str, Any], skip: Any = ()) -> list[tuple[str, Any, Any]]:
+    """(input, live value, declared value) for each compared input the live object holds otherwise: what taking it
+    over changes, what `pulumi refresh` then shows as drift, and what `ndes verify` reports. Secrets are never
+    compared (a hook does not return them)."""
+    wanted = inp.wire()
+    return [(name, live[name], wanted.get(name)) for name in provider.compared_fields()
+            if name not in skip and name not in provider.secret_fields and name in live
+            and _canon(live[name]) != _canon(wanted.get(name))]
+
+
+def shown(value: Any) -> str:
+    """A value as a drift line shows it (JSON, or the quoted string; long ones cut)."""
+    return _show(value)
 
 
 def report(provider: Any, olds: dict[str, Any] | None, props: dict[str, Any]) -> None:

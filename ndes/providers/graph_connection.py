@@ -15,6 +15,7 @@ from ..graph import (AccessDenied, AuthenticationFailed, GraphClient, GraphError
 from ..graph import BadRequest, intune
 from ..graph.settings import DELEGATED
 from ..model.graph_enums import PLATFORMS
+from . import clients
 from .base import Existing, NdesProvider, ResourceInputs
 
 SECRET_INPUTS = ("clientSecret", "certificatePem")
@@ -47,7 +48,8 @@ class GraphInputs(ResourceInputs):
             retry=RetryPolicy(throttle_attempts=self.retry_attempts, throttle_seconds=self.retry_budget_seconds))
 
     def client(self) -> GraphClient:
-        return client_for(self.settings())
+        made = clients.factory("graph")  # ndes verify's run keeps one client per identity (clients.py)
+        return made(self.settings()) if made is not None else client_for(self.settings())
 
 
 CONNECTION_FIELDS = GraphInputs.connection_fields

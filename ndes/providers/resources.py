@@ -157,3 +157,12 @@ class WindowsFeatures(NdesResource, provider=WindowsFeaturesProvider,
                       echoes={"features": list}):
     """Windows roles/features on a host. Outputs: features (installed ones), installedByPulumi,
     rebootRequired, notes."""
+
+
+def resource_of(provider: type) -> type[NdesResource]:
+    """The Resource declared for a provider class (ndes/declare names providers; components instantiate these)."""
+    for name in __all__:
+        cls = globals()[name]
+        if cls.provider_class is provider:
+            return cls
+    raise KeyError(f"no Resource declared for {provider.__name__}")

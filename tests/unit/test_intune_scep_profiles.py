@@ -281,7 +281,7 @@ def test_three_templates_one_per_purpose_serve_three_profiles():
     assert {v: t.name for v, (_, t) in c.templates.clients_by_mscep_value().items()} == {
         "GeneralPurposeTemplate": "NDES-Intune", "SignatureTemplate": "NDES-Signing",
         "EncryptionTemplate": "NDES-Encryption"}
-    from ndes.components.ndes_host import mscep_inputs
+    from ndes.declare.hosts import mscep_inputs
     assert mscep_inputs(c) == {"keyUsage": ["digitalSignature", "keyEncipherment"],
                                "additional": {"SignatureTemplate": "NDES-Signing",
                                               "EncryptionTemplate": "NDES-Encryption"}}
