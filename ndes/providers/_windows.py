@@ -85,7 +85,11 @@ def unless_gone(*categories: str) -> Iterator[None]:
 
 
 def endpoint_of(inp: WindowsInputs) -> Endpoint:
-    e = inp.endpoint
+    return client_endpoint(inp.endpoint)
+
+
+def client_endpoint(e: EndpointInput) -> Endpoint:
+    """The WinRM client's Endpoint of an `endpoint` input."""
     return Endpoint(host=e.host, url=e.url, username=e.username, password=e.password, auth=e.auth,
                     ca_bundle_pem=e.ca_bundle_pem, insecure_skip_tls_verify=e.insecure_skip_tls_verify,
                     operation_timeout=e.operation_timeout)

@@ -17,11 +17,13 @@ for a verb run without the program (a plain `pulumi refresh` or `destroy`, whose
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from contextvars import ContextVar
+from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from ..model.urls import winrm_url
@@ -38,6 +40,19 @@ class ConnectionError_(ValueError):
     names the config key."""
 
 
+_BASE: ContextVar[Path | None] = ContextVar("ndes_config_base", default=None)
+
+
+@contextlib.contextmanager
+def relative_to(base: Path | None) -> Iterator[None]:
+    """Read the files config names relative to `base` (ndes verify --project) instead of the working directory."""
+    token = _BASE.set(base)
+    try:
+        yield
+    finally:
+        _BASE.reset(token)
+
+
 def read_text(path: str | None, key: str) -> str | None:
     """The text of a file named in config (relative paths from the project directory, where both the program
     and the provider plugin run), or None."""
@@ -45,7 +60,7 @@ def read_text(path: str | None, key: str) -> str | None:
         return None
     p = Path(path)
     if not p.is_absolute():
-        p = Path.cwd() / p
+        p = (_BASE.get() or Path.cwd()) / p
     try:
         return p.read_text()
     except OSError as exc:

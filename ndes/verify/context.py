@@ -31,39 +31,36 @@ def read_text(path: str | None, base: Path | None = None) -> str | None:
 
 
 def default_directory(cfg: DeploymentConfig, base: Path | None) -> Any:
-    from ..directory import DirectoryClient, DirectorySettings
+    from ..directory import DirectoryClient
+    from ..providers._directory import DirectoryInputs
     from .directory import DirectoryReader
 
-    d = cfg.domain
-    settings = DirectorySettings(d.ldap_url, d.bind_user, d.bind_password.get_secret_value(),
-                                 ca_bundle=read_text(d.ca_bundle, base), start_tls=d.start_tls,
-                                 insecure_skip_tls_verify=d.insecure_skip_tls_verify)
-    return DirectoryReader(DirectoryClient.connect(settings))
+    inp = DirectoryInputs.model_validate(connection_of(cfg, "ldap", base))
+    return DirectoryReader(DirectoryClient.connect(inp.directory_settings()))
 
 
 def default_windows(cfg: DeploymentConfig, host: str, own: WinRMConfig | None, base: Path | None) -> ScriptHost:
-    from ..windows import Endpoint, WindowsHost
+    """The WinRM client of a host named in config, built as the providers build it (connections.windows)."""
+    from ..providers._windows import EndpointInput, client_endpoint
+    from ..windows import WindowsHost
 
-    w = cfg.winrm_for(host, own)
-    if w.password is None or not w.username:
-        raise ValueError(f"no WinRM user/password for {host}: set ndes:winrm.username and ndes:winrm.password")
-    return WindowsHost(Endpoint(host=host, url=w.url or f"https://{host}:5986/wsman", username=w.username,
-                                password=w.password.get_secret_value(), auth=w.auth,
-                                ca_bundle_pem=read_text(w.ca_bundle, base),
-                                insecure_skip_tls_verify=w.insecure_skip_tls_verify,
-                                operation_timeout=w.operation_timeout_seconds))
+    ep = EndpointInput.model_validate(connection_of(cfg, f"winrm:{host}", base)["endpoint"])
+    return WindowsHost(client_endpoint(ep))
 
 
-def default_graph(cfg: DeploymentConfig, base: Path | None) -> Any:
-    from ..graph import GraphSettings, client_for
+def default_graph(cfg: DeploymentConfig, base: Path | None, ref: str = "graph") -> Any:
+    from ..providers.graph_connection import GraphInputs
 
-    g = cfg.graph
-    cert = read_text(g.certificate_path, base) if g.credential == "certificate" else None
-    return client_for(GraphSettings(
-        tenant_id=g.tenant_id, client_id=g.client_id, credential=g.credential,
-        client_secret=g.client_secret.get_secret_value() if g.client_secret is not None else None,
-        certificate_pem=cert, cloud=g.cloud, graph_endpoint=g.graph_endpoint, authority=g.authority,
-        ca_bundle_pem=read_text(g.ca_bundle, base), insecure_skip_tls_verify=g.insecure_skip_tls_verify))
+    return GraphInputs.model_validate(connection_of(cfg, ref, base)).client()
+
+
+def connection_of(cfg: DeploymentConfig, ref: str, base: Path | None) -> dict[str, Any]:
+    """The connection fields `ref` names (winrm:<host>, ldap, graph, graph:appProxy), from the config, as a
+    provider resolves them from the stack config (ndes/providers/connections.py); files relative to `base`."""
+    from ..providers import connections
+
+    with connections.relative_to(base):
+        return connections.resolve(cfg, ref)
 
 
 @dataclass
@@ -121,6 +118,33 @@ class Context:
         if self._graph is None:
             self._graph = self._once("graph", self.graph_factory or (lambda: default_graph(self.cfg, self.base)))
         return self._graph
+
+    def connection(self, ref: str) -> dict[str, Any]:
+        """The connection fields of `ref` for a provider's Inputs (see connection_of)."""
+        key = ("connection", ref)
+        if key not in self.cache:
+            self.cache[key] = self._once(key, lambda: connection_of(self.cfg, ref, self.base))
+        return self.cache[key]
+
+    @contextlib.contextmanager
+    def clients(self) -> Iterator[None]:
+        """The providers' hooks reach the servers through this run's clients (one per server; fakes in tests)."""
+        from ..providers.clients import substituted
+
+        own = {self.cfg.ca.host.lower(): self.cfg.ca.winrm, **{h.fqdn.lower(): h.winrm for h in self.cfg.ndes_hosts}}
+        with substituted(windows=lambda ep: self.host(ep.host, own.get(ep.host.lower())),
+                         graph=self.graph_for):
+            yield
+
+    def graph_for(self, settings: Any) -> Any:
+        """The Graph client of one identity (the Intune app, or App Proxy's delegated one), once per run."""
+        if self.graph_factory is not None:
+            return self.graph()
+        key = ("graph", settings.tenant_id, settings.client_id, settings.credential)
+        if key not in self.cache:
+            from ..graph import client_for
+            self.cache[key] = self._once(key, lambda: client_for(settings))
+        return self.cache[key]
 
     def external_ca_bundle(self) -> str | None:
         return read_text(self.cfg.graph.ca_bundle, self.base)
