@@ -9,9 +9,10 @@ from typing import Any
 
 from ..model.config import DeploymentConfig, NdesHostConfig
 from ..windows.contracts import ndes_ra_renewal as RR
-from ..windows.contracts import scep_pool_identity as SP
 from ..windows.contracts.ndes_role import RA_TEMPLATES
 from ..windows.ra_view import view_of
+from ..declare import hosts as declared
+from . import owned
 from .result import Result, fail, ok, warn
 
 POOL_FIX = ("`pulumi up` sets the SCEP app pool's password to ndes:serviceAccount.password and recycles it "
@@ -22,28 +23,25 @@ RA_FIX = ("`pulumi up` renews both RA certificates within ndes:ndesRole.raRenewB
           "SCEP app pool restart, then the old ones deleted)")
 
 
-def _account(cfg: DeploymentConfig) -> str:
-    return f"{cfg.domain.netbios_name}\\{cfg.service_account.name}"
-
-
 def scep_pool(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
-    st = SP.ScepPoolIdentityState.model_validate(ctx.script(h.fqdn, h.winrm, SP.SCRIPT, SP.ScepPoolIdentityParams(
-        mode="get", user_name=_account(cfg), password=cfg.service_account.password.get_secret_value()).wire()))
-    if not st.exists:
+    """The SCEP app pool as ScepPoolIdentity reads it: started, its identity, its stored password."""
+    r = owned.read(ctx, declared.ndes_host(cfg, h, cfg.ndes_hosts.index(h))["scep-pool-identity"], f"winrm:{h.fqdn}")
+    if not r.exists:
         return [fail(h.fqdn, "SCEP app pool", "IIS:\\AppPools\\SCEP does not exist: NDES is not configured",
                      "install NDES (`pulumi up`, ndes:ndesRole)")]
+    live, me = r.live, cfg.service_account_logon
     out = []
-    if st.state != "Started":
-        out.append(fail(h.fqdn, "SCEP app pool started", f"the pool is {st.state or 'in an unknown state'}: NDES "
-                        "answers 503", "Start-WebAppPool SCEP; if it stops again its identity cannot log on: "
+    if live["poolState"] != "Started":
+        out.append(fail(h.fqdn, "SCEP app pool started", f"the pool is {live['poolState'] or 'in an unknown state'}: "
+                        "NDES answers 503", "Start-WebAppPool SCEP; if it stops again its identity cannot log on: "
                         "check the service account (locked out, disabled, password) and " + POOL_FIX))
     else:
         out.append(ok(h.fqdn, "SCEP app pool started", "Started"))
-    if st.user_name.casefold() != _account(cfg).casefold():
-        out.append(fail(h.fqdn, "SCEP app pool identity", f"runs as {st.user_name or st.identity_type}, "
-                        f"configured {_account(cfg)}", "NDES keeps its install-time account: reinstall NDES with "
+    if str(live["poolUserName"]).casefold() != me.casefold():
+        out.append(fail(h.fqdn, "SCEP app pool identity", f"runs as {live['poolUserName'] or 'another identity'}, "
+                        f"configured {me}", "NDES keeps its install-time account: reinstall NDES with "
                         "the configured account, or set ndes:serviceAccount.name to the one it runs as"))
-    elif not st.password_matches:
+    elif "password" in live:  # the provider reports a changed password (a secret: never compared in words)
         out.append(fail(h.fqdn, "SCEP app pool password", "the pool's stored password is not "
                         "ndes:serviceAccount.password (a rotation that skipped the pool): NDES stops at the next "
                         "recycle or restart, and the pool's logon retries can lock the account", POOL_FIX))
@@ -102,20 +100,20 @@ def ca_expiry(cfg: DeploymentConfig, ctx: Any) -> list[Result]:
     from ..windows.contracts import host_clock as HC
 
     area = f"CA {cfg.ca.host}"
-    st = ctx.script(cfg.ca.host, cfg.ca.winrm, "CaCertificate", {"mode": "get", "caName": cfg.ca.common_name})
-    if not st.get("exists"):
+    r = owned.read(ctx, declared.ca_host(cfg)["certificate"], f"winrm:{cfg.ca.host}")  # as CaCertificate reads it
+    if not r.exists:
         return []  # the CA step says why
     now = dt.datetime.strptime(HC.HostClockState.model_validate(ctx.script(
         cfg.ca.host, cfg.ca.winrm, HC.SCRIPT, HC.HostClockParams().wire())).now, TIME_FORMAT)
     out = []
     for which in ("issuing", "root"):
-        c = st.get(which) or {}
         try:
-            end = dt.datetime.strptime(str(c.get("notAfter")), TIME_FORMAT)
+            end = dt.datetime.strptime(str(r.live.get(f"{which}NotAfter")), TIME_FORMAT)
         except ValueError:
             continue
         days = (end - now).days
-        check, detail = f"{which} CA certificate expiry", f"{c.get('subject')}: {days} days left ({c.get('notAfter')})"
+        check = f"{which} CA certificate expiry"
+        detail = f"{r.live.get(f'{which}Subject')}: {days} days left ({r.live.get(f'{which}NotAfter')})"
         out.append(fail(area, check, f"expired: {detail}", CA_FIX) if days < 0 else
                    warn(area, check, detail, CA_FIX) if days < CA_WARN_DAYS else ok(area, check, detail))
     return out

@@ -41,19 +41,20 @@ class Reading:
                          for n, have, want in self.drift)
 
 
-def read(ctx: Any, d: Declared, ref: str, fed: dict[str, Any] | None = None) -> Reading:
+def read(ctx: Any, d: Declared, ref: str, fed: dict[str, Any] | None = None, id_: str | None = None) -> Reading:
     """Read `d` through its provider: `ref` names the connection (connections.py: winrm:<host>, ldap, graph,
-    graph:appProxy), `fed` the inputs other resources' outputs give (a thumbprint, a SID). Cached for the run."""
-    key = ("owned", d.kind, d.step, ref, repr(sorted((fed or {}).items())))
+    graph:appProxy), `fed` the inputs other resources' outputs give (a thumbprint, a SID); `id_` reads that
+    object (e.g. the certificate the binding names) instead of the one `find` finds. Cached for the run."""
+    key = ("owned", d.kind, d.step, ref, repr(sorted((fed or {}).items())), id_)
     if key in ctx.cache:
         return ctx.cache[key]
     provider = d.provider()
     inp = provider.Inputs.model_validate({**d.props, **(fed or {}), **ctx.connection(ref),
                                           "configKey": d.config_key})
     with ctx.clients():
-        existing = provider.find(inp)
-        live = provider.get(existing.id if existing else "", inp)
-    reading = Reading(d, inp, existing.id if existing else None, live,
+        found = id_ if id_ is not None else getattr(provider.find(inp), "id", None)
+        live = provider.get(found or "", inp)
+    reading = Reading(d, inp, found, live,
                       adoption.drift(provider, inp, live) if live is not None else [])
     ctx.cache[key] = reading
     return reading

@@ -6,7 +6,7 @@ from ndes.verify import Context
 from ndes.verify import hosts as w
 from ndes.windows import ScriptFailed
 
-from .verify_fakes import EXT, HOST, FakeHost, by_check, config, healthy_states, when
+from .verify_fakes import EXT, HOST, HTTP_SYS, FakeHost, by_check, config, healthy_states, when
 
 
 def ctx_with(cfg, **changes):
@@ -49,14 +49,14 @@ def test_request_limits_and_http_sys():
     cfg = config()
     h = cfg.ndes_hosts[0]
     r = one(w.request_limits(cfg, ctx_with(cfg, IisRequestLimits={"maxQueryString": 2048}), h))
-    assert r.status == "fail" and "maxQueryString is 2048, needs 65534" in r.detail
+    assert r.status == "fail" and "maxQueryString is 2048, declared 65534" in r.detail
     r = one(w.request_limits(cfg, ctx_with(cfg, IisRequestLimits={"siteExists": False}), h))
     assert r.status == "fail"
-    vals = {"values": [{"name": "MaxFieldLength", "exists": False}, {"name": "MaxRequestBytes", "exists": True,
-                                                                      "value": 16384}]}
+    vals = {"values": [{"path": HTTP_SYS, "name": "MaxFieldLength", "exists": False},
+                       {"path": HTTP_SYS, "name": "MaxRequestBytes", "exists": True, "type": "DWord", "value": 16384}]}
     r = one(w.http_sys(cfg, ctx_with(cfg, RegistryValues=vals), h))
     assert r.status == "fail"
-    assert "MaxFieldLength is not set" in r.detail and "MaxRequestBytes is 16384, needs 65534" in r.detail
+    assert "MaxFieldLength is not set" in r.detail and "MaxRequestBytes is 16384, declared 65534" in r.detail
     assert "restart" in r.fix
 
 

@@ -127,22 +127,31 @@ def host_logs_state() -> dict[str, Any]:
             "443 CONTOSO\\svc-ndes 10.0.0.9 Dalvik/2.1.0 https://portal.example/?session=abc 500 0 0 31"]}}
 
 
+HTTP_SYS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
+
+
+def ca_facts(subject: str, not_after: str) -> dict[str, Any]:
+    """CaCertificate.ps1's facts of one CA certificate (its DER and PEM stand in: verify reads subject and date)."""
+    return {"derBase64": "MA==", "pem": "-----BEGIN CERTIFICATE-----", "thumbprint": "AB" * 20, "subject": subject,
+            "notAfter": not_after}
+
+
 def healthy_states(cfg) -> dict[str, dict[str, Any]]:
     """Script name -> the `state` its get mode answers on a healthy NDES host (and the CA host)."""
     return {
         "CaAccess": {"exists": True, "commonName": cfg.ca.common_name, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
         "CaCertificate": {"exists": True, "commonName": cfg.ca.common_name,
-                          "issuing": {"subject": "CN=Contoso Issuing CA", "notAfter": when(1500)},
-                          "root": {"subject": "CN=Contoso Root CA", "notAfter": when(3000)}},
+                          "issuing": ca_facts("CN=Contoso Issuing CA", when(1500)),
+                          "root": ca_facts("CN=Contoso Root CA", when(3000))},
         "HostClock": {"now": when(0)},
         "HostBoot": {"bootId": "2026-11-27T08:00:00.000000+00:00"},
         "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
             {"sid": "S-1-5-21-1-2-3-1108", "path": "WinNT://S-1-5-21-1-2-3-1108"},  # an orphaned SID
             {"sid": SIDS["svc-ndes"], "path": "WinNT://CONTOSO/svc-ndes"}]},
-        "IisRequestLimits": {"siteExists": True, "maxUrl": 65534, "maxQueryString": 65534},
+        "IisRequestLimits": {"site": "Default Web Site", "siteExists": True, "maxUrl": 65534, "maxQueryString": 65534},
         "RegistryValues": {"values": [
-            {"path": "x", "name": "MaxFieldLength", "type": "DWord", "value": 65534, "exists": True},
-            {"path": "x", "name": "MaxRequestBytes", "type": "DWord", "value": 65534.0, "exists": True}]},
+            {"path": HTTP_SYS, "name": "MaxFieldLength", "type": "DWord", "value": 65534, "exists": True},
+            {"path": HTTP_SYS, "name": "MaxRequestBytes", "type": "DWord", "value": 65534.0, "exists": True}]},
         "MscepTemplateMapping": {"exists": True, "values": {
             "SignatureTemplate": "IPSECIntermediateOffline", "EncryptionTemplate": "IPSECIntermediateOffline",
             "GeneralPurposeTemplate": cfg.templates.client.name}},
