@@ -67,14 +67,22 @@ def read_text(path: str | None, key: str) -> str | None:
         raise ConnectionError_(f"{key}: cannot read {p}: {exc.strerror}") from None
 
 
-def _secret(value: Any) -> str | None:
-    return None if value is None else value.get_secret_value()
+def plain(_key: str | None, value: Any) -> Any:
+    """A secret's value as the provider needs it (the default `secret` of the builders below)."""
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else value
 
 
-def windows(cfg: Any, host: str) -> dict[str, Any]:
-    """{"endpoint": {...}} of a Windows host named in config (the CA host or an NDES host), plain values."""
+def windows(cfg: Any, host: str, secret: Any = plain, placed: tuple[Any, str] | None = None) -> dict[str, Any]:
+    """{"endpoint": {...}} of a Windows host named in config (the CA host or an NDES host).
+
+    `secret(key, value)` turns each secret into what the caller keeps: the plain value (providers, verify), or
+    a library caller's secret Output for `key` (ndes/components/connection.py); key None: a host's own password,
+    which only the config gives. `placed`: the host's own winrm block and its config key, when the caller knows
+    them (a library component's view of the config names no hosts)."""
     name = host.strip().lower().rstrip(".")
-    if name == cfg.ca.host.lower():
+    if placed is not None:
+        own, key = placed
+    elif name == cfg.ca.host.lower():
         own, key = cfg.ca.winrm, "ndes:ca"
     else:
         found = [(i, h) for i, h in enumerate(cfg.ndes_hosts) if h.fqdn.lower() == name]
@@ -84,46 +92,54 @@ def windows(cfg: Any, host: str) -> dict[str, Any]:
         i, h = found[0]
         own, key = h.winrm, f"ndes:ndesHosts[{i}]"
     w = cfg.winrm_for(name, own)
-    if w.password is None:
+    mine = own is not None and own.password is not None
+    password = secret(None, own.password) if mine else secret("winrm.password", w.password)
+    if password is None:
         raise ConnectionError_(f"{key}.winrm.password (or ndes:winrm.password): no WinRM password for {name}")
     if not w.username:
         raise ConnectionError_(f"{key}.winrm.username (or ndes:winrm.username): no WinRM user for {name}")
     bundle_key = f"{key}.winrm.caBundle" if own is not None and own.ca_bundle else "ndes:winrm.caBundle"
     return {"endpoint": {
         "host": name, "url": w.url or winrm_url(name), "username": w.username,
-        "password": _secret(w.password), "auth": w.auth, "caBundlePem": read_text(w.ca_bundle, bundle_key),
+        "password": password, "auth": w.auth, "caBundlePem": read_text(w.ca_bundle, bundle_key),
         "insecureSkipTlsVerify": w.insecure_skip_tls_verify, "operationTimeout": w.operation_timeout_seconds}}
 
 
-def directory(cfg: Any) -> dict[str, Any]:
-    """The DirectoryInputs connection fields from ndes:domain (ServiceAccount also takes the SPN admin's)."""
+SPN_ADMIN = ("spnAdminUser", "spnAdminPassword")
+"""ServiceAccount's second bind (ndes:domain.spnAdminUser): the SPN write only."""
+
+
+def directory(cfg: Any, secret: Any = plain) -> dict[str, Any]:
+    """The DirectoryInputs connection fields from ndes:domain, and the SPN admin's (SPN_ADMIN) when set."""
     d = cfg.domain
     out: dict[str, Any] = {
         "ldapUrl": d.ldap_url, "startTls": d.start_tls, "bindUser": d.bind_user,
-        "bindPassword": _secret(d.bind_password), "caBundle": read_text(d.ca_bundle, "ndes:domain.caBundle"),
-        "insecureSkipTlsVerify": d.insecure_skip_tls_verify}
+        "bindPassword": secret("domain.bindPassword", d.bind_password),
+        "caBundle": read_text(d.ca_bundle, "ndes:domain.caBundle"), "insecureSkipTlsVerify": d.insecure_skip_tls_verify}
     if d.reader_urls:  # more than one DC: writes wait until the DCs the CA and the hosts read show them
         out.update(readerUrls=list(d.reader_urls), replicationTimeout=d.replication_timeout)
     if d.spn_admin_user:
-        out.update(spnAdminUser=d.spn_admin_user, spnAdminPassword=_secret(d.spn_admin_password))
+        out.update(spnAdminUser=d.spn_admin_user, spnAdminPassword=secret("domain.spnAdminPassword",
+                                                                          d.spn_admin_password))
     return out
 
 
-def graph(cfg: Any) -> dict[str, Any]:
+def graph(cfg: Any, secret: Any = plain) -> dict[str, Any]:
     """The GraphInputs connection fields from ndes:graph (the app's own identity: the Intune profiles)."""
     g = cfg.graph
     cert = read_text(g.certificate_path, "ndes:graph.certificatePath") if g.credential == "certificate" else None
     return {"tenantId": g.tenant_id, "clientId": g.client_id, "credential": g.credential,
-            "clientSecret": _secret(g.client_secret) if g.credential == "clientSecret" else None,
-            "certificatePem": cert, "cloud": g.cloud, "graphEndpoint": g.graph_endpoint, "authority": g.authority,
+            "clientSecret": secret("graph.clientSecret", g.client_secret) if g.credential == "clientSecret" else None,
+            "certificatePem": secret("graph.certificatePem", cert) if cert else None, "cloud": g.cloud,
+            "graphEndpoint": g.graph_endpoint, "authority": g.authority,
             "caBundle": read_text(g.ca_bundle, "ndes:graph.caBundle"),
             "insecureSkipTlsVerify": g.insecure_skip_tls_verify}
 
 
-def app_proxy(cfg: Any) -> dict[str, Any]:
+def app_proxy(cfg: Any, secret: Any = plain) -> dict[str, Any]:
     """ndes:graph's tenant and cloud, signed in as the delegated identity of ndes:graph.appProxy (App Proxy's
     Graph APIs take no application permission; the Intune app's secret never travels with them)."""
-    conn = graph(cfg)
+    conn = graph(cfg, secret)
     ident = cfg.graph.app_proxy
     if ident.credential == "none":
         return conn  # a pipeline: the app-only identity reads; changes are reported (docs/identities.md)

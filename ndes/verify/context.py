@@ -35,7 +35,8 @@ def default_directory(cfg: DeploymentConfig, base: Path | None) -> Any:
     from ..providers._directory import DirectoryInputs
     from .directory import DirectoryReader
 
-    inp = DirectoryInputs.model_validate(connection_of(cfg, "ldap", base))
+    conn = connection_of(cfg, "ldap", base)
+    inp = DirectoryInputs.model_validate({k: conn[k] for k in DirectoryInputs.connection_fields if k in conn})
     return DirectoryReader(DirectoryClient.connect(inp.directory_settings()))
 
 

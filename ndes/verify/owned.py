@@ -49,8 +49,8 @@ def read(ctx: Any, d: Declared, ref: str, fed: dict[str, Any] | None = None, id_
     if key in ctx.cache:
         return ctx.cache[key]
     provider = d.provider()
-    inp = provider.Inputs.model_validate({**d.props, **(fed or {}), **ctx.connection(ref),
-                                          "configKey": d.config_key})
+    conn = {k: v for k, v in ctx.connection(ref).items() if k in provider.Inputs.connection_fields}
+    inp = provider.Inputs.model_validate({**d.props, **(fed or {}), **conn, "configKey": d.config_key})
     with ctx.clients():
         found = id_ if id_ is not None else getattr(provider.find(inp), "id", None)
         live = provider.get(found or "", inp)
