@@ -239,10 +239,9 @@ WINDOWS_PROGRAM = textwrap.dedent('''
     from ndes.components.ca_host import CaHost
     from ndes.components.directory import DirectoryPlane
     from ndes.components.ndes_host import NdesHost
-    from ndes.model import load_config
-    from ndes.program import read_stack_config, secret_outputs
+    from ndes.program import load_stack_config, secret_outputs
 
-    cfg = load_config(read_stack_config())
+    cfg = load_stack_config()
     secrets = secret_outputs(cfg)
     directory = DirectoryPlane("directory", cfg, secrets)
     ca = CaHost("ca-host", cfg, secrets, service_account_sid=directory.service_account_sid,
@@ -405,10 +404,9 @@ GRAPH_PROGRAM = textwrap.dedent('''
 
     from ndes.components.app_proxy import AppProxy
     from ndes.components.intune import Intune
-    from ndes.model import load_config
-    from ndes.program import read_stack_config, secret_outputs
+    from ndes.program import load_stack_config, secret_outputs
 
-    cfg = load_config(read_stack_config())
+    cfg = load_stack_config()
     secrets = secret_outputs(cfg)
     app_proxy = AppProxy("app-proxy", cfg, secrets)
     Intune("intune", cfg, secrets, json.loads(pulumi.Config("e2e").require("caCertificates")),

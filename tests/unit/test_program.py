@@ -1,10 +1,12 @@
 """The program layer: fromEnv references, and the deployment component under Pulumi mocks."""
+import json
+
 import pulumi
 import pytest
 
 from ndes.model import ConfigError, load_config
 from ndes.model.errors import Problem
-from ndes.program import resolve_env_refs
+from ndes.model.env_refs import resolve_env_refs
 
 from .sample_config import sample
 
@@ -21,18 +23,16 @@ class Mocks(pulumi.runtime.Mocks):
         return {}
 
 
-def test_from_env_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("NDES_TEST_PW", "from-the-env")
+def test_from_env_reads_the_environment():
     problems: list[Problem] = []
     out = resolve_env_refs({"a": {"password": {"fromEnv": "NDES_TEST_PW"}}, "b": [{"fromEnv": "NDES_TEST_PW"}]},
-                           "", problems)
+                           "", problems, {"NDES_TEST_PW": "from-the-env"})
     assert out == {"a": {"password": "from-the-env"}, "b": ["from-the-env"]} and problems == []
 
 
-def test_from_env_missing_names_the_key(monkeypatch):
-    monkeypatch.delenv("NDES_TEST_MISSING", raising=False)
+def test_from_env_missing_names_the_key():
     problems: list[Problem] = []
-    resolve_env_refs({"password": {"fromEnv": "NDES_TEST_MISSING"}}, "serviceAccount", problems)
+    resolve_env_refs({"password": {"fromEnv": "NDES_TEST_MISSING"}}, "serviceAccount", problems, {})
     assert [p.config_key for p in problems] == ["ndes:serviceAccount.password"]
     assert "NDES_TEST_MISSING" in problems[0].message
 
