@@ -38,19 +38,20 @@ def pulumi_binary(project: Path) -> str:
 
 
 def stack_config(stack: str, project: Path) -> dict[str, Any]:
-    """The stack's `ndes:` config values (secrets shown: they stay in this process)."""
+    """The stack's config as `pulumi config --show-secrets --json` lists it (secrets shown: they stay in this
+    process); ndes.model.load_config reads that shape."""
     cmd = [pulumi_binary(project), "config", "--show-secrets", "--json", "--stack", stack]
     proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True,
                           env=dict(os.environ, PULUMI_SKIP_UPDATE_CHECK="1"))
     if proc.returncode != 0:
         raise UsageError(f"pulumi config --stack {stack} failed in {project}: {proc.stderr.strip()[-800:]}")
-    doc = json.loads(proc.stdout or "{}")
-    out = {}
-    for key, entry in doc.items():
-        if not key.startswith("ndes:"):
-            continue
-        out[key] = entry.get("objectValue", entry.get("value")) if isinstance(entry, dict) else entry
-    return out
+    try:
+        doc = json.loads(proc.stdout or "{}")
+    except ValueError:
+        raise UsageError(f"pulumi config --json --stack {stack} printed no JSON") from None  # (it holds secrets)
+    if not isinstance(doc, dict):
+        raise UsageError(f"pulumi config --json --stack {stack} printed no object of keys")
+    return doc
 
 
 def file_config(path: Path) -> dict[str, Any]:
@@ -66,21 +67,14 @@ def file_config(path: Path) -> dict[str, Any]:
         doc = doc["config"]
     if not isinstance(doc, dict):
         raise UsageError(f"{path} holds no `ndes:` keys")
-    return {k if k.startswith("ndes:") else f"ndes:{k}": v for k, v in doc.items()}
+    return doc
 
 
 def load(raw: dict[str, Any], stack: str | None = None):
-    """Resolve {fromEnv: NAME} (as the Pulumi program does) and validate with ndes.model.load_config."""
-    from .model import ConfigError, load_config
-    from .model.load import parse_raw
-    from .program import resolve_env_refs
-
-    values = parse_raw(raw)
-    problems: list = []
-    values = {k: resolve_env_refs(v, k, problems) for k, v in values.items()}
-    if problems:
-        raise ConfigError(problems)
-    return load_config(values, stack)
+    """The model's config pipeline (ndes.model.load_config), {fromEnv: NAME} read from this environment as the
+    Pulumi program does."""
+    from .model import load_config
+    return load_config(raw, stack, environ=os.environ)
 
 
 def verify(args: argparse.Namespace) -> int:

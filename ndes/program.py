@@ -1,7 +1,9 @@
 """The Pulumi program: stack config -> NdesScepDeploymentArgs -> one NdesScepDeployment -> outputs.
 
-One user of the library API (ndes/components/args.py, README "Use it from your program"): the stack config is
-the configuration document the component validates. Kept apart from __main__.py so tests can run it under mocks.
+One user of the library API (ndes/components/args.py, README "Use it from your program"): the program reads the
+`ndes:` stack config values and hands them on raw; the component runs the model's config pipeline on them once
+(ndes/model/load.py: parse, `{fromEnv}`, validation, cross-checks). Kept apart from __main__.py so tests can run it
+under mocks.
 
 Stack outputs: the summary of what the configuration declares (scepUrls, templates, mscepMapping, caConfig,
 serviceAccount, ndesHosts, platforms) and what the deployment made (ndes/components/outputs.py: caCertificates,
@@ -9,36 +11,26 @@ ndesHostState, appProxyApplications, intuneProfileIds, notes).
 """
 from __future__ import annotations
 
-from typing import Any
+import os
 
 import pulumi
 import pulumi.runtime
 
 from .components.args import NdesScepDeploymentArgs
 from .components.deployment import NdesScepDeployment
-from .model import ConfigError
-from .model.errors import Problem
-from .env_refs import resolve_env_refs
+from .model import ConfigError, DeploymentConfig, load_config
 from .model.load import TOP_LEVEL_KEYS
 
-SECRET_KEYS = {"password", "bindPassword", "clientSecret"}
+def read_stack_config() -> dict[str, str]:
+    """The stack's `ndes:` values as the engine gives them to the program (JSON text per top-level key)."""
+    found = {key: pulumi.runtime.get_config(f"ndes:{key}") for key in TOP_LEVEL_KEYS}
+    return {key: v for key, v in found.items() if v is not None}
 
 
-def read_stack_config() -> dict[str, Any]:
-    import json
-    raw: dict[str, Any] = {}
-    for key in TOP_LEVEL_KEYS:
-        v = pulumi.runtime.get_config(f"ndes:{key}")
-        if v is not None:
-            try:
-                raw[key] = json.loads(v)
-            except ValueError:
-                raw[key] = v
-    problems: list[Problem] = []
-    raw = {k: resolve_env_refs(v, k, problems) for k, v in raw.items()}
-    if problems:
-        raise ConfigError(problems)
-    return raw
+def load_stack_config() -> DeploymentConfig:
+    """This stack's validated configuration (the model's pipeline over read_stack_config(), `{fromEnv}` read from
+    the environment), for a program that builds the planes itself."""
+    return load_config(read_stack_config(), stack=pulumi.get_stack(), environ=os.environ)
 
 
 def secret_outputs(cfg) -> dict[str, pulumi.Output[str]]:

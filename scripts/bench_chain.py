@@ -32,9 +32,9 @@ def program_start() -> None:
     code = r"""
 import sys, time, json
 t0 = time.perf_counter()
+import os
 import pulumi
 from ndes.model import load_config
-from ndes.program import resolve_env_refs
 t1 = time.perf_counter()
 import yaml
 class M(pulumi.runtime.Mocks):
@@ -47,9 +47,7 @@ class M(pulumi.runtime.Mocks):
 pulumi.runtime.set_mocks(M(), project="ndes", stack="lab", preview=True)
 from ndes.components.deployment import NdesScepDeployment
 doc = yaml.safe_load(open("Pulumi.lab.yaml"))["config"]
-raw = {k.split(":", 1)[1]: v for k, v in doc.items() if k.startswith("ndes:")}
-raw = {k: resolve_env_refs(v, k, []) for k, v in raw.items()}
-cfg = load_config(raw)
+cfg = load_config(doc, stack="lab", environ=os.environ)
 t2 = time.perf_counter()
 NdesScepDeployment("ndes", cfg)
 t3 = time.perf_counter()

@@ -264,7 +264,9 @@ class DeploymentSecretsArgs(TypedDict, total=False):
 
 class NdesScepDeploymentArgs(TypedDict):
     """The whole chain: the `ndes` stack-configuration document (keys as in Pulumi.<stack>.yaml, camelCase or
-    snake_case), with its secrets given as Inputs in `secrets` (they may then be left out of the document)."""
+    snake_case, with or without `ndes:`; values as objects or as the JSON text the engine gives a program;
+    `{fromEnv: NAME}` read from the environment), with its secrets given as Inputs in `secrets` (they may then be
+    left out of the document). It goes through the model's config pipeline (ndes/model/load.py) once."""
     config: dict[str, Any]
     secrets: NotRequired[DeploymentSecretsArgs]
     stack: NotRequired[str]

@@ -8,6 +8,7 @@ value from the secrets dict (`secrets.get(key) or ...`), so the placeholder neve
 """
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Mapping
 
@@ -20,7 +21,7 @@ from ..model.config import (AppProxyConfig, AppProxyIdentityConfig, CaConfig, Co
                             WinRMConfig)
 from ..model.errors import ConfigError, Problem
 from ..model.field_rules import plain_name
-from ..model.load import load_config, problems_from_validation
+from ..model.load import load_document, problems_from_validation, stack_values
 from ..model.urls import normalize_fqdn
 from .connection import INLINE
 
@@ -333,10 +334,12 @@ def _put(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 def deployment_config(a: Mapping[str, Any]) -> tuple[DeploymentConfig, dict[str, Any]]:
     """(the validated DeploymentConfig, its secrets as Outputs) from NdesScepDeploymentArgs. Raises ConfigError
-    naming the `ndes:` key, as a stack configuration does."""
+    naming the `ndes:` key, as a stack configuration does. `config` goes through the model's config pipeline
+    (ndes/model/load.py) once: raw stack config values (JSON text, as the program reads them) or a parsed
+    document, `{fromEnv: NAME}` read from this process's environment."""
     from ..config_files import check_files
 
-    doc = {(_camel(k) if "_" in k else k): v for k, v in dict(a["config"]).items()}
+    doc = {(_camel(k) if "_" in k else k): v for k, v in stack_values(a["config"]).items()}
     given = {k: v for k, v in (a.get("secrets") or {}).items() if v is not None}
     unknown = sorted(set(given) - set(SECRET_PATHS))
     if unknown:
@@ -344,7 +347,7 @@ def deployment_config(a: Mapping[str, Any]) -> tuple[DeploymentConfig, dict[str,
     for key in given:
         _put(doc, SECRET_PATHS[key][0], INPUT_SECRET)
     stack = a.get("stack")
-    cfg = load_config(doc, stack=stack if stack is not None else pulumi.get_stack())
+    cfg = load_document(doc, stack=stack if stack is not None else pulumi.get_stack(), environ=os.environ)
     check_files(cfg)
     secrets: dict[str, Any] = {}
     for key, (path, name) in SECRET_PATHS.items():

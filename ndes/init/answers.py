@@ -109,10 +109,10 @@ def resolve(value: Any, key: str) -> Any:
 
 
 def live(value: Any) -> Any:
-    """The value to use for discovery now: `{fromEnv: NAME}` read from the environment as the program would."""
-    if isinstance(value, dict) and set(value) == {"fromEnv"}:
-        return os.environ.get(str(value["fromEnv"]))
-    return value
+    """The value to use for discovery now: `{fromEnv: NAME}` read from the environment as the program would (the
+    model's resolver); None when the variable is not set (the validation that follows names the key)."""
+    from ..model.env_refs import resolve_env_refs
+    return resolve_env_refs(value, "", [], os.environ)
 
 
 def random_password(length: int = 32) -> str:

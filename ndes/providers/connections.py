@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 from contextvars import ContextVar
@@ -234,14 +235,8 @@ def config_from(raw: Mapping[str, Any], stack: str | None) -> Any | None:
     key = (json.dumps(ours, sort_keys=True, default=str), stack)
     if key not in _CACHE:
         from ..model import ConfigError, load_config
-        from ..env_refs import resolve_env_refs
-        from ..model.load import parse_raw
-        problems: list = []
-        values = {k: resolve_env_refs(v, k, problems) for k, v in parse_raw(ours).items()}
         try:
-            if problems:
-                raise ConfigError(problems)
-            _CACHE[key] = load_config(values, stack=stack)
+            _CACHE[key] = load_config(ours, stack=stack, environ=os.environ)
         except ConfigError as exc:
             print(f"warning: the stack config does not validate ({exc}); connections come from state",
                   file=sys.stderr, flush=True)

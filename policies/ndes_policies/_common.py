@@ -1,5 +1,6 @@
 """What every policy module shares: matching the project's resources by Kind, reading their properties
-safely, the stack name, the policy config, and one message shape.
+safely, the stack name, the stack's own configuration (the model's config pipeline), the policy config, and one
+message shape.
 
 Matching: a resource matches a Kind when the LAST segment of its type token is that Kind
 (`pulumi-python:dynamic/ndes:ScepProfile` -> `ScepProfile`), so renaming the module keeps the pack working.
@@ -163,20 +164,18 @@ def setting(args: Any, name: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def stack_config(key: str) -> Any:
-    """A value of the stack's own config (e.g. "ndes:ndesHosts"), as the engine hands it to policy packs in
-    PULUMI_CONFIG (values are JSON text); None when absent or unreadable (unit tests, other engines)."""
+def deployment() -> Any | None:
+    """The stack's own configuration (a DeploymentConfig) through the model's config pipeline, as the program
+    reads it: the engine hands a policy pack the stack config in PULUMI_CONFIG (secrets decrypted) and runs it in
+    the CLI's environment, so `{fromEnv}` resolves as it does for the program (pulumi/pulumi
+    sdk/go/common/resource/plugin/analyzer_plugin.go, constructEnv). None when absent (unit tests, other engines)
+    or when it does not validate: the program's own preview then fails naming every problem."""
+    from ndes.model import ConfigError, load_config
     try:
         doc = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    except ValueError:
+        return load_config(doc, stack=current_stack() or None, environ=os.environ) if isinstance(doc, dict) else None
+    except (ValueError, ConfigError):  # ConfigError is a ValueError; named for the reader
         return None
-    value = doc.get(key) if isinstance(doc, dict) else None
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def current_stack() -> str:

@@ -13,8 +13,8 @@ from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationP
 
 from ndes.model.rules import missing_names
 
-from ._common import (as_list, config_key, host_of, is_unknown, kind_of, known_str, message, props_of,
-                      resources_of, stack_config)
+from ._common import (as_list, config_key, deployment, host_of, is_unknown, kind_of, known_str, message,
+                      props_of, resources_of)
 
 KEY = "ndes:sslCertificate"
 
@@ -37,10 +37,10 @@ def external_fqdns(args: Any, internal: str, names: set[str]) -> set[str]:
         ext = _host(p.get("externalUrl"))
         if ext and target and (target == internal or target in names):
             out.add(ext)
-    hosts = stack_config("ndes:ndesHosts")
-    for h in hosts if isinstance(hosts, list) else []:
-        ext = _host(h.get("externalUrl")) if isinstance(h, dict) else None
-        if ext and str(h.get("fqdn", "")).lower().rstrip(".") == internal:
+    cfg = deployment()
+    for h in cfg.ndes_hosts if cfg is not None else []:
+        ext = _host(h.external_url)
+        if ext and h.fqdn == internal:
             out.add(ext)
     return out
 

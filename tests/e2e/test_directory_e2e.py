@@ -33,10 +33,9 @@ PROGRAM = textwrap.dedent('''
     import pulumi
 
     from ndes.components.directory import DirectoryPlane
-    from ndes.model import load_config
-    from ndes.program import read_stack_config, secret_outputs
+    from ndes.program import load_stack_config, secret_outputs
 
-    cfg = load_config(read_stack_config())
+    cfg = load_stack_config()
     plane = DirectoryPlane("directory", cfg, secret_outputs(cfg))
     pulumi.export("serviceAccountDn", plane.service_account_dn)
     pulumi.export("serviceAccountSid", plane.service_account_sid)

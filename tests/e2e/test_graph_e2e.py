@@ -30,10 +30,9 @@ PROGRAM = textwrap.dedent('''
 
     from ndes.components.app_proxy import AppProxy
     from ndes.components.intune import Intune
-    from ndes.model import load_config
-    from ndes.program import read_stack_config, secret_outputs
+    from ndes.program import load_stack_config, secret_outputs
 
-    cfg = load_config(read_stack_config())
+    cfg = load_stack_config()
     secrets = secret_outputs(cfg)
     app_proxy = AppProxy("app-proxy", cfg, secrets)
     certs = json.loads(pulumi.Config("e2e").require("caCertificates"))

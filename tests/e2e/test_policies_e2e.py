@@ -24,12 +24,13 @@ import subprocess
 import textwrap
 
 import pytest
+import yaml
 
 from tests.graph.conftest import graph_sim, graph_sim_server, lab_ca_der  # noqa: F401  (fixtures)
 
-from lab.env import directory_environment
+from lab.env import directory_environment, lab_environment
 
-from .lab_stack import lab_project
+from .lab_stack import lab_project, lab_stack_config
 from .pulumi_cli import REPO_ROOT, PulumiCLI, engine_bin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -177,6 +178,42 @@ def test_bad_resources_fail_naming_each_policy(tmp_path):
         assert text in out, text
 
 
+SSL_ONLY_PROGRAM = BAD_PROGRAM.split("soon = ")[0] + textwrap.dedent('''
+    make("MachineCertificate", "ssl", {"connection": {"host": "ndes1.lab.contoso.test"}, "template": "NDES-SSL",
+         "commonName": "ndes1.lab.contoso.test", "dnsNames": ["ndes1.lab.contoso.test"],
+         "configKey": "ndes:sslCertificate"})
+''')
+
+
+@pytest.mark.parametrize("secrets_set", [True, False], ids=["config-valid", "variable-unset"])
+def test_the_pack_reads_the_stack_config_through_the_model(tmp_path, secrets_set):
+    """With no App Proxy application among the resources, ssl-certificate-names takes the external FQDN from the
+    stack's ndes:ndesHosts: the engine hands the pack the stack config (PULUMI_CONFIG) and the CLI's environment,
+    and the pack reads them through the model's config pipeline ({fromEnv} secrets resolved, validated for the
+    stack's name). A config that does not validate (a variable it reads unset) gives the pack nothing to demand."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        f"name: sslonly\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n")
+    (project / "__main__.py").write_text(SSL_ONLY_PROGRAM)
+    (project / "Pulumi.lab.yaml").write_text(yaml.safe_dump(lab_stack_config(), sort_keys=False))
+    env = lab_environment(state_dir=tmp_path / "state")
+    passphrase = env.pop("PULUMI_CONFIG_PASSPHRASE")
+    if not secrets_set:
+        env.pop("NDES_LAB_SERVICE_PASSWORD")
+    cli = PulumiCLI(project, stack="lab", state_dir=tmp_path / "state", passphrase=passphrase, env=env)
+    if not secrets_set:
+        cli.env.pop("NDES_LAB_SERVICE_PASSWORD", None)  # also when this process has it
+    cli.stack_init()
+    proc = cli.preview("--policy-pack", str(PACK), check=False)
+    if secrets_set:
+        assert _violations(proc.stdout) == {"ssl-certificate-names": "mandatory"}, _policies_section(proc.stdout)
+        assert "lacks ndes1-lab.msappproxy.net" in proc.stdout
+    else:
+        assert _violations(proc.stdout) == {}, _policies_section(proc.stdout)
+    assert proc.returncode == (1 if secrets_set else 0), proc.stdout + proc.stderr
+
+
 def test_apple_nonrepudiation_and_stack_policies_see_renamed_modules(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
@@ -239,10 +276,9 @@ WINDOWS_PROGRAM = textwrap.dedent('''
     from ndes.components.ca_host import CaHost
     from ndes.components.directory import DirectoryPlane
     from ndes.components.ndes_host import NdesHost
-    from ndes.model import load_config
-    from ndes.program import read_stack_config, secret_outputs
+    from ndes.program import load_stack_config, secret_outputs
 
-    cfg = load_config(read_stack_config())
+    cfg = load_stack_config()
     secrets = secret_outputs(cfg)
     directory = DirectoryPlane("directory", cfg, secrets)
     ca = CaHost("ca-host", cfg, secrets, service_account_sid=directory.service_account_sid,
@@ -405,10 +441,9 @@ GRAPH_PROGRAM = textwrap.dedent('''
 
     from ndes.components.app_proxy import AppProxy
     from ndes.components.intune import Intune
-    from ndes.model import load_config
-    from ndes.program import read_stack_config, secret_outputs
+    from ndes.program import load_stack_config, secret_outputs
 
-    cfg = load_config(read_stack_config())
+    cfg = load_stack_config()
     secrets = secret_outputs(cfg)
     app_proxy = AppProxy("app-proxy", cfg, secrets)
     Intune("intune", cfg, secrets, json.loads(pulumi.Config("e2e").require("caCertificates")),

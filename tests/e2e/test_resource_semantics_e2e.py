@@ -69,10 +69,9 @@ REPARENTED_MAIN = '''"""The program with its deployment moved under a new compon
 import pulumi
 
 from ndes.components.deployment import NdesScepDeployment
-from ndes.model import load_config
-from ndes.program import read_stack_config, secret_outputs
+from ndes.program import load_stack_config, secret_outputs
 
-cfg = load_config(read_stack_config())
+cfg = load_stack_config()
 wrapper = pulumi.ComponentResource("ndes:index:Refactored", "refactored")
 NdesScepDeployment("ndes", cfg, secret_outputs(cfg), pulumi.ResourceOptions(parent=wrapper))
 '''

@@ -9,7 +9,6 @@ from ndes.directory import templates as tpl
 from ndes.directory.security import (ACCESS_ALLOWED_OBJECT, ADS_RIGHT_DS_CONTROL_ACCESS, ENROLL_GUID, Ace,
                                      SecurityDescriptor, enroll_ace)
 from ndes.model import load_config
-from ndes.program import resolve_env_refs
 from ndes.verify.directory import DirectoryReader, template_checks
 from tests.e2e.test_directory_e2e import client, world  # noqa: F401 - the fixture
 
@@ -19,24 +18,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 AUTHENTICATED_USERS = "S-1-5-11"
 
 
-def stack_config(cli) -> dict:
-    doc = yaml.safe_load((cli.project_dir / f"Pulumi.{cli.stack}.yaml").read_text())
-    raw = {k.split(":", 1)[1]: v for k, v in doc["config"].items()}
+def stack_config(cli):
+    """The e2e stack's validated configuration, {fromEnv} read from the stack's environment."""
     import os
-    saved = dict(os.environ)
-    os.environ.update(cli.env)
-    try:
-        problems: list = []
-        raw = {k: resolve_env_refs(v, k, problems) for k, v in raw.items()}
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert not problems
-    return raw
+    doc = yaml.safe_load((cli.project_dir / f"Pulumi.{cli.stack}.yaml").read_text())
+    return load_config(doc["config"], environ={**os.environ, **cli.env})
 
 
 def verify_client_template(samba_dc, cli):
-    cfg = load_config(stack_config(cli))
+    cfg = stack_config(cli)
     with client(samba_dc) as c:
         return {r.check: r for r in template_checks(cfg, DirectoryReader(c), "client")}
 

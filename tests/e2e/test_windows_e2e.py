@@ -44,13 +44,10 @@ PROGRAM = textwrap.dedent('''
     from ndes.components.ca_host import CaHost
     from ndes.components.connection import connection_input
     from ndes.components.ndes_host import NdesHost
-    from ndes.model import load_config
-    from ndes.program import read_stack_config, secret_outputs
-    from ndes.providers.resources import CertificateTemplate
-    from ndes.providers.resources import ServiceAccount
-    from ndes.providers.resources import TemplateIssuance
+    from ndes.program import load_stack_config, secret_outputs
+    from ndes.providers.resources import CertificateTemplate, ServiceAccount, TemplateIssuance
 
-    cfg = load_config(read_stack_config())
+    cfg = load_stack_config()
     secrets = secret_outputs(cfg)
     d = cfg.domain
     # What DirectoryPlane makes, but with no SPN: ndes1's http/ SPN belongs to the lab stack's account.

@@ -85,7 +85,13 @@ def lab_config(path: Path | None = None) -> Any:
 def lab_raw(path: Path | None = None) -> dict[str, Any]:
     """The lab stack's config values (top-level keys without `ndes:`), `fromEnv` resolved to dummies."""
     path = path or ROOT / "Pulumi.lab.yaml"
-    from ndes.program import resolve_env_refs
+    try:
+        from ndes.model.env_refs import resolve_env_refs
+    except ImportError:  # a release before the model's config pipeline (golden_state.py): it read os.environ
+        from ndes.program import resolve_env_refs as before
+
+        def resolve_env_refs(value, key, problems, environ):  # type: ignore[misc]
+            return before(value, key, problems)
 
     doc = yaml.safe_load(path.read_text())
     from ndes.model.load import TOP_LEVEL_KEYS  # an older release (golden_state.py) may not know newer keys
@@ -101,7 +107,7 @@ def lab_raw(path: Path | None = None) -> dict[str, Any]:
         names = set(re.findall(r"fromEnv:\s*([A-Z0-9_]+)", path.read_text()))
         os.environ.update({n: DUMMY_SECRET for n in names - set(env)})
         os.environ.update(env)
-        resolved = {k: resolve_env_refs(v, k, problems) for k, v in raw.items()}
+        resolved = {k: resolve_env_refs(v, k, problems, os.environ) for k, v in raw.items()}
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -92,6 +92,16 @@ def test_a_rotated_password_in_stack_config_is_used_by_read_and_delete():
     assert "endpoint" not in result.inputs and "connection" in result.inputs
 
 
+def test_a_password_the_stack_config_reads_from_the_environment_reaches_the_provider(monkeypatch):
+    """configure() gets `{fromEnv: NAME}` as the stack file holds it; the model's pipeline reads the provider
+    process's environment (the engine starts providers with the CLI's)."""
+    state = deployed(probe(stack()))
+    monkeypatch.setenv("NDES_TEST_WINRM_PW", "From-Env-Pa55!")
+    p = probe(stack(**{"winrm.password": {"fromEnv": "NDES_TEST_WINRM_PW"}}))
+    p.read("id", state)
+    assert Probe.seen == [("get", "From-Env-Pa55!")]
+
+
 def test_without_config_the_copy_in_state_is_used():
     state = deployed(probe(stack()))
     p = probe(None)  # a plain refresh or destroy: configure() gets no config

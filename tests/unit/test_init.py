@@ -111,3 +111,11 @@ def test_interactive_prompts_ask_only_what_is_missing(monkeypatch, capsys):
     assert out["ndesHosts"] == ["ndes1.c.com", "ndes2.c.com"] and out["serviceAccount"]["name"] == "svc-ndes"
     assert out["domain"]["bindPassword"] == "pw" and out["graph"]["clientSecret"] == "pw"
     assert "domain.spnAdminPassword" not in capsys.readouterr().err  # no SPN admin user: its password not asked
+
+
+def test_discovery_reads_a_from_env_answer_as_the_program_would(monkeypatch):
+    monkeypatch.setenv("NDES_TEST_INIT_PW", "Bind-Pa55!")
+    monkeypatch.delenv("NDES_TEST_INIT_UNSET", raising=False)
+    assert A.live({"fromEnv": "NDES_TEST_INIT_PW"}) == "Bind-Pa55!"
+    assert A.live({"fromEnv": "NDES_TEST_INIT_UNSET"}) is None  # the validation that follows names the key
+    assert A.live("ldaps://dc1.contoso.com") == "ldaps://dc1.contoso.com"

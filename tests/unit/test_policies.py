@@ -334,13 +334,24 @@ def test_ssl_certificate_names():
 
 
 def test_ssl_certificate_external_name_from_the_stack_config(monkeypatch):
-    """Without an App Proxy plane in the stack, the external FQDN comes from ndes:ndesHosts (PULUMI_CONFIG)."""
+    """Without an App Proxy plane in the stack, the external FQDN comes from ndes:ndesHosts: the stack config the
+    engine hands the pack (PULUMI_CONFIG, JSON text per key, secrets decrypted), read through the model's config
+    pipeline as the program reads it ({fromEnv} from the pack's environment)."""
+    from .sample_config import sample
     only_internal = _cert("ndes1.lab.contoso.test", ["ndes1.lab.contoso.test"])
     assert run(ssl_certificate.validate_names, sargs(only_internal)) == []
-    hosts = [{"fqdn": "ndes1.lab.contoso.test", "externalUrl": "https://ndes1-lab.msappproxy.net/"}]
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ndes:ndesHosts": json.dumps(hosts), "ndes:lab": "true"}))
+    raw = sample(**{"serviceAccount.password": {"fromEnv": "NDES_TEST_POLICY_PW"}})
+    raw["ndesHosts"] = [{"fqdn": "NDES1.lab.contoso.test.", "externalUrl": "https://ndes1-lab.msappproxy.net/"}]
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({f"ndes:{k}": json.dumps(v) for k, v in raw.items()}
+                                                   | {"aws:region": "eu-west-1"}))
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+    monkeypatch.setenv("NDES_TEST_POLICY_PW", "Env-Pa55!word")
     [(msg, _)] = run(ssl_certificate.validate_names, sargs(only_internal))
     assert "lacks ndes1-lab.msappproxy.net" in msg
+    # a stack config that does not validate (here: the variable it reads is not set) gives the policy nothing
+    # to demand; the program's own preview fails naming ndes:serviceAccount.password
+    monkeypatch.delenv("NDES_TEST_POLICY_PW")
+    assert run(ssl_certificate.validate_names, sargs(only_internal)) == []
 
 
 def test_iis_binding_host_name_empty():

@@ -1,10 +1,12 @@
 """The program layer: fromEnv references, and the deployment component under Pulumi mocks."""
+import json
+
 import pulumi
 import pytest
 
 from ndes.model import ConfigError, load_config
 from ndes.model.errors import Problem
-from ndes.program import resolve_env_refs
+from ndes.model.env_refs import resolve_env_refs
 
 from .sample_config import sample
 
@@ -21,18 +23,16 @@ class Mocks(pulumi.runtime.Mocks):
         return {}
 
 
-def test_from_env_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("NDES_TEST_PW", "from-the-env")
+def test_from_env_reads_the_environment():
     problems: list[Problem] = []
     out = resolve_env_refs({"a": {"password": {"fromEnv": "NDES_TEST_PW"}}, "b": [{"fromEnv": "NDES_TEST_PW"}]},
-                           "", problems)
+                           "", problems, {"NDES_TEST_PW": "from-the-env"})
     assert out == {"a": {"password": "from-the-env"}, "b": ["from-the-env"]} and problems == []
 
 
-def test_from_env_missing_names_the_key(monkeypatch):
-    monkeypatch.delenv("NDES_TEST_MISSING", raising=False)
+def test_from_env_missing_names_the_key():
     problems: list[Problem] = []
-    resolve_env_refs({"password": {"fromEnv": "NDES_TEST_MISSING"}}, "serviceAccount", problems)
+    resolve_env_refs({"password": {"fromEnv": "NDES_TEST_MISSING"}}, "serviceAccount", problems, {})
     assert [p.config_key for p in problems] == ["ndes:serviceAccount.password"]
     assert "NDES_TEST_MISSING" in problems[0].message
 
@@ -66,3 +66,41 @@ def test_provider_base_sees_unknowns_at_preview():
     from ndes.providers.base import UNKNOWN, contains_unknown
     assert contains_unknown(Unknown()) and contains_unknown({"a": [1, Unknown()]}) and contains_unknown(UNKNOWN)
     assert not contains_unknown({"a": [1, "x"]})
+
+
+def _program(monkeypatch, raw: dict, env: dict[str, str]):
+    """Run ndes.program.main() under mocks with `raw` as the stack's `ndes:` config (JSON text per key, as the
+    engine gives it); returns (the deployment or the RunError, how many times the configuration was validated)."""
+    import ndes.model.load as load
+    from ndes import program
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    calls = []
+    real = load.validate
+    monkeypatch.setattr(load, "validate", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    pulumi.runtime.set_mocks(Mocks(), project="ndes", stack="unit", preview=True)
+    pulumi.runtime.set_all_config({f"ndes:{k}": json.dumps(v) for k, v in raw.items()} | {"aws:region": "x"})
+    try:
+        return program.main(), len(calls)
+    except pulumi.RunError as exc:
+        return exc, len(calls)
+    finally:
+        pulumi.runtime.set_all_config({})
+
+
+def test_the_program_reads_the_stack_config_through_the_model_once(monkeypatch):
+    """The program reads the `ndes:` keys and hands them on; the component's config pipeline parses them,
+    resolves {fromEnv} from the environment and validates them, once."""
+    raw = sample(**{"serviceAccount.password": {"fromEnv": "NDES_TEST_PROGRAM_PW"}})
+    deployment, validations = _program(monkeypatch, raw, {"NDES_TEST_PROGRAM_PW": "Env-Pa55!word"})
+    assert validations == 1
+    assert deployment.cfg.service_account.password.get_secret_value() == "Env-Pa55!word"
+    assert deployment.cfg == load_config(raw, environ={"NDES_TEST_PROGRAM_PW": "Env-Pa55!word"})
+
+
+def test_the_program_refuses_a_missing_variable_by_its_key(monkeypatch):
+    monkeypatch.delenv("NDES_TEST_PROGRAM_UNSET", raising=False)
+    raw = sample(**{"ndesRole.installCredential.password": {"fromEnv": "NDES_TEST_PROGRAM_UNSET"}})
+    err, _ = _program(monkeypatch, raw, {})
+    assert isinstance(err, pulumi.RunError)
+    assert "ndes:ndesRole.installCredential.password" in str(err) and "NDES_TEST_PROGRAM_UNSET" in str(err)
