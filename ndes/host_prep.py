@@ -19,6 +19,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .model import thumbprints
 from .model.urls import WINRM_HTTPS_PORT
 from .windows._scripts import SCRIPTS_DIR
 
@@ -32,7 +33,6 @@ LOCAL_SUBNET = "LocalSubnet"
 
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _FQDN = re.compile(rf"^{_LABEL}(\.{_LABEL})+$")
-_THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
 
 
 class HostPrepError(ValueError):
@@ -67,8 +67,8 @@ def plan(host: str, thumbprint: str | None = None, management_range: list[str] |
     if not _FQDN.match(host):
         raise HostPrepError(f"--host '{host}' is not a fully qualified host name (e.g. ndes1.contoso.com): the "
                             "listener's certificate and the stack's ndes:ndesHosts[i].fqdn / ndes:ca.host name it")
-    thumb = (thumbprint or "").replace(" ", "").replace(":", "").upper()
-    if thumb and not _THUMBPRINT.match(thumb):
+    thumb = thumbprints.normalized(thumbprint) or ""
+    if (thumbprint or "").strip() and not thumb:
         raise HostPrepError(f"--thumbprint '{thumbprint}' is not a certificate thumbprint (40 hex digits, as "
                             "Get-ChildItem Cert:\\LocalMachine\\My shows it)")
     ranges: list[str] = []

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from pydantic import field_validator
 
 from ..windows import ScriptFailed
+from ..model import thumbprints
 from ..windows.contracts import call
 from ..windows.contracts import http_ssl_cert_update as H
 from ..windows.contracts import iis_https_binding as C
@@ -36,8 +37,8 @@ class IisHttpsBindingInputs(WindowsInputs):
     @field_validator("thumbprint")
     @classmethod
     def _thumb(cls, v: str) -> str:
-        t = v.replace(" ", "").upper()
-        if len(t) != 40 or any(c not in "0123456789ABCDEF" for c in t):
+        t = thumbprints.normalized(v)
+        if t is None:
             raise ValueError(f"'{v}' is not a certificate thumbprint (40 hex digits)")
         return t
 

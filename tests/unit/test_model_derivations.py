@@ -156,3 +156,11 @@ def test_template_settings_round_trip_in_words():
     assert a["msPKI-Certificate-Name-Flag"] == -1509949440
     back = template_settings("client", t.name, {k: [v] if not isinstance(v, list) else v for k, v in a.items()})
     assert back == t
+
+
+def test_one_thumbprint_spelling():
+    from ndes.model.thumbprints import normalized
+    assert normalized("ab " * 13 + "a") is None  # 40 characters with spaces, but 27 hex digits
+    assert normalized("aa:" * 19 + "aa") == "AA" * 20
+    assert normalized("0f" * 20) == "0F" * 20
+    assert normalized("0g" * 20) is None and normalized("") is None and normalized("AB" * 21) is None
