@@ -48,8 +48,9 @@ def read(ctx: Any, d: Declared, ref: str, fed: dict[str, Any] | None = None) -> 
     if key in ctx.cache:
         return ctx.cache[key]
     provider = d.provider()
-    inp = provider.Inputs.model_validate({**d.props, **(fed or {}), **ctx.connection(ref),
-                                          "configKey": d.config_key})
+    fields = provider.Inputs.connection_fields  # as base.connection keeps them: ldap's SPN admin is ServiceAccount's
+    conn = {k: v for k, v in ctx.connection(ref).items() if k in fields}
+    inp = provider.Inputs.model_validate({**d.props, **(fed or {}), **conn, "configKey": d.config_key})
     with ctx.clients():
         existing = provider.find(inp)
         live = provider.get(existing.id if existing else "", inp)
