@@ -130,8 +130,11 @@ def account_checks(ctx: Any) -> list[Result]:
     if a is None:
         return []  # "service account exists" fails already
     out = account_health(a, who)
-    r = read(ctx, _declared(ctx)["service-account"], LDAP)
-    for spn in r.inp.spns():
+    sd = _declared(ctx)["service-account"]  # its declared SPNs (validated, normalised), read by no provider here
+    fields = sd.provider.Inputs.connection_fields
+    inp = sd.provider.Inputs.model_validate({**sd.props, **{k: v for k, v in ctx.connection(LDAP).items()
+                                                             if k in fields}})
+    for spn in inp.spns():
         others = [dn for dn in d.spn_holders(spn) if dn.lower() != a.dn.lower()]
         out.append(ok(AREA, f"SPN {spn} unique", f"no other account holds {spn}") if not others else
                    fail(AREA, f"SPN {spn} unique", f"{spn} is also registered on {'; '.join(others)} (duplicate SPN)",
