@@ -56,8 +56,3 @@ def directory(cfg: DeploymentConfig, *, password: Any = None, ssl_principals: An
                 issuance(f"client-issuance-{slug(t.name)}", cfg, t)]
     return {x.step: x for x in out}
 
-
-def client_templates(cfg: DeploymentConfig) -> list[tuple[str, ClientTemplateConfig]]:
-    """(step, template) of the client template and each of templates.moreClients."""
-    return [("client-template", cfg.templates.client),
-            *((f"client-template-{slug(t.name)}", t) for t in cfg.templates.more_clients)]

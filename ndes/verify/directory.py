@@ -76,64 +76,52 @@ class DirectoryReader:
 
 
 def _declared(ctx: Any) -> dict[str, Any]:
-    key = ("declared", "directory")
-    if key not in ctx.cache:
-        ctx.cache[key] = declared.directory(ctx.cfg)
-    return ctx.cache[key]
+    return ctx.cache.setdefault(("declared", "directory"), declared.directory(ctx.cfg))
 
 
-def _part(r: Reading, inputs: set[str]) -> Reading:
-    """The reading with only the drift of `inputs` (one result per concern of the same read)."""
-    return dataclasses.replace(r, drift=[d for d in r.drift if d[0] in inputs])
+def _parts(r: Reading, label: str, parts: list[tuple[str, set[str], str, str]]) -> list[Result]:
+    """One result per concern (check suffix, its inputs, words when well, fix) of the same reading; its
+    drift in certtmpl.msc's words."""
+    return [ok(AREA, f"{label} exists", r.live["dn"])] + [judged(
+        AREA, f"{label} {what}", dataclasses.replace(r, drift=[x for x in r.drift if x[0] in inputs]),
+        fix=fix, missing="", well=well, names=WORDS) for what, inputs, well, fix in parts]
 
 
-def _missing_of(r: Reading, name: str) -> list[str]:
-    """Declared list items the live object lacks (the SPN hosts, the enroll principals)."""
-    have = {str(x).lower() for x in (r.live or {}).get(name) or []}
-    return [x for x in getattr(r.inp, {"spnHosts": "spn_hosts"}.get(name, "enroll_principals")) if x.lower() not in have]
+def _lacking(have: Any, want: list[str]) -> list[str]:
+    have = {str(x).lower() for x in have or []}
+    return [x for x in want if x.lower() not in have]
 
 
 def service_account(ctx: Any) -> list[Result]:
     """ServiceAccount as its provider reads it: exists, enabled, password never expires, SPNs, the rest."""
-    cfg = ctx.cfg
-    sa = cfg.service_account
-    who = cfg.domain.logon_name(sa.name)
+    cfg, name = ctx.cfg, ctx.cfg.service_account.name
+    who = cfg.domain.logon_name(name)
     r = read(ctx, _declared(ctx)["service-account"], LDAP)
     if not r.exists:
         return [judged(AREA, "service account exists", r, missing=f"no account {who} in {cfg.domain.dns_name}",
                        fix="create it, or fix ndes:serviceAccount.name", well="")]
-    spns = [f"setspn -s http/{h} {who}" for h in _missing_of(r, "spnHosts")]
-    if "spnShortName" in {d[0] for d in r.drift}:
-        spns += [f"setspn -s http/{h.split('.')[0]} {who}" for h in r.inp.spn_hosts]
-    parts = (
-        ("service account enabled", {"enabled"}, f"{who} is enabled",
-         f"enable the account (Enable-ADAccount {sa.name}): the SCEP app pool cannot start without it"),
-        ("service account password never expires", {"passwordNeverExpires"},
-         f"passwordNeverExpires is {r.live['passwordNeverExpires']}",
+    spns = [s for s in r.inp.spns() if s not in r.live["spns"]]
+    return _parts(r, "service account", [
+        ("enabled", {"enabled"}, f"{who} is enabled",
+         f"enable the account (Enable-ADAccount {name}): the SCEP app pool cannot start without it"),
+        ("password never expires", {"passwordNeverExpires"}, f"passwordNeverExpires is {r.live['passwordNeverExpires']}",
          "set 'Password never expires' on the account as ndes:serviceAccount.passwordNeverExpires says"),
-        ("service account SPNs", {"spnHosts", "spnShortName"}, f"{who} carries {', '.join(r.live['spns'])}",
-         "; ".join(spns) + " (Kerberos to NDES fails without them)"),
-        ("service account settings", {"name", "ou", "upn", "description"}, "UPN, OU and description as declared",
-         "set them in Active Directory Users and Computers"),
-    )
-    return [ok(AREA, "service account exists", r.live["dn"])] + [
-        judged(AREA, check, _part(r, inputs), fix=fix, missing="", well=well) for check, inputs, well, fix in parts]
+        ("SPNs", {"spnHosts", "spnShortName"}, f"{who} carries {', '.join(r.live['spns'])}",
+         "; ".join(f"setspn -s {s} {who}" for s in spns) + " (Kerberos to NDES fails without them)"),
+        ("settings", {"name", "ou", "upn", "description"}, "UPN, OU and description as declared",
+         "set them in Active Directory Users and Computers")])
 
 
 def account_checks(ctx: Any) -> list[Result]:
     """What no resource owns: the account's health and whether another account holds one of its SPNs."""
-    cfg = ctx.cfg
-    sa = cfg.service_account
-    who = cfg.domain.logon_name(sa.name)
-    d = ctx.directory()
-    a = d.account(sa.name)
+    cfg, d = ctx.cfg, ctx.directory()
+    a = d.account(cfg.service_account.name)
     if a is None:
         return []  # "service account exists" fails already
-    out = account_health(a, who)
-    sd = _declared(ctx)["service-account"]  # its declared SPNs (validated, normalised), read by no provider here
-    fields = sd.provider.Inputs.connection_fields
-    inp = sd.provider.Inputs.model_validate({**sd.props, **{k: v for k, v in ctx.connection(LDAP).items()
-                                                             if k in fields}})
+    sd = _declared(ctx)["service-account"]  # its declared SPNs, validated and normalised as the provider does
+    inp = sd.provider.Inputs.model_validate({**sd.props, **{
+        k: v for k, v in ctx.connection(LDAP).items() if k in sd.provider.Inputs.connection_fields}})
+    out = account_health(a, cfg.domain.logon_name(cfg.service_account.name))
     for spn in inp.spns():
         others = [dn for dn in d.spn_holders(spn) if dn.lower() != a.dn.lower()]
         out.append(ok(AREA, f"SPN {spn} unique", f"no other account holds {spn}") if not others else
@@ -180,38 +168,32 @@ def template_checks(ctx: Any, step: str) -> list[Result]:
     exists, settings, Read + Enroll for the declared principals, no other grant (ESC1/ESC4)."""
     d = _declared(ctx)[step]
     kind, name, key = d.props["kind"], d.props["name"], d.config_key
-    label = f"{kind} template {name}"
     r = read(ctx, d, LDAP)
     if not r.exists:
-        base = "Web Server" if kind == "ssl" else "User"
-        return [judged(AREA, f"{label} exists", r, missing=f"no certificate template named {name}",
-                       fix=f"duplicate the {base} template as {name} ({key}.name names it)", well="")]
+        return [judged(AREA, f"{kind} template {name} exists", r, missing=f"no certificate template named {name}",
+                       fix=f"duplicate the {'Web Server' if kind == 'ssl' else 'User'} template as {name} ({key}.name "
+                           "names it)", well="")]
     if step == "client-template":  # what the MSCEP check compares the mapping's purpose with
         ctx.cache["clientKeyUsage"] = list(r.live["keyUsage"])
-    lacking = _missing_of(r, "enrollPrincipals")
-    settings = set(WORDS) - {"enrollPrincipals", "extraGrants"} | {"name", "validity"}
-    out = [ok(AREA, f"{label} exists", r.live["dn"]),
-           judged(AREA, f"{label} settings", _part(r, settings), names=WORDS, missing="", well="as declared",
-                  fix="set these on the template's tabs in certtmpl.msc" + (
-                      " (an SSL template duplicates 'Web Server')" if kind == "ssl" else "")),
-           judged(AREA, f"{label} ACL", _part(r, {"enrollPrincipals"}), names=WORDS, missing="",
-                  well=f"Read + Enroll for {', '.join(r.inp.enroll_principals)}",
-                  fix=f"Security tab of {name}: grant {', '.join(lacking)} Read and Enroll (an account not yet in "
-                      "the domain: join the NDES host / create the service account first)")]
-    res = judged(AREA, f"{label} other grants", _part(r, {"extraGrants"}), names=WORDS, missing="",
-                 well="only the built-in admins, the bind account and the enroll principals",
-                 fix=f"remove these on the Security tab of {name}, or set {key}.removeExtraGrants: true")
-    if res.status == "fail":  # the risk in words: the drift alone does not say why it matters
-        res = dataclasses.replace(res, detail=f"{'; '.join(r.live['extraGrants'])}: whoever holds Enroll can request "
-                                  "a certificate naming any user (ESC1), write or owner rights let them change the "
-                                  "template (ESC4)")
-    return out + [res]
+    out = _parts(r, f"{kind} template {name}", [
+        ("settings", set(WORDS) - {"enrollPrincipals", "extraGrants"} | {"name", "validity"}, "as declared",
+         "set these on the template's tabs in certtmpl.msc" + (" (duplicate 'Web Server')" if kind == "ssl" else "")),
+        ("ACL", {"enrollPrincipals"}, f"Read + Enroll for {', '.join(r.inp.enroll_principals)}",
+         f"Security tab of {name}: grant {', '.join(_lacking(r.live['enrollPrincipals'], r.inp.enroll_principals))} "
+         "Read and Enroll (an account not yet in the domain: join the NDES host / create the service account first)"),
+        ("other grants", {"extraGrants"}, "only the built-in admins, the bind account and the enroll principals",
+         f"remove these on the Security tab of {name}, or set {key}.removeExtraGrants: true")])
+    if out[-1].status == "fail":  # the risk in words: the drift alone does not say why it matters
+        out[-1] = dataclasses.replace(out[-1], detail=f"{'; '.join(r.live['extraGrants'])}: whoever holds Enroll can "
+                                      "request a certificate naming any user (ESC1), write or owner rights let them "
+                                      "change the template (ESC4)")
+    return out
 
 
 def client_templates(ctx: Any) -> list[Result]:
     """The client template and each of templates.moreClients; the client template's key usage is kept for the
     MSCEP check."""
-    return [x for step, _t in declared.client_templates(ctx.cfg) for x in template_checks(ctx, step)]
+    return [x for step in _declared(ctx) if step.startswith("client-template") for x in template_checks(ctx, step)]
 
 
 def issuance_checks(ctx: Any) -> list[Result]:

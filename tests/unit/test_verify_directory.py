@@ -70,7 +70,7 @@ def test_missing_account_fails_with_the_fix():
 
 def test_disabled_account_and_missing_spn_fail_their_own_checks():
     ctx = ctx_of(config())
-    planted(ctx, "service-account", enabled=False, spnHosts=[])
+    planted(ctx, "service-account", enabled=False, spnHosts=[], spns=[])
     got = {r.check: r for r in service_account(ctx)}
     r = got["service account enabled"]
     assert r.status == "fail" and r.detail == "enabled is false, declared true"
