@@ -104,7 +104,7 @@ def service_account(ctx: Any) -> list[Result]:
     return _parts(r, "service account", [
         ("enabled", {"enabled"}, f"{who} is enabled",
          f"enable the account (Enable-ADAccount {name}): the SCEP app pool cannot start without it"),
-        ("password never expires", {"passwordNeverExpires"}, f"passwordNeverExpires is {r.live['passwordNeverExpires']}",
+        ("password never expires", {"passwordNeverExpires"}, f"set as declared ({r.live['passwordNeverExpires']})",
          "set 'Password never expires' on the account as ndes:serviceAccount.passwordNeverExpires says"),
         ("SPNs", {"spnHosts", "spnShortName"}, f"{who} carries {', '.join(r.live['spns'])}",
          "; ".join(f"setspn -s {s} {who}" for s in spns) + " (Kerberos to NDES fails without them)"),
