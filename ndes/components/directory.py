@@ -14,10 +14,9 @@ from typing import Any
 
 import pulumi
 
-from ..model.config import ClientTemplateConfig, DeploymentConfig, SslTemplateConfig
-from ..providers.resources import CertificateTemplate
-from ..providers.resources import ServiceAccount
-from ..providers.resources import TemplateIssuance
+from ..declare import directory as declared_directory
+from ..model.config import DeploymentConfig
+from ..providers.resources import CertificateTemplate, TemplateIssuance, resource_of
 from . import connection
 
 
@@ -42,58 +41,38 @@ class DirectoryPlane(pulumi.ComponentResource):
         }
         child = pulumi.ResourceOptions(parent=self)
         sa = cfg.service_account
+        declared = declared_directory.directory(
+            cfg, password=secrets.get("serviceAccount.password")
+            or pulumi.Output.secret(sa.password.get_secret_value()),
+            # the NDES hosts' computer accounts; an Azure-built host's is an Output known after its domain join
+            ssl_principals=computer_accounts)
 
-        def meta(res: str, key: str, adopt: bool) -> dict[str, Any]:
-            return {"owner": f"{prefix}/{res}", "configKey": f"ndes:{key}", "adopt": adopt}
+        def resource(step: str, extra: pulumi.ResourceOptions | None = None, tail: dict[str, Any] | None = None) -> Any:
+            """The declared resource `step` (the connection first, the SPN admin's logon last, as before)."""
+            dd, res = declared[step], f"{name}-{step}"
+            return resource_of(dd.provider)(res, {
+                **conn, "owner": f"{prefix}/{res}", "configKey": dd.config_key, "adopt": dd.adopt, **dd.props,
+                **(tail or {})}, pulumi.ResourceOptions.merge(child, extra))
 
-        self.service_account = ServiceAccount(f"{name}-service-account", {
-            **conn, **meta(f"{name}-service-account", "serviceAccount", sa.adopt),
-            "name": sa.name, "ou": sa.ou, "upn": f"{sa.name}@{d.dns_name}",
-            "password": secrets.get("serviceAccount.password") or pulumi.Output.secret(sa.password.get_secret_value()),
-            "enabled": True, "passwordNeverExpires": sa.password_never_expires, "description": sa.description,
-            "spnHosts": [h.fqdn for h in cfg.ndes_hosts], "spnShortName": sa.spn_short_name,
-            **connection.directory(cfg, secrets, spn_admin=True),  # inline only: the SPN admin's logon
-        }, child)
+        def after(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(depends_on=list(deps))
 
-        def template(res: str, kind: str, t: SslTemplateConfig | ClientTemplateConfig, principals: list[Any],
-                     extra: pulumi.ResourceOptions | None = None, key: str | None = None) -> CertificateTemplate:
-            return CertificateTemplate(res, {
-                **conn, **meta(res, key or f"templates.{kind}", t.adopt),
-                "kind": kind, "name": t.name, "displayName": t.display, "validity": t.validity,
-                "renewalPeriod": t.renewal_period, "minimumKeySize": t.minimum_key_size, "keyUsage": t.key_usage,
-                "extendedKeyUsage": t.extended_key_usage, "exportable": t.exportable,
-                "enrolleeSuppliesSubject": t.enrollee_supplies_subject, "publishToAd": t.publish_to_ad,
-                "enrollPrincipals": principals, "removeExtraGrants": t.remove_extra_grants,
-            }, pulumi.ResourceOptions.merge(child, extra))
-
-        # the NDES hosts' computer accounts; an Azure-built host's is an Output known after its domain join
-        self.ssl_template = template(f"{name}-ssl-template", "ssl", cfg.templates.ssl,
-                                     computer_accounts or [h.computer_account for h in cfg.ndes_hosts])
+        self.service_account = resource("service-account", tail=connection.directory(cfg, secrets, spn_admin=True))
+        self.ssl_template = resource("ssl-template")
         # the service account's name, known at preview (a preview must not show an unknown the up will not
         # change); depends_on makes the ACE wait for the account
-        self.client_template = template(f"{name}-client-template", "client", cfg.templates.client, [sa.name],
-                                        pulumi.ResourceOptions(depends_on=[self.service_account]))
-
-        def issuance(res: str, tpl: CertificateTemplate, t: SslTemplateConfig | ClientTemplateConfig) -> TemplateIssuance:
-            # templateName is the configured name, known at preview: derived from the template's outputs it was
-            # unknown whenever the template changed, and templateName forces a replace (un-issue, re-issue) that
-            # the up never did. depends_on keeps the order: the template exists before it is issued.
-            return TemplateIssuance(res, {
-                **conn, **meta(res, "ca.commonName", cfg.ca.adopt),
-                "caCommonName": cfg.ca.common_name, "templateName": t.name,
-            }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[tpl])))
-
-        self.ssl_issuance = issuance(f"{name}-ssl-issuance", self.ssl_template, cfg.templates.ssl)
-        self.client_issuance = issuance(f"{name}-client-issuance", self.client_template, cfg.templates.client)
+        self.client_template = resource("client-template", after(self.service_account))
+        # templateName is the configured name, known at preview: derived from the template's outputs it was
+        # unknown whenever the template changed, and templateName forces a replace (un-issue, re-issue) that
+        # the up never did. depends_on keeps the order: the template exists before it is issued.
+        self.ssl_issuance = resource("ssl-issuance", after(self.ssl_template))
+        self.client_issuance = resource("client-issuance", after(self.client_template))
         self.more_client_templates: list[CertificateTemplate] = []
         more_issuance: list[TemplateIssuance] = []
-        for i, t in enumerate(cfg.templates.more_clients):
-            slug = "".join(ch if ch.isalnum() else "-" for ch in t.name.lower()).strip("-")
-            tpl = template(f"{name}-client-template-{slug}", "client", t, [sa.name],
-                           pulumi.ResourceOptions(depends_on=[self.service_account]),
-                           key=f"templates.moreClients[{i}]")
+        for t in cfg.templates.more_clients:
+            tpl = resource(f"client-template-{declared_directory.slug(t.name)}", after(self.service_account))
             self.more_client_templates.append(tpl)
-            more_issuance.append(issuance(f"{name}-client-issuance-{slug}", tpl, t))
+            more_issuance.append(resource(f"client-issuance-{declared_directory.slug(t.name)}", after(tpl)))
         self.resources: list[pulumi.Resource] = [self.service_account, self.ssl_template, self.client_template,
                                                  self.ssl_issuance, self.client_issuance,
                                                  *self.more_client_templates, *more_issuance]

@@ -134,8 +134,18 @@ class Context:
 
         own = {self.cfg.ca.host.lower(): self.cfg.ca.winrm, **{h.fqdn.lower(): h.winrm for h in self.cfg.ndes_hosts}}
         with substituted(windows=lambda ep: self.host(ep.host, own.get(ep.host.lower())),
-                         graph=self.graph_for):
+                         graph=self.graph_for, directory=lambda _settings: contextlib.nullcontext(
+                             self.directory_client())):
             yield
+
+    def directory_client(self) -> Any:
+        """The run's one bound DirectoryClient (the reader's): every directory resource binds as ndes:domain says
+        (connections.resolve 'ldap'), so one client serves them all; the hooks' `with` leaves it open."""
+        c = getattr(self.directory(), "c", None)
+        if c is None:
+            raise TypeError("this directory reader holds no LDAP client: the providers' reads need one "
+                            "(a reader-level fake cannot serve them)")
+        return c
 
     def graph_for(self, settings: Any) -> Any:
         """The Graph client of one identity (the Intune app, or App Proxy's delegated one), once per run."""

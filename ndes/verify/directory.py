@@ -1,32 +1,29 @@
-"""Directory checks (LDAP): the service account (exists, enabled, SPN present and unique), both templates
-(settings, Read + Enroll ACL) and their issuance on the Enterprise CA.
+"""Directory checks. What the directory plane's resources own is read through their providers (owned.read: the
+inputs ndes/declare/directory.py builds, compared as `pulumi refresh` compares them): the service account (enabled,
+password never expires, SPNs, UPN, OU, description), each template's settings, Read + Enroll and other grants
+(ESC1/ESC4), each template's issuance on the CA. Kept here, owned by no resource: the account's health
+(Validate-NDESConfiguration's locked out / password expired / account expired) and forest-wide SPN uniqueness.
 
-`DirectoryReader` is the one seam to the LDAP client: plain data out, so a test fakes it with a dict.
+`DirectoryReader` is the seam of those two: plain data out, so a unit test fakes it with a dict.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-
 from dataclasses import dataclass
 from typing import Any
 
-from ..model.config import ClientTemplateConfig, DeploymentConfig, SslTemplateConfig
-from ..model.templates import TemplateSettings
+from ..declare import directory as declared
+from .owned import Reading, judged, read
 from .result import Result, fail, ok, warn
 
 AREA = "directory"
-UF_ACCOUNTDISABLE = 0x2
-UF_DONT_EXPIRE_PASSWD = 0x10000
-CT_FLAG_MACHINE_TYPE = 0x40
+LDAP = "ldap"
 
 
 @dataclass(frozen=True)
 class Account:
     dn: str
-    sid: str
-    enabled: bool
-    password_never_expires: bool
-    spns: list[str]
     locked_out: bool = False
     """msDS-User-Account-Control-Computed UF_LOCKOUT (0x10): the DC computes it from lockoutTime and the policy."""
     password_expired: bool = False
@@ -35,14 +32,6 @@ class Account:
     """accountExpires (None: never)."""
     password_set: dt.datetime | None = None
     """pwdLastSet."""
-
-
-@dataclass(frozen=True)
-class Template:
-    dn: str
-    machine: bool
-    """The template enrolls computers (Web Server style) rather than users."""
-    settings: TemplateSettings
 
 
 def filetime(value: Any) -> dt.datetime | None:
@@ -62,7 +51,8 @@ def filetime(value: Any) -> dt.datetime | None:
 
 
 class DirectoryReader:
-    """Reads what the checks need through ndes.directory (one bound DirectoryClient)."""
+    """Reads what no resource owns through ndes.directory; `c` (one bound DirectoryClient) also serves the
+    providers' reads for the run (Context.clients)."""
 
     def __init__(self, client: Any):
         self.c = client
@@ -75,11 +65,8 @@ class DirectoryReader:
         p = acc.find_principal(self.c, sam, ["msDS-User-Account-Control-Computed", "accountExpires", "pwdLastSet"])
         if p is None:
             return None
-        uac = acc.as_int(p.attributes.get("userAccountControl"))
         computed = acc.as_int(p.attributes.get("msDS-User-Account-Control-Computed"))
-        return Account(p.dn, p.sid, not uac & UF_ACCOUNTDISABLE, bool(uac & UF_DONT_EXPIRE_PASSWD),
-                       [str(s) for s in acc.as_list(p.attributes.get("servicePrincipalName"))],
-                       locked_out=bool(computed & 0x10), password_expired=bool(computed & 0x800000),
+        return Account(p.dn, locked_out=bool(computed & 0x10), password_expired=bool(computed & 0x800000),
                        expires=filetime(p.attributes.get("accountExpires")),
                        password_set=filetime(p.attributes.get("pwdLastSet")))
 
@@ -87,72 +74,58 @@ class DirectoryReader:
         from ..directory import accounts as acc
         return acc.spn_holders(self.c, spn).holders
 
-    def sid_of(self, name: str) -> str | None:
-        from ..directory import NotFound
-        from ..directory import accounts as acc
-        try:
-            return acc.resolve_sid(self.c, name)
-        except NotFound:
-            return None
 
-    def template(self, name: str, kind: str) -> Template | None:
-        from ..directory import templates as tpl
-        from ..model.templates import template_settings
-        raw = tpl.read_template(self.c, tpl.template_dn(self.c, name))
-        if raw is None:
-            return None
-        return Template(raw["dn"], bool(int(raw.get("flags") or 0) & CT_FLAG_MACHINE_TYPE),
-                        template_settings(kind, str(raw.get("cn") or name), raw))
-
-    def granted(self, dn: str, sids: list[str]) -> list[str]:
-        from ..directory import templates as tpl
-        return tpl.granted(self.c, dn, sids)
-
-    def extra_grants(self, dn: str, sids: list[str], bind_user: str | None = None) -> list[str]:
-        """Every grant on the template beyond the built-in admins, the stack's bind account (`bind_user`, whose
-        delegation is the deployment's own) and the intended Enroll (ESC1/ESC4 shapes)."""
-        from ..directory import DirectoryError
-        from ..directory import accounts as acc
-        from ..directory import templates as tpl
-        deployer: list[str] = []
-        if bind_user:
-            try:
-                me = acc.bind_principal(self.c, bind_user)
-            except DirectoryError:
-                me = None
-            deployer = [me.sid] if me is not None and me.sid else []
-        return [str(g) for g in tpl.audit_grants(self.c, dn, sids, deployer)]
-
-    def issued(self, ca_common_name: str) -> list[str]:
-        from ..directory import issuance
-        return issuance.issued_templates(self.c, ca_common_name)
+def _declared(ctx: Any) -> dict[str, Any]:
+    return ctx.cache.setdefault(("declared", "directory"), declared.directory(ctx.cfg))
 
 
-def service_account(cfg: DeploymentConfig, d: Any) -> list[Result]:
-    sa, dom = cfg.service_account, cfg.domain
-    who = f"{dom.netbios_name}\\{sa.name}"
-    a = d.account(sa.name)
+def _parts(r: Reading, label: str, parts: list[tuple[str, set[str], str, str]]) -> list[Result]:
+    """One result per concern (check suffix, its inputs, words when well, fix) of the same reading; its
+    drift in certtmpl.msc's words."""
+    return [ok(AREA, f"{label} exists", r.live["dn"])] + [judged(
+        AREA, f"{label} {what}", dataclasses.replace(r, drift=[x for x in r.drift if x[0] in inputs]),
+        fix=fix, missing="", well=well, names=WORDS) for what, inputs, well, fix in parts]
+
+
+def _lacking(have: Any, want: list[str]) -> list[str]:
+    have = {str(x).lower() for x in have or []}
+    return [x for x in want if x.lower() not in have]
+
+
+def service_account(ctx: Any) -> list[Result]:
+    """ServiceAccount as its provider reads it: exists, enabled, password never expires, SPNs, the rest."""
+    cfg, name = ctx.cfg, ctx.cfg.service_account.name
+    who = cfg.domain.logon_name(name)
+    r = read(ctx, _declared(ctx)["service-account"], LDAP)
+    if not r.exists:
+        return [judged(AREA, "service account exists", r, missing=f"no account {who} in {cfg.domain.dns_name}",
+                       fix="create it, or fix ndes:serviceAccount.name", well="")]
+    spns = [s for s in r.inp.spns() if s not in r.live["spns"]]
+    return _parts(r, "service account", [
+        ("enabled", {"enabled"}, f"{who} is enabled",
+         f"enable the account (Enable-ADAccount {name}): the SCEP app pool cannot start without it"),
+        ("password never expires", {"passwordNeverExpires"}, f"set as declared ({r.live['passwordNeverExpires']})",
+         "set 'Password never expires' on the account as ndes:serviceAccount.passwordNeverExpires says"),
+        ("SPNs", {"spnHosts", "spnShortName"}, f"{who} carries {', '.join(r.live['spns'])}",
+         "; ".join(f"setspn -s {s} {who}" for s in spns) + " (Kerberos to NDES fails without them)"),
+        ("settings", {"name", "ou", "upn", "description"}, "UPN, OU and description as declared",
+         "set them in Active Directory Users and Computers")])
+
+
+def account_checks(ctx: Any) -> list[Result]:
+    """What no resource owns: the account's health and whether another account holds one of its SPNs."""
+    cfg, d = ctx.cfg, ctx.directory()
+    a = d.account(cfg.service_account.name)
     if a is None:
-        return [fail(AREA, "service account exists", f"no account {who} in {dom.dns_name}",
-                     f"create it (ndes:serviceAccount; `pulumi up` does) or fix ndes:serviceAccount.name")]
-    out = [ok(AREA, "service account exists", a.dn)]
-    out.append(ok(AREA, "service account enabled", f"{who} is enabled") if a.enabled else
-               fail(AREA, "service account enabled", f"{who} is disabled: the SCEP app pool cannot start",
-                    f"enable the account (Enable-ADAccount {sa.name})"))
-    out += account_health(a, who)
-    if sa.password_never_expires and not a.password_never_expires:
-        out.append(warn(AREA, "service account password never expires", f"{who}'s password will expire",
-                        "set 'Password never expires' (ndes:serviceAccount.passwordNeverExpires: true asks for it)"))
-    have = {s.lower() for s in a.spns}
-    for h in cfg.ndes_hosts:
-        spn = f"http/{h.fqdn}"
-        if spn not in have:
-            out.append(fail(AREA, f"SPN {spn}", f"{who} does not carry {spn}: Kerberos to NDES fails",
-                            f"setspn -s {spn} {who}"))
-            continue
+        return []  # "service account exists" fails already
+    sd = _declared(ctx)["service-account"]  # its declared SPNs, validated and normalised as the provider does
+    inp = sd.provider.Inputs.model_validate({**sd.props, **{
+        k: v for k, v in ctx.connection(LDAP).items() if k in sd.provider.Inputs.connection_fields}})
+    out = account_health(a, cfg.domain.logon_name(cfg.service_account.name))
+    for spn in inp.spns():
         others = [dn for dn in d.spn_holders(spn) if dn.lower() != a.dn.lower()]
-        out.append(ok(AREA, f"SPN {spn}", f"registered on {who} only") if not others else
-                   fail(AREA, f"SPN {spn}", f"{spn} is also registered on {'; '.join(others)} (duplicate SPN)",
+        out.append(ok(AREA, f"SPN {spn} unique", f"no other account holds {spn}") if not others else
+                   fail(AREA, f"SPN {spn} unique", f"{spn} is also registered on {'; '.join(others)} (duplicate SPN)",
                         f"remove it there: setspn -D {spn} <that account>"))
     return out
 
@@ -182,76 +155,59 @@ def account_health(a: Account, who: str, now: dt.datetime | None = None) -> list
     return out
 
 
-_FIELDS = (("validity", "validity"), ("renewal_period", "renewal period"), ("minimum_key_size", "minimum key size"),
-           ("key_usage", "key usage"), ("extended_key_usage", "application policies (EKU)"),
-           ("exportable", "private key exportable"), ("enrollee_supplies_subject", "supply in the request"),
-           ("publish_to_ad", "publish in Active Directory"))
+WORDS = {"kind": "enrolls (ssl: computers, client: users)", "displayName": "display name",
+         "renewalPeriod": "renewal period", "minimumKeySize": "minimum key size", "keyUsage": "key usage",
+         "extendedKeyUsage": "application policies (EKU)", "exportable": "private key exportable",
+         "enrolleeSuppliesSubject": "supply in the request", "publishToAd": "publish in Active Directory",
+         "enrollPrincipals": "Read + Enroll for", "extraGrants": "other grants"}
+"""The template inputs as certtmpl.msc's tabs name them."""
 
 
-def _norm(v: Any) -> Any:
-    return sorted(v) if isinstance(v, list) else str(v) if not isinstance(v, (bool, int)) else v
-
-
-def template_checks(cfg: DeploymentConfig, d: Any, kind: str) -> list[Result]:
-    t: SslTemplateConfig | ClientTemplateConfig = cfg.templates.ssl if kind == "ssl" else cfg.templates.client
-    key = f"ndes:templates.{kind}"
-    label = f"{kind} template {t.name}"
-    live = d.template(t.name, kind)
-    if live is None:
-        return [fail(AREA, f"{label} exists", f"no certificate template named {t.name}",
-                     f"duplicate the {'Web Server' if kind == 'ssl' else 'User'} template as {t.name} "
-                     f"(`pulumi up` does; {key}.name names it)")]
-    out = [ok(AREA, f"{label} exists", live.dn)]
-    diffs = []
-    for attr, words in _FIELDS:
-        want, have = getattr(t, attr), getattr(live.settings, attr)
-        if attr in ("validity", "renewal_period"):
-            want = str(getattr(t, "validity_period" if attr == "validity" else "renewal"))
-        if _norm(want) != _norm(have):
-            diffs.append(f"{words} is {_show(have)}, configured {_show(want)}")
-    if kind == "ssl" and not live.machine:
-        diffs.append("it enrolls users, not computers (duplicate 'Web Server')")
-    out.append(ok(AREA, f"{label} settings", "as configured") if not diffs else
-               fail(AREA, f"{label} settings", "; ".join(diffs),
-                    f"set these on the template's tabs in certtmpl.msc, or `pulumi up` with {key}"))
-    principals = ([h.computer_account for h in cfg.ndes_hosts] if kind == "ssl" else [cfg.service_account.name])
-    missing, unknown, sids = [], [], []
-    for p in principals:
-        sid = d.sid_of(p)
-        if sid is None:
-            unknown.append(p)
-        elif sid not in d.granted(live.dn, [sid]):
-            missing.append(p)
-        if sid is not None:
-            sids.append(sid)
-    extra = d.extra_grants(live.dn, sids, cfg.domain.bind_user)
-    out.append(ok(AREA, f"{label} other grants",
-                  "only the built-in admins, the bind account and the enroll principals") if not extra
-               else fail(AREA, f"{label} other grants", f"{'; '.join(extra)}: whoever holds Enroll can request a "
-                         "certificate naming any user (ESC1), write or owner rights let them change the template (ESC4)",
-                         f"remove these on the Security tab of {t.name}, or set {key}.removeExtraGrants: true and "
-                         "`pulumi up`"))
-    if unknown:
-        out.append(fail(AREA, f"{label} ACL", f"no account {', '.join(unknown)} in the domain",
-                        "join the NDES host to the domain / create the service account first"))
-    out.append(ok(AREA, f"{label} ACL", f"Read + Enroll for {', '.join(principals)}") if not missing else
-               fail(AREA, f"{label} ACL", f"{', '.join(missing)} lack Read + Enroll on {t.name}",
-                    f"Security tab of {t.name}: grant {', '.join(missing)} Read and Enroll"))
+def template_checks(ctx: Any, step: str) -> list[Result]:
+    """CertificateTemplate `step` (ssl-template, client-template, client-template-<slug>) as its provider reads it:
+    exists, settings, Read + Enroll for the declared principals, no other grant (ESC1/ESC4)."""
+    d = _declared(ctx)[step]
+    kind, name, key = d.props["kind"], d.props["name"], d.config_key
+    r = read(ctx, d, LDAP)
+    if not r.exists:
+        return [judged(AREA, f"{kind} template {name} exists", r, missing=f"no certificate template named {name}",
+                       fix=f"duplicate the {'Web Server' if kind == 'ssl' else 'User'} template as {name} ({key}.name "
+                           "names it)", well="")]
+    if step == "client-template":  # what the MSCEP check compares the mapping's purpose with
+        ctx.cache["clientKeyUsage"] = list(r.live["keyUsage"])
+    out = _parts(r, f"{kind} template {name}", [
+        ("settings", set(WORDS) - {"enrollPrincipals", "extraGrants"} | {"name", "validity"}, "as declared",
+         "set these on the template's tabs in certtmpl.msc" + (" (duplicate 'Web Server')" if kind == "ssl" else "")),
+        ("ACL", {"enrollPrincipals"}, f"Read + Enroll for {', '.join(r.inp.enroll_principals)}",
+         f"Security tab of {name}: grant {', '.join(_lacking(r.live['enrollPrincipals'], r.inp.enroll_principals))} "
+         "Read and Enroll (an account not yet in the domain: join the NDES host / create the service account first)"),
+        ("other grants", {"extraGrants"}, "only the built-in admins, the bind account and the enroll principals",
+         f"remove these on the Security tab of {name}, or set {key}.removeExtraGrants: true")])
+    if out[-1].status == "fail":  # the risk in words: the drift alone does not say why it matters
+        out[-1] = dataclasses.replace(out[-1], detail=f"{'; '.join(r.live['extraGrants'])}: whoever holds Enroll can "
+                                      "request a certificate naming any user (ESC1), write or owner rights let them "
+                                      "change the template (ESC4)")
     return out
 
 
-def issuance_checks(cfg: DeploymentConfig, d: Any) -> list[Result]:
-    ca = cfg.ca.common_name
-    issued = {n.lower() for n in d.issued(ca)}
+def client_templates(ctx: Any) -> list[Result]:
+    """The client template and each of templates.moreClients; the client template's key usage is kept for the
+    MSCEP check."""
+    return [x for step in _declared(ctx) if step.startswith("client-template") for x in template_checks(ctx, step)]
+
+
+def issuance_checks(ctx: Any) -> list[Result]:
+    """TemplateIssuance of every template as its provider reads it: the name in the CA's certificateTemplates."""
+    ca = ctx.cfg.ca.common_name
     out = []
-    for kind, t in (("ssl", cfg.templates.ssl), ("client", cfg.templates.client)):
-        out.append(ok(AREA, f"{kind} template issued", f"{t.name} is issued on {ca}") if t.name.lower() in issued
-                   else fail(AREA, f"{kind} template issued", f"{t.name} is not issued on {ca}",
-                             f"certsrv.msc > Certificate Templates > New > Certificate Template to Issue > {t.name}"))
+    for step, d in _declared(ctx).items():
+        if d.kind != "TemplateIssuance":
+            continue
+        name = d.props["templateName"]
+        check = f"{step.split('-issuance')[0]} template issued" + (f" ({name})" if "-issuance-" in step else "")
+        r = read(ctx, d, LDAP)
+        out.append(judged(AREA, check, r, names={"issued": f"{name} issued on {ca}"},
+                          missing=f"no Enterprise CA {ca} in the Enrollment Services container",
+                          fix=f"certsrv.msc > Certificate Templates > New > Certificate Template to Issue > {name}",
+                          well=f"{name} is issued on {ca}"))
     return out
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, list):
-        return "[" + ", ".join(map(str, v)) + "]"
-    return str(v)

@@ -26,11 +26,14 @@ def steps(ctx: Context) -> list[Step]:
             cfg.winrm_for(cfg.ca.host, cfg.ca.winrm).url), ctx.cache))]
         out += [(h.fqdn, CHECK, lambda h=h: winrm_listener(h.fqdn, h.fqdn, str(cfg.winrm_for(h.fqdn, h.winrm).url),
                                                            ctx.cache)) for h in cfg.ndes_hosts]
+    if ctx.directory_factory is None:  # the providers' own reads: the real LDAP client (unit tests fake a reader)
+        out += [("directory", "service account", lambda: d.service_account(ctx))]
+    out += [("directory", "service account health and SPN uniqueness", lambda: d.account_checks(ctx))]
+    if ctx.directory_factory is None:
+        out += [("directory", "SSL template", lambda: d.template_checks(ctx, "ssl-template")),
+                ("directory", "client templates", lambda: d.client_templates(ctx)),
+                ("directory", "template issuance", lambda: d.issuance_checks(ctx))]
     out += [
-        ("directory", "service account and SPNs", lambda: d.service_account(cfg, ctx.directory())),
-        ("directory", "SSL template", lambda: d.template_checks(cfg, ctx.directory(), "ssl")),
-        ("directory", "client template", lambda: _client_template(ctx)),
-        ("directory", "template issuance", lambda: d.issuance_checks(cfg, ctx.directory())),
         (ca_area, "Request Certificates", lambda: w.ca_access(cfg, ctx)),
         (ca_area, "CA certificates' expiry", lambda: t.ca_expiry(cfg, ctx)),
     ]
@@ -61,14 +64,6 @@ def _fix_for(exc: Exception) -> str:
         return ("the host answered but could not report: install what the message names (IIS, the NDES role, the "
                 "service account) -- `pulumi up` does")
     return "check that the host answers and that the credentials and caBundle in the stack config are right"
-
-
-def _client_template(ctx: Context) -> list[Result]:
-    from . import directory as d
-    t = ctx.directory().template(ctx.cfg.templates.client.name, "client")
-    if t is not None:
-        ctx.cache["clientKeyUsage"] = list(t.settings.key_usage)
-    return d.template_checks(ctx.cfg, ctx.directory(), "client")
 
 
 def _ca_names(ctx: Context) -> set[str]:

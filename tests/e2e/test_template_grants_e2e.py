@@ -9,7 +9,8 @@ from ndes.directory import templates as tpl
 from ndes.directory.security import (ACCESS_ALLOWED_OBJECT, ADS_RIGHT_DS_CONTROL_ACCESS, ENROLL_GUID, Ace,
                                      SecurityDescriptor, enroll_ace)
 from ndes.model import load_config
-from ndes.verify.directory import DirectoryReader, template_checks
+from ndes.verify import Context
+from ndes.verify.directory import template_checks
 from tests.e2e.test_directory_e2e import client, world  # noqa: F401 - the fixture
 
 import pytest
@@ -26,9 +27,11 @@ def stack_config(cli):
 
 
 def verify_client_template(samba_dc, cli):
-    cfg = stack_config(cli)
-    with client(samba_dc) as c:
-        return {r.check: r for r in template_checks(cfg, DirectoryReader(c), "client")}
+    ctx = Context(stack_config(cli), base=cli.project_dir)  # binds as the stack's bind account
+    try:
+        return {r.check: r for r in template_checks(ctx, "client-template")}
+    finally:
+        ctx.close()
 
 
 def test_a_hand_made_enroll_grant_is_reported_and_removed_on_request(samba_dc, world):

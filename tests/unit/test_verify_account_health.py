@@ -9,8 +9,7 @@ import datetime as dt
 from ndes.verify.directory import Account, account_health, filetime
 
 NOW = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
-A = Account("CN=svc-ndes,CN=Users,DC=contoso,DC=com", "S-1-5-21-1", True, True, [],
-            password_set=NOW - dt.timedelta(days=40))
+A = Account("CN=svc-ndes,CN=Users,DC=contoso,DC=com", password_set=NOW - dt.timedelta(days=40))
 
 
 def by(results):

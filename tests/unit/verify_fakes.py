@@ -8,10 +8,8 @@ import datetime as dt
 from typing import Any
 
 from ndes.model import load_config
-from ndes.model.templates import TemplateSettings
-from ndes.model.durations import parse_period
 from ndes.verify import Context
-from ndes.verify.directory import Account, Template
+from ndes.verify.directory import Account
 from ndes.verify.external import Response
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -59,46 +57,20 @@ def config(**changes):
     return load_config(sample(**changes))
 
 
-def settings(t) -> TemplateSettings:
-    return TemplateSettings(kind="", name=t.name, display_name=t.display, validity=parse_period(t.validity),
-                            renewal_period=parse_period(t.renewal_period), minimum_key_size=t.minimum_key_size,
-                            key_usage=list(t.key_usage), extended_key_usage=list(t.extended_key_usage),
-                            exportable=t.exportable, enrollee_supplies_subject=t.enrollee_supplies_subject,
-                            publish_to_ad=t.publish_to_ad)
-
-
 class FakeDirectory:
+    """The reader of what no resource owns (account health, SPN holders). It holds no LDAP client (`c`): the
+    checks the providers own read through their hooks and are tested against the lab's Samba
+    (tests/directory/test_verify_directory_samba.py)."""
+
     def __init__(self, cfg):
-        self.accounts = {"svc-ndes": Account(ACCOUNT_DN, SIDS["svc-ndes"], True, True, [f"http/{HOST}"])}
+        self.accounts = {"svc-ndes": Account(ACCOUNT_DN)}
         self.holders: dict[str, list[str]] = {f"http/{HOST}": [ACCOUNT_DN]}
-        ssl_dn = f"CN={cfg.templates.ssl.name},CN=Certificate Templates"
-        cl_dn = f"CN={cfg.templates.client.name},CN=Certificate Templates"
-        self.templates = {cfg.templates.ssl.name: Template(ssl_dn, True, settings(cfg.templates.ssl)),
-                          cfg.templates.client.name: Template(cl_dn, False, settings(cfg.templates.client))}
-        self.grants = {ssl_dn: {SIDS["NDES01$"]}, cl_dn: {SIDS["svc-ndes"]}}
-        self.issued_names = [cfg.templates.ssl.name, cfg.templates.client.name]
-        self.extra: dict[str, list[str]] = {}  # template DN -> extra grants ("Authenticated Users (S-1-5-11): Enroll")
 
     def account(self, sam):
         return self.accounts.get(sam)
 
     def spn_holders(self, spn):
         return self.holders.get(spn, [])
-
-    def sid_of(self, name):
-        return SIDS.get(name)
-
-    def template(self, name, kind):
-        return self.templates.get(name)
-
-    def granted(self, dn, sids):
-        return [s for s in sids if s in self.grants.get(dn, set())]
-
-    def extra_grants(self, dn, sids, bind_user=None):
-        return list(self.extra.get(dn, []))
-
-    def issued(self, ca):
-        return list(self.issued_names)
 
 
 SCEP_MESSAGE = "MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwGggCSABIIF" * 3
