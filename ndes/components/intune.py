@@ -115,8 +115,8 @@ class Intune(pulumi.ComponentResource):
         first_key = next(iter(entries)) if it.scep_profiles else None
         issuing_der = ca_certificates.get("issuing")
         ca_der = issuing_der if issuing_der is not None else ca_certificates["root"]
-        validity = {k: pulumi.Output.from_input(ca_der).apply(lambda der, sc=sc, key=key: checked_validity(sc, der, key))
-                    for k, (key, sc) in entries.items()}
+        validity = {k: pulumi.Output.from_input(ca_der).apply(
+            lambda der, sc=sc, key=key: checked_validity(sc, der, key)) for k, (key, sc) in entries.items()}
         declared = g_decl.scep_profiles(cfg, {p: r.profileId for p, r in self.roots.items()},
                                         lambda sc, platform: assignment_words(sc, platform, resolve))
         for step, d in declared.items():

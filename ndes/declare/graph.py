@@ -92,7 +92,8 @@ def trusted_profiles(cfg: DeploymentConfig, certificates: Mapping[str, Any], gro
             "certificate": certificates["root"], "certFileName": it.trusted_root.cert_file_name})
         if platform in ISSUING_PLATFORMS and issuing is not None:
             add(f"{platform}-issuing", "ndes:intune.trustedRoot", {
-                "platform": platform, "role": "issuing", "displayName": f"{it.profile_name_prefix} Issuing CA - {title}",
+                "platform": platform, "role": "issuing",
+                "displayName": f"{it.profile_name_prefix} Issuing CA - {title}",
                 "certificate": issuing, "certFileName": issuing_file_name(it.trusted_root.cert_file_name)})
     for i, extra in enumerate(it.trusted_root.extra_certificates):
         for platform in it.all_platforms:

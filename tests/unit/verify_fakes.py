@@ -48,6 +48,17 @@ def pkcs7_of(certs) -> bytes:
 
 
 CA_CERT, SIGN_CERT, ENC_CERT = _cert("Contoso Issuing CA"), _cert("NDES01-MSCEP-RA"), _cert("NDES01-MSCEP-RA")
+ROOT_CERT = _cert("Contoso Root CA")
+
+
+def facts(cert) -> dict[str, str]:
+    """CaCertificate.ps1's export of a CA certificate (its DER, PEM and thumbprint)."""
+    return {"derBase64": base64.b64encode(cert.public_bytes(Encoding.DER)).decode(),
+            "pem": cert.public_bytes(Encoding.PEM).decode(), "thumbprint": thumbprint(cert)}
+
+
+CA_DER = {"root": facts(ROOT_CERT)["derBase64"], "issuing": facts(CA_CERT)["derBase64"]}
+"""The CA certificates the trusted certificate profiles carry (CaCertificate's rootDerBase64 / issuingDerBase64)."""
 RA = {"EnrollmentAgentOffline": thumbprint(SIGN_CERT), "CEPEncryption": thumbprint(ENC_CERT)}
 
 
@@ -132,8 +143,8 @@ def healthy_states(cfg) -> dict[str, dict[str, Any]]:
     return {
         "CaAccess": {"exists": True, "commonName": cfg.ca.common_name, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
         "CaCertificate": {"exists": True, "commonName": cfg.ca.common_name,
-                          "issuing": {"subject": "CN=Contoso Issuing CA", "notAfter": when(1500)},
-                          "root": {"subject": "CN=Contoso Root CA", "notAfter": when(3000)}},
+                          "issuing": {"subject": "CN=Contoso Issuing CA", "notAfter": when(1500), **facts(CA_CERT)},
+                          "root": {"subject": "CN=Contoso Root CA", "notAfter": when(3000), **facts(ROOT_CERT)}},
         "HostClock": {"now": when(0)},
         "HostBoot": {"bootId": "2026-11-27T08:00:00.000000+00:00"},
         "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
@@ -299,28 +310,86 @@ class FakeFetcher:
         return Response(200, "application/x-x509-ca-ra-cert", self.pkcs7)
 
 
+class FakeCredential:
+    def get_token(self, *scopes, **kw):
+        from types import SimpleNamespace
+        return SimpleNamespace(token="fake-token", expires_on=9_999_999_999)
+
+
 class FakeGraph:
-    target = "https://graph.microsoft.com"
+    """The lab's Graph simulator (lab/graph_sim/graph.handle) in process, behind the real GraphClient (an httpx
+    MockTransport; no sign-in: the simulator's permission tables are not asked here), in the sample's tenant
+    (contoso.onmicrosoft.com). Seeded as `pulumi up` leaves a healthy tenant: each declared Graph resource
+    (ndes/declare/graph.py) made by its own provider's `apply`. Tests change `state.data` behind its back, as an
+    admin in the portal would (app(), profile())."""
 
     def __init__(self, cfg):
-        h = cfg.ndes_hosts[0]
-        self.app = {"id": "obj-1", "appId": "app-1", "displayName": cfg.app_proxy.display_name,
-                    "onPremisesPublishing": {"externalUrl": h.external_url, "internalUrl": h.internal,
-                                             "externalAuthenticationType": "passthru"}}
+        import tempfile
+        from pathlib import Path
 
-        from ndes.model.graph_enums import PLATFORMS
-        self.profiles = [{"id": f"p-{k}", "@odata.type": PLATFORMS[k].scep_type,
-                          "displayName": f"{cfg.intune.profile_name_prefix} SCEP - {PLATFORMS[k].title}",
-                          "scepServerUrls": list(cfg.scep_urls)} for k in cfg.intune.platforms]
+        import httpx
+        from lab.graph_sim.state import State
+        from ndes.graph import GraphClient, GraphSettings
+        self._dir = tempfile.TemporaryDirectory(prefix="fake-graph-")
+        self.state = State(Path(self._dir.name) / "state.json")
+        self.state.data["organization"]["verifiedDomains"][0]["name"] = "contoso.onmicrosoft.com"
+        self.client = GraphClient(GraphSettings(tenant_id="t", client_id="c", client_secret="s"),
+                                  transport=httpx.MockTransport(self._serve), credential=FakeCredential())
+        self.target = self.client.target
+        self._seed(cfg)
 
-    def list(self, path, op, *, params=None, wait_for=False):
-        if "deviceConfigurations" in path:
-            name = (params or {}).get("$filter", "").split("eq ", 1)[1].strip("'")
-            return [p for p in self.profiles if p["displayName"] == name]
-        return [self.app] if self.app else []
+    def __getattr__(self, name):  # the GraphClient's verbs (get, list, post, ...)
+        return getattr(self.client, name)
 
-    def get(self, path, op, *, params=None, wait_for=False):
-        return self.app
+    def _serve(self, request):
+        import json
+
+        import httpx
+        from lab.graph_sim import graph as sim
+        req = sim.Request(request.method, request.url.path, sim.parse_query(request.url.query.decode()),
+                          json.loads(request.content) if request.content else None,
+                          f"{request.url.scheme}://{request.url.host}")
+        try:
+            r = sim.handle(self.state, req)
+        except sim.GraphFault as f:
+            r = sim.error_reply(f.status, f.code, f.message)
+        return httpx.Response(r.status, json=r.body, headers=r.headers) if r.body is not None else \
+            httpx.Response(r.status, headers=r.headers)
+
+    def _make(self, cfg, d, ref: str, fed=None) -> str:
+        from ndes.providers.clients import substituted
+        from ndes.verify.context import connection_of
+        p = d.provider()
+        inp = p.Inputs.model_validate({**d.props, **(fed or {}), **connection_of(cfg, ref, None),
+                                       "configKey": d.config_key, "owner": f"ndes/test/{d.step}"})
+        with substituted(graph=lambda settings: self):
+            return p.apply(inp, None)[0]
+
+    def _seed(self, cfg) -> None:
+        from ndes.declare import graph as g
+        for d in g.app_proxy(cfg).values():
+            self._make(cfg, d, "graph:appProxy")
+        ids = [r.id.lower() for r in g.trusted_root_group_refs(cfg) if r.id]
+        roots = {}
+        for step, d in g.trusted_profiles(cfg, CA_DER, g.root_targets(cfg, ids)).items():
+            pid = self._make(cfg, d, "graph")
+            if step.endswith("-root"):
+                roots[d.props["platform"]] = pid
+
+        def targets(sc, platform):
+            return g.scep_targets(sc, platform, [x.id.lower() for x in sc.include_groups if x.id],
+                                  [x.id.lower() for x in sc.assignments.exclude if x.id])
+        for d in g.scep_profiles(cfg, roots, targets).values():
+            self._make(cfg, d, "graph")
+
+    def app(self, display_name: str) -> dict:
+        """The stored application of that name (change it to plant a defect)."""
+        return next(a for a in self.state.data["applications"].values() if a.get("displayName") == display_name)
+
+    def profile(self, display_name: str) -> dict:
+        """The stored device configuration of that name."""
+        return next(p for p in self.state.data["deviceConfigurations"].values()
+                    if p.get("displayName") == display_name)
 
 
 def context(cfg, directory=None, states=None, fetcher=None, graph=None) -> tuple[Context, FakeHost]:
