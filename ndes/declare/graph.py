@@ -69,6 +69,16 @@ def scep_targets(prof: ScepConfig, platform: str, include_ids: list[str], exclud
     return sorted({f"{gid}{filt}" for gid in include_ids} | {f"exclude:{gid}" for gid in exclude_ids} | set(fixed))
 
 
+def given_ids(refs: list[GroupRef]) -> list[str]:
+    """The group ids the config gives (a group given by name is resolved in the stack, by pulumi-azuread)."""
+    return [g.id.lower() for g in refs if g.id]
+
+
+def given_targets(prof: ScepConfig, platform: str) -> list[str]:
+    """scep_targets of the groups the config gives by id (what is known without pulumi-azuread)."""
+    return scep_targets(prof, platform, given_ids(prof.include_groups), given_ids(prof.assignments.exclude))
+
+
 def issuing_file_name(root_file: str) -> str:
     stem, dot, ext = root_file.rpartition(".")
     return f"{stem}-issuing.{ext}" if dot else f"{root_file}-issuing"

@@ -43,23 +43,20 @@ def intune_profiles(cfg: DeploymentConfig, ctx: Any) -> list[Result]:
         return [fail(area, "Intune profiles", f"not checked: the CA host has no CA named '{cfg.ca.common_name}'",
                      "see the CA host's checks (ndes:ca.commonName)")]
     certs = {"root": ca.live["rootDerBase64"], "issuing": ca.live["issuingDerBase64"]}
-    # groups named (not given by id) are resolved by pulumi-azuread in the stack: their assignments are not compared
-    unnamed = {"groups"} if any(not g.id for _, p, _ in cfg.intune.scep_profile_entries()
-                                for g in [*p.include_groups, *p.assignments.exclude,
-                                          *declared.trusted_root_group_refs(cfg)]) else set()
-    ids = [g.id.lower() for g in declared.trusted_root_group_refs(cfg) if g.id]
+    refs = [*declared.trusted_root_group_refs(cfg), *(g for _, p, _ in cfg.intune.scep_profile_entries()
+                                                       for g in p.assignments.exclude)]
+    # a group given by name is resolved in the stack (pulumi-azuread): assignments are then not compared
+    unnamed = {"groups"} if any(not g.id for g in refs) else set()
+    root_groups = declared.root_targets(cfg, declared.given_ids(declared.trusted_root_group_refs(cfg)))
     out, roots = [], {}
-    for step, d in declared.trusted_profiles(cfg, certs, declared.root_targets(cfg, ids)).items():
+    for step, d in declared.trusted_profiles(cfg, certs, root_groups).items():
         r = read(ctx, d, "graph")
-        roots[d.props["platform"]] = r.id if step.endswith("-root") else roots.get(d.props["platform"])
+        if step.endswith("-root"):
+            roots[d.props["platform"]] = r.id or ""
         out.append(judged(area, f"trusted certificate profile {d.props['displayName']}", _without(r, unnamed),
                           fix=PROFILE_FIX, names=WORDS, missing=f"no trusted certificate profile named "
                           f"'{d.props['displayName']}'", well=f"'{d.props['displayName']}' as configured"))
-
-    def targets(sc: Any, platform: str) -> list[str]:
-        return declared.scep_targets(sc, platform, [g.id.lower() for g in sc.include_groups if g.id],
-                                     [g.id.lower() for g in sc.assignments.exclude if g.id])
-    for d in declared.scep_profiles(cfg, {p: i or "" for p, i in roots.items()}, targets).values():
+    for d in declared.scep_profiles(cfg, roots, declared.given_targets).values():
         name, title = d.props["displayName"], PLATFORMS[d.props["platform"]].title
         # without the stack's root profile the link cannot be compared: the root's own check says it is missing
         skip = unnamed | ({"rootProfileId"} if not d.props["rootProfileId"] else set())

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from ndes.declare import graph as declared
 from ndes.verify import Context
 from ndes.verify.graph import app_proxy, intune_profiles
-from tests.unit.verify_fakes import CA_DER, FakeHost, config, healthy_states
+from tests.unit.verify_fakes import FakeHost, config, healthy_states, seed_graph
 
 pytestmark = pytest.mark.slow
 
@@ -32,24 +31,12 @@ def seeded(sim) -> tuple[Any, SimContext]:
     ctx = SimContext(cfg, windows_factory=lambda name, own: FakeHost(healthy_states(cfg)))
     ctx.sim = sim
 
-    def make(d, ref, fed=None):
+    def make(d, ref):
         p = d.provider()
-        inp = p.Inputs.model_validate({**d.props, **(fed or {}), **ctx.connection(ref), "configKey": d.config_key,
+        inp = p.Inputs.model_validate({**d.props, **ctx.connection(ref), "configKey": d.config_key,
                                        "owner": f"ndes/test/{d.step}"})
         return p.apply(inp, None)[0]
-    for d in declared.app_proxy(cfg).values():
-        make(d, "graph:appProxy")
-    ids = [g.id.lower() for g in declared.trusted_root_group_refs(cfg) if g.id]
-    roots = {d.props["platform"]: make(d, "graph") for step, d in
-             declared.trusted_profiles(cfg, CA_DER, declared.root_targets(cfg, ids)).items() if step.endswith("-root")}
-    for step, d in declared.trusted_profiles(cfg, CA_DER, declared.root_targets(cfg, ids)).items():
-        if not step.endswith("-root"):
-            make(d, "graph")
-
-    def targets(sc, platform):
-        return declared.scep_targets(sc, platform, [g.id.lower() for g in sc.include_groups if g.id], [])
-    for d in declared.scep_profiles(cfg, roots, targets).values():
-        make(d, "graph")
+    seed_graph(cfg, make)
     return cfg, ctx
 
 

@@ -133,3 +133,19 @@ def test_the_graph_checks_import_no_pulumi():
             "bad = [m for m in sys.modules if m.split('.')[0] == 'pulumi' or m.startswith('ndes.components')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_assignments_drift_when_the_config_gives_group_ids():
+    cfg = config()
+    g = FakeGraph(cfg)
+    g.state.data["assignments"][g.profile("NDES SCEP - iOS/iPadOS")["id"]] = []
+    r = by(checked(g, cfg), "SCEP profile iOS/iPadOS")
+    assert r.status == "fail" and r.detail == 'groups is [], declared ["6f1c1e0a-1111-4a4a-9b9b-000000000001"]'
+
+
+def test_groups_given_by_name_are_not_compared():
+    """The stack resolves a group name through pulumi-azuread; verify does not guess it (semantics: documented)."""
+    cfg = config(**{"intune.scep.groups": [{"id": "6f1c1e0a-1111-4a4a-9b9b-000000000001"}, {"name": "NDES pilot"}]})
+    g = FakeGraph(cfg)
+    g.state.data["assignments"][g.profile("NDES SCEP - iOS/iPadOS")["id"]] = []
+    assert by(checked(g, cfg), "SCEP profile iOS/iPadOS").status == "pass"

@@ -316,6 +316,22 @@ class FakeCredential:
         return SimpleNamespace(token="fake-token", expires_on=9_999_999_999)
 
 
+def seed_graph(cfg, make) -> None:
+    """What `pulumi up` leaves in the tenant: each declared Graph resource made by `make(declared, ref)` (its
+    provider's apply; returns the id), the CA certificates CA_DER, the groups the config gives by id."""
+    from ndes.declare import graph as g
+    for d in g.app_proxy(cfg).values():
+        make(d, "graph:appProxy")
+    root_groups = g.root_targets(cfg, g.given_ids(g.trusted_root_group_refs(cfg)))
+    roots = {}
+    for step, d in g.trusted_profiles(cfg, CA_DER, root_groups).items():
+        pid = make(d, "graph")
+        if step.endswith("-root"):
+            roots[d.props["platform"]] = pid
+    for d in g.scep_profiles(cfg, roots, g.given_targets).values():
+        make(d, "graph")
+
+
 class FakeGraph:
     """The lab's Graph simulator (lab/graph_sim/graph.handle) in process, behind the real GraphClient (an httpx
     MockTransport; no sign-in: the simulator's permission tables are not asked here), in the sample's tenant
@@ -356,31 +372,17 @@ class FakeGraph:
         return httpx.Response(r.status, json=r.body, headers=r.headers) if r.body is not None else \
             httpx.Response(r.status, headers=r.headers)
 
-    def _make(self, cfg, d, ref: str, fed=None) -> str:
+    def _make(self, cfg, d, ref: str) -> str:
         from ndes.providers.clients import substituted
         from ndes.verify.context import connection_of
         p = d.provider()
-        inp = p.Inputs.model_validate({**d.props, **(fed or {}), **connection_of(cfg, ref, None),
+        inp = p.Inputs.model_validate({**d.props, **connection_of(cfg, ref, None),
                                        "configKey": d.config_key, "owner": f"ndes/test/{d.step}"})
         with substituted(graph=lambda settings: self):
             return p.apply(inp, None)[0]
 
     def _seed(self, cfg) -> None:
-        from ndes.declare import graph as g
-        for d in g.app_proxy(cfg).values():
-            self._make(cfg, d, "graph:appProxy")
-        ids = [r.id.lower() for r in g.trusted_root_group_refs(cfg) if r.id]
-        roots = {}
-        for step, d in g.trusted_profiles(cfg, CA_DER, g.root_targets(cfg, ids)).items():
-            pid = self._make(cfg, d, "graph")
-            if step.endswith("-root"):
-                roots[d.props["platform"]] = pid
-
-        def targets(sc, platform):
-            return g.scep_targets(sc, platform, [x.id.lower() for x in sc.include_groups if x.id],
-                                  [x.id.lower() for x in sc.assignments.exclude if x.id])
-        for d in g.scep_profiles(cfg, roots, targets).values():
-            self._make(cfg, d, "graph")
+        seed_graph(cfg, lambda d, ref: self._make(cfg, d, ref))
 
     def app(self, display_name: str) -> dict:
         """The stored application of that name (change it to plant a defect)."""
