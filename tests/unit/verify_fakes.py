@@ -345,10 +345,14 @@ class FakeGraph:
 
         import httpx
         from lab.graph_sim.state import State
+        from ndes.declare.graph import given_ids
         from ndes.graph import GraphClient, GraphSettings
         self._dir = tempfile.TemporaryDirectory(prefix="fake-graph-")
         self.state = State(Path(self._dir.name) / "state.json")
         self.state.data["organization"]["verifiedDomains"][0]["name"] = "contoso.onmicrosoft.com"
+        for _, sc, _ in cfg.intune.scep_profile_entries():  # the groups the config names exist in the tenant
+            for gid in given_ids([*sc.include_groups, *sc.assignments.exclude, *cfg.intune.trusted_root_groups]):
+                self.state.data["groups"].setdefault(gid, f"group {gid}")
         self.client = GraphClient(GraphSettings(tenant_id="t", client_id="c", client_secret="s"),
                                   transport=httpx.MockTransport(self._serve), credential=FakeCredential())
         self.target = self.client.target
