@@ -334,7 +334,8 @@ def build_graph(cfg, echo) -> None:
             "rootProfileId": root_id, "scepServerUrls": cfg.scep_urls, "keyUsage": sc.key_usage,
             "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm, "subjectNameFormat": sc.subject_name_format,
             "subjectName": sc.subject_name,
-            "subjectAlternativeNames": [{"type": s.type, "value": s.value} for s in sc.subject_alternative_names],
+            # with the SID URI where strong mapping applies (KB5014754), as the stack declares it
+            "subjectAlternativeNames": [{"type": s.type, "value": s.value} for s in sc.sans_for(platform)],
             "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
             "renewalThresholdPercent": sc.renewal_threshold_percent, "certificateStore": sc.certificate_store,
             "keyStorageProvider": sc.key_storage_provider, "groups": scep_groups}), None)

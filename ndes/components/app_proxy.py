@@ -9,7 +9,9 @@ from typing import Any
 import pulumi
 
 from ..model.config import DeploymentConfig
-from ..providers.resources import AppProxyApplication
+from ..declare import graph as g_decl
+from ..declare.graph import app_display_name  # noqa: F401 (its home)
+from ..providers.resources import AppProxyApplication, resource_of
 from . import connection
 
 
@@ -18,11 +20,6 @@ def app_proxy_connection(cfg: DeploymentConfig, secrets: dict[str, Any] | None =
     delegated identity of ndes:graph.appProxy (App Proxy's Graph APIs take no application permission; the
     Intune app's secret never travels with them)."""
     return connection.graph(cfg, secrets or {}, app_proxy=True)
-
-
-def app_display_name(cfg: DeploymentConfig, short_name: str) -> str:
-    base = cfg.app_proxy.display_name
-    return base if len(cfg.ndes_hosts) == 1 else f"{base} {short_name}"
 
 
 class AppProxy(pulumi.ComponentResource):
@@ -37,21 +34,15 @@ class AppProxy(pulumi.ComponentResource):
         super().__init__("ndes:index:AppProxy", name, None, opts)
         prefix = owner_prefix or f"{pulumi.get_project()}/{pulumi.get_stack()}"
         conn = app_proxy_connection(cfg, secrets)
-        ap = cfg.app_proxy
         child = pulumi.ResourceOptions(parent=self)
         self.applications: dict[str, AppProxyApplication] = {}
         self.outputs: dict[str, dict[str, Any]] = {}
-        for h in cfg.ndes_hosts:
-            res = f"{name}-{h.short_name}"
-            app = AppProxyApplication(res, {
-                **conn, "owner": f"{prefix}/{res}", "configKey": "ndes:appProxy", "adopt": ap.adopt,
-                "displayName": app_display_name(cfg, h.short_name), "externalUrl": h.external_url,
-                "internalUrl": h.internal, "preAuthentication": ap.pre_authentication,
-                "translateHostHeader": ap.translate_host_header, "translateLinksInBody": ap.translate_links_in_body,
-                "enabled": True, "connectorGroup": ap.connector_group,
-            }, child)
-            self.applications[h.fqdn] = app
-            self.outputs[h.fqdn] = {"applicationId": app.applicationId, "objectId": app.objectId,
-                                    "servicePrincipalId": app.servicePrincipalId, "externalUrl": app.externalUrl}
+        for fqdn, d in g_decl.app_proxy(cfg).items():
+            res = f"{name}-{d.step}"
+            app = resource_of(d.provider)(res, {
+                **conn, "owner": f"{prefix}/{res}", "configKey": d.config_key, "adopt": d.adopt, **d.props}, child)
+            self.applications[fqdn] = app
+            self.outputs[fqdn] = {"applicationId": app.applicationId, "objectId": app.objectId,
+                                  "servicePrincipalId": app.servicePrincipalId, "externalUrl": app.externalUrl}
         self.resources: list[pulumi.Resource] = list(self.applications.values())
         self.register_outputs({"applications": self.outputs})

@@ -15,16 +15,13 @@ from typing import Any, Callable
 
 import pulumi
 
+from ..declare import Declared
+from ..declare import graph as g_decl
+from ..declare.graph import ISSUING_PLATFORMS, issuing_file_name, trusted_root_group_refs  # noqa: F401 (their home)
 from ..model.config import DeploymentConfig, GroupRef, ScepConfig
-from ..model.graph_enums import PLATFORMS
 from ..model.scep_variables import validity_beyond_ca
-from ..providers.resources import ScepProfile
-from ..providers.resources import TrustedCertificateProfile
+from ..providers.resources import ScepProfile, TrustedCertificateProfile, resource_of
 from . import connection
-
-ISSUING_PLATFORMS = ("androidWorkProfile", "androidDeviceOwner", "windows")
-EXTRA_STORE_ROLES = {"root": "root", "intermediate": "issuing", "userIntermediate": "userIssuing"}
-"""intune.trustedRoot.extraCertificates[].store -> the TrustedCertificateProfile role (its Windows store)."""
 
 
 class GroupResolver:
@@ -61,40 +58,12 @@ class GroupResolver:
         return pulumi.Output.all(*[self(r) for r in refs]).apply(lambda ids: sorted(set(ids)))
 
 
-def trusted_root_group_refs(cfg: DeploymentConfig) -> list[GroupRef]:
-    """intune.trustedRoot.groups (or the SCEP groups when unset) plus every SCEP profile's include group not
-    already there."""
-    refs = list(cfg.intune.trusted_root_groups)
-    keys = {r.key for r in refs}
-    for _, prof, _ in cfg.intune.scep_profile_entries():
-        for g in prof.include_groups:
-            if g.key not in keys:
-                refs.append(g)
-                keys.add(g.key)
-    return refs
-
-
 def assignment_words(prof: ScepConfig, platform: str,
                      resolve: Callable[[GroupRef], pulumi.Output[str]]) -> pulumi.Output[list[str]]:
-    """A profile's assignments on one platform as ndes.graph.intune.target_word's words (the ScepProfile input
-    `groups`)."""
-    a = prof.assignments
-    f = a.filter_for(platform)
-    filt = f.word if f else ""
-    fixed = ([f"allLicensedUsers{filt}"] if a.all_users else []) + ([f"allDevices{filt}"] if a.all_devices else [])
-    include = [resolve(g).apply(lambda gid: f"{gid}{filt}") for g in prof.include_groups]
-    exclude = [resolve(g).apply(lambda gid: f"exclude:{gid}") for g in a.exclude]
-    return pulumi.Output.all(*include, *exclude).apply(lambda ws: sorted(set(ws) | set(fixed)))
-
-
-def root_extra_words(cfg: DeploymentConfig) -> list[str]:
-    """All users / All devices targets of the SCEP profiles: their root goes there too (without filters: a
-    device that gets a certificate must trust its chain)."""
-    out = set()
-    for _, prof, _ in cfg.intune.scep_profile_entries():
-        out |= {"allLicensedUsers"} if prof.assignments.all_users else set()
-        out |= {"allDevices"} if prof.assignments.all_devices else set()
-    return sorted(out)
+    """A profile's assignments on one platform (ndes.declare.graph.scep_targets) once its groups are resolved."""
+    inc, exc = prof.include_groups, prof.assignments.exclude
+    return pulumi.Output.all(*[resolve(g) for g in [*inc, *exc]]).apply(
+        lambda ids: g_decl.scep_targets(prof, platform, ids[:len(inc)], ids[len(inc):]))
 
 
 class Intune(pulumi.ComponentResource):
@@ -118,77 +87,47 @@ class Intune(pulumi.ComponentResource):
         it = cfg.intune
         resolver = GroupResolver(self, name)
         resolve = group_resolver or resolver
-        extra = root_extra_words(cfg)
         root_groups = pulumi.Output.all(*[resolve(g) for g in trusted_root_group_refs(cfg)]).apply(
-            lambda ids: sorted(set(ids) | set(extra)))
+            lambda ids: g_decl.root_targets(cfg, ids))
         child = pulumi.ResourceOptions(parent=self)
+
+        def make(d: Declared, fed: dict[str, Any] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> pulumi.CustomResource:
+            res = f"{name}-{d.step}"
+            return resource_of(d.provider)(res, {
+                **conn, "owner": f"{prefix}/{res}", "configKey": d.config_key, "adopt": d.adopt, **d.props,
+                **(fed or {})}, opts or child)
+
         self.roots: dict[str, TrustedCertificateProfile] = {}
         self.issuing: dict[str, TrustedCertificateProfile] = {}
-        self.scep: dict[str, ScepProfile] = {}
-
-        def meta(res: str, key: str) -> dict[str, Any]:
-            return {"owner": f"{prefix}/{res}", "configKey": f"ndes:{key}", "adopt": it.adopt}
-
-        issuing_der = ca_certificates.get("issuing")
-        for platform in it.all_platforms:
-            p = PLATFORMS[platform]
-            res = f"{name}-{platform}-root"
-            self.roots[platform] = TrustedCertificateProfile(res, {
-                **conn, **meta(res, "intune.trustedRoot"), "platform": platform, "role": "root",
-                "displayName": f"{it.profile_name_prefix} Root CA - {p.title}",
-                "certificate": ca_certificates["root"], "certFileName": it.trusted_root.cert_file_name,
-                "groups": root_groups,
-            }, child)
-            if platform in ISSUING_PLATFORMS and issuing_der is not None:
-                res = f"{name}-{platform}-issuing"
-                self.issuing[platform] = TrustedCertificateProfile(res, {
-                    **conn, **meta(res, "intune.trustedRoot"), "platform": platform, "role": "issuing",
-                    "displayName": f"{it.profile_name_prefix} Issuing CA - {p.title}",
-                    "certificate": issuing_der, "certFileName": issuing_file_name(it.trusted_root.cert_file_name),
-                    "groups": root_groups,
-                }, child)
         self.extra: dict[str, TrustedCertificateProfile] = {}
-        for i, extra_cert in enumerate(it.trusted_root.extra_certificates):
-            for platform in it.all_platforms:
-                res = f"{name}-{platform}-trusted-{extra_cert.slug}"
-                self.extra[f"{extra_cert.slug}-{platform}"] = TrustedCertificateProfile(res, {
-                    **conn, **meta(res, f"intune.trustedRoot.extraCertificates[{i}]"), "platform": platform,
-                    "role": EXTRA_STORE_ROLES[extra_cert.store],
-                    "displayName": f"{it.profile_name_prefix} {extra_cert.name} - {PLATFORMS[platform].title}",
-                    "certificate": extra_cert.certificate, "certFileName": f"{extra_cert.slug}.cer",
-                    "groups": root_groups,
-                }, child)
-        named, first = bool(it.scep_profiles), True
+        self.scep: dict[str, ScepProfile] = {}
+        for step, d in g_decl.trusted_profiles(cfg, ca_certificates, root_groups).items():
+            platform, _, kind = step.partition("-")
+            r = make(d)
+            if kind == "root":
+                self.roots[platform] = r
+            elif kind == "issuing":
+                self.issuing[platform] = r
+            else:  # <platform>-trusted-<slug>
+                self.extra[f"{kind.removeprefix('trusted-')}-{platform}"] = r
+        entries = {f"ndes:{key}": (key, sc) for key, sc, _ in it.scep_profile_entries()}
+        first_key = next(iter(entries)) if it.scep_profiles else None
+        issuing_der = ca_certificates.get("issuing")
         ca_der = issuing_der if issuing_der is not None else ca_certificates["root"]
-        for key, sc, platforms in it.scep_profile_entries():
-            validity = pulumi.Output.from_input(ca_der).apply(
-                lambda der, sc=sc, key=key: checked_validity(sc, der, key))
-            for platform in platforms:
-                p = PLATFORMS[platform]
-                # the shorthand keeps its names (URNs and display names of existing stacks unchanged)
-                slug = f"{sc.slug}-" if named else ""  # type: ignore[attr-defined]
-                res = f"{name}-{slug}{platform}-scep"
-                self.scep[f"{slug}{platform}"] = ScepProfile(res, {
-                    **conn, **meta(res, key), "platform": platform,
-                    "displayName": it.scep_display_name(sc, platform),
-                    "rootProfileId": getattr(sc, "root_profile_ids", {}).get(platform) or self.roots[platform].profileId,
-                    # sent only when set: stacks without rootProfileIds keep their inputs as they were
-                    **({"rootOutsideStack": True} if getattr(sc, "root_profile_ids", {}).get(platform) else {}),
-                    "scepServerUrls": cfg.scep_urls,
-                    "keyUsage": sc.key_usage, "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm,
-                    "subjectNameFormat": sc.subject_name_format, "subjectName": sc.subject_name,
-                    "subjectAlternativeNames": [{"type": s.type, "value": s.value}
-                                                for s in sc.sans_for(platform)],
-                    "extendedKeyUsage": sc.extended_key_usage, "validity": validity,
-                    "renewalThresholdPercent": sc.renewal_threshold_percent,
-                    "certificateStore": sc.certificate_store, "keyStorageProvider": sc.key_storage_provider,
-                    "groups": assignment_words(sc, platform, resolve), "keepUnmanaged": sc.assignments.keep_unmanaged,
-                }, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[
+        validity = {k: pulumi.Output.from_input(ca_der).apply(
+            lambda der, sc=sc, key=key: checked_validity(sc, der, key)) for k, (key, sc) in entries.items()}
+        declared = g_decl.scep_profiles(cfg, {p: r.profileId for p, r in self.roots.items()},
+                                        lambda sc, platform: assignment_words(sc, platform, resolve))
+        for step, d in declared.items():
+            platform = d.props["platform"]
+            # the first named profile takes over the profiles of the intune.scep shorthand (same objects, renamed),
+            # so a stack moving to scepProfiles keeps them
+            alias = [pulumi.Alias(name=f"{name}-{platform}-scep")] if d.config_key == first_key else None
+            self.scep[step.removesuffix("-scep")] = make(d, {"validity": validity[d.config_key]},
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[
                     self.roots[platform], *([self.issuing[platform]] if platform in self.issuing else [])],
-                    # the first named profile takes over the profiles of the intune.scep shorthand (same objects,
-                    # renamed), so a stack moving to scepProfiles keeps them
-                    aliases=[pulumi.Alias(name=f"{name}-{platform}-scep")] if named and first else None)))
-            first = False
+                    aliases=alias)))
         self.resources: list[pulumi.Resource] = [*resolver.created, *self.roots.values(), *self.issuing.values(),
                                                  *self.extra.values(),
                                                  *self.scep.values()]
@@ -212,8 +151,3 @@ def checked_validity(sc: ScepConfig, ca_der: str | None, key: str) -> str:
     if why:
         raise ValueError(f"ndes:{key}.validity: {why}")
     return sc.validity
-
-
-def issuing_file_name(root_file: str) -> str:
-    stem, dot, ext = root_file.rpartition(".")
-    return f"{stem}-issuing.{ext}" if dot else f"{root_file}-issuing"

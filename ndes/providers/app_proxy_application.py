@@ -204,6 +204,8 @@ class AppProxyApplicationProvider(GraphProvider):
                 "servicePrincipalId": sp.get("id") if sp else None}
 
     def get(self, id_: str, inp: AppProxyInputs) -> dict[str, Any] | None:
+        if not id_:  # find found nothing: Graph reads an object by its id (an empty one reads the collection)
+            return None
         c = inp.client()
         try:
             app = ap.get_application(c, id_)

@@ -84,6 +84,8 @@ class TrustedCertificateProfileProvider(IntuneProfileProvider):
                      "managedGroups": self.assign(c, pid, inp, KIND)}
 
     def get(self, id_: str, inp: TrustedCertificateInputs) -> dict[str, Any] | None:
+        if not id_:  # find found nothing: Graph reads an object by its id (an empty one reads the collection)
+            return None
         c = inp.client()
         p = intune.get_profile(c, id_, KIND)
         if p is None:

@@ -1,68 +1,69 @@
-"""Graph checks: each NDES host published through App Proxy (external URL -> internal URL, passthrough).
-
-The Graph client is the seam: tests pass a fake with `list` / `get`, as ndes.graph.app_proxy calls them.
+"""Graph checks: each NDES host's App Proxy application, the trusted certificate profiles and the SCEP profiles,
+read through their providers as `pulumi refresh` reads them (owned.py). The profiles' certificates come from
+the CA's CaCertificate as its provider reads it; the SCEP profiles' root is the trusted root profile read first.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from ..declare import graph as declared, hosts
 from ..model.config import DeploymentConfig, NdesHostConfig
-from .result import Result, fail, ok
+from ..model.graph_enums import PLATFORMS
+from .owned import Reading, judged, read
+from .result import Result, fail
 
-PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentication"}
-"""ndes:appProxy.preAuthentication -> Graph's externalAuthenticationType."""
-
-
-def _display_name(cfg: DeploymentConfig, h: NdesHostConfig) -> str:
-    base = cfg.app_proxy.display_name
-    return base if len(cfg.ndes_hosts) == 1 else f"{base} {h.short_name}"
-
-
-def app_proxy(cfg: DeploymentConfig, client: Any, h: NdesHostConfig) -> list[Result]:
-    from ..graph import app_proxy as ap
-    area, check = f"graph {h.fqdn}", "App Proxy application"
-    name = _display_name(cfg, h)
-    app = ap.find_application(client, name)
-    if app is None:
-        return [fail(area, check, f"no application named '{name}'",
-                     "publish the NDES host in Entra App Proxy (ndes:appProxy; `pulumi up` does)")]
-    pub = ap.get_application(client, app["id"]).get("onPremisesPublishing") or {}
-    ext, internal = str(pub.get("externalUrl") or ""), str(pub.get("internalUrl") or "")
-    problems = []
-    if ext.rstrip("/").lower() != h.external_url.rstrip("/").lower():
-        problems.append(f"external URL is '{ext}', configured {h.external_url}")
-    if internal.rstrip("/").lower() != h.internal.rstrip("/").lower():
-        problems.append(f"internal URL is '{internal}', configured {h.internal}")
-    want_auth = PRE_AUTH.get(cfg.app_proxy.pre_authentication, cfg.app_proxy.pre_authentication)
-    if str(pub.get("externalAuthenticationType") or "").lower() != want_auth.lower():
-        problems.append(f"pre-authentication is '{pub.get('externalAuthenticationType')}', configured {want_auth} "
-                        "(devices cannot sign in to Entra before SCEP)")
-    if problems:
-        return [fail(area, check, "; ".join(problems),
-                     "Entra admin center > Enterprise applications > the app > Application proxy: set the URLs "
-                     "and Passthrough")]
-    return [ok(area, check, f"'{name}': {ext} -> {internal}")]
+WORDS = {"externalUrl": "external URL", "internalUrl": "internal URL", "preAuthentication": "pre-authentication",
+         "scepServerUrls": "SCEP server URLs", "rootProfileId": "root profile", "certificate": "certificate"}
+APP_FIX = ("Entra admin center > Enterprise applications > the app > Application proxy: set the URLs of "
+           "ndes:ndesHosts[].externalUrl / internalUrl and pre-authentication Passthrough (devices cannot sign in "
+           "to Entra before SCEP)")
+PROFILE_FIX = "Intune admin center > Devices > Configuration: set the profile as configured"
 
 
-def scep_profiles(cfg: DeploymentConfig, client: Any) -> list[Result]:
-    """Each platform's SCEP profile exists and lists every NDES host's SCEP URL (one URL per NDES server)."""
-    from ..graph import intune
-    from ..model.graph_enums import PLATFORMS
-    it = cfg.intune
-    out = []
-    for prof, platform in [(prof, pl) for _, prof, pls in it.scep_profile_entries() for pl in pls]:
-        p = PLATFORMS[platform]
-        name = it.scep_display_name(prof, platform)
-        area, check = "graph intune", f"SCEP profile {name if it.scep_profiles else p.title}"
-        found = intune.find_profiles(client, name, p.scep_type, "SCEP profile")
-        if not found:
-            out.append(fail(area, check, f"no SCEP profile named '{name}'",
-                            "create it (ndes:intune; `pulumi up` does) or set ndes:intune.profileNamePrefix"))
-            continue
-        urls = {str(u).lower() for u in found[0].get("scepServerUrls") or []}
-        missing = [u for u in cfg.scep_urls if u.lower() not in urls]
-        out.append(ok(area, check, f"'{name}' lists {', '.join(cfg.scep_urls)}") if not missing else
-                   fail(area, check, f"'{name}' lacks {', '.join(missing)} (has {', '.join(sorted(urls)) or 'none'})",
-                        "add https://<external FQDN>/certsrv/mscep/mscep.dll for each NDES server to the profile's "
-                        "SCEP server URLs"))
+def app_proxy(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
+    d = declared.app_proxy(cfg)[h.fqdn]
+    r = read(ctx, d, "graph:appProxy")
+    p = d.props
+    return [judged(f"graph {h.fqdn}", "App Proxy application", r, fix=APP_FIX, names=WORDS,
+                   missing=f"no application named '{p['displayName']}'",
+                   well=f"'{p['displayName']}': {r.inp.external_url} -> {r.inp.internal_url}")]
+
+
+def _without(r: Reading, names: set[str]) -> Reading:
+    return dataclasses.replace(r, drift=[x for x in r.drift if x[0] not in names])
+
+
+def intune_profiles(cfg: DeploymentConfig, ctx: Any) -> list[Result]:
+    """The trusted certificate profiles (the CA's certificates, per platform) and each platform's SCEP profile
+    (every NDES host's SCEP URL, linked to the platform's root profile)."""
+    area = "graph intune"
+    ca = read(ctx, hosts.ca_host(cfg)["certificate"], f"winrm:{cfg.ca.host}")
+    if not ca.exists:
+        return [fail(area, "Intune profiles", f"not checked: the CA host has no CA named '{cfg.ca.common_name}'",
+                     "see the CA host's checks (ndes:ca.commonName)")]
+    certs = {"root": ca.live["rootDerBase64"], "issuing": ca.live["issuingDerBase64"]}
+    refs = [*declared.trusted_root_group_refs(cfg), *(g for _, p, _ in cfg.intune.scep_profile_entries()
+                                                       for g in p.assignments.exclude)]
+    # a group given by name is resolved in the stack (pulumi-azuread): assignments are then not compared
+    unnamed = {"groups"} if any(not g.id for g in refs) else set()
+    root_groups = declared.root_targets(cfg, declared.given_ids(declared.trusted_root_group_refs(cfg)))
+    out, roots = [], {}
+    for step, d in declared.trusted_profiles(cfg, certs, root_groups).items():
+        r = read(ctx, d, "graph")
+        if step.endswith("-root"):
+            roots[d.props["platform"]] = r.id or ""
+        out.append(judged(area, f"trusted certificate profile {d.props['displayName']}", _without(r, unnamed),
+                          fix=PROFILE_FIX, names=WORDS, missing=f"no trusted certificate profile named "
+                          f"'{d.props['displayName']}'", well=f"'{d.props['displayName']}' as configured"))
+    for d in declared.scep_profiles(cfg, roots, declared.given_targets).values():
+        name, title = d.props["displayName"], PLATFORMS[d.props["platform"]].title
+        # without the stack's root profile the link cannot be compared: the root's own check says it is missing
+        skip = unnamed | ({"rootProfileId"} if not d.props["rootProfileId"] else set())
+        r = _without(read(ctx, d, "graph"), skip)
+        out.append(judged(area, f"SCEP profile {name if cfg.intune.scep_profiles else title}", r, names=WORDS,
+                          missing=f"no SCEP profile named '{name}' (ndes:intune.profileNamePrefix names it)",
+                          fix=f"{PROFILE_FIX}: its SCEP server URLs are "
+                          "https://<external FQDN>/certsrv/mscep/mscep.dll of each NDES server",
+                          well=f"'{name}' lists {', '.join(cfg.scep_urls)}"))
     return out

@@ -50,11 +50,11 @@ def steps(ctx: Context) -> list[Step]:
             (h.fqdn, "reboot pending", lambda h=h: hc.reboot_pending(cfg, ctx, h)),
             (h.fqdn, "RA certificates by the host's clock", lambda h=h: t.ra_by_host_clock(cfg, ctx, h)),
             (h.fqdn, "Intune connector", lambda h=h: w.connector(cfg, ctx, h)),
-            (f"graph {h.fqdn}", "App Proxy application", lambda h=h: g.app_proxy(cfg, ctx.graph(), h)),
+            (f"graph {h.fqdn}", "App Proxy application", lambda h=h: g.app_proxy(cfg, ctx, h)),
             (f"external {h.external_fqdn}", "SCEP through the external URL",
              lambda h=h: e.external_checks(cfg, _fetcher(ctx), h, ctx.cache.get(("ra", h.fqdn)))),
         ]
-    out.append(("graph intune", "SCEP profiles", lambda: g.scep_profiles(cfg, ctx.graph())))
+    out.append(("graph intune", "Intune profiles", lambda: g.intune_profiles(cfg, ctx)))
     return out
 
 

@@ -3,6 +3,8 @@ Windows 4096-bit/KSP rule, assignments as Intune has them (include/exclude, All 
 component, and the assignment convergence that keeps an admin's targets."""
 from __future__ import annotations
 
+import copy
+
 import pulumi
 import pytest
 from pydantic import ValidationError
@@ -257,14 +259,23 @@ def test_filters_name_known_platforms_only():
     assert "unknown platform" in error({"scep": {"assignments": {"filters": {"tvos": {"id": FILTER_ID}}}}})
 
 
-def test_verify_looks_for_every_named_profile_on_each_of_its_platforms():
-    from ndes.verify.graph import scep_profiles
-    from .verify_fakes import FakeGraph
-    c = cfg(TWO)
-    g = FakeGraph(c)
-    res = scep_profiles(c, g)  # the fake holds the shorthand's names only
+def test_verify_reads_every_named_profile_on_each_of_its_platforms():
+    from ndes.verify.graph import intune_profiles
+    from .verify_fakes import FakeGraph, context
+    two = copy.deepcopy(TWO)
+    del two["scepProfiles"][1]["assignments"]["filter"]  # a filter by name: the sample tenant has none
+    c = cfg(two)
+
+    def sceps(graph):
+        return [r for r in intune_profiles(c, context(c, graph=graph)[0]) if r.check.startswith("SCEP profile")]
+    res = sceps(FakeGraph(c))
+    assert [r.check for r in res] == [f"SCEP profile NDES {n} - {t}" for n in ("VPN user", "WiFi device") for t in
+                                      ("iOS/iPadOS", "Android Enterprise work profile", "Windows 10 and later")]
+    assert {r.status for r in res} == {"pass"}
+    res = sceps(FakeGraph(cfg({"scep": {"groups": [{"id": GROUP}]}})))  # the tenant holds the shorthand's only
     assert len(res) == 6 and {r.status for r in res} == {"fail"}
-    assert "no SCEP profile named 'NDES WiFi device - Windows 10 and later'" in res[-1].detail
+    assert res[-1].detail.startswith("no SCEP profile named 'NDES WiFi device - Windows 10 and later'")
+    assert res[-1].fix.endswith("(ndes:intune.scepProfiles[1])")
 
 
 SIGNING = {"name": "NDES-Signing", "keyUsage": ["digitalSignature"], "extendedKeyUsage": ["emailProtection"]}

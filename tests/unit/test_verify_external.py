@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from ndes.verify.external import FetchError, Response, external_checks
-from ndes.verify.graph import app_proxy
 
-from .verify_fakes import (CA_CERT, ENC_CERT, RA, SIGN_CERT, FakeFetcher, FakeGraph, by_check, config, pkcs7_of)
+from .verify_fakes import (CA_CERT, ENC_CERT, RA, SIGN_CERT, FakeFetcher, by_check, config, pkcs7_of)
 
 
 def run_ext(fetcher, ra=tuple(RA.values())):
@@ -47,31 +46,3 @@ def test_getcacaps_error_status():
             return super().get(url, params)
     [r] = by_check(run_ext(Caps(pkcs7_of([CA_CERT, SIGN_CERT, ENC_CERT]))), "GetCACaps")
     assert r.status == "fail" and "HTTP 403" in r.detail
-
-
-def test_app_proxy_application():
-    cfg = config()
-    h = cfg.ndes_hosts[0]
-    assert app_proxy(cfg, FakeGraph(cfg), h)[0].status == "pass"
-    g = FakeGraph(cfg)
-    g.app["onPremisesPublishing"].update(internalUrl="https://other.contoso.com/",
-                                         externalAuthenticationType="aadPreAuthentication")
-    [r] = app_proxy(cfg, g, h)
-    assert r.status == "fail" and "internal URL is 'https://other.contoso.com/'" in r.detail
-    assert "pre-authentication" in r.detail
-    g = FakeGraph(cfg)
-    g.app = None
-    assert app_proxy(cfg, g, h)[0].status == "fail"
-
-
-def test_scep_profiles_list_every_ndes_url():
-    from ndes.verify.graph import scep_profiles
-    cfg = config()
-    assert {r.status for r in scep_profiles(cfg, FakeGraph(cfg))} == {"pass"}
-    g = FakeGraph(cfg)
-    g.profiles[0]["scepServerUrls"] = ["https://old-ndes.contoso.com/certsrv/mscep/mscep.dll"]
-    del g.profiles[1]
-    res = scep_profiles(cfg, g)
-    assert [r.status for r in res] == ["fail", "fail", "pass"]
-    assert "lacks https://ndes01-contoso.msappproxy.net/certsrv/mscep/mscep.dll" in res[0].detail
-    assert "no SCEP profile named 'NDES SCEP - Android Enterprise work profile'" in res[1].detail

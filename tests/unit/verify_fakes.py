@@ -46,6 +46,17 @@ def pkcs7_of(certs) -> bytes:
 
 
 CA_CERT, SIGN_CERT, ENC_CERT = _cert("Contoso Issuing CA"), _cert("NDES01-MSCEP-RA"), _cert("NDES01-MSCEP-RA")
+ROOT_CERT = _cert("Contoso Root CA")
+
+
+def facts(cert) -> dict[str, str]:
+    """CaCertificate.ps1's export of a CA certificate (its DER, PEM and thumbprint)."""
+    return {"derBase64": base64.b64encode(cert.public_bytes(Encoding.DER)).decode(),
+            "pem": cert.public_bytes(Encoding.PEM).decode(), "thumbprint": thumbprint(cert)}
+
+
+CA_DER = {"root": facts(ROOT_CERT)["derBase64"], "issuing": facts(CA_CERT)["derBase64"]}
+"""The CA certificates the trusted certificate profiles carry (CaCertificate's rootDerBase64 / issuingDerBase64)."""
 RA = {"EnrollmentAgentOffline": thumbprint(SIGN_CERT), "CEPEncryption": thumbprint(ENC_CERT)}
 
 
@@ -102,19 +113,13 @@ def host_logs_state() -> dict[str, Any]:
 HTTP_SYS = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
 
 
-def ca_facts(subject: str, not_after: str) -> dict[str, Any]:
-    """CaCertificate.ps1's facts of one CA certificate (its DER and PEM stand in: verify reads subject and date)."""
-    return {"derBase64": "MA==", "pem": "-----BEGIN CERTIFICATE-----", "thumbprint": "AB" * 20, "subject": subject,
-            "notAfter": not_after}
-
-
 def healthy_states(cfg) -> dict[str, dict[str, Any]]:
     """Script name -> the `state` its get mode answers on a healthy NDES host (and the CA host)."""
     return {
         "CaAccess": {"exists": True, "commonName": cfg.ca.common_name, "present": True, "denied": False, "mask": 0x200, "accountSid": SIDS["svc-ndes"]},
         "CaCertificate": {"exists": True, "commonName": cfg.ca.common_name,
-                          "issuing": ca_facts("CN=Contoso Issuing CA", when(1500)),
-                          "root": ca_facts("CN=Contoso Root CA", when(3000))},
+                          "issuing": {"subject": "CN=Contoso Issuing CA", "notAfter": when(1500), **facts(CA_CERT)},
+                          "root": {"subject": "CN=Contoso Root CA", "notAfter": when(3000), **facts(ROOT_CERT)}},
         "HostClock": {"now": when(0)},
         "HostBoot": {"bootId": "2026-11-27T08:00:00.000000+00:00"},
         "LocalGroupMember": {"group": "IIS_IUSRS", "memberSid": SIDS["svc-ndes"], "members": [
@@ -280,28 +285,92 @@ class FakeFetcher:
         return Response(200, "application/x-x509-ca-ra-cert", self.pkcs7)
 
 
+class FakeCredential:
+    def get_token(self, *scopes, **kw):
+        from types import SimpleNamespace
+        return SimpleNamespace(token="fake-token", expires_on=9_999_999_999)
+
+
+def seed_graph(cfg, make) -> None:
+    """What `pulumi up` leaves in the tenant: each declared Graph resource made by `make(declared, ref)` (its
+    provider's apply; returns the id), the CA certificates CA_DER, the groups the config gives by id."""
+    from ndes.declare import graph as g
+    for d in g.app_proxy(cfg).values():
+        make(d, "graph:appProxy")
+    root_groups = g.root_targets(cfg, g.given_ids(g.trusted_root_group_refs(cfg)))
+    roots = {}
+    for step, d in g.trusted_profiles(cfg, CA_DER, root_groups).items():
+        pid = make(d, "graph")
+        if step.endswith("-root"):
+            roots[d.props["platform"]] = pid
+    for d in g.scep_profiles(cfg, roots, g.given_targets).values():
+        make(d, "graph")
+
+
 class FakeGraph:
-    target = "https://graph.microsoft.com"
+    """The lab's Graph simulator (lab/graph_sim/graph.handle) in process, behind the real GraphClient (an httpx
+    MockTransport; no sign-in: the simulator's permission tables are not asked here), in the sample's tenant
+    (contoso.onmicrosoft.com). Seeded as `pulumi up` leaves a healthy tenant: each declared Graph resource
+    (ndes/declare/graph.py) made by its own provider's `apply`. Tests change `state.data` behind its back, as an
+    admin in the portal would (app(), profile())."""
 
     def __init__(self, cfg):
-        h = cfg.ndes_hosts[0]
-        self.app = {"id": "obj-1", "appId": "app-1", "displayName": cfg.app_proxy.display_name,
-                    "onPremisesPublishing": {"externalUrl": h.external_url, "internalUrl": h.internal,
-                                             "externalAuthenticationType": "passthru"}}
+        import tempfile
+        from pathlib import Path
 
-        from ndes.model.graph_enums import PLATFORMS
-        self.profiles = [{"id": f"p-{k}", "@odata.type": PLATFORMS[k].scep_type,
-                          "displayName": f"{cfg.intune.profile_name_prefix} SCEP - {PLATFORMS[k].title}",
-                          "scepServerUrls": list(cfg.scep_urls)} for k in cfg.intune.platforms]
+        import httpx
+        from lab.graph_sim.state import State
+        from ndes.declare.graph import given_ids
+        from ndes.graph import GraphClient, GraphSettings
+        self._dir = tempfile.TemporaryDirectory(prefix="fake-graph-")
+        self.state = State(Path(self._dir.name) / "state.json")
+        self.state.data["organization"]["verifiedDomains"][0]["name"] = "contoso.onmicrosoft.com"
+        for _, sc, _ in cfg.intune.scep_profile_entries():  # the groups the config names exist in the tenant
+            for gid in given_ids([*sc.include_groups, *sc.assignments.exclude, *cfg.intune.trusted_root_groups]):
+                self.state.data["groups"].setdefault(gid, f"group {gid}")
+        self.client = GraphClient(GraphSettings(tenant_id="t", client_id="c", client_secret="s"),
+                                  transport=httpx.MockTransport(self._serve), credential=FakeCredential())
+        self.target = self.client.target
+        self._seed(cfg)
 
-    def list(self, path, op, *, params=None, wait_for=False):
-        if "deviceConfigurations" in path:
-            name = (params or {}).get("$filter", "").split("eq ", 1)[1].strip("'")
-            return [p for p in self.profiles if p["displayName"] == name]
-        return [self.app] if self.app else []
+    def __getattr__(self, name):  # the GraphClient's verbs (get, list, post, ...)
+        return getattr(self.client, name)
 
-    def get(self, path, op, *, params=None, wait_for=False):
-        return self.app
+    def _serve(self, request):
+        import json
+
+        import httpx
+        from lab.graph_sim import graph as sim
+        req = sim.Request(request.method, request.url.path, sim.parse_query(request.url.query.decode()),
+                          json.loads(request.content) if request.content else None,
+                          f"{request.url.scheme}://{request.url.host}")
+        try:
+            r = sim.handle(self.state, req)
+        except sim.GraphFault as f:
+            r = sim.error_reply(f.status, f.code, f.message)
+        return httpx.Response(r.status, json=r.body, headers=r.headers) if r.body is not None else \
+            httpx.Response(r.status, headers=r.headers)
+
+    def _make(self, cfg, d, ref: str) -> str:
+        from ndes.providers.clients import substituted
+        from ndes.verify.context import connection_of
+        p = d.provider()
+        inp = p.Inputs.model_validate({**d.props, **connection_of(cfg, ref, None),
+                                       "configKey": d.config_key, "owner": f"ndes/test/{d.step}"})
+        with substituted(graph=lambda settings: self):
+            return p.apply(inp, None)[0]
+
+    def _seed(self, cfg) -> None:
+        seed_graph(cfg, lambda d, ref: self._make(cfg, d, ref))
+
+    def app(self, display_name: str) -> dict:
+        """The stored application of that name (change it to plant a defect)."""
+        return next(a for a in self.state.data["applications"].values() if a.get("displayName") == display_name)
+
+    def profile(self, display_name: str) -> dict:
+        """The stored device configuration of that name."""
+        return next(p for p in self.state.data["deviceConfigurations"].values()
+                    if p.get("displayName") == display_name)
 
 
 def context(cfg, directory=None, states=None, fetcher=None, graph=None) -> tuple[Context, FakeHost]:
