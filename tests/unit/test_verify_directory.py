@@ -9,6 +9,7 @@ from ndes.providers import adoption
 from ndes.verify import Context
 from ndes.verify.directory import (account_checks, client_templates, issuance_checks, service_account,
                                    template_checks)
+from ndes.verify import owned
 from ndes.verify.owned import Reading
 
 from .verify_fakes import ACCOUNT_DN, HOST, FakeDirectory, by_check, config
@@ -31,7 +32,7 @@ def planted(ctx, step: str, **live) -> Reading:
            and k not in ("removeExtraGrants", "password")}, "dn": f"CN={step}", "spns": inp.spns()
         if hasattr(inp, "spns") else None, **live}
     r = Reading(d, inp, None if state is None else "id", state, adoption.drift(p, inp, state) if state else [])
-    ctx.cache[("owned", d.kind, d.step, "ldap", repr([]))] = r  # owned.read's cache key
+    ctx.cache[owned.cache_key(d, "ldap")] = r
     return r
 
 
