@@ -33,6 +33,7 @@ Shapes and calls (Microsoft Graph documentation):
 """
 from __future__ import annotations
 
+import ssl
 import time
 from typing import Any, Callable
 
@@ -81,7 +82,7 @@ class GraphError(RuntimeError):
 class RawGraph:
     """Bearer-token HTTP calls to one Graph endpoint; nothing of ndes.graph."""
 
-    def __init__(self, base: str, token: str, verify: str | bool):
+    def __init__(self, base: str, token: str, verify: ssl.SSLContext):
         self.base = base.rstrip("/")
         self._http = httpx.Client(verify=verify, timeout=30.0, headers={"Authorization": f"Bearer {token}"})
 
@@ -120,8 +121,10 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _verify(cfg) -> str | bool:
-    return cfg.graph.ca_bundle or True
+def _verify(cfg) -> ssl.SSLContext:
+    """TLS verified against the stack's CA bundle (the lab CA), else the system's."""
+    return ssl.create_default_context(cafile=cfg.graph.ca_bundle) if cfg.graph.ca_bundle \
+        else ssl.create_default_context()
 
 
 def _endpoints(cfg) -> tuple[str, str]:
