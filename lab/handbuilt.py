@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import topology
+from . import process, topology
 
 REPO = Path(__file__).resolve().parent.parent
 NDES = topology.NDES_HOSTS[1]
@@ -223,8 +222,9 @@ def build_windows(cfg, echo) -> None:
         {"path": hs, "name": "MaxFieldLength", "type": "DWord", "value": cfg.http_sys.max_field_length},
         {"path": hs, "name": "MaxRequestBytes", "type": "DWord", "value": cfg.http_sys.max_request_bytes}],
         "markRebootPending": True, "mark": "handbuilt"})
+    boot = _boot_id(host)
     control.LAB.reboot(h.fqdn, 1.0)  # the restart the guide asks for
-    _wait_back(host)
+    _wait_back(host, boot)
     echo(f"{h.fqdn}: IIS request limits, HTTP.sys values, restarted")
     _, sans = ssl_names(h.external_url, h.fqdn, "external")
     from ndes.windows.contracts import call
@@ -253,17 +253,24 @@ def build_windows(cfg, echo) -> None:
     echo(f"{h.fqdn}: Intune Certificate Connector installed and registered")
 
 
-def _wait_back(host, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    time.sleep(0.5)
-    while True:
+def _boot_id(host) -> str | None:
+    return host.run_script("HostBoot", {"mode": "get"})["state"].get("bootId")
+
+
+def _wait_back(host, before: str | None, timeout: float = 60.0) -> None:
+    """Until the host answers again with another boot id (the restart happened), not for a fixed time."""
+    last: list[Exception] = []
+
+    def back() -> bool:
         try:
-            host.run_script("HostBoot", {"mode": "get"})
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+            return _boot_id(host) != before
+        except Exception as exc:  # refused or reset while it restarts
+            last[:] = [exc]
+            return False
+
+    if not process.wait_for(back, timeout, 0.5):
+        raise TimeoutError(f"{host} did not come back from its restart within {timeout:.0f}s"
+                           + (f" (last: {last[0]})" if last else ""))
 
 
 def clean_windows(cfg, echo) -> None:
