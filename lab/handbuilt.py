@@ -8,7 +8,8 @@ It lives beside the lab stack without touching it: the NDES host is ndes2 (the l
 account, templates, App Proxy application and Intune profiles have names of their own (NAMES). Built directly:
 AD objects over LDAPS in the real Samba (ldap3, no owner marks), the Windows side by running the same cmdlet
 scripts an admin runs by hand on the simulated hosts (WinRM, no owner marks) and the simulator's restart knob,
-the Graph objects through the Graph API of the simulator (no owner marks).
+the Graph objects by raw requests to the simulator's Graph API, bodies from Graph's documentation
+(lab/handbuilt_graph.py; no product code, no owner marks).
 
     python -m lab.handbuilt build     build it (resets ndes2 first) and print what was planted
     python -m lab.handbuilt config    print the stack config that adopts it (Pulumi.<stack>.yaml)
@@ -20,14 +21,13 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import topology
+from . import process, topology
 
 REPO = Path(__file__).resolve().parent.parent
 NDES = topology.NDES_HOSTS[1]
@@ -222,8 +222,9 @@ def build_windows(cfg, echo) -> None:
         {"path": hs, "name": "MaxFieldLength", "type": "DWord", "value": cfg.http_sys.max_field_length},
         {"path": hs, "name": "MaxRequestBytes", "type": "DWord", "value": cfg.http_sys.max_request_bytes}],
         "markRebootPending": True, "mark": "handbuilt"})
+    boot = _boot_id(host)
     control.LAB.reboot(h.fqdn, 1.0)  # the restart the guide asks for
-    _wait_back(host)
+    _wait_back(host, boot)
     echo(f"{h.fqdn}: IIS request limits, HTTP.sys values, restarted")
     _, sans = ssl_names(h.external_url, h.fqdn, "external")
     from ndes.windows.contracts import call
@@ -252,17 +253,24 @@ def build_windows(cfg, echo) -> None:
     echo(f"{h.fqdn}: Intune Certificate Connector installed and registered")
 
 
-def _wait_back(host, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    time.sleep(0.5)
-    while True:
+def _boot_id(host) -> str | None:
+    return host.run_script("HostBoot", {"mode": "get"})["state"].get("bootId")
+
+
+def _wait_back(host, before: str | None, timeout: float = 60.0) -> None:
+    """Until the host answers again with another boot id (the restart happened), not for a fixed time."""
+    last: list[Exception] = []
+
+    def back() -> bool:
         try:
-            host.run_script("HostBoot", {"mode": "get"})
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+            return _boot_id(host) != before
+        except Exception as exc:  # refused or reset while it restarts
+            last[:] = [exc]
+            return False
+
+    if not process.wait_for(back, timeout, 0.5):
+        raise TimeoutError(f"{host} did not come back from its restart within {timeout:.0f}s"
+                           + (f" (last: {last[0]})" if last else ""))
 
 
 def clean_windows(cfg, echo) -> None:
@@ -281,110 +289,55 @@ def clean_windows(cfg, echo) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- graph
-def _graph_conn(cfg, app_proxy: bool = False) -> dict[str, Any]:
-    """The Intune app's connection; with app_proxy, the App Proxy admin's delegated sign-in (docs/identities.md)."""
-    g = cfg.graph
-    conn = {"tenantId": g.tenant_id, "clientId": g.client_id, "credential": g.credential,
-            "clientSecret": g.client_secret.get_secret_value() if g.client_secret else None,
-            "cloud": g.cloud, "graphEndpoint": g.graph_endpoint, "authority": g.authority,
-            "caBundle": Path(g.ca_bundle).read_text() if g.ca_bundle else None, "owner": ""}
-    if app_proxy and g.app_proxy.credential != "none":
-        conn.update(credential=g.app_proxy.credential, clientId=g.app_proxy.client_id, clientSecret=None)
-    return conn
-
-
 def build_graph(cfg, echo) -> None:
-    """The Entra admin center (App Proxy) and the Intune admin center (profiles), as the seed shows them.
-    The request bodies come from the providers' builders (the shapes Graph documents); no owner mark."""
-    from ndes.components.intune import ISSUING_PLATFORMS, issuing_file_name
-    from ndes.model.graph_enums import PLATFORMS as P
-    from ndes.providers.app_proxy_application import AppProxyApplicationProvider
-    from ndes.providers.scep_profile import ScepProfileProvider
-    from ndes.providers.trusted_certificate_profile import TrustedCertificateProfileProvider
+    """The Entra admin center (App Proxy) and the Intune admin center (profiles), as the seed shows them: raw
+    Graph requests with bodies from Graph's documentation (lab/handbuilt_graph.py), no owner mark."""
+    from . import handbuilt_graph as hg
 
-    conn = _graph_conn(cfg)
-    h, ap = cfg.ndes_hosts[0], cfg.app_proxy
-    app = AppProxyApplicationProvider()
-    app.apply(app.Inputs.model_validate({
-        **_graph_conn(cfg, app_proxy=True), "displayName": ap.display_name, "externalUrl": h.external_url, "internalUrl": h.internal,
-        "preAuthentication": ap.pre_authentication, "translateHostHeader": ap.translate_host_header,
-        "translateLinksInBody": ap.translate_links_in_body, "enabled": True, "connectorGroup": ap.connector_group}),
-        None)
-    echo(f"App Proxy application '{ap.display_name}': {h.external_url} -> {h.internal}")
-    ca = _host(cfg, cfg.ca.host, cfg.ca.winrm).run_script("CaCertificate", {"mode": "get",
-                                                                            "caName": cfg.ca.common_name})["state"]
-    it, sc = cfg.intune, cfg.intune.scep
-    groups = sorted({g.id.lower() for g in [*it.trusted_root_groups, *sc.groups] if g.id})
-    scep_groups = sorted({g.id.lower() for g in sc.groups if g.id})
-    tp, sp = TrustedCertificateProfileProvider(), ScepProfileProvider()
-    for platform in it.platforms:
-        title = P[platform].title
-        root_id, _ = tp.apply(tp.Inputs.model_validate({
-            **conn, "platform": platform, "role": "root", "displayName": f"{it.profile_name_prefix} Root CA - {title}",
-            "certificate": ca["root"]["derBase64"], "certFileName": it.trusted_root.cert_file_name,
-            "groups": groups}), None)
-        if platform in ISSUING_PLATFORMS:
-            tp.apply(tp.Inputs.model_validate({
-                **conn, "platform": platform, "role": "issuing",
-                "displayName": f"{it.profile_name_prefix} Issuing CA - {title}",
-                "certificate": ca["issuing"]["derBase64"],
-                "certFileName": issuing_file_name(it.trusted_root.cert_file_name), "groups": groups}), None)
-        sp.apply(sp.Inputs.model_validate({
-            **conn, "platform": platform, "displayName": f"{it.profile_name_prefix} SCEP - {title}",
-            "rootProfileId": root_id, "scepServerUrls": cfg.scep_urls, "keyUsage": sc.key_usage,
-            "keySize": sc.key_size, "hashAlgorithm": sc.hash_algorithm, "subjectNameFormat": sc.subject_name_format,
-            "subjectName": sc.subject_name,
-            # with the SID URI where strong mapping applies (KB5014754), as the stack declares it
-            "subjectAlternativeNames": [{"type": s.type, "value": s.value} for s in sc.sans_for(platform)],
-            "extendedKeyUsage": sc.extended_key_usage, "validity": sc.validity,
-            "renewalThresholdPercent": sc.renewal_threshold_percent, "certificateStore": sc.certificate_store,
-            "keyStorageProvider": sc.key_storage_provider, "groups": scep_groups}), None)
-        echo(f"Intune {title}: trusted root{' + issuing' if platform in ISSUING_PLATFORMS else ''} and SCEP profiles")
+    c, admin = hg.clients(cfg)
+    try:
+        h, ap = cfg.ndes_hosts[0], cfg.app_proxy
+        hg.build_app_proxy(admin, cfg)
+        echo(f"App Proxy application '{ap.display_name}': {h.external_url} -> {h.internal}")
+        # the admin exports the root and issuing CA certificates from the CA (certutil -ca.cert / -ca.chain)
+        ca = _host(cfg, cfg.ca.host, cfg.ca.winrm).run_script("CaCertificate", {
+            "mode": "get", "caName": cfg.ca.common_name})["state"]
+        hg.build_profiles(c, cfg, ca["root"]["derBase64"], ca["issuing"]["derBase64"], echo)
+    finally:
+        c.close()
+        admin.close()
 
 
 def profile_names(cfg) -> list[str]:
-    from ndes.components.intune import ISSUING_PLATFORMS
-    from ndes.model.graph_enums import PLATFORMS as P
-    it, out = cfg.intune, []
-    for platform in it.platforms:
-        title = P[platform].title
-        out.append(f"{it.profile_name_prefix} Root CA - {title}")
-        if platform in ISSUING_PLATFORMS:
-            out.append(f"{it.profile_name_prefix} Issuing CA - {title}")
-        out.append(f"{it.profile_name_prefix} SCEP - {title}")
-    return out
+    from .handbuilt_graph import profile_names as names
+    return names(cfg)
 
 
 def graph_ids(cfg) -> dict[str, str]:
     """display name -> object id of every Graph object of the hand-built NDES (for 'unchanged ids' checks)."""
-    from ndes.graph import Op, app_proxy as apx, odata_literal
-    from ndes.graph.intune import COLLECTION
-    from ndes.providers.graph_connection import GraphInputs
-    c = GraphInputs.model_validate(_graph_conn(cfg)).client()
-    out = {}
-    for a in apx.find_applications(c, cfg.app_proxy.display_name):
-        out[a["displayName"]] = a["id"]
-    for name in profile_names(cfg):
-        for p in c.list(COLLECTION, Op("look up", "profile", name),
-                        params={"$filter": f"displayName eq {odata_literal(name)}"}):
-            out[p["displayName"]] = p["id"]
-    return out
+    from . import handbuilt_graph as hg
+    c = hg.RawGraph(hg._endpoints(cfg)[0], hg.app_token(cfg), hg._verify(cfg))
+    try:
+        return hg.ids(c, cfg)
+    finally:
+        c.close()
 
 
 def clean_graph(cfg, echo) -> None:
-    from ndes.graph import app_proxy as apx
-    from ndes.providers.graph_connection import GraphInputs
-    c = GraphInputs.model_validate(_graph_conn(cfg)).client()
-    admin = GraphInputs.model_validate(_graph_conn(cfg, app_proxy=True)).client()
-    ids = graph_ids(cfg)
-    for name, id_ in sorted(ids.items(), key=lambda kv: "SCEP" not in kv[0]):  # SCEP profiles before their roots
-        if name == cfg.app_proxy.display_name:
-            app = apx.get_application(admin, id_)
-            apx.delete(admin, id_, app.get("appId"))
-        else:
-            from ndes.graph import intune
-            intune.delete_profile(c, id_, "profile")
-        echo(f"removed {name}")
+    from . import handbuilt_graph as hg
+    c, admin = hg.clients(cfg)
+    try:
+        for app in hg.find_applications(c, cfg.app_proxy.display_name):
+            hg.delete_application(admin, app)
+            echo(f"removed {app['displayName']}")
+        # SCEP profiles before the roots they link
+        for name in sorted(hg.profile_names(cfg), key=lambda n: " SCEP - " not in n):
+            for p in hg.find_profiles(c, name):
+                hg.delete_profile(c, p["id"])
+                echo(f"removed {name}")
+    finally:
+        c.close()
+        admin.close()
 
 
 # ---------------------------------------------------------------------------------------------- entry points

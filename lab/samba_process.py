@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from lab import pki
+from lab import pki, process
 from lab.samba_layout import (LDAP_HOST, LDAPS_PORT, DcError, DcInfo, _tail, _tls_handshake, connect, log_path,
                               pid_path, samba_dir, smb_conf_path)
 from lab.samba_setup import _which
@@ -21,16 +21,12 @@ from lab.samba_setup import _which
 # ----------------------------------------------------------------------------------------------- process
 def _proc_stat(pid: int) -> tuple[str, int, int] | None:
     """(state, pgid, session) of a process, or None if it does not exist."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return fields[0], int(fields[2]), int(fields[3])
+    st = process.proc_stat(pid)
+    return None if st is None else (st[0], st[2], st[3])
 
 
 def _alive(pid: int) -> bool:
-    st = _proc_stat(pid)
+    st = process.proc_stat(pid)
     return st is not None and st[0] not in ("Z", "X")
 
 
@@ -51,11 +47,8 @@ def _is_our_samba(pid: int) -> bool:
 
 
 def _ppid(pid: int) -> int | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    return int(raw[raw.rindex(")") + 2 :].split()[1])
+    st = process.proc_stat(pid)
+    return None if st is None else st[1]
 
 
 def _descendants(pid: int) -> list[int]:
@@ -76,10 +69,7 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _read_pid() -> int | None:
-    try:
-        return int(pid_path().read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
+    return process.read_pid(pid_path())
 
 
 def _running_pid() -> int | None:
@@ -95,18 +85,14 @@ def _running_pid() -> int | None:
 
 
 def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+    process.reap(pid)
 
 
 def supervisor_pid_path() -> Path:
     return pki.lab_dir() / "samba-supervisor.pid"
 
 
-def _write_pid(path: Path, pid: int) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(f"{pid}\n")
-    os.replace(tmp, path)
+_write_pid = process.write_pid
 
 
 _SUPERVISOR_MARK = "lab.samba_dc:supervise"
@@ -167,37 +153,29 @@ def _start_samba() -> tuple[int, int]:
     samba = _which("samba") or "samba"
     log = log_path()
     pid_path().unlink(missing_ok=True)
-    with open(log, "ab") as fh:
-        fh.write(f"\n===== lab.samba_dc: starting samba at {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n".encode())
-        fh.flush()
-        env = dict(os.environ)
-        repo = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        env["NDES_LAB_DIR"] = str(pki.lab_dir())
-        code = "import sys; from lab.samba_dc import _supervise; sys.exit(_supervise(sys.argv[2:]))"
-        cmd = [samba, "-s", str(smb_conf_path()), "-i", "-M", "single"]
-        level = os.environ.get("NDES_LAB_SAMBA_DEBUGLEVEL", "").strip()
-        if level.isdigit():  # e.g. 3 to see why an LDAP operation is refused
-            cmd.append(f"--debuglevel={level}")
-        sup = subprocess.Popen(
-            [sys.executable, "-c", code, _SUPERVISOR_MARK, *cmd],
-            stdin=subprocess.DEVNULL,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # detached from the caller's terminal and signals
-            close_fds=True,
-            cwd=str(samba_dir()),
-            env=env,
-        )
-    _write_pid(supervisor_pid_path(), sup.pid)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+    env = dict(os.environ)
+    repo = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["NDES_LAB_DIR"] = str(pki.lab_dir())
+    code = "import sys; from lab.samba_dc import _supervise; sys.exit(_supervise(sys.argv[2:]))"
+    cmd = [samba, "-s", str(smb_conf_path()), "-i", "-M", "single"]
+    level = os.environ.get("NDES_LAB_SAMBA_DEBUGLEVEL", "").strip()
+    if level.isdigit():  # e.g. 3 to see why an LDAP operation is refused
+        cmd.append(f"--debuglevel={level}")
+    # detached (own session) from the caller's terminal and signals
+    sup = process.spawn([sys.executable, "-c", code, _SUPERVISOR_MARK, *cmd], log=log,
+                        pid_file=supervisor_pid_path(), cwd=samba_dir(), env=env,
+                        banner=f"===== lab.samba_dc: starting samba at {time.strftime('%Y-%m-%d %H:%M:%S')} =====")
+
+    def samba_pid() -> int | None:
         pid = _read_pid()
-        if pid is not None:
-            return pid, sup.pid
-        if sup.poll() is not None:
-            break
-        time.sleep(0.05)
+        if pid is None and sup.poll() is not None:
+            raise DcError(f"the samba supervisor exited with {sup.poll()}.\n--- {log} (tail) ---\n{_tail(log)}")
+        return pid
+
+    pid = process.wait_for(samba_pid, 15, 0.05)
+    if pid is not None:
+        return pid, sup.pid
     rc = sup.poll()
     raise DcError(
         f"the samba supervisor {'exited with ' + str(rc) if rc is not None else 'wrote no pid file'}.\n"
@@ -234,20 +212,21 @@ def _health_error(dc: DcInfo) -> str | None:
 
 
 def _wait_healthy(pid: int, dc: DcInfo, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    last = "not tried"
-    while time.monotonic() < deadline:
+    last = ["not tried"]
+
+    def healthy() -> bool:
         if not _alive(pid):
             _reap(pid)
             raise DcError(
                 f"samba (pid {pid}) exited during start-up.\n--- {log_path()} (tail) ---\n{_tail(log_path())}"
             )
-        last = _health_error(dc) or ""
-        if not last:
-            return
-        time.sleep(0.5)
+        last[0] = _health_error(dc) or ""
+        return not last[0]
+
+    if process.wait_for(healthy, timeout, 0.5):
+        return
     raise DcError(
-        f"samba (pid {pid}) did not become healthy within {timeout:.0f}s (last check: {last}).\n"
+        f"samba (pid {pid}) did not become healthy within {timeout:.0f}s (last check: {last[0]}).\n"
         f"--- {log_path()} (tail) ---\n{_tail(log_path())}"
     )
 
@@ -265,12 +244,12 @@ def _stop(pid: int, timeout: float) -> None:
             if _alive(member):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(member, sig)
-        deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else 5.0)
-        while time.monotonic() < deadline:
+        def gone() -> bool:
             _reap(pid)
-            if not any(_alive(m) for m in known):
-                return
-            time.sleep(0.1)
+            return not any(_alive(m) for m in known)
+
+        if process.wait_for(gone, timeout if sig == signal.SIGTERM else 5.0, 0.1):
+            return
     _reap(pid)
 
 
@@ -280,10 +259,7 @@ def _stop_supervisor(timeout: float) -> None:
     if sup is None:
         supervisor_pid_path().unlink(missing_ok=True)
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(sup):
-        _reap(sup)
-        time.sleep(0.1)
+    process.wait_for(lambda: _reap(sup) or not _alive(sup), timeout, 0.1)
     if _alive(sup):
         _stop(sup, 5.0)
     _reap(sup)

@@ -20,14 +20,13 @@ import argparse
 import dataclasses
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from lab import pki
+from lab import pki, process
 from lab.samba_layout import (CONFIG_DN, DNS_DOMAIN, DOMAIN_DN, NETBIOS_DOMAIN, REALM, DcError, DcInfo, _tail,
                               admin_password, samba_dir, smb_conf_path)
 from lab.samba_setup import _which
@@ -162,37 +161,29 @@ def up(timeout: float = 90.0) -> DcInfo:
     dc = info()
     if _proc is None or _proc.poll() is not None:
         samba = _which("samba") or "samba"
-        with open(log_path(), "ab") as fh:
-            _proc = subprocess.Popen([samba, "-s", str(conf_path()), "-i", "-M", "single"], stdin=subprocess.DEVNULL,
-                                     stdout=fh, stderr=subprocess.STDOUT, cwd=str(replica_dir()),
-                                     start_new_session=True)
-    deadline, last = time.monotonic() + timeout, "not tried"
-    while time.monotonic() < deadline:
-        if _proc.poll() is not None:
-            raise DcError(f"samba (dc2) exited with {_proc.returncode}:\n{_tail(log_path())}")
-        last = _healthy(dc) or ""
-        if not last:
-            replicate_once()
-            return dc
-        time.sleep(0.5)
+        _proc = process.spawn([samba, "-s", str(conf_path()), "-i", "-M", "single"], log=log_path(),
+                              cwd=replica_dir())
+    proc, last = _proc, ["not tried"]
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise DcError(f"samba (dc2) exited with {proc.returncode}:\n{_tail(log_path())}")
+        last[0] = _healthy(dc) or ""
+        return not last[0]
+
+    if process.wait_for(healthy, timeout, 0.5):
+        replicate_once()
+        return dc
     down()
-    raise DcError(f"dc2 did not answer LDAPS on {HOST} within {timeout:.0f}s ({last}):\n{_tail(log_path())}")
+    raise DcError(f"dc2 did not answer LDAPS on {HOST} within {timeout:.0f}s ({last[0]}):\n{_tail(log_path())}")
 
 
 def down() -> None:
     global _proc, _added_address
     assign_ca(False)
     if _proc is not None and _proc.poll() is None:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(_proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                _proc.wait(10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        # samba leads its own process group (started in its own session): TERM the group, KILL it after 10 s
+        process.stop(_proc.pid, 10.0, group=True, kill_wait=10.0, running=lambda _pid: _proc.poll() is None)
     _proc = None
     # the address is the lab's (no one else binds 127.0.0.2): remove it whoever added it, so a dc1 started later
     # with an older smb.conf (interfaces = lo) does not take it

@@ -7,19 +7,15 @@ state file and pid file), so its resets and knobs never disturb a lab run going 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import ssl
-import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab import topology
+from lab import process, topology
 from lab.pki import ca_bundle_path
 
 from .state import state_dir
@@ -102,26 +98,8 @@ def ready(inst: Instance = LAB) -> bool:
 
 
 def running_pid(inst: Instance = LAB) -> int | None:
-    try:
-        pid = int(inst.pid_file.read_text().strip())
-        os.kill(pid, 0)
-        return pid
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    """True while the process runs; reaps it when it is our own exited child (a zombie still answers kill 0)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
+    pid = process.read_pid(inst.pid_file)
+    return pid if pid is not None and process.alive(pid) else None
 
 
 def up(inst: Instance = LAB, timeout: float = 30.0) -> bool:
@@ -131,28 +109,23 @@ def up(inst: Instance = LAB, timeout: float = 30.0) -> bool:
     cmd = [sys.executable, "-m", "lab.graph_sim", "serve", "--port", str(inst.port)]
     if inst.state_path is not None:
         cmd += ["--state", str(inst.state_path)]
-    log = open(inst.log_file, "ab")
-    proc = subprocess.Popen(cmd, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    inst.pid_file.write_text(str(proc.pid))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    proc = process.spawn(cmd, log=inst.log_file, pid_file=inst.pid_file, cwd=ROOT)
+
+    def answering() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"the Graph simulator exited with {proc.returncode}; see {inst.log_file}")
-        if ready(inst):
-            return True
-        time.sleep(0.2)
+        return ready(inst)
+
+    if process.wait_for(answering, timeout, 0.2):
+        return True
     raise RuntimeError(f"the Graph simulator did not answer within {timeout:.0f}s; see {inst.log_file}")
 
 
 def down(inst: Instance = LAB, timeout: float = 10.0) -> bool:
-    """Stop the instance started by `up` (by its pid file). True when one was stopped."""
+    """Stop the instance started by `up` (by its pid file, SIGTERM). True when one was stopped."""
     pid = running_pid(inst)
     if pid is None:
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.1)
+    process.stop(pid, timeout, kill=False)
     inst.pid_file.unlink(missing_ok=True)
     return True

@@ -17,17 +17,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab import topology
+from lab import process, topology
 
 from . import ADMIN_HOST, ADMIN_PORT, store
 
@@ -126,38 +123,30 @@ class Instance:
                 env["NDES_WINRM_SIM_DIR"] = str(self.dir)
             if self.hosts is not None:
                 env["NDES_WINRM_SIM_HOSTS"] = json.dumps(self.hosts)
-            with open(self.dir / "server.log", "ab") as log:
-                proc = subprocess.Popen([sys.executable, "-m", "lab.winrm_sim", "serve"], cwd=_REPO, env=env,
-                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
-            (self.dir / "server.pid").write_text(str(proc.pid))
+            process.spawn([sys.executable, "-m", "lab.winrm_sim", "serve"], log=self.dir / "server.log",
+                          pid_file=self.dir / "server.pid", cwd=_REPO, env=env)
             self.started = True
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def answering() -> dict | None:
             h = self.health()
-            if h is not None and self._ports_open(h):
-                return h
-            time.sleep(0.2)
-        log = self.dir / "server.log"
-        tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
+            return h if h is not None and self._ports_open(h) else None
+
+        h = process.wait_for(answering, timeout, 0.2)
+        if h is not None:
+            return h
+        tail = process.tail(self.dir / "server.log")
         raise SimError(f"the WinRM simulator did not come up within {timeout:.0f} s; log tail:\n{tail}")
 
     def down(self, timeout: float = 10.0) -> bool:
         """Stop the simulator this state directory's pid file names; True if one was stopped."""
         pid_file = self.dir / "server.pid"
-        try:
-            pid = int(pid_file.read_text().strip())
-        except (OSError, ValueError):
+        pid = process.read_pid(pid_file)
+        if pid is None:
             return False
         if not _ours(pid):
             pid_file.unlink(missing_ok=True)
             return False
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _ours(pid):
-            time.sleep(0.1)
-        if _ours(pid):
-            os.kill(pid, signal.SIGKILL)
+        process.stop(pid, timeout, running=_ours)
         pid_file.unlink(missing_ok=True)
         return True
 
@@ -223,11 +212,7 @@ class Instance:
 
 
 def _ours(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    except OSError:
-        return False
-    return b"lab.winrm_sim" in cmdline and b"serve" in cmdline
+    return process.runs(pid, "lab.winrm_sim", "serve")
 
 
 LAB = Instance()

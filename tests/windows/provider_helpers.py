@@ -25,14 +25,20 @@ def snapshot(sim: Instance, host: str) -> str:
     return json.dumps(sim.read_state(host), sort_keys=True)
 
 
-def converge_twice(provider, p: dict[str, Any], sim: Instance, host: str):
-    """create, then the same inputs again through update: the second pass must leave the host untouched."""
-    created = provider.create(copy.deepcopy(p))
+def three_pass(provider, p: dict[str, Any], sim: Instance, host: str):
+    """The three passes of a Windows resource: the preview (the engine's check, which with adopt: true also reads
+    what taking over would change) leaves the host untouched; the apply creates it; the re-apply (the same inputs
+    through update) leaves the host untouched and the diff of what it reads back shows no change."""
     before = snapshot(sim, host)
+    checked(provider, p)
+    assert snapshot(sim, host) == before, "the preview changed the host"
+    created = provider.create(copy.deepcopy(p))
+    applied = snapshot(sim, host)
     provider.update(created.id, created.outs, copy.deepcopy(p))
-    assert snapshot(sim, host) == before, "a second converge changed the host"
+    assert snapshot(sim, host) == applied, "a second converge changed the host"
     assert not provider.diff(created.id, provider.read(created.id, created.outs).outs, checked(provider, p)).changes
     return created
+
 
 
 def checked(provider, p: dict[str, Any]) -> dict[str, Any]:

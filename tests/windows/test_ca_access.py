@@ -9,6 +9,7 @@ from ndes.providers.ca_access import CaAccessProvider
 
 from .conftest import CA1
 from .part2_lab import endpoint_props, service_account
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = CaAccessProvider()
@@ -33,7 +34,7 @@ def restarts(sim) -> int:
 def test_grant_converge_drift_delete(sim, samba_dc):
     with service_account(samba_dc) as (account, _pw, sid):
         inp = props(sim, samba_dc, account)
-        created = P.create(inp)
+        created = three_pass(P, inp, sim, CA1)
         assert created.id == f"{samba_dc.enterprise_ca_name}/{sid}"
         assert created.outs["resolvedSid"] == sid and created.outs["mask"] & ENROLL and created.outs["restarted"]
         assert aces(sim, sid) == [{"type": "allow", "sid": sid, "mask": ENROLL}]

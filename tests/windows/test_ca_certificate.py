@@ -12,6 +12,7 @@ from ndes.providers.ca_certificate import CaCertificateProvider
 
 from .conftest import CA1
 from .part2_lab import endpoint_props
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = CaCertificateProvider()
@@ -20,7 +21,7 @@ P = CaCertificateProvider()
 def test_exports_issuing_and_root_and_changes_nothing(sim, samba_dc):
     inp = P.check({}, {"endpoint": endpoint_props(sim, CA1), "caName": samba_dc.enterprise_ca_name})
     before = sim.read_state(CA1)
-    created = P.create(inp.inputs)
+    created = three_pass(P, inp.inputs, sim, CA1)
     out = created.outs
     issuing = x509.load_pem_x509_certificate(pki.ensure_enterprise_ca()[0].read_bytes())
     root = x509.load_pem_x509_certificate(pki.ensure_ca()[0].read_bytes())

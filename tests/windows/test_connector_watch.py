@@ -9,6 +9,7 @@ from ndes.providers.intune_connector import IntuneConnectorProvider
 
 from .conftest import NDES1
 from .part2_lab import endpoint_props
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = IntuneConnectorProvider()
@@ -19,7 +20,7 @@ def test_preview_warns_ahead_of_the_connector_certificates_expiry(sim, capfd):
         path = sim_connector.stage_installer(st)
     inp = P.check({}, {"endpoint": endpoint_props(sim, NDES1), "owner": "tests/watch/connector",
                        "configKey": "ndes:connector", "installerPath": path}).inputs
-    created = P.create(inp)
+    created = three_pass(P, inp, sim, NDES1)
     with sim.edit_state(NDES1) as st:
         sim_connector.register(st, days=200)
     capfd.readouterr()

@@ -11,6 +11,7 @@ from ndes.windows import ScriptFailed
 
 from .conftest import NDES1
 from .part2_lab import endpoint_props, prepare_ndes_host, put_certificate
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = IisHttpsBindingProvider()
@@ -32,7 +33,7 @@ def test_bind_converge_drift_repair_delete(sim):
     prepare_ndes_host(sim, NDES1)
     thumb = put_certificate(sim, NDES1, "ndes1-lab.msappproxy.net", ["ndes1-lab.msappproxy.net"])
     inp = inputs(sim, thumb)
-    created = P.create(inp)
+    created = three_pass(P, inp, sim, NDES1)
     assert created.id == "Default Web Site/https/443"
     assert created.outs["bindingInformation"] == "*:443:" and created.outs["hostName"] == ""
     assert https(sim) == [{"protocol": "https", "bindingInformation": "*:443:", "certificateHash": thumb,

@@ -9,7 +9,7 @@ from ndes.providers.windows_features import WindowsFeaturesProvider
 from ndes.windows import ScriptFailed
 
 from .conftest import NDES1
-from .provider_helpers import checked, converge_twice, props
+from .provider_helpers import checked, three_pass, props
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def limits(sim) -> dict:
 def test_limits_converge_read_update_and_delete(iis):
     prov = IisRequestLimitsProvider()
     p = props(iis, NDES1)
-    created = converge_twice(prov, p, iis, NDES1)
+    created = three_pass(prov, p, iis, NDES1)
     assert limits(iis) == {"maxUrl": 65534, "maxQueryString": 65534}
     assert (created.outs["maxUrl"], created.outs["maxQueryString"]) == (65534, 65534)
     new = props(iis, NDES1, maxQueryString=32768)

@@ -12,6 +12,7 @@ from ndes.windows import ScriptFailed
 
 from .conftest import NDES1
 from .part2_lab import endpoint_props
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = IntuneConnectorProvider()
@@ -40,7 +41,7 @@ def test_silent_install_registration_and_uninstall(sim):
     with sim.edit_state(NDES1) as st:
         path = sim_connector.stage_installer(st)
     inp = inputs(sim, installerPath=path)
-    created = P.create(inp)
+    created = three_pass(P, inp, sim, NDES1)
     out = created.outs
     assert out["installed"] and out["servicesRunning"] and out["version"]
     assert out["registered"] is False and "PFXCertificateConnectorUI.exe" in out["instruction"]

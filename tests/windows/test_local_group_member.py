@@ -8,7 +8,7 @@ from ndes.providers.local_group_member import LocalGroupMemberProvider
 from ndes.windows import ScriptFailed
 
 from .conftest import NDES1
-from .provider_helpers import checked, converge_twice, props
+from .provider_helpers import checked, three_pass, props
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def members(sim, group="IIS_IUSRS") -> list[str]:
 def test_a_local_account_converges_reads_and_is_removed(sim):
     prov = LocalGroupMemberProvider()
     p = props(sim, NDES1, member="NDES1\\Administrator")
-    created = converge_twice(prov, p, sim, NDES1)
+    created = three_pass(prov, p, sim, NDES1)
     assert members(sim) == ["NDES1\\Administrator"]
     assert created.outs["principalSource"] == "Local"
     prov.delete(created.id, created.outs)

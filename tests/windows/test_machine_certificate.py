@@ -13,6 +13,7 @@ from ndes.windows import ScriptFailed
 
 from .conftest import CA1, NDES1
 from .part2_lab import endpoint_props, ssl_template
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = MachineCertificateProvider()
@@ -35,7 +36,7 @@ def store(sim) -> dict:
 def test_issue_converge_read_drift_delete(sim, samba_dc):
     with ssl_template(samba_dc, validity="1 year") as tpl:
         inp = inputs(sim, tpl)
-        created = P.create(inp)
+        created = three_pass(P, inp, sim, NDES1)
         out = created.outs
         assert created.id == out["thumbprint"] and out["commonName"] == EXT
         assert out["dnsNames"] == sorted([EXT, INT]) and out["template"] == tpl.name

@@ -9,7 +9,7 @@ from ndes.providers.mscep_template_mapping import MscepTemplateMappingProvider
 from ndes.windows import ScriptFailed
 
 from .conftest import NDES1
-from .provider_helpers import checked, converge_twice, props
+from .provider_helpers import checked, three_pass, props
 
 pytestmark = pytest.mark.slow
 BOTH = ["digitalSignature", "keyEncipherment"]
@@ -41,7 +41,7 @@ def values(sim) -> dict:
 def test_mapping_converges_reads_updates_and_deletes(ndes):
     prov = MscepTemplateMappingProvider()
     p = props(ndes, NDES1, keyUsage=["keyEncipherment", "digitalSignature"], templateName="NDES-Intune")
-    created = converge_twice(prov, p, ndes, NDES1)
+    created = three_pass(prov, p, ndes, NDES1)
     assert values(ndes) == {"EncryptionTemplate": "IPSECIntermediateOffline",
                             "GeneralPurposeTemplate": "NDES-Intune", "SignatureTemplate": "IPSECIntermediateOffline"}
     assert created.outs["registryValue"] == "GeneralPurposeTemplate" and created.outs["keyUsage"] == BOTH

@@ -7,7 +7,7 @@ import pytest
 from ndes.providers.mscep_template_mapping import MscepTemplateMappingProvider
 
 from .conftest import NDES1
-from .provider_helpers import checked, converge_twice, props
+from .provider_helpers import checked, three_pass, props
 from .test_mscep_template_mapping import loaded, ndes, values  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ def test_three_templates_one_per_purpose(ndes):  # noqa: F811
     prov = MscepTemplateMappingProvider()
     p = props(ndes, NDES1, keyUsage=["digitalSignature", "keyEncipherment"], templateName="NDES-Intune",
               additional=MORE)
-    created = converge_twice(prov, p, ndes, NDES1)
+    created = three_pass(prov, p, ndes, NDES1)
     assert values(ndes) == {"GeneralPurposeTemplate": "NDES-Intune", **MORE}
     assert loaded(ndes) == values(ndes)  # the SCEP pool was recycled: NDES issues from all three now
     assert created.outs["additional"] == MORE

@@ -14,6 +14,7 @@ from ndes.windows import ScriptFailed
 
 from .conftest import NDES1
 from .part2_lab import endpoint_props, ndes_role_props, prepare_ndes_host, service_account
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = NdesRoleProvider()
@@ -30,7 +31,7 @@ def test_install_converge_read_drift_uninstall(sim, samba_dc):
     with service_account(samba_dc) as (account, password, _sid):
         prepare_ndes_host(sim, NDES1, account)
         inp = inputs(sim, samba_dc, account, password)
-        created = P.create(inp)
+        created = three_pass(P, inp, sim, NDES1)
         out = created.outs
         assert out["serviceAccount"] == account and out["raName"] == "NDES1-MSCEP-RA"
         assert {c["template"] for c in out["raCertificates"]} == {"EnrollmentAgentOffline", "CEPEncryption"}

@@ -17,6 +17,7 @@ from ndes.windows.contracts import ndes_ra_renewal as C
 
 from .conftest import NDES1
 from .part2_lab import endpoint_props, ndes_role_props, prepare_ndes_host, put_certificate, service_account
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 ROLE = NdesRoleProvider()
@@ -50,7 +51,7 @@ def install(sim, dc, account, password) -> dict:
 def test_renewal_30_days_before_expiry(sim, samba_dc, capfd):
     with service_account(samba_dc) as (account, password, _sid):
         inp = install(sim, samba_dc, account, password)
-        created = P.create(inp)
+        created = three_pass(P, inp, sim, NDES1)
         before = ra_entries(sim)
         assert created.outs["raDaysLeft"] >= 728 and len(before) == 2
         assert not P.diff(created.id, created.outs, inp).changes  # two years left: nothing to do

@@ -10,6 +10,7 @@ from ndes.providers.reboot import HostRebootProvider
 
 from .conftest import NDES1
 from .part2_lab import endpoint_props
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = HostRebootProvider()
@@ -22,7 +23,7 @@ def inputs(sim, **over) -> dict:
 def test_restarts_once_when_pending(sim):
     sim.knobs(rebootSeconds=1)
     boot = sim.read_state(NDES1)["boot"]["bootId"]
-    quiet = P.create(inputs(sim))
+    quiet = three_pass(P, inputs(sim), sim, NDES1)
     assert quiet.outs["rebooted"] is False and sim.read_state(NDES1)["boot"]["bootId"] == boot
 
     with sim.edit_state(NDES1) as st:  # what RegistryValues does after writing the HTTP.sys values

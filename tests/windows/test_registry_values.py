@@ -7,7 +7,7 @@ from ndes.providers.base import AlreadyExists
 from ndes.providers.registry_values import HTTP_SYS_PARAMETERS, RegistryValuesProvider, http_sys_values
 
 from .conftest import NDES1
-from .provider_helpers import checked, converge_twice, props
+from .provider_helpers import checked, three_pass, props
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def _pending(sim):
 def test_http_sys_values_converge_read_update_and_delete(sim):
     prov = RegistryValuesProvider()
     p = props(sim, NDES1, values=http_sys_values(), markRebootPending=True)
-    created = converge_twice(prov, p, sim, NDES1)
+    created = three_pass(prov, p, sim, NDES1)
     assert created.outs["rebootRequired"] is True
     assert _value(sim, "MaxFieldLength") == {"name": "MaxFieldLength", "type": "DWord", "value": 65534}
     assert _pending(sim).restart_requested()

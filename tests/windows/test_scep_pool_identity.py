@@ -16,6 +16,7 @@ from ndes.windows.contracts import ndes_ra_renewal as RA
 
 from .conftest import NDES1
 from .part2_lab import _client, endpoint_props, ndes_role_props, prepare_ndes_host, service_account
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 ROLE = NdesRoleProvider()
@@ -57,7 +58,7 @@ def test_password_rotation_updates_the_pool_and_recycles(sim, samba_dc):
         ROLE.create(ROLE.check({}, {"endpoint": endpoint_props(sim, NDES1), "owner": "tests/pool/ndes-role",
                                     **ndes_role_props(samba_dc, account, password)}).inputs)
         inp = _inputs(sim, account, password)
-        created = P.create(inp)
+        created = three_pass(P, inp, sim, NDES1)
         assert created.outs["poolState"] == "Started" and "password" in created.outs
         assert created.outs["notes"] == []  # in sync: nothing done
         starts = _pool(sim)["starts"]

@@ -13,6 +13,7 @@ from ndes.windows.contracts import http_ssl_cert_update as H
 
 from .conftest import NDES1, make_endpoint
 from .part2_lab import endpoint_props, prepare_ndes_host, put_certificate
+from .provider_helpers import three_pass
 
 pytestmark = pytest.mark.slow
 P = IisHttpsBindingProvider()
@@ -37,7 +38,7 @@ def absences(sim) -> list[dict]:
 def test_a_renewed_certificate_is_swapped_in_place(sim):
     prepare_ndes_host(sim, NDES1)
     old = put_certificate(sim, NDES1, NAME, [NAME])
-    created = P.create(inputs(sim, old))
+    created = three_pass(P, inputs(sim, old), sim, NDES1)
     assert absences(sim) == []  # a new binding: nothing was taken away
     new = put_certificate(sim, NDES1, NAME, [NAME])
     moved = P.update(created.id, created.outs, inputs(sim, new))

@@ -9,7 +9,7 @@ from ndes.providers.windows_features import NDES_FEATURES, WindowsFeaturesProvid
 from ndes.windows import ScriptFailed
 
 from .conftest import NDES1
-from .provider_helpers import checked, converge_twice, props
+from .provider_helpers import checked, three_pass, props
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ def test_ndes_features_converge_read_update_and_delete(sim):
     prov = WindowsFeaturesProvider()
     before = installed(sim)
     p = props(sim, NDES1)  # the default list: what NDES needs
-    created = converge_twice(prov, p, sim, NDES1)
+    created = three_pass(prov, p, sim, NDES1)
     now = installed(sim)
     assert set(NDES_FEATURES) <= now
     assert {"Web-WebServer", "NET-Framework-45-ASPNET", "WAS-Process-Model"} <= now  # pulled in, as Windows does

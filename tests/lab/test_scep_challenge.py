@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import time
 
 import pytest
 from cryptography import x509
@@ -88,7 +87,7 @@ def test_challenge_resolves_the_profile_for_the_device(state):
     assert status == 400 and "{{DeviceName}}" in out["error"]
 
 
-def test_validation_once_bound_to_the_profile_and_the_csr(state, connector):
+def test_validation_once_bound_to_the_profile_and_the_csr(state, connector, monkeypatch):
     register(state, connector)
     ch = call(state, "POST", "/lab/intune/scepChallenges", {"profileId": "p-1", "device": DEVICE})[1]
 
@@ -114,10 +113,17 @@ def test_validation_once_bound_to_the_profile_and_the_csr(state, connector):
     reqs = call(state, "GET", "/lab/intune/scepRequests")[1]["value"]
     assert [r["status"] for r in reqs] == ["rejected", "rejected", "rejected", "issued", "rejected"]
 
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)  # the simulated tenant's clock, moved by the test
+    clock = [start]
+    monkeypatch.setattr(sc, "_now", lambda: clock[0])
     short = call(state, "POST", "/lab/intune/scepChallenges", {"profileId": "p-1", "device": DEVICE,
-                                                              "ttlSeconds": 0.5})[1]
-    time.sleep(1.1)
-    assert "expired" in validate(short["challenge"], csr(GOOD_SUBJECT, GOOD_SANS))[1]["reason"]
+                                                              "ttlSeconds": 2})[1]
+    clock[0] = start + dt.timedelta(seconds=2)  # at its expiry second: still good
+    kept = call(state, "POST", "/lab/intune/scepChallenges", {"profileId": "p-1", "device": DEVICE,
+                                                             "ttlSeconds": 2})[1]
+    assert validate(short["challenge"], csr(GOOD_SUBJECT, GOOD_SANS))[1]["valid"]
+    clock[0] = start + dt.timedelta(seconds=4, microseconds=1)
+    assert "expired" in validate(kept["challenge"], csr(GOOD_SUBJECT, GOOD_SANS))[1]["reason"]
 
     gone = call(state, "POST", "/lab/intune/scepChallenges", {"profileId": "p-1", "device": DEVICE})[1]
     del state.data["deviceConfigurations"]["p-1"]
