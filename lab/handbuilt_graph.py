@@ -72,7 +72,7 @@ HASH_ALGORITHM = "sha2"
 SID_SAN = {"sanType": "universalResourceIdentifier", "name": "{{OnPremisesSecurityIdentifier}}"}
 """The strong-mapping SAN (KB5014754) Microsoft's SCEP profile page asks for in user certificates on iOS/iPadOS,
 macOS and Windows (not Android): https://learn.microsoft.com/intune/intune-service/protect/certificates-profile-scep"""
-SID_SAN_PLATFORMS = {"ios"}
+SID_SAN_PLATFORMS = {"ios", "macos", "windows"}
 
 
 class GraphError(RuntimeError):
