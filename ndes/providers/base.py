@@ -199,12 +199,10 @@ def _keeps_generation(update: Any) -> Any:
 
 class NdesProvider:
     """Base of the project's dynamic providers. Subclasses set `kind`, `Inputs`, `replace_on`, and the hooks.
+    No Pulumi import: the dynamic provider host calls the verbs by name and reads their results' attributes
+    (results.py), so `ndes verify` reads through these classes without the SDK."""
 
-    It imports no Pulumi: the engine's dynamic provider host calls the verbs below by name and reads their
-    results' attributes (results.py), so `ndes verify` can read through these same classes without the SDK."""
-
-    serialize_as_secret_always: ClassVar[bool] = True
-    """pulumi.dynamic.Resource keeps the pickled provider (`__provider`) a secret in state (the SDK's default)."""
+    serialize_as_secret_always: ClassVar[bool] = True  # the pickled provider stays a secret (the SDK's default)
 
     kind: ClassVar[str] = "Resource"
     Inputs: ClassVar[type[ResourceInputs]] = ResourceInputs
