@@ -192,8 +192,9 @@ def down() -> None:
     _added_address = False
 
 
-def replicate_once(direction: str = "both") -> None:
-    """One DRS pull per naming context: dc1 -> dc2 ("to_dc2"), dc2 -> dc1 ("to_dc1"), or both."""
+def replicate_once(direction: str = "both", full: bool = False) -> None:
+    """One DRS pull per naming context: dc1 -> dc2 ("to_dc2"), dc2 -> dc1 ("to_dc1"), or both; `full` sends
+    every object again (`--full-sync`), whatever the destination's up-to-dateness vector says."""
     tool = _which("samba-tool") or "samba-tool"
     pulls = []
     if direction in ("both", "to_dc2"):
@@ -202,18 +203,27 @@ def replicate_once(direction: str = "both") -> None:
         pulls.append(("DC1", HOST, smb_conf_path()))
     for dest, source, conf in pulls:
         for nc in NCS:
-            proc = _run([tool, "drs", "replicate", dest, source, nc, "--local", "-s", str(conf),
-                         f"-U{NETBIOS_DOMAIN}\\Administrator"], timeout=120)
+            proc = _run([tool, "drs", "replicate", dest, source, nc, "--local", *(["--full-sync"] if full else []),
+                         "-s", str(conf), f"-U{NETBIOS_DOMAIN}\\Administrator"], timeout=120)
             if proc.returncode != 0:
                 raise DcError(f"samba-tool drs replicate {dest} {source} {nc} --local failed: "
                               f"{(proc.stdout + proc.stderr)[-800:]}")
 
 
 class Replicator:
-    """Replicates both ways every `interval` seconds in a daemon thread (the lab's replication schedule)."""
+    """Replicates both ways every `interval` seconds in a daemon thread (the lab's replication schedule); every
+    `full_every`-th round is a full sync.
 
-    def __init__(self, interval: float = 5.0):
+    Why the full syncs: an incremental pull (`--local`) running while dc1 commits a write can leave that write
+    behind for good: observed once in a full run, a template created on dc1 during a round never reached dc2 in
+    52 later rounds, while writes made a few seconds later did. AD's replication does not lose a change (an
+    originating write is replicated until every replica's up-to-dateness vector covers it: MS-DRSR 3.4.2, 4.1.10),
+    so the lab's schedule re-sends everything now and then to keep that guarantee: a write reaches dc2 within
+    `full_every` rounds at the latest."""
+
+    def __init__(self, interval: float = 5.0, full_every: int = 5):
         self.interval = interval
+        self.full_every = max(1, full_every)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []
@@ -232,7 +242,7 @@ class Replicator:
             self.begun += 1
             started = time.monotonic()
             try:
-                replicate_once()
+                replicate_once(full=self.begun % self.full_every == 0)
                 self.rounds += 1
             except Exception as exc:  # any failure is the round's: the schedule goes on, as AD's does
                 self.errors.append(f"round {self.begun} ({time.monotonic() - started:.0f}s): "
