@@ -216,10 +216,10 @@ class Replicator:
 
     Why the full syncs: an incremental pull (`--local`) running while dc1 commits a write can leave that write
     behind for good: observed once in a full run, a template created on dc1 during a round never reached dc2 in
-    52 later rounds, while writes made a few seconds later did. AD's replication does not lose a change (an
-    originating write is replicated until every replica's up-to-dateness vector covers it: MS-DRSR 3.4.2, 4.1.10),
-    so the lab's schedule re-sends everything now and then to keep that guarantee: a write reaches dc2 within
-    `full_every` rounds at the latest."""
+    52 later rounds, while writes made a few seconds later did. AD's replication does not lose a change: an
+    originating write is replicated until every replica's up-to-dateness vector covers it (MS-DRSR 4.1.10; 5.166:
+    the vector says every update up to its USN has been applied). So the lab's schedule re-sends everything now
+    and then to keep that guarantee: a write reaches dc2 within `full_every` rounds at the latest."""
 
     def __init__(self, interval: float = 5.0, full_every: int = 5):
         self.interval = interval
