@@ -14,8 +14,10 @@ import threading
 from pathlib import Path
 
 import requests
+from winrm import transport as _transport
 from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransportError, WSManFaultError
 from winrm.protocol import Protocol
+from winrm.transport import Transport
 
 from ._endpoint import Endpoint
 from ._exceptions import AuthenticationFailed, TlsFailure, Unreachable, WindowsHostError
@@ -69,6 +71,31 @@ busy pipeline never reaches MaxShellsPerUser (30). A shell closed while still wa
 (the host answers "shell not found" before anything ran)."""
 
 
+class _DirectTransport(Transport):
+    """pywinrm's Transport whose requests session goes to the host directly and never reads or writes the process
+    environment while it sends.
+
+    pywinrm's own "no proxy" (Protocol(proxy=None)) hands requests the proxies {"no_proxy": "*"}; requests then
+    sets os.environ["no_proxy"] and deletes it again around every request it sends (requests.utils
+    should_bypass_proxies / set_environ, not thread-safe: https://github.com/psf/requests/issues/4997). The engine
+    runs several provider operations at once in one process (threads): a thread reading the environment
+    (urllib's getproxies_environment, under requests' resolve_proxies in every request of another host's session)
+    while another deletes the variable fails with KeyError: 'no_proxy'; a recovery refresh (reads on the CA and
+    NDES hosts at once) failed so in the crash matrix (issue 18, tests/unit/test_winrm_environment.py).
+    Built with proxy "legacy_requests" (requests gets no proxies of ours, so it writes no variable), then trust_env
+    off and no proxies: every request goes direct, as proxy=None meant."""
+
+    def build_session(self) -> requests.Session:
+        if self.session is not None:
+            return self.session
+        self.proxy = "legacy_requests"
+        _transport.DISPLAYED_PROXY_WARNING = True  # its once-a-process warning that we use the environment's proxy:
+        session = super().build_session()          # we do not (the proxies are dropped below)
+        session.trust_env = False
+        session.proxies = {}
+        return session
+
+
 class Dropped(Exception):
     """The connection broke or timed out during a request (mapped to Unreachable by the caller, which decides
     whether a retry is safe). `accepted`: the host may have started the command."""
@@ -90,12 +117,14 @@ class _Session:
         if self._protocol is None:
             ep = self.endpoint
             validate = "ignore" if ep.insecure_skip_tls_verify else "validate"
-            self._protocol = Protocol(
+            protocol = Protocol(
                 endpoint=ep.url, transport=ep.auth, username=ep.username, password=ep.password,
                 server_cert_validation=validate,
                 ca_trust_path=_ca_file(ep.ca_bundle_pem) if ep.ca_bundle_pem else None,
                 operation_timeout_sec=RECEIVE_POLL_SECONDS, read_timeout_sec=RECEIVE_POLL_SECONDS + 10,
                 proxy=None)
+            protocol.transport.__class__ = _DirectTransport  # Protocol builds its Transport itself; no proxy either way
+            self._protocol = protocol
         return self._protocol
 
     def shell(self) -> str:
