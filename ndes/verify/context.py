@@ -164,9 +164,11 @@ class Context:
         with contextlib.suppress(Exception):
             if self._directory is not None and hasattr(self._directory, "close"):
                 self._directory.close()
-        with contextlib.suppress(Exception):
-            if self._graph is not None and hasattr(self._graph, "close"):
-                self._graph.close()
+        graphs = [self._graph, *(v for k, v in self.cache.items() if isinstance(k, tuple) and k[:1] == ("graph",))]
+        for g in graphs:  # the Intune app's client and each identity's graph_for kept for the run
+            with contextlib.suppress(Exception):
+                if g is not None and hasattr(g, "close"):
+                    g.close()
 
 
 @contextlib.contextmanager

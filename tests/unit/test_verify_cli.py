@@ -134,3 +134,22 @@ def test_bundle_holds_results_config_and_facts_without_a_secret(tmp_path, fake_c
     assert not any(n.endswith("/HostLogs.json") for n in names)  # the raw state is never written
     from .verify_fakes import SCEP_MESSAGE
     assert SCEP_MESSAGE[:40] not in text and "7F3A9C0D11E2" not in text and "0x80094800" in text
+
+
+def test_close_closes_every_graph_client_of_the_run():
+    """graph_for keeps one client per identity (the Intune app, App Proxy's delegated admin): close() closes them."""
+    from ndes.verify import Context
+
+    from .verify_fakes import config
+
+    class Client:
+        closed = 0
+
+        def close(self):
+            Client.closed += 1
+
+    ctx = Context(config())
+    ctx.cache[("graph", "tenant", "app", "clientSecret")] = Client()
+    ctx.cache[("graph", "tenant", "admin", "deviceCode")] = Client()
+    ctx.close()
+    assert Client.closed == 2
