@@ -20,6 +20,15 @@ from .scep_variables import key_size_problem, variable_problems
 from .config_base import _Model, TlsOptions
 
 
+
+def _resource_name(v: str, what: str) -> str:
+    """A name that also names Pulumi resources (profiles, extra trusted certificates): plain, and only letters,
+    digits, spaces, '.', '_' and '-'."""
+    v = _plain_name(v, "name", PROFILE_PREFIX_MAX)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]*", v):
+        raise ValueError(f"{what} is letters, digits, spaces, '.', '_' and '-' (it names resources)")
+    return v
+
 class GroupRef(_Model):
     id: str | None = None
     name: str | None = None
@@ -168,10 +177,7 @@ class ScepProfileConfig(ScepConfig):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        v = _plain_name(v, "name", PROFILE_PREFIX_MAX)
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]*", v):
-            raise ValueError("a profile name is letters, digits, spaces, '.', '_' and '-' (it names resources)")
-        return v
+        return _resource_name(v, "a profile name")
 
     @property
     def slug(self) -> str:
@@ -190,10 +196,7 @@ class ExtraTrustedCertificate(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        v = _plain_name(v, "name", PROFILE_PREFIX_MAX)
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]*", v):
-            raise ValueError("a certificate name is letters, digits, spaces, '.', '_' and '-' (it names resources)")
-        return v
+        return _resource_name(v, "a certificate name")
 
     @field_validator("certificate")
     @classmethod

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
+from ...model import thumbprints
 from . import Contract
 
 SCRIPT = "HttpSslCertUpdate"
@@ -30,7 +31,6 @@ IIS_APP_ID = "{4dc3e181-e14b-4a21-b022-59fc669b0914}"
 """The application id IIS registers its https bindings with in HTTP.sys (`netsh http show sslcert` on an IIS
 host lists it for every binding IIS made): an update keeps the binding IIS's."""
 IPPORT = re.compile(r"^(?:(?:\d{1,3}\.){3}\d{1,3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$")
-CERTHASH = re.compile(r"^[0-9A-F]{40}$")
 APPID = re.compile(r"^\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}$")
 NOT_FOUND = "The following command was not found"
 
@@ -51,7 +51,7 @@ class HttpSslCertUpdateParams(Contract):
     @field_validator("certhash")
     @classmethod
     def _certhash(cls, v: str) -> str:
-        if not CERTHASH.fullmatch(v):
+        if thumbprints.normalized(v) != v:  # already in the one spelling: netsh gets it as it is
             raise ValueError(f"{v!r} is not a certificate thumbprint (40 upper-case hex digits)")
         return v
 
