@@ -279,7 +279,7 @@ def connector(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result
     stopped = IC.stopped(st)  # only the services meant to run (start type Automatic)
     out.append(ok(h.fqdn, "Intune connector services", "running") if IC.services_running(st) else
                fail(h.fqdn, "Intune connector services", f"not running: {', '.join(stopped) or 'none found'}",
-                    f"Start-Service {' ,'.join(stopped) or 'PFXCertificateConnectorSvc'}"))
+                    f"Start-Service {', '.join(stopped) or 'PFXCertificateConnectorSvc'}"))
     if not st.get("registered"):
         out.append((fail if c.require_registered else warn)(
             h.fqdn, "Intune connector registered", "not registered with Intune",

@@ -161,6 +161,11 @@ def test_connector_states():
         "services": {"PFXCertificateConnectorSvc": "Stopped", "PkiRevokeConnectorSvc": "Stopped"}}), h)
     r = one(res, "Intune connector services")
     assert r.status == "fail" and "PFXCertificateConnectorSvc" in r.fix and "PkiRevokeConnectorSvc" not in r.fix
+    both = w.connector(cfg, ctx_with(cfg, IntuneConnector={
+        "services": {"PFXCertificateConnectorSvc": "Stopped", "PkiRevokeConnectorSvc": "Stopped"},
+        "startTypes": {"PFXCertificateConnectorSvc": "Automatic", "PkiRevokeConnectorSvc": "Automatic"}}), h)
+    assert one(both, "Intune connector services").fix == \
+        "Start-Service PFXCertificateConnectorSvc, PkiRevokeConnectorSvc"  # a list PowerShell reads as written
     # a service of a feature not configured (start type Manual) is not meant to run: healthy
     assert one(w.connector(cfg, ctx_with(cfg), h), "Intune connector services").status == "pass"
     r = one(w.connector(cfg, ctx_with(cfg, IntuneConnector={"certificateDaysLeft": -1}), h),
