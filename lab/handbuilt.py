@@ -6,8 +6,9 @@
 
 It lives beside the lab stack without touching it: the NDES host is ndes2 (the lab stack uses ndes1), and the
 account, templates, App Proxy application and Intune profiles have names of their own (NAMES). Built directly:
-AD objects over LDAPS in the real Samba (ldap3, no owner marks), the Windows side by running the same cmdlet
-scripts an admin runs by hand on the simulated hosts (WinRM, no owner marks) and the simulator's restart knob,
+AD objects by raw LDAP writes and samba-tool in the real Samba (lab/handbuilt_directory.py; no product code, no
+owner marks), the Windows side by running the same cmdlet scripts an admin runs by hand on the simulated hosts
+(WinRM, no owner marks) and the simulator's restart knob,
 the Graph objects by raw requests to the simulator's Graph API, bodies from Graph's documentation
 (lab/handbuilt_graph.py; no product code, no owner marks).
 
@@ -102,68 +103,16 @@ MISTAKES = [
 
 
 # ---------------------------------------------------------------------------------------------- directory
-def _directory(cfg):
-    from ndes.directory import DirectoryClient, DirectorySettings
-    d = cfg.domain
-    # a hand-build is an administrator's work (setspn -s needs one: KB5008382), not the stack's bind account's
-    user, pw = (d.spn_admin_user, d.spn_admin_password) if d.spn_admin_user else (d.bind_user, d.bind_password)
-    return DirectoryClient.connect(DirectorySettings(d.ldap_url, user, pw.get_secret_value(), ca_bundle=d.ca_bundle))
-
-
-def _template_settings(t, kind: str):
-    from ndes.model.templates import TemplateSettings
-    return TemplateSettings(kind=kind, name=t.name, display_name=t.display, validity=t.validity_period,
-                            renewal_period=t.renewal, minimum_key_size=t.minimum_key_size, key_usage=list(t.key_usage),
-                            extended_key_usage=list(t.extended_key_usage), exportable=t.exportable,
-                            enrollee_supplies_subject=t.enrollee_supplies_subject, publish_to_ad=t.publish_to_ad)
-
-
 def build_directory(cfg, echo) -> None:
-    """Active Directory Users and Computers + setspn + the Certificate Templates console, in LDAP."""
-    import ldap3
-    from ndes.directory import accounts as acc, issuance, templates as tpl
-    from ndes.model.templates import template_attributes
-
-    sa, d = cfg.service_account, cfg.domain
-    with _directory(cfg) as c:
-        if acc.find_principal(c, sa.name) is None:
-            dn = acc.create_user(c, sa.ou or f"CN=Users,{c.domain_dn}", sa.name, f"{sa.name}@{d.dns_name}",
-                                 sa.description, sa.password.get_secret_value(),
-                                 acc.UF_NORMAL_ACCOUNT | acc.UF_DONT_EXPIRE_PASSWD, None)
-            c.modify(dn, {"servicePrincipalName": [(ldap3.MODIFY_ADD, [f"http/{NDES['name']}"])]},
-                     kind="account SPNs")
-            echo(f"account {d.logon_name(sa.name)} with SPN http/{NDES['name']}")
-        for kind, t, who in (("ssl", cfg.templates.ssl, f"{NDES['name'].split('.')[0].upper()}$"),
-                             ("client", cfg.templates.client, sa.name)):
-            dn = tpl.template_dn(c, t.name)
-            if tpl.read_template(c, dn) is None:
-                desired = dict(template_attributes(_template_settings(t, kind)))
-                oid = tpl.new_template_oid(tpl.forest_base_oid(c))
-                desired["msPKI-Cert-Template-OID"] = oid
-                tpl.write_template(c, dn, desired, None, None)
-                tpl.ensure_oid_object(c, oid, t.display)
-                echo(f"template {t.name} ({'Web Server' if kind == 'ssl' else 'User'} duplicate)")
-            tpl.grant(c, dn, [acc.resolve_sid(c, who)])
-            issuance.add(c, cfg.ca.common_name, t.name)
-            echo(f"  Read + Enroll for {who}; issued on {cfg.ca.common_name}")
+    """Active Directory Users and Computers + setspn + the Certificate Templates console: raw LDAP and samba-tool
+    (lab/handbuilt_directory.py), no product code."""
+    from . import handbuilt_directory
+    handbuilt_directory.build(cfg, NDES["name"], echo)
 
 
 def clean_directory(cfg, echo) -> None:
-    from ndes.directory import accounts as acc, issuance, templates as tpl
-    with _directory(cfg) as c:
-        for t in (cfg.templates.ssl, cfg.templates.client):
-            issuance.remove(c, cfg.ca.common_name, t.name)
-            dn = tpl.template_dn(c, t.name)
-            live = tpl.read_template(c, dn)
-            if live is not None:
-                c.delete(dn, kind="certificate template")
-                if live.get("msPKI-Cert-Template-OID"):
-                    tpl.delete_oid_objects(c, live["msPKI-Cert-Template-OID"])
-                echo(f"removed template {t.name}")
-        p = acc.find_principal(c, cfg.service_account.name)
-        if p is not None:
-            c.delete(p.dn, kind="account")
-            echo(f"removed account {cfg.service_account.name}")
+    from . import handbuilt_directory
+    handbuilt_directory.clean(cfg, echo)
 
 
 # ---------------------------------------------------------------------------------------------- windows

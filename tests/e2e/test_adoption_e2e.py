@@ -61,13 +61,21 @@ def matches(got: set[tuple[str, str]]) -> bool:
     return len(got) == len(EXPECTED) and all(any(k == gk and w in gw for gk, gw in got) for k, w in EXPECTED)
 
 
+def _directory(cfg):
+    """The product's directory client, bound as the administrator who built the NDES (reads only)."""
+    from ndes.directory import DirectoryClient, DirectorySettings
+    d = cfg.domain
+    user, pw = (d.spn_admin_user, d.spn_admin_password) if d.spn_admin_user else (d.bind_user, d.bind_password)
+    return DirectoryClient.connect(DirectorySettings(d.ldap_url, user, pw.get_secret_value(), ca_bundle=d.ca_bundle))
+
+
 def identities(cfg) -> dict[str, str]:
     """What must survive adoption unchanged: objectGUIDs in Samba, Graph object ids, the NDES install's RA
     certificates and every certificate that was in the NDES host's store."""
     from ndes.directory import accounts as acc, templates as tpl
     from ndes.directory.security import guid_to_str
     out: dict[str, str] = {}
-    with handbuilt._directory(cfg) as c:
+    with _directory(cfg) as c:
         out["account"] = acc.find_principal(c, cfg.service_account.name).guid
         for t in (cfg.templates.ssl, cfg.templates.client):
             out[f"template {t.name}"] = guid_to_str(tpl.read_template(c, tpl.template_dn(c, t.name))["objectGUID"])
