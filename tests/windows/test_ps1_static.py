@@ -197,3 +197,45 @@ def test_http_ssl_cert_update_validates_every_value_before_netsh():
     for var, pattern in (("$ipport", "-notmatch '^(?:(?:"), ("$certhash", "-cnotmatch '^[0-9A-F]{40}$'"),
                          ("$appid", "-notmatch '^\\{[0-9a-fA-F]{8}")):
         assert text.index(f"{var} {pattern}") < at, var
+
+
+# ---- Windows PowerShell 5.1 facts the simulators cannot show (they play a script's contract, not its text) ----
+def _code(path) -> str:
+    """The script without its comment lines."""
+    return "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
+
+
+def test_signedcms_is_used_only_after_system_security_is_loaded():
+    """System.Security.Cryptography.Pkcs lives in System.Security.dll, which 5.1 does not always load
+    (dataplat/dbatools#6278): a script decoding CMS loads it first, by its strong name."""
+    for path in script_files():
+        code = _code(path)
+        use = code.find("System.Security.Cryptography.Pkcs")
+        if use < 0:
+            continue
+        load = code.find("[System.Reflection.Assembly]::Load('System.Security, Version=4.0.0.0")
+        assert 0 <= load < use, f"{path.name} uses SignedCms without loading System.Security first"
+
+
+def test_https_from_a_script_enables_tls12_first():
+    """.NET Framework's default SecurityProtocol on Server 2012 R2 / 2016 is SSL3 | TLS 1.0 unless SchUseStrongCrypto
+    is set (learn.microsoft.com/dotnet/api/system.net.servicepointmanager.securityprotocol); Entra and Intune
+    accept TLS 1.2 only."""
+    request = ("System.Net.WebClient", "[System.Net.WebRequest]::Create", "Invoke-WebRequest", "Invoke-RestMethod")
+    tls12 = ("[System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol "
+             "-bor [System.Net.SecurityProtocolType]::Tls12")
+    for path in script_files():
+        code = _code(path)
+        first = min((i for i in (code.find(r) for r in request) if i >= 0), default=-1)
+        if first < 0:
+            continue
+        assert 0 <= code.find(tls12) < first, f"{path.name} makes an HTTPS request before enabling TLS 1.2"
+
+
+def test_get_winevent_never_filters_by_provider_name():
+    """Get-WinEvent resolves each -FilterHashtable ProviderName before reading: one provider not registered on the
+    host fails the whole query (NoMatchingProvidersFound, PowerShell's GetEventCommand.cs); XPath only filters."""
+    import re
+    for path in script_files():
+        code = _code(path)
+        assert not re.search(r"ProviderName\s*=", code) or "Get-WinEvent" not in code, path.name

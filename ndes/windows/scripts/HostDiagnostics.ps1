@@ -6,6 +6,9 @@ param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
+# .NET Framework's default protocols on Server 2012 R2/2016 are SSL3 and TLS 1.0 unless SchUseStrongCrypto is set
+# (ServicePointManager.SecurityProtocol); Entra and Intune accept TLS 1.2 only: add it for this process.
+[System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
 $os = Get-CimInstance -ClassName Win32_OperatingSystem
 $state = @{
     os = @{ caption = [string] $os.Caption; version = [string] $os.Version
@@ -72,7 +75,9 @@ if (Test-Path -LiteralPath $connector) {
 }
 $state.userRights = @{}
 try {
+    # one instance per GPO and right; precedence 1 is the GPO that won (the setting in effect)
     foreach ($right in @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_UserPrivilegeRight')) {
+        if ([int] $right.precedence -ne 1) { continue }
         $state.userRights[[string] $right.UserRight] = @($right.AccountList | ForEach-Object { [string] $_ })
     }
 } catch {

@@ -4,12 +4,18 @@
 # enroll (new keys and requests with the given subject, CSP, key length and key spec, submitted to the CA in the
 # administrator-for-machine context), restart (the SCEP app pool: NDES loads its RA certificates when it starts),
 # remove (the old RA certificates, once NDES serves the new ones).
-# Contract (params, state): ndes/windows/contracts/ra_renewal.py.
+# Contract (params, state): ndes/windows/contracts/ndes_ra_renewal.py.
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 $store = 'Cert:\LocalMachine\My'
+# SignedCms lives in System.Security.dll, which Windows PowerShell 5.1 does not always load (dataplat/dbatools#6278);
+# loaded by its strong name (Add-Type is refused in these scripts).
+$null = [System.Reflection.Assembly]::Load('System.Security, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a')
+# .NET Framework's default protocols on Server 2012 R2/2016 are SSL3 and TLS 1.0 unless SchUseStrongCrypto is set
+# (ServicePointManager.SecurityProtocol); add TLS 1.2 for this process.
+[System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
 if (Get-Module -ListAvailable -Name 'WebAdministration') { Import-Module -Name 'WebAdministration' }
 
 function Get-KeyProvider($Cert) {
