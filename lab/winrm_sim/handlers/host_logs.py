@@ -3,7 +3,7 @@
 - events: Get-WinEvent's records (LogName, Id, ProviderName, LevelDisplayName, TimeCreated, Message) of the
   host's event logs (`state["eventLog"][<log name>]`: the simulated NDES writes its refusals to Application,
   lab/winrm_sim/scep_pkiop.py; a test may add connector events under Microsoft-Intune-CertificateConnectors/Admin),
-  filtered as the script's hashtables ask (log, providers, Level 1/2 = Critical/Error), newest first, -MaxEvents;
+  filtered as the script's XPath queries ask (log, providers, Level 1/2 = Critical/Error), newest first, -MaxEvents;
   no match: NoMatchingEventsFound; the connector's log before the connector is installed: NoMatchingLogsFound.
   Events the simulator logs without an id read back Id 0 (it does not invent ids).
 - iisLog: W3SVC<siteId>'s log as IIS writes it in W3C format: the `#Software/#Version/#Date/#Fields` header

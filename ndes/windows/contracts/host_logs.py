@@ -1,9 +1,10 @@
 """HostLogs.ps1: the raw logs a support ticket needs from an NDES host, read only, bounded by the caller.
 
-events   Get-WinEvent -FilterHashtable, newest first, -MaxEvents per query:
-           @{ LogName = 'Application'; ProviderName = 'Microsoft-Windows-NetworkDeviceEnrollmentService',
-              'NDESConnector'; Level = 1, 2 }                         (NDES errors)
-           @{ LogName = 'Microsoft-Intune-CertificateConnectors/Admin'; Level = 1, 2 }   (connector errors)
+events   Get-WinEvent -LogName <log> -FilterXPath <query>, newest first, -MaxEvents per query:
+           Application, "*[System[(Level=1 or Level=2) and Provider[@Name='Microsoft-Windows-
+              NetworkDeviceEnrollmentService' or @Name='NDESConnector']]]"          (NDES errors)
+           Microsoft-Intune-CertificateConnectors/Admin, '*[System[(Level=1 or Level=2)]]'   (connector errors)
+         (XPath: a -FilterHashtable ProviderName that is not registered on the host fails the whole query)
          each as Get-WinEvent's EventLogRecord names it (LogName, Id, ProviderName, LevelDisplayName, TimeCreated
          in UTC, Message); a query that fails (no matching event, or the log does not exist: the connector is not
          installed) is reported with its FullyQualifiedErrorId and message, never thrown

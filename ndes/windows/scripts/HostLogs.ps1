@@ -1,7 +1,7 @@
 param([Parameter(Mandatory)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-# HostLogs: read only. The newest NDES and connector errors (Get-WinEvent -FilterHashtable, -MaxEvents) and the
+# HostLogs: read only. The newest NDES and connector errors (Get-WinEvent -FilterXPath, -MaxEvents) and the
 # last mscep.dll lines of the site's newest IIS W3C log with its header lines, raw. Python scrubs and bounds them.
 # Contract: ndes/windows/contracts/host_logs.py.
 
@@ -11,21 +11,24 @@ $siteId = [int] $Params.siteId
 if ($maxEvents -lt 1 -or $maxEvents -gt 100 -or $maxLines -lt 1 -or $maxLines -gt 500 -or $siteId -lt 1) {
     throw 'maxEvents (1..100), maxLines (1..500) and siteId (>= 1) are out of range'
 }
-$filters = @(
-    @{ LogName = 'Application'; ProviderName = @('Microsoft-Windows-NetworkDeviceEnrollmentService', 'NDESConnector'); Level = @(1, 2) },
-    @{ LogName = 'Microsoft-Intune-CertificateConnectors/Admin'; Level = @(1, 2) })
+# XPath, not -FilterHashtable's ProviderName: Get-WinEvent resolves each ProviderName first and a provider that is
+# not registered on the host (NDESConnector, the legacy connector's, is absent on most) fails the whole query
+# (NoMatchingProvidersFound, PowerShell's GetEventCommand); an XPath provider test is only a filter.
+$queries = @(
+    @('Application', "*[System[(Level=1 or Level=2) and Provider[@Name='Microsoft-Windows-NetworkDeviceEnrollmentService' or @Name='NDESConnector']]]"),
+    @('Microsoft-Intune-CertificateConnectors/Admin', '*[System[(Level=1 or Level=2)]]'))
 $events = @()
 $eventErrors = @()
-foreach ($filter in $filters) {
+foreach ($q in $queries) {
     try {
-        foreach ($record in @(Get-WinEvent -FilterHashtable $filter -MaxEvents $maxEvents -ErrorAction Stop)) {
+        foreach ($record in @(Get-WinEvent -LogName $q[0] -FilterXPath $q[1] -MaxEvents $maxEvents -ErrorAction Stop)) {
             $events += @{ logName = [string] $record.LogName; id = [int] $record.Id
                 providerName = [string] $record.ProviderName; levelDisplayName = [string] $record.LevelDisplayName
                 timeCreated = $record.TimeCreated.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
                 message = [string] $record.Message }
         }
     } catch {
-        $eventErrors += @{ logName = [string] $filter['LogName']; errorId = [string] $_.FullyQualifiedErrorId
+        $eventErrors += @{ logName = [string] $q[0]; errorId = [string] $_.FullyQualifiedErrorId
             message = [string] $_.Exception.Message }
     }
 }
