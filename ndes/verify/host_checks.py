@@ -182,8 +182,8 @@ def logs(h: NdesHostConfig, st: HD.HostDiagnosticsState) -> list[Result]:
         if (now - when).days < EVENT_DAYS:
             recent.append(e)
     check = "NDES and connector errors (event logs)"
-    if recent:
-        last = recent[0]
+    if recent:  # the two logs come one after the other, each newest first: the newest of both
+        last = max(recent, key=lambda e: e.time_created)
         out.append(warn(h.fqdn, check, f"{len(recent)} error(s) in the last {EVENT_DAYS} days; newest "
                         f"{last.time_created} {last.provider} {last.id}: {scrub_text(last.message)[:300]}",
                         "read them in Event Viewer (Application; Microsoft-Intune-CertificateConnectors/Admin) "

@@ -74,22 +74,23 @@ def iis_iusrs(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result
 
 def _logon_rights(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> tuple[set[str], str]:
     """The logon rights (of LOGON_RIGHTS) the service account holds: by group policy (HostDiagnostics.ps1's RSOP
-    facts, accounts by name) and by the local security policy (LogonRights.ps1: secedit's [Privilege Rights]
+    facts of the winning GPO, accounts as *SID or by name) and by the local security policy (LogonRights.ps1: secedit's [Privilege Rights]
     lines, accounts as *SID), with where they came from."""
     from .host_checks import facts
-    me = cfg.service_account_logon
+    me, sid = cfg.service_account_logon, ""
     held: dict[str, set[str]] = {}
-    try:
-        rsop = facts(cfg, ctx, h).user_rights
-        held["group policy"] = {r for r in LOGON_RIGHTS if LR.holds(rsop.get(r, []), me, "")}
-    except Exception:  # noqa: BLE001 - the diagnostics step reports why it cannot read the host
-        pass
     try:
         local = LR.LogonRightsState.model_validate(ctx.script(h.fqdn, h.winrm, LR.SCRIPT,
                                                               LR.LogonRightsParams(account=me).wire()))
+        sid = local.account_sid
         if local.exit_code == 0:
-            held["local policy"] = LR.rights_of(local.privilege_rights, me, local.account_sid)
+            held["local policy"] = LR.rights_of(local.privilege_rights, me, sid)
     except Exception:  # noqa: BLE001 - a host that cannot say: not accepted, IIS_IUSRS stays the fix
+        pass
+    try:  # a GPO names accounts as *SID (MS-GPSB 2.2.6) or by name
+        rsop = facts(cfg, ctx, h).user_rights
+        held = {"group policy": {r for r in LOGON_RIGHTS if LR.holds(rsop.get(r, []), me, sid)}, **held}
+    except Exception:  # noqa: BLE001 - the diagnostics step reports why it cannot read the host
         pass
     return set().union(*held.values()) if held else set(), " and ".join(k for k, v in held.items() if v) or "policy"
 

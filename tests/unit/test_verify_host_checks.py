@@ -114,6 +114,10 @@ def test_event_log_errors_of_the_last_two_days_warn_with_the_newest():
     r = one(run(now=now, events=ev), "NDES and connector errors (event logs)")
     assert r.status == "warn" and "1 error(s)" in r.detail and "signing certificate" in r.detail
     assert one(run(now=now, events=ev[1:]), "NDES and connector errors (event logs)").status == "pass"
+    connector = {"log": "Microsoft-Intune-CertificateConnectors/Admin", "provider": "CertificateConnector",
+                 "id": 1001, "level": "Error", "timeCreated": "2027-06-01T11:30:00Z", "message": "newest of all"}
+    r = one(run(now=now, events=[*ev, connector]), "NDES and connector errors (event logs)")
+    assert "newest of all" in r.detail and "2 error(s)" in r.detail  # the Application log comes first
 
 
 def test_mscep_iis_log_lines_read_by_their_status_field():
@@ -134,6 +138,10 @@ def test_explicit_logon_rights_are_accepted_instead_of_iis_iusrs():
     rights = {right: ["CONTOSO\\svc-ndes"] for right in w.LOGON_RIGHTS}
     r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=alone, HostDiagnostics={"userRights": rights}), h))
     assert r.status == "pass" and "SeBatchLogonRight" in r.detail
+    from .verify_fakes import SIDS  # a GPO writes accounts as *SID (MS-GPSB 2.2.6)
+    by_sid = {right: ["*" + SIDS["svc-ndes"]] for right in w.LOGON_RIGHTS}
+    r = one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=alone, HostDiagnostics={"userRights": by_sid}), h))
+    assert r.status == "pass" and "group policy" in r.detail
     partial = {"SeBatchLogonRight": ["CONTOSO\\svc-ndes"]}
     assert one(w.iis_iusrs(cfg, ctx_with(cfg, LocalGroupMember=alone, HostDiagnostics={"userRights": partial}),
                            h)).status == "fail"
