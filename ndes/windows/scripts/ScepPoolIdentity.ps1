@@ -14,7 +14,10 @@ if ($Params.mode -eq 'set' -and [string] $Params.action -eq 'update') {
     if (-not (Test-Path -LiteralPath $pool)) { throw 'the SCEP application pool does not exist: install NDES first (NdesRole)' }
     Set-ItemProperty -LiteralPath $pool -Name 'processModel' -Value @{
         identityType = 'SpecificUser'; userName = [string] $Params.userName; password = [string] $Params.password }
-    Restart-WebAppPool -Name 'SCEP'
+    # a pool stopped by failed logons (the reason to rotate) cannot be recycled (0x80070425,
+    # dsccommunity/WebAdministrationDsc#230): start it; a running one is recycled to log on again
+    if ((Get-WebAppPoolState -Name 'SCEP').Value -eq 'Stopped') { Start-WebAppPool -Name 'SCEP' }
+    else { Restart-WebAppPool -Name 'SCEP' }
     $changed = $true
 }
 
