@@ -5,11 +5,17 @@ against objects the product did not build: a field our builders get wrong shows 
 made the same wrong way on both sides.
 
 Shapes and calls (Microsoft Graph documentation):
-- sign-in: client credentials and device code on the v2.0 token endpoint
-  https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+- sign-in (checked against MicrosoftDocs/entra-docs docs/identity-platform/): client credentials, POST
+  {authority}/{tenant}/oauth2/v2.0/token with grant_type=client_credentials, client_id, client_secret and
+  scope={graph}/.default  https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow ;
+  device code, POST .../oauth2/v2.0/devicecode {client_id, scope} -> device_code, interval, expires_in, then POST
+  .../oauth2/v2.0/token {grant_type=urn:ietf:params:oauth:grant-type:device_code, client_id, device_code}, answered
+  authorization_pending until the user signs in (the other documented errors, authorization_declined,
+  bad_verification_code, expired_token, end the wait)
   https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
-- App Proxy: POST /applicationTemplates/8adf8e6e-67b2-4cf2-a259-e3dc5476c621/instantiate {displayName}
-  https://learn.microsoft.com/en-us/graph/api/applicationtemplate-instantiate?view=graph-rest-beta ;
+- App Proxy: POST /v1.0/applicationTemplates/8adf8e6e-67b2-4cf2-a259-e3dc5476c621/instantiate {displayName} (the
+  non-gallery template; the answer is an applicationServicePrincipal: {application, servicePrincipal})
+  https://learn.microsoft.com/graph/api/applicationtemplate-instantiate?view=graph-rest-1.0 ;
   PATCH /beta/applications/{id} {onPremisesPublishing: externalUrl, internalUrl, externalAuthenticationType
   (passthru | aadPreAuthentication), isTranslateHostHeaderEnabled, isTranslateLinksInBodyEnabled}
   https://learn.microsoft.com/graph/api/resources/onpremisespublishing ; identifierUris, web.redirectUris and
@@ -28,8 +34,14 @@ Shapes and calls (Microsoft Graph documentation):
   https://learn.microsoft.com/en-us/graph/api/intune-deviceconfig-androiddeviceownerscepcertificateprofile-create
 - assignments: POST {profile}/assign {assignments: [{target: {@odata.type: #microsoft.graph.groupAssignmentTarget,
   groupId}}]}  https://learn.microsoft.com/en-us/graph/api/intune-deviceconfig-deviceconfiguration-assign
-- clean-up: DELETE the service principal and application, then /directory/deletedItems/{id}
-  https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-delete
+- clean-up: DELETE /v1.0/servicePrincipals/{id} and /v1.0/applications/{id} (both go to deleted items, restorable
+  for 30 days), then DELETE /v1.0/directory/deletedItems/{id} of each (permanent; 204; application and
+  servicePrincipal are among the supported types; Application.ReadWrite.All delegated, with Application
+  Administrator or Global Administrator). Listing them needs the type cast (GET
+  /directory/deletedItems/microsoft.graph.application; an untyped GET /directory/deletedItems is not supported)
+  https://learn.microsoft.com/graph/api/directory-deleteditems-delete?view=graph-rest-1.0 ;
+  https://learn.microsoft.com/graph/api/directory-deleteditems-list?view=graph-rest-1.0 ;
+  https://learn.microsoft.com/graph/api/resources/directory
 """
 from __future__ import annotations
 
