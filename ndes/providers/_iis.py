@@ -32,11 +32,11 @@ MODULE_NOT_FOUND = ("The specified module '{0}' was not loaded because no valid 
 """Modules.resx ModuleNotFound (en-US; a host whose PowerShell answers in another language does not match, and
 its error is raised as any other)."""
 CATEGORY = "ResourceUnavailable"
-INSTALL = ("IIS is not installed on {host} (the WebAdministration module is absent): install the Windows features "
-           "Web-Server and Web-Scripting-Tools (IIS Management Scripts and Tools), which this host's WindowsFeatures "
-           "resource declares (ndes:ndesHosts), then run `pulumi up` again; removed by hand: `pulumi refresh` then "
-           "`pulumi up` installs them again, or Install-WindowsFeature Web-Server, Web-Scripting-Tools "
-           "-IncludeManagementTools on the host")
+INSTALL = ("IIS is not installed on {host}: install the Windows features Web-Server and Web-Scripting-Tools (IIS "
+           "Management Scripts and Tools, which carries this module). This host's WindowsFeatures resource "
+           "(ndes:ndesHosts) declares them: `pulumi refresh` then `pulumi up` puts them back, or run "
+           "Install-WindowsFeature Web-Server, Web-Scripting-Tools on the host")
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -156,7 +156,10 @@ def test_create_on_a_host_without_iis_names_what_to_install(cls, id_, extra):
     with clients.substituted(windows=lambda endpoint: host):
         with pytest.raises(ScriptFailed) as info:
             prov.create(props(extra))
+        with pytest.raises(ScriptFailed) as again:  # an update (IIS removed since the last up) says the same
+            prov.update(id_, props(extra), props(extra))
     msg = str(info.value)
+    assert str(again.value) == msg
     assert info.value.category == "ResourceUnavailable" and "WebAdministration" in msg
     assert "Web-Server" in msg and "Web-Scripting-Tools" in msg and "ndes:ndesHosts" in msg and HOST in msg
     assert "ndes:iis" in msg  # the resource's own key
