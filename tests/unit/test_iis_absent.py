@@ -221,3 +221,21 @@ def test_mscep_create_on_a_host_without_iis_names_what_to_install():
             prov.create(props(MSCEP_PROPS))
     msg = str(info.value)
     assert "WebAdministration" in msg and "Web-Scripting-Tools" in msg and "ndes:ndesHosts" in msg
+
+
+# ------------------------------------------------------------------------------------------------ ndes verify
+def test_verify_reports_the_iis_objects_missing_on_a_host_without_iis():
+    """verify reads through the providers' find and get: the objects are missing (install IIS), not a script error."""
+    from ndes.verify import run
+
+    from .verify_fakes import config, context, healthy_states
+    cfg = config()
+    states = healthy_states(cfg)
+    for script in ("IisRequestLimits", "IisHttpsBinding", "ScepPoolIdentity"):
+        states[script] = no_module(script)
+    ctx, _ = context(cfg, states=states)
+    results = {r.check: r for r in run(ctx)}
+    limits, binding, pool = results["IIS request limits"], results["https binding"], results["SCEP app pool"]
+    assert (limits.status, binding.status, pool.status) == ("fail", "fail", "fail")
+    assert "install IIS" in limits.detail and "no https binding" in binding.detail and "does not exist" in pool.detail
+    assert not any("failed to run script" in r.detail for r in (limits, binding, pool))
