@@ -8,6 +8,7 @@ sslcert, atomic), never removed and added again (a moment without a binding, whe
 without `http update` (Windows Server 2012 R2) falls back to IIS's remove-then-add.
 Delete removes the binding only while it still carries this resource's certificate, by its exact element
 (Remove-WebBinding -BindingInformation): another https binding on the port (a host name of someone else's) stays.
+On a host without IIS (_iis.py) the binding reads as gone and delete has nothing to remove.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ..model import thumbprints
 from ..windows.contracts import call
 from ..windows.contracts import http_ssl_cert_update as H
 from ..windows.contracts import iis_https_binding as C
+from ._iis import needs_iis, none_without_iis
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
 
@@ -56,6 +58,7 @@ class IisHttpsBindingProvider(WindowsProvider):
     def _id(self, inp: IisHttpsBindingInputs) -> str:
         return f"{inp.site_name}/https/{inp.port}"
 
+    @none_without_iis
     def find(self, inp: IisHttpsBindingInputs) -> Existing | None:
         st = self._run(inp, "get")
         if C.target(st) is None:
@@ -67,6 +70,7 @@ class IisHttpsBindingProvider(WindowsProvider):
         return {"ipAddress": b.ip_address, "port": port, "hostName": b.host_name, "thumbprint": b.thumbprint,
                 "sslFlags": b.ssl_flags, "bindingInformation": b.binding_information}
 
+    @needs_iis
     def apply(self, inp: IisHttpsBindingInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         st = self._run(inp, "get")
         where = f"{inp.config_key or 'ndes:sslCertificate'}"
@@ -106,10 +110,12 @@ class IisHttpsBindingProvider(WindowsProvider):
                                "NotSpecified")
         return outcome == "updated"
 
+    @none_without_iis
     def get(self, id_: str, inp: IisHttpsBindingInputs) -> dict[str, Any] | None:
         cur = C.target(self._run(inp, "get"))
         return self._live(cur, inp.port) if cur is not None else None
 
+    @none_without_iis
     def remove(self, id_: str, inp: IisHttpsBindingInputs) -> None:
         # only the binding that still carries this resource's certificate, by its exact element
         st = self._run(inp, "get")

@@ -2,7 +2,8 @@
 long SCEP requests from Intune are not refused with 404.14/404.15.
 
 `read` reports the effective values; changed behind Pulumi's back they show as drift and `up` sets them
-again. Delete removes the site-level values (the site inherits the server's limits again).
+again. Delete removes the site-level values (the site inherits the server's limits again). On a host without
+IIS (_iis.py) the limits read as gone and delete has nothing to remove.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts import iis_request_limits as C
+from ._iis import needs_iis, none_without_iis
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
 from .base import Existing
 
@@ -38,6 +40,7 @@ class IisRequestLimitsProvider(WindowsProvider):
     def _id(inp: IisRequestLimitsInputs) -> str:
         return f"{inp.endpoint.host}/{inp.site}/requestLimits"
 
+    @none_without_iis
     def find(self, inp: IisRequestLimitsInputs) -> Existing | None:
         st = self._run(inp, "get")
         if not st.site_exists:
@@ -48,16 +51,19 @@ class IisRequestLimitsProvider(WindowsProvider):
             return Existing(self._id(inp), None)  # someone set the limits by hand already
         return None
 
+    @needs_iis
     def apply(self, inp: IisRequestLimitsInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         st = self._run(inp, "set", ensure="present")
         return self._id(inp), {"maxUrl": st.max_url, "maxQueryString": st.max_query_string}
 
+    @none_without_iis
     def get(self, id_: str, inp: IisRequestLimitsInputs) -> dict[str, Any] | None:
         st = self._run(inp, "get")
         if not st.site_exists:
             return None
         return {"maxUrl": st.max_url, "maxQueryString": st.max_query_string}
 
+    @none_without_iis  # IIS gone: nothing left
     def remove(self, id_: str, inp: IisRequestLimitsInputs) -> None:
-        with unless_gone("ObjectNotFound", "ResourceUnavailable"):  # site or IIS gone: nothing left
+        with unless_gone("ObjectNotFound"):  # the site gone: nothing left
             self._run(inp, "set", ensure="absent")

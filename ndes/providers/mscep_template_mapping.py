@@ -8,6 +8,8 @@ a wrong value written behind Pulumi's back shows as drift in the admin's words. 
 resource set back to the NDES default (IPSECIntermediateOffline). NDES reads the values when the SCEP
 application pool starts, so after any change the SCEP pool is recycled (Restart-WebAppPool): without it NDES
 keeps issuing from the template it loaded (IPSECIntermediateOffline after the install) until the next restart.
+Only the recycle needs IIS (_iis.py): a delete on a host without IIS puts the values back and has no pool to
+recycle; a create or update there stops, naming what to install.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from ..model.keyusage import (MSCEP_VALUES, SCEP_KEY_USAGES, check_mscep_values,
                               normalize_key_usage)
 from ..windows.contracts import Result, call
 from ..windows.contracts import mscep_template_mapping as C
+from ._iis import needs_iis, none_without_iis
 from ._windows import host_of, unless_gone, WindowsInputs, WindowsProvider
 from .base import Existing
 
@@ -98,6 +101,7 @@ class MscepTemplateMappingProvider(WindowsProvider):
             return Existing(self._id(inp), None)  # mapped by hand already
         return None
 
+    @needs_iis
     def apply(self, inp: MscepTemplateMappingInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         current = self._run(inp, "get")
         templates = {**inp.additional, **mscep_mapping(inp.key_usage, inp.template_name)}
@@ -118,6 +122,7 @@ class MscepTemplateMappingProvider(WindowsProvider):
         st = self._run(inp, "get")
         return self._live(inp, st) if st["exists"] else None
 
+    @none_without_iis  # no IIS: no SCEP pool to recycle
     def remove(self, id_: str, inp: MscepTemplateMappingInputs) -> None:
         with unless_gone("ObjectNotFound"):
             st = self._run(inp, "get")

@@ -11,7 +11,7 @@ never leaves it; no domain logon is tried, so checking never counts towards a lo
 - the stored password differs (or the pool is stopped): update the pool's identity and recycle;
 - the pool runs as another account: left alone (NdesRole owns the identity: a change there replaces NDES).
 `read` reports a stored password that differs as a (secret) change, so `pulumi refresh` shows it and the next
-`pulumi up` sets it again.
+`pulumi up` sets it again. On a host without IIS (_iis.py) the pool reads as gone.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pydantic import Field
 
 from ..windows.contracts import call
 from ..windows.contracts import scep_pool_identity as C
+from ._iis import needs_iis, none_without_iis
 from ._windows import host_of, WindowsInputs, WindowsProvider
 from .base import Existing
 
@@ -51,6 +52,7 @@ class ScepPoolIdentityProvider(WindowsProvider):
     def find(self, inp: ScepPoolIdentityInputs) -> Existing | None:
         return None  # the pool is NDES's (NdesRole): nothing to take over
 
+    @needs_iis
     def apply(self, inp: ScepPoolIdentityInputs, existing: Existing | None) -> tuple[str, dict[str, Any]]:
         st = self._run(inp)
         if not st.exists:
@@ -79,6 +81,7 @@ class ScepPoolIdentityProvider(WindowsProvider):
             live["password"] = CHANGED  # refresh shows a (secret) change; the next up sets it again
         return live
 
+    @none_without_iis
     def get(self, id_: str, inp: ScepPoolIdentityInputs) -> dict[str, Any] | None:
         st = self._run(inp)
         if not st.exists:

@@ -13,6 +13,7 @@ from ndes.windows.contracts.iis_https_binding import IisHttpsBindingParams
 
 from .. import certstore, hostmodel, http_sys
 from . import ScriptError, handler, result, validated
+from ._webadministration import import_webadministration
 
 
 def _https(site: dict[str, Any] | None, port: int) -> list[dict[str, Any]]:
@@ -30,9 +31,7 @@ def _find(site: dict[str, Any] | None, port: int, info: str) -> dict[str, Any] |
 def iis_https_binding(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     p = validated(IisHttpsBindingParams, raw)
     state = ctx.state
-    if not hostmodel.iis_installed(state):
-        raise ScriptError("The specified module 'WebAdministration' was not loaded because no valid module file was "
-                          "found in any module directory.", "ResourceUnavailable")
+    import_webadministration(state)
     found = hostmodel.find_site(state, p.site_name)
     site = found[1] if found else None
     mark = f"IisHttpsBinding:{p.site_name}:{p.port}"

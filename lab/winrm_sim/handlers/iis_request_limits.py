@@ -8,6 +8,7 @@ from ndes.windows.contracts.iis_request_limits import IisRequestLimitsParams
 
 from .. import hostmodel as hm
 from . import HostContext, ScriptError, handler, result, validated
+from ._webadministration import import_webadministration
 
 NAMES = ("maxUrl", "maxQueryString")
 
@@ -21,9 +22,7 @@ def iis_request_limits(ctx: HostContext, raw: dict) -> dict:
     p = validated(IisRequestLimitsParams, raw)
     params = p.wire()
     st = ctx.state
-    if not hm.iis_installed(st):
-        raise ScriptError("The specified module 'WebAdministration' was not loaded because no valid module file was "
-                          "found in any module directory.", "ResourceUnavailable")
+    import_webadministration(st)
     mark = f"IisRequestLimits:{p.site.lower()}"
     found = hm.find_site(st, p.site)
     changed = False

@@ -8,6 +8,7 @@ from ndes.windows.contracts.mscep_template_mapping import MscepTemplateMappingPa
 
 from .. import hostmodel as hm
 from . import HostContext, ScriptError, handler, result, validated
+from ._webadministration import import_webadministration
 
 VALUES = ("SignatureTemplate", "EncryptionTemplate", "GeneralPurposeTemplate")
 MARK = "MscepTemplateMapping"
@@ -43,9 +44,7 @@ def mscep_template_mapping(ctx: HostContext, raw: dict) -> dict:
             hm.set_owner_mark(st, MARK, p.owner)
     recycled = False
     if p.mode == "set" and p.recycle:  # Restart-WebAppPool SCEP: NDES reads the values again
-        if not hm.iis_installed(st):
-            raise ScriptError("The specified module 'WebAdministration' was not loaded because no valid module file "
-                              "was found in any module directory.", "ResourceUnavailable")
+        import_webadministration(st)
         if "SCEP" not in ((st.get("iis") or {}).get("appPools") or {}):
             raise ScriptError("Cannot find path 'IIS:\\AppPools\\SCEP' because it does not exist.", "ObjectNotFound")
         hm.start_app_pool(st, "SCEP")

@@ -2,6 +2,7 @@
 for it) and a recycle. Plays (docs/lab-fidelity.md): IIS stores the password it was given and logs the identity
 on when a worker starts (hostmodel.start_app_pool asks the lab DC); a pool whose password no longer works stops
 at its next start and NDES answers 503; the running worker is not affected by a password reset in AD until then.
+The script imports WebAdministration first: on a host without IIS it fails with Import-Module's ModuleNotFound.
 """
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from ndes.windows.contracts.scep_pool_identity import ScepPoolIdentityParams
 
 from .. import hostmodel, pool_logon
 from . import ScriptError, handler, validated
+from ._webadministration import import_webadministration
 
 
 @handler("ScepPoolIdentity")
 def scep_pool_identity(ctx: Any, raw: dict[str, Any]) -> dict[str, Any]:
     p = validated(ScepPoolIdentityParams, raw)
+    import_webadministration(ctx.state)
     pools = ((ctx.state.get("iis") or {}).get("appPools") or {})
     changed = False
     if p.mode == "set" and p.action == "update":
