@@ -106,18 +106,19 @@ def request_limits(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[R
 
 
 def http_sys(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig) -> list[Result]:
-    """The values as RegistryValues reads them; each declared value named with what the host holds."""
+    """The values as RegistryValues reads them, judged by its drift (as refresh); each differing value named with
+    what the host holds."""
     r = _host(ctx, h, "http-sys")
     have = {v["name"]: v["value"] for v in (r.live or {}).get("values", [])}
     want = {v["name"]: v["value"] for v in r.declared.props["values"]}
-    bad = [f"{n} is not set (HTTP.sys default 16384), declared {v}" if n not in have else f"{n} is {have[n]}, "
-           f"declared {v}" for n, v in want.items() if n not in have or int(float(have[n])) != v]
     check = "HTTP.sys MaxFieldLength / MaxRequestBytes"
-    if bad:
-        return [fail(h.fqdn, check, "; ".join(bad), f"set DWORDs MaxFieldLength and MaxRequestBytes = "
-                     f"{cfg.http_sys.max_field_length} under HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\"
-                     "Parameters, then restart the host; `pulumi up` converges it (ndes:httpSys)")]
-    return [ok(h.fqdn, check, ", ".join(f"{n} {int(float(have[n]))}" for n in want))]
+    if r.exists and not r.drift:
+        return [ok(h.fqdn, check, ", ".join(f"{n} {have[n]}" for n in want))]
+    bad = [f"{n} is not set (HTTP.sys default 16384), declared {v}" if n not in have else
+           f"{n} is {have[n]}, declared {v}" for n, v in want.items() if have.get(n) != v]
+    return [fail(h.fqdn, check, "; ".join(bad) or r.said(), f"set DWORDs MaxFieldLength and MaxRequestBytes = "
+                 f"{cfg.http_sys.max_field_length} under HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\"
+                 "Parameters, then restart the host; `pulumi up` converges it (ndes:httpSys)")]
 
 
 def mscep(cfg: DeploymentConfig, ctx: Any, h: NdesHostConfig, client_key_usage: list[str] | None) -> list[Result]:
