@@ -4,6 +4,7 @@ Kept apart from config.py so that file stays the shape of the configuration."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -34,6 +35,19 @@ def plain_name(v: str, what: str, max_len: int = 64) -> str:
         raise ValueError(f"{what} must not contain control characters (NUL, tab, newline, ...)")
     if len(v) > max_len:
         raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
+    return v
+
+
+def sam_account_name(v: str) -> str:
+    """A sAMAccountName (the service account's): at most 20 characters, plain ASCII, none of the characters AD
+    refuses, no final dot. The one rule: ndes:serviceAccount.name and the ServiceAccount resource's inputs."""
+    plain_name(v, "the account name", 20)
+    if not v.isascii() or any(unicodedata.category(ch) in ("Cf", "Zs") for ch in v):
+        raise ValueError(f"'{v}' holds non-ASCII, invisible or space characters: a look-alike letter "
+                         "(e.g. a Cyrillic 'е') or a zero-width space names a different account; use ASCII")
+    bad = set('"/\\[]:;|=,+*?<>@') & set(v)
+    if bad or v.endswith("."):
+        raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
     return v
 
 

@@ -30,7 +30,8 @@ def test_service_account_check_normalises():
     assert res.inputs["enabled"] is True and res.inputs["passwordNeverExpires"] is True  # a service account: NDES stops when it expires
 
 
-@pytest.mark.parametrize("name", ["x*)(cn=*", "a,b", "a\x00b", " svc", "svc ", "a" * 21, "svc."])
+@pytest.mark.parametrize("name", ["x*)(cn=*", "a,b", "a\x00b", " svc", "svc ", "a" * 21, "svc.",
+                                  "svc-nd\u0435s", "svc\u200bndes"])  # the config's rule: look-alikes too
 def test_service_account_check_refuses_hostile_names_naming_the_input(name):
     res = ServiceAccountProvider().check({}, {**SA, "name": name})
     assert [f.property for f in res.failures] == ["name"]
