@@ -11,8 +11,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from .durations import Period, parse_period
 from .template_fields import TemplateFields, TemplatePeriod
 from .scep_fields import ExtendedKeyUsages
-from .field_rules import (CONTROL as _CONTROL, not_blank as _not_blank, plain_name as _plain_name,
-                          sam_account_name as _sam_account_name, secret as _secret)
+from .field_rules import (CONTROL as _CONTROL, not_blank as _not_blank, sam_account_name as _sam_account_name,
+                          secret as _secret)
 from .config_base import _Model, _fqdn, TlsOptions
 
 

@@ -22,6 +22,11 @@ def _period(v: str) -> str:
     return str(from_filetime_interval(to_filetime_interval(parse_period(v, allowed=("hour", "day", "week", "year")))))
 
 
+def template_name(v: str) -> str:
+    """A template's name or display name (also what MSCEP and the SSL certificate request name it by)."""
+    return plain_name(v, "a template name", 64)
+
+
 def rsa_key_size(v: int) -> int:
     """The RSA key sizes the config accepts (RSA_KEY_SIZES); raises ValueError naming them."""
     if v not in RSA_KEY_SIZES:
@@ -58,7 +63,7 @@ class TemplateFields(BaseModel):
     @field_validator("name", "display_name")
     @classmethod
     def _name(cls, v: str | None) -> str | None:
-        return None if v is None else plain_name(v, "a template name", 64)
+        return None if v is None else template_name(v)
 
 
-__all__ = ["ExtendedKeyUsages", "KeyUsages", "RsaKeySize", "TemplateFields", "TemplatePeriod"]
+__all__ = ["ExtendedKeyUsages", "KeyUsages", "RsaKeySize", "TemplateFields", "TemplatePeriod", "rsa_key_size", "template_name"]
