@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from .azure import AzureHostConfig
 from .ndes_role_fields import RaSettings
-from .template_fields import RsaKeySize, rsa_key_size
+from .template_fields import RsaKeySize
 from .field_rules import (https_endpoint as _https_endpoint, not_blank as _not_blank, plain_name as _plain_name,
                           secret as _secret)
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
@@ -133,8 +133,8 @@ class InstallCredentialConfig(_Model):
 
 
 class NdesRoleConfig(_Model, RaSettings):
-    """The RA settings (ndes_role_fields.RaSettings: the fields, shared with the NdesRole resource's inputs; the
-    rules on their values are here) and how the install runs."""
+    """The RA settings (ndes_role_fields.RaSettings, shared with the NdesRole resource's inputs; the rules on the
+    RA subject's values are the config's) and how the install runs."""
     install_credential: InstallCredentialConfig | None = None
     """-Credential of the install (secret password): needed unless the NDES hosts' WinRM logon delegates (credssp)."""
     ra_renew_before_days: int = Field(default=60, ge=1, le=700)
@@ -142,8 +142,6 @@ class NdesRoleConfig(_Model, RaSettings):
     install_timeout: int = Field(default=600, ge=60, le=86400)
     """Seconds the NDES install (or uninstall) may take: the NdesRole resource's customTimeouts and its wait."""
     adopt: bool = False
-
-    _key_lengths = field_validator("signing_key_length", "encryption_key_length")(rsa_key_size)
 
     @field_validator("ra_name", "ra_email", "ra_company", "ra_department", "ra_city", "ra_state",
                      "signing_provider", "encryption_provider")

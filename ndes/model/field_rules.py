@@ -7,7 +7,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationInfo
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 APP_NAME_MAX = 256
@@ -21,6 +21,18 @@ SID_VARIABLE = "{{OnPremisesSecurityIdentifier}}"
 mapping KB5014754 asks for. Intune supports it in user certificates for iOS/iPadOS, macOS and Windows only
 (Microsoft, "Create and assign SCEP certificate profiles in Intune", Subject alternative name)."""
 SID_SAN_PLATFORMS = ("ios", "macos", "windows")
+
+RECORDED = {"recorded": True}
+"""The validation context of inputs a provider loads from state (its `parse`), as opposed to inputs an admin
+declares (the stack config, a provider's `check`). State holds what `read` found on the live object (a hand-made
+1024-bit key, template_fields.rsa_key_size). The rules on what may be DECLARED (see `declared`) let such values
+through, so the state still loads for the diff that shows the drift, the update or replace that fixes it and
+the delete; what a create or update applies was checked as declared first."""
+
+
+def declared(info: ValidationInfo | None) -> bool:
+    """Whether a rule on declared values applies: always, except to inputs loaded from state (RECORDED)."""
+    return not (info is not None and isinstance(info.context, dict) and info.context.get("recorded"))
 
 
 def plain_name(v: str, what: str, max_len: int = 64) -> str:

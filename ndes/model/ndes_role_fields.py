@@ -1,13 +1,15 @@
 """The NDES role's install-time RA settings, declared once: the stack config (config_hosts.NdesRoleConfig,
-`ndes:ndesRole`) and the NdesRole provider's inputs both inherit the fields, names and defaults.
+`ndes:ndesRole`) and the NdesRole provider's inputs both inherit the fields, their types and defaults.
 
-The rules on the values (subject-safe names, a two-letter country, RSA key sizes) are the config's
-(NdesRoleConfig): the provider's inputs also parse state that `read` filled from the host (the RA certificates'
-subject and key lengths of an adopted or drifted NDES), which must still load so refresh and destroy work.
+The key lengths are RsaKeySize for both (a length read from an adopted NDES's RA certificates loads from state
+as it is: field_rules.RECORDED). The rules on the RA subject's values are the config's alone: the inputs take
+any value Windows holds in an RA subject (an adopted NDES's 'Contoso, Inc.', quoted in the subject text).
 """
 from __future__ import annotations
 
 from pydantic import BaseModel
+
+from .template_fields import RsaKeySize
 
 DEFAULT_CSP = "Microsoft Strong Cryptographic Provider"
 
@@ -26,6 +28,6 @@ class RaSettings(BaseModel):
     ra_state: str | None = None
     ra_country: str | None = None
     signing_provider: str = DEFAULT_CSP
-    signing_key_length: int = 2048
+    signing_key_length: RsaKeySize = 2048
     encryption_provider: str = DEFAULT_CSP
-    encryption_key_length: int = 2048
+    encryption_key_length: RsaKeySize = 2048

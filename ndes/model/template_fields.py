@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, field_validator
+from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
 
-from .field_rules import plain_name
+from .field_rules import declared, plain_name
 from .durations import from_filetime_interval, parse_period, to_filetime_interval
 from .keyusage import normalize_key_usage
 from .scep_fields import ExtendedKeyUsages
@@ -27,9 +27,10 @@ def template_name(v: str) -> str:
     return plain_name(v, "a template name", 64)
 
 
-def rsa_key_size(v: int) -> int:
-    """The RSA key sizes the config accepts (RSA_KEY_SIZES); raises ValueError naming them."""
-    if v not in RSA_KEY_SIZES:
+def rsa_key_size(v: int, info: ValidationInfo) -> int:
+    """The RSA key sizes one may declare (RSA_KEY_SIZES); raises ValueError naming them. A size recorded from the
+    live object (field_rules.RECORDED) is kept as it is: the diff shows it."""
+    if declared(info) and v not in RSA_KEY_SIZES:
         raise ValueError(f"{v} is not an RSA key size allowed here: use one of {', '.join(map(str, RSA_KEY_SIZES))}")
     return v
 
