@@ -10,8 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 from .azure import AzureHostConfig
-from .ndes_role_fields import RaSettings
-from .template_fields import RsaKeySize
+from .host_fields import RaSettings, SslKeySettings
 from .field_rules import (https_endpoint as _https_endpoint, not_blank as _not_blank, plain_name as _plain_name,
                           secret as _secret)
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
@@ -100,13 +99,13 @@ class NdesHostConfig(_Model):
         return scep_url(self.external_url)
 
 
-class SslCertificateConfig(_Model):
+class SslCertificateConfig(_Model, SslKeySettings):
+    """The key and renewal (host_fields.SslKeySettings, shared with the MachineCertificate resource's inputs) and
+    the certificate's names."""
     common_name: Literal["external", "internal"] = "external"
     """CN = the external FQDN (Microsoft's SCEP troubleshooting step 3) or the NDES host's FQDN."""
     subject_alternative_names: list[str] | None = None
     """Extra DNS names; the external and internal FQDNs are always included."""
-    key_size: RsaKeySize = 2048
-    renew_before_days: int = Field(default=30, ge=1, le=365)
     adopt: bool = False
 
     @field_validator("subject_alternative_names")
@@ -133,7 +132,7 @@ class InstallCredentialConfig(_Model):
 
 
 class NdesRoleConfig(_Model, RaSettings):
-    """The RA settings (ndes_role_fields.RaSettings, shared with the NdesRole resource's inputs; the rules on the
+    """The RA settings (host_fields.RaSettings, shared with the NdesRole resource's inputs; the rules on the
     RA subject's values are the config's) and how the install runs."""
     install_credential: InstallCredentialConfig | None = None
     """-Credential of the install (secret password): needed unless the NDES hosts' WinRM logon delegates (credssp)."""

@@ -23,7 +23,7 @@ from .results import CheckResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..model.identities import install_refusal_fix
-from ..model.ndes_role_fields import RaSettings
+from ..model.host_fields import RaSettings
 from ..windows import ScriptFailed, StillRunning
 from ..windows.certificates import TIME_FORMAT
 from ..windows.contracts import Result, call
@@ -58,7 +58,7 @@ class InstallCredential(BaseModel):
 
 
 class NdesRoleInputs(WindowsInputs, RaSettings):
-    """The RA settings (ndes.model.ndes_role_fields.RaSettings, shared with ndes:ndesRole) and what the install
+    """The RA settings (ndes.model.host_fields.RaSettings, shared with ndes:ndesRole) and what the install
     needs besides."""
     service_account: str
     """DOMAIN\\name: the SCEP app pool identity."""

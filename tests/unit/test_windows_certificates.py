@@ -96,6 +96,17 @@ def test_a_key_shorter_than_keysize_is_drift_and_a_longer_one_satisfies_it():
         inputs(keySize=1024)
 
 
+@pytest.mark.parametrize("days", [0, 366])
+def test_renew_before_days_has_the_bounds_of_ndes_ssl_certificate(days):
+    """One declaration (host_fields.SslKeySettings): the inputs refuse what ndes:sslCertificate.renewBeforeDays
+    refuses (0 would never renew; over a year renews a one-year certificate on every up)."""
+    from ndes.model.config_hosts import SslCertificateConfig
+    with pytest.raises(ValueError, match="renewBeforeDays"):
+        SslCertificateConfig(renewBeforeDays=days)
+    assert [f.property for f in MachineCertificateProvider().check({}, inputs(renewBeforeDays=30).wire()
+                                                                   | {"renewBeforeDays": days}).failures] == ["renewBeforeDays"]
+
+
 def test_a_bad_oid_input_is_refused():
     with pytest.raises(ValueError, match="not an OID"):
         inputs(templateOid="NDES SSL certificate")

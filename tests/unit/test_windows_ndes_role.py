@@ -82,7 +82,7 @@ def test_another_account_or_ra_detail_is_still_a_replace(monkeypatch):
 
 
 def test_a_short_ra_key_read_from_the_host_is_drift_and_its_state_still_loads(monkeypatch):
-    """The key lengths are the config's RsaKeySize (one declaration, ndes_role_fields.RaSettings): a declared 1024
+    """The key lengths are the config's RsaKeySize (one declaration, host_fields.RaSettings): a declared 1024
     is refused as ndes:ndesRole refuses it, while the 1024-bit keys read from an adopted NDES load from state for
     the replace (and its delete) that fixes them."""
     host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes",
