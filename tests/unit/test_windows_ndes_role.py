@@ -47,13 +47,20 @@ def inputs(**over) -> dict:
     return res.inputs
 
 
-def test_windows_spellings_read_back_as_the_configuration(monkeypatch):
-    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "contoso\\SVC-NDES",
-                     "caConfig": "CA1.contoso.com\\contoso issuing ca", "raCertificates": ra_facts(), "owner": ""})
+def read_from(monkeypatch, live: dict) -> tuple[NdesRoleProvider, dict, object]:
+    """The provider over an installed NDES (`live` over the configured one), the checked default inputs, and
+    what read reports."""
+    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes",
+                     "caConfig": None, "raCertificates": ra_facts(), "owner": "", **live})
     monkeypatch.setattr(mod, "host_of", lambda _inp: host)
     p = NdesRoleProvider()
     news = inputs()
-    read = p.read("ndes1/NDES", news)
+    return p, news, p.read("ndes1/NDES", news)
+
+
+def test_windows_spellings_read_back_as_the_configuration(monkeypatch):
+    p, news, read = read_from(monkeypatch, {"serviceAccount": "contoso\\SVC-NDES",
+                                            "caConfig": "CA1.contoso.com\\contoso issuing ca"})
     for key in ("serviceAccount", "caConfig", "raName", "raCompany", "raDepartment", "raCity", "raCountry",
                 "signingProvider", "encryptionProvider", "signingKeyLength"):
         assert read.inputs[key] == news[key], key
@@ -85,12 +92,7 @@ def test_a_short_ra_key_read_from_the_host_is_drift_and_its_state_still_loads(mo
     """The key lengths are the config's RsaKeySize (one declaration, host_fields.RaSettings): a declared 1024
     is refused as ndes:ndesRole refuses it, while the 1024-bit keys read from an adopted NDES load from state for
     the replace (and its delete) that fixes them."""
-    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes",
-                     "caConfig": None, "raCertificates": ra_facts(bits=1024), "owner": ""})
-    monkeypatch.setattr(mod, "host_of", lambda _inp: host)
-    p = NdesRoleProvider()
-    news = inputs()
-    read = p.read("ndes1/NDES", news)
+    p, news, read = read_from(monkeypatch, {"raCertificates": ra_facts(bits=1024)})
     assert read.outs["signingKeyLength"] == 1024 and read.outs["encryptionKeyLength"] == 1024
     assert {"signingKeyLength", "encryptionKeyLength"} <= set(p.diff("ndes1/NDES", read.outs, news).replaces)
     assert p.parse(read.outs).signing_key_length == 1024 and p.read("ndes1/NDES", read.outs).id == "ndes1/NDES"
