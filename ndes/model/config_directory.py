@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from .durations import Period, parse_period
-from .template_fields import KeyUsages, RsaKeySize, TemplatePeriod
+from .template_fields import TemplateFields, TemplatePeriod
 from .scep_fields import ExtendedKeyUsages
-from .field_rules import CONTROL as _CONTROL, not_blank as _not_blank, plain_name as _plain_name, secret as _secret
+from .field_rules import (CONTROL as _CONTROL, not_blank as _not_blank, sam_account_name as _sam_account_name,
+                          secret as _secret)
 from .config_base import _Model, _fqdn, TlsOptions
 
 
@@ -104,40 +104,13 @@ class ServiceAccountConfig(_Model):
 
     _password = field_validator("password")(_secret)
 
-    @field_validator("name")
-    @classmethod
-    def _sam(cls, v: str) -> str:
-        _plain_name(v, "the account name", 20)
-        if not v.isascii() or any(unicodedata.category(ch) in ("Cf", "Zs") for ch in v):
-            raise ValueError(f"'{v}' holds non-ASCII, invisible or space characters: a look-alike letter "
-                             "(e.g. a Cyrillic 'е') or a zero-width space names a different account; use ASCII")
-        bad = set('"/\\[]:;|=,+*?<>@') & set(v)
-        if bad or v.endswith("."):
-            raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
-        return v
+    _name = field_validator("name")(_sam_account_name)
 
 
-class _TemplateBase(_Model):
-    name: str
-    """Template name (cn): what MSCEP, certutil and the CA's list use."""
-    display_name: str | None = None
-    validity: TemplatePeriod
-    renewal_period: TemplatePeriod = "6 weeks"
-    minimum_key_size: RsaKeySize = 2048
-    key_usage: KeyUsages = ["digitalSignature", "keyEncipherment"]
-    extended_key_usage: ExtendedKeyUsages
-    exportable: bool = False
-    enrollee_supplies_subject: bool = True
-    publish_to_ad: bool = False
-    remove_extra_grants: bool = False
-    """Remove explicit ACEs that let anyone but the built-in admins and the enroll principals enroll on or change
-    the template (Authenticated Users: Enroll, Domain Users: Write, ...); reported either way."""
+class _TemplateBase(_Model, TemplateFields):
+    """A template's settings (template_fields.TemplateFields, shared with the CertificateTemplate resource's
+    inputs) and whether to take over an existing one."""
     adopt: bool = False
-
-    @field_validator("name", "display_name")
-    @classmethod
-    def _name(cls, v: str | None) -> str | None:
-        return None if v is None else _plain_name(v, "a template name", 64)
 
     @property
     def display(self) -> str:

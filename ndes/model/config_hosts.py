@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 from .azure import AzureHostConfig
-from .template_fields import RsaKeySize
+from .host_fields import RaSettings, SslKeySettings
 from .field_rules import (https_endpoint as _https_endpoint, not_blank as _not_blank, plain_name as _plain_name,
                           secret as _secret)
 from .urls import normalize_fqdn, normalize_https_url, scep_url, url_host
@@ -99,13 +99,13 @@ class NdesHostConfig(_Model):
         return scep_url(self.external_url)
 
 
-class SslCertificateConfig(_Model):
+class SslCertificateConfig(_Model, SslKeySettings):
+    """The key and renewal (host_fields.SslKeySettings, shared with the MachineCertificate resource's inputs) and
+    the certificate's names."""
     common_name: Literal["external", "internal"] = "external"
     """CN = the external FQDN (Microsoft's SCEP troubleshooting step 3) or the NDES host's FQDN."""
     subject_alternative_names: list[str] | None = None
     """Extra DNS names; the external and internal FQDNs are always included."""
-    key_size: RsaKeySize = 2048
-    renew_before_days: int = Field(default=30, ge=1, le=365)
     adopt: bool = False
 
     @field_validator("subject_alternative_names")
@@ -131,19 +131,9 @@ class InstallCredentialConfig(_Model):
         return v
 
 
-class NdesRoleConfig(_Model):
-    ra_name: str | None = None
-    """RA certificate subject CN; '<HOST>-MSCEP-RA' as the wizard proposes when unset."""
-    ra_email: str | None = None
-    ra_company: str | None = None
-    ra_department: str | None = None
-    ra_city: str | None = None
-    ra_state: str | None = None
-    ra_country: str | None = None
-    signing_provider: str = "Microsoft Strong Cryptographic Provider"
-    signing_key_length: RsaKeySize = 2048
-    encryption_provider: str = "Microsoft Strong Cryptographic Provider"
-    encryption_key_length: RsaKeySize = 2048
+class NdesRoleConfig(_Model, RaSettings):
+    """The RA settings (host_fields.RaSettings, shared with the NdesRole resource's inputs; the rules on the
+    RA subject's values are the config's) and how the install runs."""
     install_credential: InstallCredentialConfig | None = None
     """-Credential of the install (secret password): needed unless the NDES hosts' WinRM logon delegates (credssp)."""
     ra_renew_before_days: int = Field(default=60, ge=1, le=700)

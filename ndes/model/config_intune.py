@@ -17,6 +17,7 @@ from .field_rules import (APP_NAME_MAX, CONTROL as _CONTROL, PROFILE_PREFIX_MAX,
                           https_endpoint as _https_endpoint, not_blank as _not_blank, plain_name as _plain_name,
                           secret as _secret)
 from .scep_variables import key_size_problem, variable_problems
+from .app_proxy_fields import AppProxySettings
 from .config_base import _Model, TlsOptions
 
 
@@ -294,11 +295,9 @@ class IntuneConfig(_Model):
         return [g for _, p, _ in self.scep_profile_entries() for g in p.include_groups]
 
 
-class AppProxyConfig(_Model):
-    connector_group: str = "Default"
-    pre_authentication: Literal["passthrough", "aadPreAuthentication"] = "passthrough"
-    translate_host_header: bool = True
-    translate_links_in_body: bool = False
+class AppProxyConfig(_Model, AppProxySettings):
+    """The publishing settings (app_proxy_fields.AppProxySettings, shared with the AppProxyApplication inputs)
+    and the application's name."""
     display_name: str = "NDES"
     """Application name; with several NDES hosts each gets '<displayName> <host short name>'."""
     adopt: bool = False

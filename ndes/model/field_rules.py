@@ -4,9 +4,10 @@ Kept apart from config.py so that file stays the shape of the configuration."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationInfo
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 APP_NAME_MAX = 256
@@ -21,6 +22,18 @@ mapping KB5014754 asks for. Intune supports it in user certificates for iOS/iPad
 (Microsoft, "Create and assign SCEP certificate profiles in Intune", Subject alternative name)."""
 SID_SAN_PLATFORMS = ("ios", "macos", "windows")
 
+RECORDED = {"recorded": True}
+"""The validation context of inputs a provider loads from state (its `parse`), as opposed to inputs an admin
+declares (the stack config, a provider's `check`). State holds what `read` found on the live object (a hand-made
+1024-bit key, template_fields.rsa_key_size). The rules on what may be DECLARED (see `declared`) let such values
+through, so the state still loads for the diff that shows the drift, the update or replace that fixes it and
+the delete; what a create or update applies was checked as declared first."""
+
+
+def declared(info: ValidationInfo | None) -> bool:
+    """Whether a rule on declared values applies: always, except to inputs loaded from state (RECORDED)."""
+    return not (info is not None and isinstance(info.context, dict) and info.context.get("recorded"))
+
 
 def plain_name(v: str, what: str, max_len: int = 64) -> str:
     """Refuse names no escaping can carry safely (LDAP, registry, command lines): empty, control characters
@@ -34,6 +47,19 @@ def plain_name(v: str, what: str, max_len: int = 64) -> str:
         raise ValueError(f"{what} must not contain control characters (NUL, tab, newline, ...)")
     if len(v) > max_len:
         raise ValueError(f"{what} is {len(v)} characters long; the limit is {max_len}")
+    return v
+
+
+def sam_account_name(v: str) -> str:
+    """A sAMAccountName (the service account's): at most 20 characters, plain ASCII, none of the characters AD
+    refuses, no final dot. The one rule: ndes:serviceAccount.name and the ServiceAccount resource's inputs."""
+    plain_name(v, "the account name", 20)
+    if not v.isascii() or any(unicodedata.category(ch) in ("Cf", "Zs") for ch in v):
+        raise ValueError(f"'{v}' holds non-ASCII, invisible or space characters: a look-alike letter "
+                         "(e.g. a Cyrillic 'е') or a zero-width space names a different account; use ASCII")
+    bad = set('"/\\[]:;|=,+*?<>@') & set(v)
+    if bad or v.endswith("."):
+        raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
     return v
 
 

@@ -15,13 +15,14 @@ application and purges both from deleted items.
 from __future__ import annotations
 
 import sys
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from .results import CheckFailure, CheckResult
 from pydantic import field_validator
 
 from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
 from ..graph import app_proxy as ap
+from ..model.app_proxy_fields import AppProxySettings
 from ..model.urls import normalize_https_url
 from . import app_proxy_admin as admin
 from . import faults
@@ -34,16 +35,14 @@ PRE_AUTH = {"passthrough": "passthru", "aadPreAuthentication": "aadPreAuthentica
 PRE_AUTH_WORDS = {v: k for k, v in PRE_AUTH.items()}
 
 
-class AppProxyInputs(GraphInputs):
+class AppProxyInputs(GraphInputs, AppProxySettings):
+    """The publishing settings (ndes.model.app_proxy_fields.AppProxySettings, shared with ndes:appProxy) and
+    the application's name and URLs."""
     display_name: str
     external_url: str
     internal_url: str
-    pre_authentication: Literal["passthrough", "aadPreAuthentication"] = "passthrough"
-    translate_host_header: bool = True
-    translate_links_in_body: bool = False
     enabled: bool = True
     """Read-only in Graph (isOnPremPublishingEnabled is preset by the system): only true is accepted."""
-    connector_group: str = "Default"
 
     @field_validator("external_url", "internal_url")
     @classmethod

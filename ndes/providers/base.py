@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import to_jsonable_python
-
+from ..model.field_rules import RECORDED
 from . import connections as conns
 from . import faults
 from . import generation as gen
@@ -336,11 +336,11 @@ class NdesProvider:
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def parse(self, props: dict[str, Any]) -> Any:
-        """Validated Inputs from inputs or state (the connection filled in); the owner carries the state's
-        generation (what the plane writes and compares on the live object)."""
+        """Validated Inputs from inputs or state (the connection filled in; what read recorded loads as it is:
+        RECORDED); the owner carries the state's generation (what the plane writes and compares on the live object)."""
         props = self.filled(props)
         data = {k: v for k, v in props.items() if k != PROVIDER_KEY and k in self._wire_names()}
-        return self._stamped(self.Inputs.model_validate(data), props.get(gen.GENERATION_KEY) or "")
+        return self._stamped(self.Inputs.model_validate(data, context=RECORDED), props.get(gen.GENERATION_KEY) or "")
 
     def upgraded(self, state: dict[str, Any]) -> dict[str, Any]:
         """A state (olds/outputs) brought to today's schema by `migrate` (internal keys kept as they are)."""

@@ -24,7 +24,7 @@ from ..directory import accounts as acc
 from ..directory import templates as tpl
 from ..directory.escape import check_name
 from ..model.durations import parse_period
-from ..model.template_fields import ExtendedKeyUsages, KeyUsages, RsaKeySize, TemplatePeriod
+from ..model.template_fields import TemplateFields
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
 from ..directory import replication, rights
 from .base import Existing
@@ -35,30 +35,15 @@ OID_ATTR = "msPKI-Cert-Template-OID"
 
 
 
-class CertificateTemplateInputs(DirectoryInputs):
+class CertificateTemplateInputs(DirectoryInputs, TemplateFields):
+    """The template's settings (ndes.model.template_fields.TemplateFields, shared with ndes:templates), its
+    kind and who may enroll."""
     kind: Literal["ssl", "client"]
-    name: str
     display_name: str
-    validity: TemplatePeriod
-    renewal_period: TemplatePeriod = "6 weeks"
-    minimum_key_size: RsaKeySize = 2048
-    key_usage: KeyUsages = ["digitalSignature", "keyEncipherment"]
-    extended_key_usage: ExtendedKeyUsages
-    exportable: bool = False
-    enrollee_supplies_subject: bool = True
-    publish_to_ad: bool = False
     enroll_principals: list[str] = []
     """Who gets Read + Enroll: sAMAccountNames (NDES1$, svc-ndes, LAB\\svc-ndes) or SIDs."""
-    remove_extra_grants: bool = False
-    """Remove explicit ACEs that let anyone else (not the built-in admins, not the bind account) enroll or change
-    the template."""
     extra_grants: list[str] = []
     """Always declared empty: read fills it with the grants found, so refresh and preview show them as drift."""
-
-    @field_validator("name", "display_name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return check_name(v, "a template name", 64)
 
     @field_validator("enroll_principals")
     @classmethod

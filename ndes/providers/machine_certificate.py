@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from .results import DiffResult
 from pydantic import field_validator
 
-from ..model.template_fields import RsaKeySize
+from ..model.host_fields import SslKeySettings
 from ..model.urls import normalize_fqdn
 from ..windows.certificates import TIME_FORMAT, Certificate, decode
 from ..windows.contracts import call
@@ -45,7 +45,10 @@ def x500_cn(cn: str) -> str:
     return "CN=" + "".join(out)
 
 
-class MachineCertificateInputs(WindowsInputs):
+class MachineCertificateInputs(WindowsInputs, SslKeySettings):
+    """The key and renewal (ndes.model.host_fields.SslKeySettings, shared with ndes:sslCertificate); keySize is
+    2048 in state written before that input existed, the SSL template's default minimum, which is what those
+    certificates were requested with."""
     template: str
     """The SSL template's name (cn), e.g. NDES-SSL: what Get-Certificate asks the CA for."""
     template_oid: str = ""
@@ -54,10 +57,6 @@ class MachineCertificateInputs(WindowsInputs):
     input existed: then the template is taken on trust until the next `up` records the OID."""
     common_name: str
     dns_names: list[str]
-    renew_before_days: int = 30
-    key_size: RsaKeySize = 2048
-    """The private key's length in bits (ndes:sslCertificate.keySize); 2048 in state written before this input
-    existed, the SSL template's default minimum, which is what those certificates were requested with."""
 
     @field_validator("common_name")
     @classmethod

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 from pydantic import field_validator
 
-from ..model.field_rules import plain_name
-from ..model.keyusage import (MSCEP_VALUES, SCEP_KEY_USAGES, check_mscep_values, mscep_mapping, mscep_value_for,
-                              normalize_key_usage)
+from ..model.keyusage import MSCEP_VALUES, check_mscep_values, mscep_mapping, mscep_value_for
+from ..model.scep_fields import ScepKeyUsage
+from ..model.template_fields import template_name as _template_name
 from ..windows.contracts import Result, call
 from ..windows.contracts import mscep_template_mapping as C
 from ._iis import needs_iis, none_without_iis
@@ -33,33 +33,22 @@ _USAGE_OF = {"SignatureTemplate": ["digitalSignature"], "EncryptionTemplate": ["
 
 
 class MscepTemplateMappingInputs(WindowsInputs):
-    key_usage: list[str]
-    """The SCEP profile's key usage: digitalSignature, keyEncipherment or both."""
+    key_usage: ScepKeyUsage
+    """The SCEP profile's key usage: digitalSignature, keyEncipherment or both (the SCEP profile's own type)."""
     template_name: str
     """The client template's name (cn), e.g. NDES-Intune."""
     additional: dict[str, str] = {}
     """More MSCEP values -> template names (the other purposes' client templates, templates.moreClients)."""
+
+    _name = field_validator("template_name")(_template_name)  # the rule of ndes:templates.*.name
 
     @field_validator("additional")
     @classmethod
     def _additional(cls, v: dict[str, str]) -> dict[str, str]:
         check_mscep_values(v)
         for name in v.values():
-            plain_name(name, "a template name")
+            _template_name(name)
         return v
-
-    @field_validator("key_usage")
-    @classmethod
-    def _ku(cls, v: list[str]) -> list[str]:
-        ku = normalize_key_usage(v)
-        if not ku or any(k not in SCEP_KEY_USAGES for k in ku):
-            raise ValueError(f"the SCEP key usage is {' and/or '.join(SCEP_KEY_USAGES)}")
-        return ku
-
-    @field_validator("template_name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return plain_name(v, "a template name")
 
 
 class MscepTemplateMappingProvider(WindowsProvider):

@@ -23,6 +23,7 @@ from .results import CheckResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..model.identities import install_refusal_fix
+from ..model.host_fields import RaSettings
 from ..windows import ScriptFailed, StillRunning
 from ..windows.certificates import TIME_FORMAT
 from ..windows.contracts import Result, call
@@ -56,7 +57,9 @@ class InstallCredential(BaseModel):
     password: str = Field(repr=False)
 
 
-class NdesRoleInputs(WindowsInputs):
+class NdesRoleInputs(WindowsInputs, RaSettings):
+    """The RA settings (ndes.model.host_fields.RaSettings, shared with ndes:ndesRole) and what the install
+    needs besides."""
     service_account: str
     """DOMAIN\\name: the SCEP app pool identity."""
     service_account_password: str = Field(repr=False)
@@ -65,16 +68,7 @@ class NdesRoleInputs(WindowsInputs):
     ca_config: str
     """<CA host FQDN>\\<CA common name>."""
     ra_name: str
-    ra_email: str | None = None
-    ra_company: str | None = None
-    ra_department: str | None = None
-    ra_city: str | None = None
-    ra_state: str | None = None
-    ra_country: str | None = None
-    signing_provider: str = "Microsoft Strong Cryptographic Provider"
-    signing_key_length: int = 2048
-    encryption_provider: str = "Microsoft Strong Cryptographic Provider"
-    encryption_key_length: int = 2048
+    """The component fills in the wizard's '<HOST>-MSCEP-RA' when ndes:ndesRole.raName is unset."""
     install_credential: InstallCredential | None = Field(default=None, repr=False)
 
 

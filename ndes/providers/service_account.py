@@ -32,11 +32,11 @@ from ..directory import accounts as acc
 from ..directory.escape import check_name, parent_dn, same_dn, split_dn
 from ..directory import rights
 from ..directory.errors import Conflict
+from ..model.field_rules import sam_account_name
 from .base import Existing
 from ._directory import DirectoryInputs, DirectoryProvider
 
 PASSWORD_CHANGED = "(changed outside Pulumi)"
-_SAM_BAD = set('"/\\[]:;|=,+*?<>@')
 
 
 
@@ -72,14 +72,7 @@ class ServiceAccountInputs(DirectoryInputs):
                                                        insecure_skip_tls_verify=s.insecure_skip_tls_verify)) as c:
             yield c
 
-    @field_validator("name")
-    @classmethod
-    def _sam(cls, v: str) -> str:
-        check_name(v, "the account name", 20)
-        bad = _SAM_BAD & set(v)
-        if bad or v.endswith("."):
-            raise ValueError(f"'{v}' is not a valid sAMAccountName: remove {''.join(sorted(bad)) or 'the final dot'}")
-        return v
+    _name = field_validator("name")(sam_account_name)  # the config's rule (ndes:serviceAccount.name)
 
     @field_validator("ou")
     @classmethod

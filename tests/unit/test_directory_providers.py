@@ -30,7 +30,8 @@ def test_service_account_check_normalises():
     assert res.inputs["enabled"] is True and res.inputs["passwordNeverExpires"] is True  # a service account: NDES stops when it expires
 
 
-@pytest.mark.parametrize("name", ["x*)(cn=*", "a,b", "a\x00b", " svc", "svc ", "a" * 21, "svc."])
+@pytest.mark.parametrize("name", ["x*)(cn=*", "a,b", "a\x00b", " svc", "svc ", "a" * 21, "svc.",
+                                  "svc-nd\u0435s", "svc\u200bndes"])  # the config's rule: look-alikes too
 def test_service_account_check_refuses_hostile_names_naming_the_input(name):
     res = ServiceAccountProvider().check({}, {**SA, "name": name})
     assert [f.property for f in res.failures] == ["name"]
@@ -75,6 +76,15 @@ def test_template_check_refuses_with_reasons(field, value, msg):
     res = CertificateTemplateProvider().check({}, {**TPL, field: value})
     assert [f.property for f in res.failures] == [field]
     assert msg in res.failures[0].reason
+
+
+def test_template_state_with_a_short_minimum_key_read_back_loads_while_declaring_it_is_refused():
+    """read reports a template's msPKI-Minimal-Key-Size as it is (a hand-lowered 1024 is drift): that state loads
+    for refresh, update and delete; declaring 1024 is refused with ndes:templates' message (TemplateFields)."""
+    p = CertificateTemplateProvider()
+    assert p.parse({**TPL, "minimumKeySize": 1024}).minimum_key_size == 1024
+    refused = p.check({}, {**TPL, "minimumKeySize": 1024}).failures
+    assert [f.property for f in refused] == ["minimumKeySize"] and "not an RSA key size" in refused[0].reason
 
 
 def test_template_diff_replaces_on_name_updates_otherwise():

@@ -336,6 +336,19 @@ def test_mapping_reads_the_other_purposes_values_back():
                     "additional": {"Nope": "x"}})
 
 
+@pytest.mark.parametrize("key_usage", [["nonRepudiation"], ["digitalSignature", "dataEncipherment"], []])
+def test_mapping_refuses_the_key_usages_the_scep_profile_refuses_with_its_message(key_usage):
+    """One rule (scep_fields.ScepKeyUsage) for ndes:intune.scep.keyUsage and the mapping derived from it."""
+    from ndes.providers.mscep_template_mapping import MscepTemplateMappingProvider
+    from .test_windows_providers import p as windows_props
+    with pytest.raises((ValidationError, ValueError)) as config_error:
+        load_config(sample(**{"intune.scep.keyUsage": key_usage}))
+    with pytest.raises(ValidationError) as inputs_error:
+        MscepTemplateMappingProvider().parse({**windows_props(), "keyUsage": key_usage, "templateName": "NDES-Intune"})
+    message = inputs_error.value.errors()[0]["msg"].removeprefix("Value error, ")
+    assert message.startswith("Intune SCEP profiles offer only") and message in str(config_error.value)
+
+
 @pulumi.runtime.test
 def test_directory_plane_makes_and_issues_the_other_purposes_templates():
     from .test_directory_providers import Mocks as DirectoryMocks

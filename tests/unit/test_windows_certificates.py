@@ -96,6 +96,17 @@ def test_a_key_shorter_than_keysize_is_drift_and_a_longer_one_satisfies_it():
         inputs(keySize=1024)
 
 
+@pytest.mark.parametrize("days", [0, 366])
+def test_renew_before_days_has_the_bounds_of_ndes_ssl_certificate(days):
+    """One declaration (host_fields.SslKeySettings): the inputs refuse what ndes:sslCertificate.renewBeforeDays
+    refuses (0 would never renew; over a year renews a one-year certificate on every up)."""
+    from ndes.model.config_hosts import SslCertificateConfig
+    with pytest.raises(ValueError, match="renewBeforeDays"):
+        SslCertificateConfig(renewBeforeDays=days)
+    assert [f.property for f in MachineCertificateProvider().check({}, inputs(renewBeforeDays=30).wire()
+                                                                   | {"renewBeforeDays": days}).failures] == ["renewBeforeDays"]
+
+
 def test_a_bad_oid_input_is_refused():
     with pytest.raises(ValueError, match="not an OID"):
         inputs(templateOid="NDES SSL certificate")
@@ -138,16 +149,34 @@ def test_a_second_up_keeps_the_certificate_and_plans_no_replace(monkeypatch):
     assert p.create(news).id == created.id and host.enrolled == 1  # crash recovery finds its own (owner mark)
 
 
-def test_a_certificate_from_another_template_is_a_replace(monkeypatch):
+def read_back(monkeypatch, cert: CertificateFacts):
+    """The provider over a host holding `cert`, the checked default inputs, and what read reports of `cert`."""
     from ndes.providers import machine_certificate as mod
 
-    other = OID.rsplit(".", 1)[0] + ".9"
-    cert = facts(issued(oid=other), "pulumi:p/s/ssl")
     host = FakeHost([cert])
     monkeypatch.setattr(mod, "host_of", lambda _inp: host)
     p = MachineCertificateProvider()
     news = p.check({}, inputs().wire()).inputs
-    read = p.read(cert.thumbprint, {**news, "thumbprint": cert.thumbprint})
+    return p, news, p.read(cert.thumbprint, {**news, "thumbprint": cert.thumbprint})
+
+
+def test_a_short_key_read_back_is_a_replace_whose_state_still_loads(monkeypatch):
+    """The defect: read records a hand-made certificate's 1024-bit key as keySize 1024 (drift that a replace
+    fixes), and that state did not load any more (keySize is an RSA size one may declare): the next refresh and
+    the delete of the old certificate in the replace failed. State loads as recorded (field_rules.RECORDED);
+    a declared 1024 is still refused."""
+    cert = facts(issued(bits=1024), "pulumi:p/s/ssl")
+    p, news, read = read_back(monkeypatch, cert)
+    assert read.outs["keySize"] == 1024 and "keySize" in p.diff(cert.thumbprint, read.outs, news).replaces
+    assert p.read(cert.thumbprint, read.outs).outs["keySize"] == 1024  # a second refresh
+    p.delete(cert.thumbprint, read.outs)  # the replace's delete of the old certificate
+    assert [f.property for f in p.check({}, {**news, "keySize": 1024}).failures] == ["keySize"]
+
+
+def test_a_certificate_from_another_template_is_a_replace(monkeypatch):
+    other = OID.rsplit(".", 1)[0] + ".9"
+    cert = facts(issued(oid=other), "pulumi:p/s/ssl")
+    p, news, read = read_back(monkeypatch, cert)
     assert read.outs["template"] == other
     assert p.diff(cert.thumbprint, read.outs, news).replaces == ["template"]
     assert p.find(p.parse(news)) is None  # not adoptable as this template's certificate

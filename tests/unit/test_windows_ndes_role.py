@@ -15,10 +15,10 @@ RA = {"name": "NDES1-MSCEP-RA", "company": "Contoso, Inc.", "department": "PKI \
       "country": "CH"}
 
 
-def ra_facts(provider: str = "microsoft strong cryptographic provider") -> list[dict]:
+def ra_facts(provider: str = "microsoft strong cryptographic provider", bits: int = 2048) -> list[dict]:
     out = []
     for template in ca.RA_TEMPLATES:
-        cert, _ = ca.issue_ra(template, RA, 2048)
+        cert, _ = ca.issue_ra(template, RA, bits)
         out.append({"thumbprint": ca.thumbprint(cert), "derBase64": base64.b64encode(
             cert.public_bytes(Encoding.DER)).decode(), "subject": ca.windows_subject(cert.subject),
             "issuer": ca.windows_subject(cert.issuer), "friendlyName": "", "hasPrivateKey": True,
@@ -47,13 +47,20 @@ def inputs(**over) -> dict:
     return res.inputs
 
 
-def test_windows_spellings_read_back_as_the_configuration(monkeypatch):
-    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "contoso\\SVC-NDES",
-                     "caConfig": "CA1.contoso.com\\contoso issuing ca", "raCertificates": ra_facts(), "owner": ""})
+def read_from(monkeypatch, live: dict) -> tuple[NdesRoleProvider, dict, object]:
+    """The provider over an installed NDES (`live` over the configured one), the checked default inputs, and
+    what read reports."""
+    host = FakeHost({"mscepKey": True, "appPool": True, "application": True, "serviceAccount": "CONTOSO\\svc-ndes",
+                     "caConfig": None, "raCertificates": ra_facts(), "owner": "", **live})
     monkeypatch.setattr(mod, "host_of", lambda _inp: host)
     p = NdesRoleProvider()
     news = inputs()
-    read = p.read("ndes1/NDES", news)
+    return p, news, p.read("ndes1/NDES", news)
+
+
+def test_windows_spellings_read_back_as_the_configuration(monkeypatch):
+    p, news, read = read_from(monkeypatch, {"serviceAccount": "contoso\\SVC-NDES",
+                                            "caConfig": "CA1.contoso.com\\contoso issuing ca"})
     for key in ("serviceAccount", "caConfig", "raName", "raCompany", "raDepartment", "raCity", "raCountry",
                 "signingProvider", "encryptionProvider", "signingKeyLength"):
         assert read.inputs[key] == news[key], key
@@ -79,6 +86,18 @@ def test_another_account_or_ra_detail_is_still_a_replace(monkeypatch):
     read = p.read("ndes1/NDES", news)
     assert read.inputs["serviceAccount"] == "CONTOSO\\other" and read.inputs["raCompany"] == "Contoso, Inc."
     assert set(p.diff("ndes1/NDES", read.outs, news).replaces) == {"serviceAccount", "raCompany"}
+
+
+def test_a_short_ra_key_read_from_the_host_is_drift_and_its_state_still_loads(monkeypatch):
+    """The key lengths are the config's RsaKeySize (one declaration, host_fields.RaSettings): a declared 1024
+    is refused as ndes:ndesRole refuses it, while the 1024-bit keys read from an adopted NDES load from state for
+    the replace (and its delete) that fixes them."""
+    p, news, read = read_from(monkeypatch, {"raCertificates": ra_facts(bits=1024)})
+    assert read.outs["signingKeyLength"] == 1024 and read.outs["encryptionKeyLength"] == 1024
+    assert {"signingKeyLength", "encryptionKeyLength"} <= set(p.diff("ndes1/NDES", read.outs, news).replaces)
+    assert p.parse(read.outs).signing_key_length == 1024 and p.read("ndes1/NDES", read.outs).id == "ndes1/NDES"
+    refused = p.check({}, {**news, "signingKeyLength": 1024}).failures
+    assert [f.property for f in refused] == ["signingKeyLength"] and "not an RSA key size" in refused[0].reason
 
 
 def test_delete_names_the_ra_certificates_it_read(monkeypatch):
