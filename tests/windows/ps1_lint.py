@@ -68,14 +68,19 @@ _BANNED = {"invoke-expression": "Invoke-Expression runs text as code", "iex": "i
 _PARAMS_IN_STRING = re.compile(r"\$(?:\{\s*)?params\b", re.I)
 SUPPLEMENT = Path(__file__).resolve().parent / "cmdlets_supplement.json"
 
-# Native tools a script may run: each argument in order, a literal word (case-insensitive) or a value slot
-# ("key=" for ('key=' + $var), "" for a bare $var).
-NATIVE_TOOLS: dict[str, tuple[str, list[str | tuple[str]]]] = {
+# Native tools a script may run, each with its documented forms: each argument in order, a literal word
+# (case-insensitive) or a value slot ("key=" for ('key=' + $var), "" for a bare $var, "*" for a bare $var holding
+# `name=value` words the script matched one by one against the contract's pattern before the call, each passed as
+# one argument: the settings HttpSslCertUpdate passes again, which differ per record).
+NATIVE_TOOLS: dict[str, tuple[str, list[list[str | tuple[str]]]]] = {
     "netsh.exe": ("https://learn.microsoft.com/windows-server/administration/windows-commands/netsh-http "
-                  "(update sslcert; HttpUpdateServiceConfiguration)",
-                  ["http", "update", "sslcert", ("ipport=",), ("certhash=",), ("appid=",), "certstorename=MY"]),
+                  "(show sslcert; update sslcert: HttpUpdateServiceConfiguration, its optional name=value "
+                  "settings as `netsh http add sslcert help` lists them, microsoft/IIS.WebManager#510)",
+                  [["http", "show", "sslcert", ("ipport=",)],
+                   ["http", "update", "sslcert", ("ipport=",), ("certhash=",), ("appid=",), "certstorename=MY",
+                    ("*",)]]),
     "secedit.exe": ("https://learn.microsoft.com/windows-server/administration/windows-commands/secedit-export",
-                    ["/export", "/areas", "USER_RIGHTS", "/cfg", ("",), "/quiet"]),
+                    [["/export", "/areas", "USER_RIGHTS", "/cfg", ("",), "/quiet"]]),
 }
 _SLOT = re.compile(r"\(\s*'([A-Za-z]+=)'\s*\+\s*\$([A-Za-z_]\w*)\s*\)|\$([A-Za-z_]\w*)")
 
@@ -291,28 +296,34 @@ def _native(name: str, n: ts.Node, cmd_name: str, txt) -> list[Finding]:
     """A native tool's call: its full name and exactly its documented argument sequence (NATIVE_TOOLS)."""
     if cmd_name.lower() not in NATIVE_TOOLS:
         return [Finding(name, _line(n), "native", f"call {cmd_name} by its full name ({cmd_name}.exe)")]
-    source, spec = NATIVE_TOOLS[cmd_name.lower()]
+    source, forms = NATIVE_TOOLS[cmd_name.lower()]
     elements = next((c for c in n.children if c.type == "command_elements"), None)
     args = [c for c in (elements.children if elements is not None else []) if c.type != "command_argument_sep"]
     words = [txt(a).strip() for a in args]
-    why = ""
+    whys = [_form_mismatch(words, spec) for spec in forms]
+    if all(whys):
+        return [Finding(name, _line(n), "native", f"{cmd_name}: {' / '.join(whys)} ({source})")]
+    return []
+
+
+def _form_mismatch(words: list[str], spec: list[str | tuple[str]]) -> str:
+    """Why `words` is not this documented form ("" when it is)."""
     if len(words) != len(spec):
-        why = f"{len(words)} arguments where its documented form has {len(spec)}"
+        return f"{len(words)} arguments where its documented form has {len(spec)}"
     for word, want in zip(words, spec):
-        if why:
-            break
         if isinstance(want, str):
             if word.strip("'").lower() != want.lower() or '"' in word or "$" in word:
-                why = f"{word!r} where its documented form has {want!r}"
+                return f"{word!r} where its documented form has {want!r}"
             continue
         m = _SLOT.fullmatch(word)
         key = (m.group(1) or "") if m else None
         var = (m.group(2) or m.group(3)) if m else ""
-        if m is None or key.lower() != want[0].lower() or var.lower() == "params":
-            why = f"{word!r} is not a value slot {want[0]!r}+$variable (a variable the script validated)"
-    if why:
-        return [Finding(name, _line(n), "native", f"{cmd_name}: {why} ({source})")]
-    return []
+        if want[0] == "*":
+            if m is None or m.group(3) is None or var.lower() == "params":
+                return f"{word!r} is not a bare $variable of validated name=value words"
+        elif m is None or key.lower() != want[0].lower() or var.lower() == "params":
+            return f"{word!r} is not a value slot {want[0]!r}+$variable (a variable the script validated)"
+    return ""
 
 
 def _splat_keys(code: str, var: str) -> list[str] | None:

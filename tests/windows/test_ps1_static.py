@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ndes.windows.contracts import http_ssl_cert_update as H
+
 from .ps1_lint import CmdletReference, SCRIPTS_DIR, lint_file, lint_source, script_files
 
 HEADER = "param([Parameter(Mandatory)] $Params)\nSet-StrictMode -Version Latest\n$ErrorActionPreference = 'Stop'\n"
@@ -161,7 +163,8 @@ def test_ndes_role_binds_only_the_ra_details_that_are_set():
 
 
 NETSH_OK = ("netsh.exe http update sslcert ('ipport=' + $ip) ('certhash=' + $hash) ('appid=' + $app) "
-            "'certstorename=MY'\n")
+            "'certstorename=MY' $settings\n")
+NETSH_SHOW = "netsh.exe http show sslcert ('ipport=' + $ip)\n"
 
 
 @pytest.mark.parametrize("body,expect", [
@@ -171,6 +174,10 @@ NETSH_OK = ("netsh.exe http update sslcert ('ipport=' + $ip) ('certhash=' + $has
     (NETSH_OK.replace(" 'certstorename=MY'", ""), "arguments"),               # not the documented sequence
     (NETSH_OK.replace("('appid=' + $app)", "('certhash=' + $app)"), "value slot"),
     (NETSH_OK.replace("netsh.exe", "netsh"), "full name"),
+    (NETSH_OK.replace("$settings", "('dsmapperusage=' + $Params.dsmapper)"), "bare $variable"),  # not the words slot
+    (NETSH_OK.replace("$settings", '"$settings"'), "bare $variable"),          # one expanded string, not words
+    (NETSH_SHOW.replace("show", "delete"), "'delete'"),
+    (NETSH_SHOW.replace(")", ") $more"), "arguments"),
     ("secedit.exe /export /areas USER_RIGHTS /cfg $file\n", "arguments"),
     ("secedit.exe /configure /areas USER_RIGHTS /cfg $file /quiet\n", "'/configure'"),
 ])
@@ -181,6 +188,7 @@ def test_native_tools_only_in_their_documented_form(body, expect):
 
 def test_native_tools_documented_form_passes_and_others_are_refused():
     assert rules(NETSH_OK) == []
+    assert rules(NETSH_SHOW) == []
     assert rules("secedit.exe /export /areas USER_RIGHTS /cfg $file /quiet\n") == []
     assert any(r == "cmdlet" for r, _ in rules("certutil.exe -delstore My $x\n"))
 
@@ -193,10 +201,13 @@ def test_get_winevent_comes_from_the_supplement_with_its_parameters():
 def test_http_ssl_cert_update_validates_every_value_before_netsh():
     """The values netsh gets were validated in Python (the contract) and again in the script, before the call."""
     text = (SCRIPTS_DIR / "HttpSslCertUpdate.ps1").read_text()
-    at = text.index("netsh.exe")
-    for var, pattern in (("$ipport", "-notmatch '^(?:(?:"), ("$certhash", "-cnotmatch '^[0-9A-F]{40}$'"),
-                         ("$appid", "-notmatch '^\\{[0-9a-fA-F]{8}")):
-        assert text.index(f"{var} {pattern}") < at, var
+    update = text.index("netsh.exe http update")
+    assert text.index("$ipport -notmatch '^(?:(?:") < text.index("netsh.exe")  # before the show as well
+    for var, pattern in (("$certhash", "-cnotmatch '^[0-9A-F]{40}$'"), ("$appid", "-notmatch '^\\{[0-9a-fA-F]{8}")):
+        assert text.index(f"{var} {pattern}") < update, var
+    # each setting word is matched one by one, against exactly the contract's pattern, before the update
+    check = text.index(f"$setting -cnotmatch '{H.SETTING}'")
+    assert text.index("foreach ($setting in $settings)") < check < update
 
 
 # ---- Windows PowerShell 5.1 facts the simulators cannot show (they play a script's contract, not its text) ----
