@@ -4,8 +4,10 @@ A reader of the guide: the IIS dialog fills the host name with the machine name,
 App Proxy; so the host name is part of the desired state ("" by default) and a name set by hand reads back as
 `hostName: "<that name>"`, shows in `pulumi refresh`/`preview --diff` and is put back by `pulumi up`.
 A renewed certificate on a binding that has one is swapped IN PLACE (HttpSslCertUpdate.ps1: netsh http update
-sslcert, atomic), never removed and added again (a moment without a binding, when TLS handshakes fail); a netsh
-without `http update` (Windows Server 2012 R2) falls back to IIS's remove-then-add.
+sslcert, atomic), never removed and added again (a moment without a binding, when TLS handshakes fail), with the
+record's other settings (DS mapper, client certificate negotiation, Disable Legacy TLS, ...) read first and passed
+again, since the update replaces the whole record; a netsh without `http update` (Windows Server 2012 R2) falls
+back to IIS's remove-then-add.
 Delete removes the binding only while it still carries this resource's certificate, by its exact element
 (Remove-WebBinding -BindingInformation): another https binding on the port (a host name of someone else's) stays.
 On a host without IIS (_iis.py) the binding reads as gone and delete has nothing to remove.
@@ -100,7 +102,15 @@ class IisHttpsBindingProvider(WindowsProvider):
         ipport = H.ipport_of(cur.binding_information)
         if ipport is None:
             return False
-        res = call(host_of(inp), H.SCRIPT, H.HttpSslCertUpdateParams(ipport=ipport, certhash=inp.thumbprint),
+        host = host_of(inp)
+        shown = call(host, H.SCRIPT, H.HttpSslCertUpdateParams(mode="read", ipport=ipport), H.HttpSslCertUpdateState)
+        try:  # the update replaces the whole record: its other settings are passed again
+            keep = H.update_settings(shown.state.output) if shown.state.exit_code == 0 else []
+        except H.UnknownSetting as e:
+            raise ScriptFailed(H.SCRIPT, inp.endpoint.host, f"the HTTP.sys record of {ipport} has a setting a "
+                               f"certificate swap would drop ({e}): swap the certificate by hand keeping it, or clear it, "
+                               f"then run again ({inp.config_key or 'ndes:sslCertificate'})", "NotSpecified")
+        res = call(host, H.SCRIPT, H.HttpSslCertUpdateParams(ipport=ipport, certhash=inp.thumbprint, settings=keep),
                    H.HttpSslCertUpdateState).state
         outcome = H.outcome(res)
         if outcome == "failed":

@@ -56,6 +56,43 @@ def test_a_renewed_certificate_is_swapped_in_place(sim):
         [("0.0.0.0:443", new, "IisHttpsBinding:certificate")]
 
 
+def test_the_swap_keeps_the_records_other_settings(sim):
+    """`update sslcert` replaces the whole HTTP.sys record (the simulator resets what is not passed again, as tools
+    calling HttpUpdateServiceConfiguration saw: win-acme#2831, certify#588): the provider reads the record first and
+    passes DS mapper, client certificate negotiation, Disable Legacy TLS, ... again."""
+    prepare_ndes_host(sim, NDES1)
+    old = put_certificate(sim, NDES1, NAME, [NAME])
+    created = three_pass(P, inputs(sim, old), sim, NDES1)
+    kept = {"dsmapperusage": "enable", "clientcertnegotiation": "enable", "disablelegacytls": "enable",
+            "revocationfreshnesstime": "3600", "sslctlstorename": "ClientAuthIssuer"}
+    with sim.edit_state(NDES1) as st:  # an administrator's settings on the binding (netsh http update sslcert ...)
+        http_sys.set_settings(st, "0.0.0.0:443", kept)
+    new = put_certificate(sim, NDES1, NAME, [NAME])
+    assert P.update(created.id, created.outs, inputs(sim, new)).outs["thumbprint"] == new
+    assert bound(sim) == [("*:443:", new)] and absences(sim) == []
+    assert http_sys.settings(sim.read_state(NDES1), "0.0.0.0:443") == kept
+
+    # the model can fail: an update that does not pass them again loses them
+    newer = put_certificate(sim, NDES1, NAME, [NAME])
+    doc = WindowsHost(make_endpoint(sim)).run_script(H.SCRIPT, H.HttpSslCertUpdateParams(
+        ipport="0.0.0.0:443", certhash=newer).wire())
+    assert H.outcome(H.HttpSslCertUpdateState.model_validate(doc["state"])) == "updated"
+    assert http_sys.settings(sim.read_state(NDES1), "0.0.0.0:443") == {}
+
+
+def test_a_setting_the_swap_cannot_carry_stops_it_before_netsh(sim):
+    prepare_ndes_host(sim, NDES1)
+    old = put_certificate(sim, NDES1, NAME, [NAME])
+    created = three_pass(P, inputs(sim, old), sim, NDES1)
+    with sim.edit_state(NDES1) as st:
+        http_sys.set_settings(st, "0.0.0.0:443", {"sslctlidentifier": "x"})
+        st["httpSys"]["settings"]["0.0.0.0:443"]["sslctlidentifier"] = "two words"  # not one netsh word
+    new = put_certificate(sim, NDES1, NAME, [NAME])
+    with pytest.raises(ScriptFailed, match="would drop .*ndes:sslCertificate"):
+        P.update(created.id, created.outs, inputs(sim, new))
+    assert bound(sim) == [("*:443:", old)]  # nothing changed
+
+
 def test_netsh_fails_where_no_binding_exists(sim):
     prepare_ndes_host(sim, NDES1)
     thumb = put_certificate(sim, NDES1, NAME, [NAME])
