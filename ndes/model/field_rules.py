@@ -27,9 +27,10 @@ SID_SAN_PLATFORMS = ("ios", "macos", "windows")
 RECORDED = {"recorded": True}
 """The validation context of inputs a provider loads from state (its `parse`), as opposed to inputs an admin
 declares (the stack config, a provider's `check`). State holds what `read` found on the live object (a hand-made
-1024-bit key, template_fields.rsa_key_size). The rules on what may be DECLARED (see `declared`) let such values
-through, so the state still loads for the diff that shows the drift, the update or replace that fixes it and
-the delete; what a create or update applies was checked as declared first."""
+1024-bit key, template_fields.rsa_key_size). The rules on what may be DECLARED (see `declared`, and `as_recorded`
+for the inputs each provider's read fills) let such values through, so the state still loads for the diff that
+shows the drift, the update or replace that fixes it and the delete; what a create or update applies was checked
+as declared first."""
 
 
 def declared(info: ValidationInfo | None) -> bool:

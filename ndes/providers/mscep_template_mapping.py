@@ -56,9 +56,10 @@ class MscepTemplateMappingInputs(WindowsInputs):
 
     @field_validator("additional")
     @classmethod
-    def _value_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _value_names(cls, v: Any) -> Any:
         """After as_recorded, so state keeps it too: read reports the declared value names, only their templates."""
-        check_mscep_values(v)
+        if isinstance(v, dict):
+            check_mscep_values(v)
         return v
 
 
