@@ -78,3 +78,37 @@ def test_a_binding_whose_certificate_was_removed_by_hand(monkeypatch):
     outs, _ = cycle(monkeypatch, iis_https_binding, IisHttpsBindingProvider(), {"thumbprint": THUMB}, state,
                     "thumbprint")
     assert outs["thumbprint"] == ""
+
+
+def test_sha1_chosen_in_the_intune_portal_and_the_root_unlinked(monkeypatch):
+    """A SCEP profile whose hash algorithm an admin set to SHA-1 in the portal (Intune offers it on Android and
+    Windows) and whose trusted root link is gone: refresh records both, the preview shows them, the next refresh
+    and the delete load that state; SHA-1 declared is still refused with its reason."""
+    import json
+
+    from ndes.graph import intune
+    from ndes.providers.graph_connection import GraphInputs
+    from ndes.providers.scep_profile import ScepProfileProvider, scep_body
+
+    from .golden_state import GOLDEN_DIR
+
+    golden = json.loads((GOLDEN_DIR / "ScepProfile.json").read_text())
+    p = ScepProfileProvider()
+    live = {**scep_body(p.parse(golden["outputs"])), "hashAlgorithm": "sha1"}
+    deleted = []
+    monkeypatch.setattr(GraphInputs, "client", lambda self: object())
+    monkeypatch.setattr(intune, "get_profile", lambda c, pid, kind, **kw: live)
+    monkeypatch.setattr(intune, "get_root", lambda c, pid, odata, kind, **kw: None)
+    monkeypatch.setattr(intune, "get_assigned_groups", lambda c, pid, kind, **kw: golden["inputs"]["groups"])
+    monkeypatch.setattr(intune, "find_profiles", lambda c, name, odata, kind: [{"id": "p1", **live}])
+    monkeypatch.setattr(intune, "delete_profile", lambda c, pid, kind: deleted.append(pid) or True)
+    read = p.read("p1", golden["outputs"])
+    assert (read.outs["hashAlgorithm"], read.outs["rootProfileId"]) == ("sha1", None)
+    assert {"hashAlgorithm", "rootProfileId"} <= set(p._changed(read.outs, golden["inputs"]))
+    assert p.read("p1", read.outs).outs["hashAlgorithm"] == "sha1"
+    p.delete("p1", read.outs)
+    assert deleted == ["p1"]
+    conn, _ = p.connection(golden["outputs"])
+    declared = {k: v for k, v in golden["inputs"].items() if k != "connection"}
+    refused = p.check({}, {**declared, **conn, "hashAlgorithm": "sha1"}).failures
+    assert [f.property for f in refused] == ["hashAlgorithm"] and "SHA-1 is refused" in refused[0].reason
