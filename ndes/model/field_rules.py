@@ -47,11 +47,11 @@ def as_recorded(*fields: str) -> Any:
     for the class (a subclass's own name must not hide its parent's) and declared LAST in it: it wraps the
     validators of those fields declared before it (the parents' included), not the ones after it."""
     def keep(cls: type, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-        if declared(info):
-            return handler(value)
         try:
             return handler(value)
         except ValidationError:
+            if declared(info):
+                raise
             return value
 
     return field_validator(*fields, mode="wrap")(classmethod(keep))
