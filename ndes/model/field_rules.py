@@ -7,7 +7,9 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationInfo
+from typing import Any
+
+from pydantic import SecretStr, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 APP_NAME_MAX = 256
@@ -25,14 +27,34 @@ SID_SAN_PLATFORMS = ("ios", "macos", "windows")
 RECORDED = {"recorded": True}
 """The validation context of inputs a provider loads from state (its `parse`), as opposed to inputs an admin
 declares (the stack config, a provider's `check`). State holds what `read` found on the live object (a hand-made
-1024-bit key, template_fields.rsa_key_size). The rules on what may be DECLARED (see `declared`) let such values
-through, so the state still loads for the diff that shows the drift, the update or replace that fixes it and
-the delete; what a create or update applies was checked as declared first."""
+1024-bit key, template_fields.rsa_key_size). The rules on what may be DECLARED (see `declared`, and `as_recorded`
+for the inputs each provider's read fills) let such values through, so the state still loads for the diff that
+shows the drift, the update or replace that fixes it and the delete; what a create or update applies was checked
+as declared first."""
 
 
 def declared(info: ValidationInfo | None) -> bool:
     """Whether a rule on declared values applies: always, except to inputs loaded from state (RECORDED)."""
     return not (info is not None and isinstance(info.context, dict) and info.context.get("recorded"))
+
+
+def as_recorded(*fields: str) -> Any:
+    """The validator of the inputs `read` fills from the live object (a value set by hand on the server: a registry
+    value's REG_NONE type, SHA-1 chosen in the Intune portal, an IIS binding whose certificate was removed):
+    declared (a provider's check), every rule on them applies with its own message; loaded from state (RECORDED), a
+    value that breaks a rule, a Literal or the type is kept as `read` recorded it, so the state loads for the diff
+    that shows the drift, the update or replace that fixes it and the delete. One line per Inputs class, named
+    for the class (a subclass's own name must not hide its parent's) and declared LAST in it: it wraps the
+    validators of those fields declared before it (the parents' included), not the ones after it."""
+    def keep(cls: type, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            if declared(info):
+                raise
+            return value
+
+    return field_validator(*fields, mode="wrap")(classmethod(keep))
 
 
 def plain_name(v: str, what: str, max_len: int = 64) -> str:

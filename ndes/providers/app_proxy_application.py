@@ -23,6 +23,7 @@ from pydantic import field_validator
 from ..graph import AccessDenied, BadRequest, GraphClient, GraphError, NotFound
 from ..graph import app_proxy as ap
 from ..model.app_proxy_fields import AppProxySettings
+from ..model.field_rules import as_recorded
 from ..model.urls import normalize_https_url
 from . import app_proxy_admin as admin
 from . import faults
@@ -64,6 +65,10 @@ class AppProxyInputs(GraphInputs, AppProxySettings):
             raise ValueError("isOnPremPublishingEnabled is read-only in Graph (preset by the system): an application "
                              "cannot be unpublished by writing it; remove the NDES host (or the application) instead")
         return v
+
+    # read: the URLs as Entra holds them, changed in the portal: an external URL on a custom domain (App Proxy
+    # offers them; this module publishes on msappproxy.net only), an http:// internal URL (App Proxy accepts one)
+    _recorded_publishing = as_recorded("external_url", "internal_url")
 
     @property
     def mark(self) -> str:

@@ -24,6 +24,7 @@ from ..directory import accounts as acc
 from ..directory import templates as tpl
 from ..directory.escape import check_name
 from ..model.durations import parse_period
+from ..model.field_rules import as_recorded
 from ..model.template_fields import TemplateFields
 from ..model.templates import CT_FLAG_MACHINE_TYPE, TemplateSettings, template_attributes, template_settings
 from ..directory import replication, rights
@@ -54,6 +55,9 @@ class CertificateTemplateInputs(DirectoryInputs, TemplateFields):
             if p not in out:
                 out.append(p)
         return out
+
+    # read: the display name and periods a hand edit left (ADSI Edit: a 65-character name, a 200-year validity)
+    _recorded_template = as_recorded("display_name", "validity", "renewal_period")
 
     def template(self) -> TemplateSettings:
         return TemplateSettings(kind=self.kind, name=self.name, display_name=self.display_name,

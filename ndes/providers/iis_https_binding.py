@@ -20,6 +20,7 @@ from pydantic import field_validator
 
 from ..windows import ScriptFailed
 from ..model import thumbprints
+from ..model.field_rules import as_recorded
 from ..windows.contracts import call
 from ..windows.contracts import http_ssl_cert_update as H
 from ..windows.contracts import iis_https_binding as C
@@ -45,6 +46,9 @@ class IisHttpsBindingInputs(WindowsInputs):
         if t is None:
             raise ValueError(f"'{v}' is not a certificate thumbprint (40 hex digits)")
         return t
+
+    # read: a binding whose certificate was removed by hand (netsh http delete sslcert) reports thumbprint ""
+    _recorded_binding = as_recorded("thumbprint")
 
 
 class IisHttpsBindingProvider(WindowsProvider):

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from .results import DiffResult
 from pydantic import field_validator
 
+from ..model.field_rules import as_recorded
 from ..model.host_fields import SslKeySettings
 from ..model.urls import normalize_fqdn
 from ..windows.certificates import TIME_FORMAT, Certificate, decode
@@ -77,6 +78,10 @@ class MachineCertificateInputs(WindowsInputs, SslKeySettings):
         if v and not _OID.match(v):
             raise ValueError(f"'{v}' is not an OID (the template's msPKI-Cert-Template-OID)")
         return v
+
+    # read: the names of the certificate the CA issued (a template changed by hand to build the subject from AD
+    # may issue one without a CN or DNS names)
+    _recorded_certificate = as_recorded("common_name", "dns_names")
 
 
 TEMPLATE_WAIT_SECONDS = 600.0

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import field_validator
 
+from ..model.field_rules import as_recorded
 from ..model.keyusage import MSCEP_VALUES, check_mscep_values, mscep_mapping, mscep_value_for
 from ..model.scep_fields import ScepKeyUsage
 from ..model.template_fields import template_name as _template_name
@@ -48,6 +49,17 @@ class MscepTemplateMappingInputs(WindowsInputs):
         check_mscep_values(v)
         for name in v.values():
             _template_name(name)
+        return v
+
+    # read: an MSCEP value deleted (None) or emptied by hand, or naming any template, as the registry holds it
+    _recorded_mapping = as_recorded("template_name", "additional")
+
+    @field_validator("additional")
+    @classmethod
+    def _value_names(cls, v: Any) -> Any:
+        """After as_recorded, so state keeps it too: read reports the declared value names, only their templates."""
+        if isinstance(v, dict):
+            check_mscep_values(v)
         return v
 
 
@@ -115,7 +127,7 @@ class MscepTemplateMappingProvider(WindowsProvider):
     def remove(self, id_: str, inp: MscepTemplateMappingInputs) -> None:
         with unless_gone("ObjectNotFound"):
             st = self._run(inp, "get")
-            mine = {inp.template_name, *inp.additional.values()}
+            mine = {n for n in (inp.template_name, *inp.additional.values()) if n}  # a value read as gone: not ours
             ours = {n: DEFAULT for n in MSCEP_VALUES if st["values"].get(n) in mine}
             if st["exists"]:
                 res = self._call(inp, "set", ours, ensure="absent")

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from .results import CheckResult
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..model.field_rules import as_recorded
 from ..model.identities import install_refusal_fix
 from ..model.host_fields import RaSettings
 from ..windows import ScriptFailed, StillRunning
@@ -70,6 +71,9 @@ class NdesRoleInputs(WindowsInputs, RaSettings):
     ra_name: str
     """The component fills in the wizard's '<HOST>-MSCEP-RA' when ndes:ndesRole.raName is unset."""
     install_credential: InstallCredential | None = Field(default=None, repr=False)
+
+    # read: the RA certificates' subject CN (None in an RA certificate replaced by hand without one)
+    _recorded_ra = as_recorded("ra_name")
 
 
 def replace_warning(kind_name: str, olds: dict[str, Any], news: dict[str, Any]) -> str | None:

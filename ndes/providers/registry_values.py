@@ -14,7 +14,9 @@ import uuid
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+
+from ..model.field_rules import as_recorded, declared
 
 from ..windows.contracts import call
 from ..windows.contracts import registry_values as C
@@ -51,8 +53,20 @@ class RegistryValue(BaseModel):
             raise ValueError("a registry value needs a name (the default value is not managed here)")
         return v
 
+    # read: a value's type and data as the registry holds them (REG_NONE reads as type None, a QWORD set to
+    # 0xFFFFFFFFFFFFFFFF as -1): kept as recorded (field_rules.as_recorded), refused when declared
+    _recorded_value = as_recorded("type")
+
     @model_validator(mode="after")
-    def _value(self) -> "RegistryValue":
+    def _value(self, info: ValidationInfo) -> "RegistryValue":
+        try:
+            return self._checked()
+        except ValueError:
+            if declared(info):
+                raise
+            return self
+
+    def _checked(self) -> "RegistryValue":
         v = self.value
         if self.type in ("DWord", "QWord") and isinstance(v, float) and v.is_integer():
             self.value = v = int(v)  # numbers cross the Pulumi engine as floats (65534 arrives as 65534.0)

@@ -19,6 +19,7 @@ from ..model.graph_enums import (KEY_SIZES, PLATFORM_BY_SCEP_TYPE, PLATFORMS, de
                                  key_size_value, key_usage_names, key_usage_value, subject_name_problem,
                                  validity_value, validity_words)
 from ..model.durations import parse_period
+from ..model.field_rules import as_recorded
 from ..model.scep_fields import (CertificateStore, ExtendedKeyUsages, HashAlgorithm, KeyStorageProvider,
                                  RenewalThreshold, SanType, ScepKeySize, ScepKeyUsage, ScepValidity, SubjectNameFormat)
 from .base import Existing
@@ -62,6 +63,11 @@ class ScepInputs(IntuneProfileInputs):
         if why:
             raise ValueError(why)
         return v
+
+    # read: what Graph holds, set in the portal or by another tool: SHA-1 (Intune offers it for Android and Windows),
+    # no root profile linked (intune.get_root: None), deploymentChannel unknownFutureValue (appleDeploymentChannel
+    # is an evolvable enum)
+    _recorded_scep = as_recorded("root_profile_id", "hash_algorithm", "deployment_channel")
 
     def default_channel(self) -> str:
         return deployment_channel(self.certificate_store)  # macOS: the keychain follows certificateStore

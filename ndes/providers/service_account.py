@@ -32,7 +32,7 @@ from ..directory import accounts as acc
 from ..directory.escape import check_name, parent_dn, same_dn, split_dn
 from ..directory import rights
 from ..directory.errors import Conflict
-from ..model.field_rules import sam_account_name
+from ..model.field_rules import as_recorded, sam_account_name
 from .base import Existing
 from ._directory import DirectoryInputs, DirectoryProvider
 
@@ -104,6 +104,9 @@ class ServiceAccountInputs(DirectoryInputs):
             if h not in out:
                 out.append(h)
         return out
+
+    # read: userPrincipalName as AD holds it (cleared, or without a suffix: LDAP checks neither)
+    _recorded_account = as_recorded("upn")
 
     def spns(self) -> list[str]:
         out = [f"http/{h}" for h in self.spn_hosts]

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import field_validator
 
 
+from ..model.field_rules import as_recorded
 from ..graph import intune
 from ..model.graph_enums import (DESTINATION_STORE_ROLES, PLATFORM_BY_TRUSTED_ROOT_TYPE, PLATFORMS,
                                  WINDOWS_DESTINATION_STORES)
@@ -43,6 +44,9 @@ class TrustedCertificateInputs(IntuneProfileInputs):
         except Exception:  # noqa: BLE001 - any decoding failure says the same
             raise ValueError("certificate must be the base64 of a DER X.509 certificate") from None
         return base64.b64encode(der).decode()
+
+    # read: deploymentChannel as Graph holds it (unknownFutureValue: appleDeploymentChannel is an evolvable enum)
+    _recorded_trusted = as_recorded("deployment_channel")
 
     @property
     def odata_type(self) -> str:

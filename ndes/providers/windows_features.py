@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import field_validator
 
+from ..model.field_rules import as_recorded
 from ..windows import ScriptFailed
 from ..windows.contracts import call
 from ..windows.contracts import windows_features as C
@@ -44,6 +45,9 @@ class WindowsFeaturesInputs(WindowsInputs):
         if not out:
             raise ValueError("list at least one feature")
         return out
+
+    # read: every declared feature uninstalled by hand reads as features []
+    _recorded_features = as_recorded("features")
 
 
 class WindowsFeaturesProvider(WindowsProvider):
