@@ -5,6 +5,8 @@ differences are the planted ones and a drift between the product's builders and 
 with the field that differs."""
 from __future__ import annotations
 
+from tests.certs import der_b64, self_signed
+
 import ast
 from pathlib import Path
 
@@ -46,21 +48,7 @@ def _conn(cfg) -> dict:
 
 def _der_b64() -> str:
     """A self-signed certificate's DER in base64 (the bodies carry it through unchanged)."""
-    import base64
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hand-built root")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return der_b64(self_signed("hand-built root"))
 
 
 ROOT_DER = _der_b64()

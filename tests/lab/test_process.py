@@ -60,21 +60,23 @@ def test_stop_terminates_reaps_and_is_not_alive_after(server):
     assert not process.runs(proc.pid)
 
 
-def test_stop_kills_what_ignores_sigterm(tmp_path: Path):
+def _ignoring_sigterm(tmp_path: Path):
+    """A child that ignores SIGTERM, once it has said so (a file it writes)."""
     ready = tmp_path / "ready"
     code = ("import signal, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
             f"pathlib.Path({str(ready)!r}).write_text('x'); time.sleep(60)")
-    proc = process.spawn([sys.executable, "-c", code], log=tmp_path / "log")
+    return process.spawn([sys.executable, "-c", code], log=tmp_path / "log"), ready
+
+
+def test_stop_kills_what_ignores_sigterm(tmp_path: Path):
+    proc, ready = _ignoring_sigterm(tmp_path)
     assert process.wait_for(ready.exists, 20, 0.05)
     assert process.stop(proc.pid, 0.3, kill_wait=5.0) is True
     assert not process.alive(proc.pid)
 
 
 def test_stop_without_kill_leaves_what_ignores_sigterm(tmp_path: Path):
-    ready = tmp_path / "ready"
-    code = ("import signal, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            f"pathlib.Path({str(ready)!r}).write_text('x'); time.sleep(60)")
-    proc = process.spawn([sys.executable, "-c", code], log=tmp_path / "log")
+    proc, ready = _ignoring_sigterm(tmp_path)
     try:
         assert process.wait_for(ready.exists, 20, 0.05)
         assert process.stop(proc.pid, 0.3, kill=False) is False

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from lab.graph_sim import scep_challenge as sc
+from tests.certs import self_signed
 from lab.graph_sim.state import State
 
 PROFILE = {"id": "p-1", "@odata.type": "#microsoft.graph.iosScepCertificateProfile", "keyUsage":
@@ -35,11 +36,7 @@ def state(tmp_path) -> State:
 @pytest.fixture
 def connector():
     k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ndes1.lab.contoso.test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30)).sign(k, hashes.SHA256()))
+    cert = self_signed("ndes1.lab.contoso.test", k, days=30)
     return cert, k
 
 

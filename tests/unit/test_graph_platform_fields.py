@@ -3,7 +3,8 @@ subject name formats per platform refused at preview with the key and the allowe
 every platform that has a certificate type (never dropped silently)."""
 from __future__ import annotations
 
-import base64
+from tests.certs import der_b64, self_signed
+
 
 import pytest
 
@@ -19,19 +20,7 @@ from .test_graph_providers import CONN, SCEP
 
 
 def _der() -> str:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Root")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return der_b64(self_signed("Test Root"))
 
 
 ROOT = {**CONN, "displayName": "NDES Root CA", "certFileName": "root.cer", "configKey": "ndes:intune.trustedRoot"}
