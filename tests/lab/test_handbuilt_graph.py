@@ -5,14 +5,13 @@ differences are the planted ones and a drift between the product's builders and 
 with the field that differs."""
 from __future__ import annotations
 
-from tests.certs import der_b64, self_signed
-
 import ast
 from pathlib import Path
 
 import pytest
 
 from lab import handbuilt, handbuilt_graph as hg
+from tests.certs import der_b64, self_signed
 
 ROOT = Path(__file__).resolve().parents[2]
 

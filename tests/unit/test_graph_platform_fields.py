@@ -3,15 +3,13 @@ subject name formats per platform refused at preview with the key and the allowe
 every platform that has a certificate type (never dropped silently)."""
 from __future__ import annotations
 
-from tests.certs import der_b64, self_signed
-
-
 import pytest
 
 from ndes.model import ConfigError, load_config
 from ndes.model.graph_enums import APPLE_SUBJECT_NAME_FORMATS, PLATFORMS
 from ndes.providers.scep_profile import ScepInputs, ScepProfileProvider, scep_body
 from ndes.providers.trusted_certificate_profile import TrustedCertificateProfileProvider
+from tests.certs import der_b64, self_signed
 
 from .sample_config import sample
 from .test_graph_providers import CONN, SCEP
