@@ -108,8 +108,13 @@ class IisHttpsBindingProvider(WindowsProvider):
             return False
         host = host_of(inp)
         shown = call(host, H.SCRIPT, H.HttpSslCertUpdateParams(mode="read", ipport=ipport), H.HttpSslCertUpdateState)
+        if shown.state.exit_code != 0:  # a binding with a certificate has its record: unread, its settings would go
+            raise ScriptFailed(H.SCRIPT, inp.endpoint.host, f"could not read the HTTP.sys record of {ipport} "
+                               f"({' '.join(x.strip() for x in shown.state.output if x.strip()) or 'no output'}): "
+                               "the certificate is not swapped, so its other settings are not lost; run again "
+                               f"({inp.config_key or 'ndes:sslCertificate'})", "NotSpecified")
         try:  # the update replaces the whole record: its other settings are passed again
-            keep = H.update_settings(shown.state.output) if shown.state.exit_code == 0 else []
+            keep = H.update_settings(shown.state.output)
         except H.UnknownSetting as e:
             raise ScriptFailed(H.SCRIPT, inp.endpoint.host, f"the HTTP.sys record of {ipport} has a setting a "
                                f"certificate swap would drop ({e}): swap the certificate by hand keeping it, or clear it, "

@@ -152,3 +152,31 @@ def test_every_setting_off_its_default_is_passed_again_in_netshs_words():
 def test_a_setting_that_cannot_be_passed_again_is_refused_not_dropped(values):
     with pytest.raises(H.UnknownSetting):
         H.update_settings(_with(CURRENT, **values))
+
+
+def test_an_unreadable_record_stops_the_swap_before_netsh_update(monkeypatch):
+    """The update replaces the whole record: when `show sslcert` fails, its settings cannot be passed again, so the
+    swap stops instead of updating without them (which would drop them silently)."""
+    from ndes.providers import iis_https_binding as B
+    from ndes.providers._windows import endpoint_input
+    from ndes.windows import ScriptFailed
+    from ndes.windows.contracts import iis_https_binding as C
+
+    sent: list[dict] = []
+
+    class Host:
+        def run_script(self, script, params, timeout=None):
+            sent.append(params)
+            return {"state": {"exitCode": 1, "output": ["The parameter is incorrect."]}, "changed": False}
+
+    monkeypatch.setattr(B, "host_of", lambda _inp: Host())
+    inp = B.IisHttpsBindingInputs.model_validate({
+        "endpoint": endpoint_input("ndes1.contoso.com", url=None, username="CONTOSO\\pulumi", password="Pw-1!"),
+        "thumbprint": "CD" * 20})
+    st = C.IisHttpsBindingState.model_validate({"siteExists": True, "bindings": [{
+        "bindingInformation": "*:443:", "thumbprint": "AB" * 20, "storeName": "My", "sslFlags": 0}]})
+    with pytest.raises(ScriptFailed, match="could not read the HTTP.sys record of 0.0.0.0:443 .*ndes:sslCertificate"):
+        B.IisHttpsBindingProvider._swap_in_place(inp, st, [C.BindingAction(kind="certificate",
+                                                                              binding_information="*:443:",
+                                                                              thumbprint="CD" * 20)])
+    assert [p.get("mode") for p in sent] == ["read"]  # no update was sent
